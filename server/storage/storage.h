@@ -1,0 +1,91 @@
+// zabd's durable state behind one interface (zab.md section 1, issue #2 "Storage"):
+//   <dir>/log/log.<first-zxid-hex>     append-only txn log segments, one checksummed record each
+//   <dir>/snapshot.<zxid-hex>          snapshots of the committed kv state
+//   <dir>/acceptedEpoch, currentEpoch  written atomically: temp, fsync, rename, fsync dir
+//
+// Records are opaque to storage: a zxid plus payload bytes (the core's encoded Txn). Storage
+// enforces what it can see: zxids strictly increase, no gap inside an epoch (counter +1), a
+// per-record checksum, and epoch files consistent with the log.
+//
+// All file access goes through Env (env.h) so tests can run storage in memory, crash it (drop
+// every byte not synced) and inject EIO/ENOSPC.
+//
+// Thread-safety: none; one owner thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace storage {
+
+class Env;
+
+struct Record {
+  uint64_t zxid = 0;
+  std::string payload;
+  bool operator==(const Record&) const = default;
+};
+
+struct Snapshot {
+  uint64_t zxid = 0;      // 0 = no snapshot
+  std::string state;
+};
+
+// What recovery found and did; the driver logs it as a "recovery" event.
+struct RecoveryReport {
+  uint64_t records_loaded = 0;
+  uint64_t last_zxid = 0;
+  bool torn_tail_truncated = false;   // a partial record at the very end was cut off
+  std::string torn_tail_file;         // which segment, and where
+  uint64_t torn_tail_offset = 0;
+  bool used_current_epoch_tmp = false;
+};
+
+struct Recovered {
+  uint32_t accepted_epoch = 0;
+  uint32_t current_epoch = 0;
+  Snapshot snapshot;
+  std::vector<Record> log;  // every record after snapshot.zxid, in zxid order
+  RecoveryReport report;
+};
+
+struct Options {
+  uint64_t segment_bytes_max = 64 << 20;  // roll to a new log segment past this
+  uint32_t snapshots_retained = 2;        // older snapshots, and log segments wholly below the
+                                          // oldest retained snapshot, are deleted
+};
+
+class Storage {
+ public:
+  // Opens (creating if absent) the data directory and recovers it. Errors (exit code 2 in zabd):
+  // corruption before the tail, a zxid gap, epoch files contradicting the log — the message
+  // names the file, offset and zxid. A torn record at the very tail is cut off and reported.
+  static faultline::Result<std::unique_ptr<Storage>> Open(Env* env, std::string dir,
+                                                          Options options, Recovered* recovered);
+  virtual ~Storage() = default;
+
+  // Buffered append; durable only after Sync(). Rejects a zxid that is not above the last one,
+  // or a same-epoch gap (zab.md 7.3 rule 3).
+  virtual faultline::Status Append(const Record& record) = 0;
+  // One fsync covering every record appended since the last Sync (group commit).
+  virtual faultline::Status Sync() = 0;
+  // Durably remove every record with zxid > keep_up_to and every snapshot newer than it
+  // (zab.md 7.3 rule 5).
+  virtual faultline::Status TruncateAfter(uint64_t keep_up_to) = 0;
+  // Durably write a snapshot of committed state at zxid, then compact: drop snapshots beyond
+  // `snapshots_retained` and log segments wholly covered by the oldest retained snapshot.
+  virtual faultline::Status WriteSnapshot(uint64_t zxid, const std::string& state) = 0;
+  // SNAP sync: durably replace everything (log and snapshots) with this snapshot.
+  virtual faultline::Status InstallSnapshot(uint64_t zxid, const std::string& state) = 0;
+  virtual faultline::Status WriteAcceptedEpoch(uint32_t epoch) = 0;
+  virtual faultline::Status WriteCurrentEpoch(uint32_t epoch) = 0;
+
+  virtual uint64_t last_zxid() const = 0;
+  virtual uint64_t fsync_count() const = 0;
+};
+
+}  // namespace storage
