@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install, build, and run every test (ctest labels unit, sim, e2e).
+# unit and sim run two at a time; e2e tests start real processes and run one at a time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+BUILD_DIR=${BUILD_DIR:-build}
+status=0
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -L 'unit|sim' || status=1
+ctest --test-dir "$BUILD_DIR" --output-on-failure -L e2e || status=1
+exit $status
