@@ -1,0 +1,410 @@
+#include "harness/spec/test_spec.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace faultline::harness {
+namespace {
+
+// Parsing is a process edge (common/status.h): yaml-cpp throws, and so do the helpers below. One
+// catch in ParseTestSpec turns every throw into an InvalidArgument Status.
+struct SpecError {
+  std::string message;
+};
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Walks one YAML mapping, remembering which keys were consumed so that Finish() can report the
+// first unknown one (a misspelt key must not silently fall back to a default).
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path, const std::string& source)
+      : node_(node), path_(std::move(path)), source_(source) {
+    if (!node_.IsMap()) Fail(node_, path_, "expected a mapping");
+  }
+
+  [[noreturn]] void Fail(const YAML::Node& at, const std::string& key,
+                         const std::string& what) const {
+    throw SpecError{fmt::format("{}:{}: {}: {}", source_, at.Mark().line + 1,
+                                key.empty() ? "(top level)" : key, what)};
+  }
+
+  std::string Path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  // Returns the child, or an undefined node when absent.
+  YAML::Node Get(const std::string& key) {
+    used_.insert(key);
+    const YAML::Node& node = node_;  // const lookup never inserts
+    return node[key];
+  }
+
+  template <typename T>
+  void Read(const std::string& key, T* out) {
+    YAML::Node child = Get(key);
+    if (!child) return;
+    if (!child.IsScalar()) Fail(child, Path(key), "expected a scalar");
+    try {
+      *out = child.as<T>();
+    } catch (const YAML::Exception&) {
+      Fail(child, Path(key), fmt::format("wrong type: '{}'", child.Scalar()));
+    }
+  }
+
+  void ReadDuration(const std::string& key, int64_t* out_ms) {
+    YAML::Node child = Get(key);
+    if (!child) return;
+    if (!child.IsScalar()) Fail(child, Path(key), "expected a duration such as 10s or 250ms");
+    Result<int64_t> ms = ParseDurationMs(child.Scalar());
+    if (!ms.ok()) Fail(child, Path(key), ms.status().message());
+    *out_ms = *ms;
+  }
+
+  void ReadNames(const std::string& key, const std::vector<std::string>& allowed,
+                 const std::string& what, std::vector<std::string>* out) {
+    YAML::Node child = Get(key);
+    if (!child) return;
+    if (!child.IsSequence()) Fail(child, Path(key), "expected a list");
+    out->clear();
+    for (size_t i = 0; i < child.size(); ++i) {
+      const YAML::Node item = child[i];
+      std::string item_path = fmt::format("{}[{}]", Path(key), i);
+      if (!item.IsScalar()) Fail(item, item_path, "expected a name");
+      if (!allowed.empty() && !Contains(allowed, item.Scalar())) {
+        Fail(item, item_path,
+             fmt::format("unknown {} '{}' (one of {})", what, item.Scalar(), Join(allowed)));
+      }
+      out->push_back(item.Scalar());
+    }
+  }
+
+  void Finish() const {
+    for (const auto& kv : node_) {
+      std::string key = kv.first.Scalar();
+      if (!used_.count(key)) Fail(kv.first, Path(key), "unknown key");
+    }
+  }
+
+  const std::string& source() const { return source_; }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  const std::string& source_;
+  std::set<std::string> used_;
+};
+
+void Check(bool ok, const MapReader& r, const YAML::Node& at, const std::string& key,
+           const std::string& what) {
+  if (!ok) r.Fail(at, key, what);
+}
+
+void ParseSystem(const YAML::Node& node, const std::string& source, SystemSpec* s) {
+  MapReader r(node, "system", source);
+  r.Read("zabd", &s->zabd_binary);
+  r.Read("nodes", &s->nodes);
+  Check(s->nodes == 3 || s->nodes == 5, r, r.Get("nodes"), "system.nodes", "must be 3 or 5");
+  r.Read("read_mode", &s->read_mode);
+  Check(Contains({"linearizable", "sync", "local"}, s->read_mode), r, r.Get("read_mode"),
+        "system.read_mode", "must be linearizable, sync or local");
+  r.Read("tick_time_ms", &s->tick_time_ms);
+  Check(s->tick_time_ms >= 1 && s->tick_time_ms <= 10000, r, r.Get("tick_time_ms"),
+        "system.tick_time_ms", "must be in 1..10000");
+  r.ReadNames("extra_flags", {}, "flag", &s->extra_flags);
+  r.Finish();
+}
+
+void ParseWorkload(const YAML::Node& node, const std::string& source, WorkloadSpec* w) {
+  MapReader r(node, "workload", source);
+  std::string type = "register";
+  r.Read("type", &type);
+  if (type == "register") {
+    w->kind = WorkloadKind::kRegister;
+  } else if (type == "set") {
+    w->kind = WorkloadKind::kSet;
+  } else {
+    r.Fail(r.Get("type"), "workload.type",
+           fmt::format("unknown workload '{}' (register, set)", type));
+  }
+  r.Read("keys", &w->keys);
+  Check(w->keys >= 1 && w->keys <= 100000, r, r.Get("keys"), "workload.keys",
+        "must be in 1..100000");
+  r.Read("final_read_attempts", &w->final_read_attempts);
+  Check(w->final_read_attempts >= 1, r, r.Get("final_read_attempts"),
+        "workload.final_read_attempts", "must be >= 1");
+  if (YAML::Node mix = r.Get("mix")) {
+    MapReader m(mix, "workload.mix", source);
+    w->read_weight = w->write_weight = w->cas_weight = 0;
+    m.Read("read", &w->read_weight);
+    m.Read("write", &w->write_weight);
+    m.Read("cas", &w->cas_weight);
+    m.Finish();
+    for (double x : {w->read_weight, w->write_weight, w->cas_weight}) {
+      Check(x >= 0 && std::isfinite(x), r, mix, "workload.mix", "weights must be >= 0");
+    }
+    Check(w->write_weight > 0, r, mix, "workload.mix", "write weight must be > 0");
+  }
+  r.Finish();
+}
+
+void CheckFaultFields(const MapReader& r, const YAML::Node& at, const std::string& path,
+                      const ScheduledFault& f) {
+  Check(Contains(KnownFaultKinds(), f.kind), r, at, path + ".kind",
+        fmt::format("unknown fault kind '{}' (one of {})", f.kind, Join(KnownFaultKinds())));
+  if (!f.target.empty()) {
+    Check(Contains(KnownTargets(), f.target), r, at, path + ".target",
+          fmt::format("unknown target '{}' (one of {})", f.target, Join(KnownTargets())));
+  }
+  if (!f.shape.empty()) {
+    Check(IsNetworkFault(f.kind), r, at, path + ".shape", "only network faults take a shape");
+    Check(Contains(KnownShapes(), f.shape), r, at, path + ".shape",
+          fmt::format("unknown shape '{}' (one of {})", f.shape, Join(KnownShapes())));
+  }
+  Check(f.at_ms >= 0, r, at, path + ".at", "must be >= 0");
+  Check(f.duration_ms > 0, r, at, path + ".duration", "must be > 0");
+}
+
+void ParseNemesis(const YAML::Node& node, const std::string& source, NemesisSpec* n) {
+  MapReader r(node, "nemesis", source);
+  r.ReadNames("kinds", KnownFaultKinds(), "fault kind", &n->kinds);
+  r.ReadNames("targets", KnownTargets(), "target", &n->targets);
+  r.ReadNames("shapes", KnownShapes(), "shape", &n->shapes);
+  r.ReadDuration("interval", &n->interval_ms);
+  Check(n->interval_ms > 0, r, r.Get("interval"), "nemesis.interval", "must be > 0");
+  r.ReadDuration("duration", &n->duration_ms);
+  Check(n->duration_ms > 0, r, r.Get("duration"), "nemesis.duration", "must be > 0");
+  if (YAML::Node schedule = r.Get("schedule")) {
+    if (!schedule.IsSequence()) r.Fail(schedule, "nemesis.schedule", "expected a list");
+    for (size_t i = 0; i < schedule.size(); ++i) {
+      std::string path = fmt::format("nemesis.schedule[{}]", i);
+      MapReader e(schedule[i], path, source);
+      ScheduledFault f;
+      e.ReadDuration("at", &f.at_ms);
+      e.Read("kind", &f.kind);
+      e.Read("target", &f.target);
+      e.Read("shape", &f.shape);
+      f.duration_ms = n->duration_ms;
+      e.ReadDuration("duration", &f.duration_ms);
+      e.Finish();
+      if (!e.Get("at")) e.Fail(schedule[i], path + ".at", "missing");
+      if (!e.Get("kind")) e.Fail(schedule[i], path + ".kind", "missing");
+      CheckFaultFields(e, schedule[i], path, f);
+      n->schedule.push_back(f);
+    }
+  }
+  r.Finish();
+}
+
+void ParseTop(const YAML::Node& root, const std::string& source, TestSpec* spec) {
+  MapReader r(root, "", source);
+  r.Read("name", &spec->name);
+  if (YAML::Node n = r.Get("system")) ParseSystem(n, source, &spec->system);
+  if (YAML::Node n = r.Get("workload")) ParseWorkload(n, source, &spec->workload);
+  r.Read("concurrency", &spec->concurrency);
+  Check(spec->concurrency >= 1 && spec->concurrency <= 1024, r, r.Get("concurrency"), "concurrency",
+        "must be in 1..1024");
+  r.Read("rate", &spec->rate);
+  Check(spec->rate >= 0 && std::isfinite(spec->rate), r, r.Get("rate"), "rate",
+        "must be >= 0 (0 = unlimited)");
+  r.ReadDuration("op_timeout", &spec->op_timeout_ms);
+  Check(spec->op_timeout_ms > 0, r, r.Get("op_timeout"), "op_timeout", "must be > 0");
+  r.ReadDuration("time_limit", &spec->time_limit_ms);
+  Check(spec->time_limit_ms > 0, r, r.Get("time_limit"), "time_limit", "must be > 0");
+  if (YAML::Node n = r.Get("nemesis")) ParseNemesis(n, source, &spec->nemesis);
+  r.ReadNames("checkers", KnownCheckers(), "checker", &spec->checkers);
+  r.Read("seed", &spec->seed);
+  std::string net = "auto";
+  r.Read("net", &net);
+  if (net == "auto") {
+    spec->net = NetMode::kAuto;
+  } else if (net == "iptables") {
+    spec->net = NetMode::kIptables;
+  } else if (net == "proxy") {
+    spec->net = NetMode::kProxy;
+  } else if (net == "none") {
+    spec->net = NetMode::kNone;
+  } else {
+    r.Fail(r.Get("net"), "net",
+           fmt::format("unknown net mode '{}' (auto, iptables, proxy, none)", net));
+  }
+  r.Finish();
+  // Cross-field rules.
+  bool has_net_fault = false;
+  for (const auto& k : spec->nemesis.kinds) has_net_fault |= IsNetworkFault(k);
+  for (const auto& f : spec->nemesis.schedule) has_net_fault |= IsNetworkFault(f.kind);
+  if (has_net_fault && spec->net == NetMode::kNone) {
+    r.Fail(r.Get("net"), "net", "network faults are scheduled but net is none");
+  }
+}
+
+}  // namespace
+
+const char* WorkloadKindName(WorkloadKind kind) {
+  return kind == WorkloadKind::kSet ? "set" : "register";
+}
+
+const char* NetModeName(NetMode mode) {
+  switch (mode) {
+    case NetMode::kAuto:
+      return "auto";
+    case NetMode::kIptables:
+      return "iptables";
+    case NetMode::kProxy:
+      return "proxy";
+    case NetMode::kNone:
+      return "none";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& KnownFaultKinds() {
+  static const std::vector<std::string> k = {"kill",      "pause", "restart",
+                                             "partition", "delay", "loss"};
+  return k;
+}
+const std::vector<std::string>& KnownTargets() {
+  static const std::vector<std::string> k = {"random",   "leader",   "followers",
+                                             "minority", "majority", "all"};
+  return k;
+}
+const std::vector<std::string>& KnownShapes() {
+  static const std::vector<std::string> k = {"halves",         "random-halves",   "isolate-one",
+                                             "isolate-leader", "majorities-ring", "bridge",
+                                             "one-way"};
+  return k;
+}
+const std::vector<std::string>& KnownCheckers() {
+  static const std::vector<std::string> k = {"linearizable", "lost-writes", "zab-invariants",
+                                             "session-order", "set"};
+  return k;
+}
+bool IsNetworkFault(const std::string& kind) {
+  return kind == "partition" || kind == "delay" || kind == "loss";
+}
+
+Result<int64_t> ParseDurationMs(const std::string& text) {
+  std::string t = text;
+  double scale = 1000;  // bare number = seconds
+  auto ends_with = [&](const std::string& s) {
+    return t.size() > s.size() && t.compare(t.size() - s.size(), s.size(), s) == 0;
+  };
+  if (ends_with("ms")) {
+    scale = 1, t.resize(t.size() - 2);
+  } else if (ends_with("s")) {
+    scale = 1000, t.resize(t.size() - 1);
+  } else if (ends_with("m")) {
+    scale = 60000, t.resize(t.size() - 1);
+  } else if (ends_with("h")) {
+    scale = 3600000, t.resize(t.size() - 1);
+  }
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(t, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (t.empty() || used != t.size() || !std::isfinite(v) || v < 0) {
+    return Status::InvalidArgument(
+        fmt::format("bad duration '{}' (use e.g. 30s, 250ms, 2m, or seconds)", text));
+  }
+  return static_cast<int64_t>(std::llround(v * scale));
+}
+
+Result<TestSpec> ParseTestSpec(const std::string& yaml_text, const std::string& source_name) {
+  TestSpec spec;
+  spec.source_text = yaml_text;
+  spec.name = std::filesystem::path(source_name).stem().string();
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    if (!root || root.IsNull()) {
+      return Status::InvalidArgument(fmt::format("{}: empty spec", source_name));
+    }
+    ParseTop(root, source_name, &spec);
+  } catch (const SpecError& e) {
+    return Status::InvalidArgument(e.message);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(fmt::format("{}:{}: {}", source_name, e.mark.line + 1, e.msg));
+  }
+  return spec;
+}
+
+Result<TestSpec> LoadTestSpec(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound(fmt::format("cannot read spec {}", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseTestSpec(text.str(), path);
+}
+
+Status ApplyOverrides(const SpecOverrides& o, TestSpec* spec) {
+  if (o.time_limit) {
+    Result<int64_t> ms = ParseDurationMs(*o.time_limit);
+    if (!ms.ok()) return Status::InvalidArgument("--time-limit: " + ms.status().message());
+    if (*ms <= 0) return Status::InvalidArgument("--time-limit: must be > 0");
+    spec->time_limit_ms = *ms;
+  }
+  if (o.seed) spec->seed = *o.seed;
+  if (o.nodes) {
+    if (*o.nodes != 3 && *o.nodes != 5) return Status::InvalidArgument("--nodes: must be 3 or 5");
+    spec->system.nodes = *o.nodes;
+  }
+  if (o.concurrency) {
+    if (*o.concurrency < 1 || *o.concurrency > 1024) {
+      return Status::InvalidArgument("--concurrency: must be in 1..1024");
+    }
+    spec->concurrency = *o.concurrency;
+  }
+  if (o.net) {
+    static const std::vector<std::pair<std::string, NetMode>> kModes = {
+        {"auto", NetMode::kAuto},
+        {"iptables", NetMode::kIptables},
+        {"proxy", NetMode::kProxy},
+        {"none", NetMode::kNone}};
+    auto it = std::find_if(kModes.begin(), kModes.end(),
+                           [&](const auto& m) { return m.first == *o.net; });
+    if (it == kModes.end()) {
+      return Status::InvalidArgument("--net: must be auto, iptables, proxy or none");
+    }
+    spec->net = it->second;
+  }
+  if (o.nemesis) {
+    std::vector<std::string> kinds;
+    if (*o.nemesis != "none" && !o.nemesis->empty()) {
+      std::stringstream in(*o.nemesis);
+      std::string kind;
+      while (std::getline(in, kind, ',')) {
+        if (!Contains(KnownFaultKinds(), kind)) {
+          return Status::InvalidArgument(fmt::format(
+              "--nemesis: unknown fault kind '{}' (one of {})", kind, Join(KnownFaultKinds())));
+        }
+        kinds.push_back(kind);
+      }
+    }
+    spec->nemesis.kinds = kinds;
+    spec->nemesis.schedule.clear();  // an override replaces an explicit schedule too
+  }
+  bool has_net_fault = false;
+  for (const auto& k : spec->nemesis.kinds) has_net_fault |= IsNetworkFault(k);
+  for (const auto& f : spec->nemesis.schedule) has_net_fault |= IsNetworkFault(f.kind);
+  if (has_net_fault && spec->net == NetMode::kNone) {
+    return Status::InvalidArgument("--net: network faults are scheduled but net is none");
+  }
+  return Status::Ok();
+}
+
+}  // namespace faultline::harness

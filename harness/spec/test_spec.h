@@ -1,0 +1,111 @@
+// TestSpec: one chaos test as data (ARCHITECTURE.md data flow 2, Jepsen "a test is data").
+//
+// A suite YAML document is parsed once into a TestSpec and validated as a whole: an unknown key, a
+// value of the wrong type, or an impossible value is an InvalidArgument Status whose message names
+// the source, the 1-based line and the dotted key path, e.g.
+//   "quick.yaml:14: nemesis.kinds[1]: unknown fault kind 'kil' (one of kill, pause, ...)".
+// Nothing downstream re-validates; every other part of the harness trusts a TestSpec it is given.
+//
+// Durations are written as a number of seconds (`30`, `0.5`) or a string with a unit
+// (`250ms`, `10s`, `2m`). They are stored as integer milliseconds.
+//
+// Thread-safety: plain values; copy freely.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace faultline::harness {
+
+enum class WorkloadKind { kRegister, kSet };
+enum class NetMode { kAuto, kIptables, kProxy, kNone };
+
+const char* WorkloadKindName(WorkloadKind kind);
+const char* NetModeName(NetMode mode);
+
+// The system under test: N zabd processes.
+struct SystemSpec {
+  std::string zabd_binary;                 // empty = `zabd` beside the running faultline binary
+  int nodes = 3;                           // 3 or 5
+  std::string read_mode = "linearizable";  // linearizable | sync | local
+  int tick_time_ms = 50;
+  std::vector<std::string> extra_flags;  // appended to every zabd command line
+};
+
+// What the clients do. register: read / write / cas over `keys` keys, unique write values.
+// set: unique adds (each a write of a fresh element) then final reads of every element.
+struct WorkloadSpec {
+  WorkloadKind kind = WorkloadKind::kRegister;
+  int keys = 5;
+  // Op mix weights (need not sum to 1; normalized). For set only `add` is used.
+  double read_weight = 0.5;
+  double write_weight = 0.3;
+  double cas_weight = 0.2;
+  int final_read_attempts = 20;  // final reads of every key retry this many times
+};
+
+// One fault, either written explicitly in the spec or realized from kinds/targets/interval.
+struct ScheduledFault {
+  int64_t at_ms = 0;        // offset from the start of the workload
+  std::string kind;         // kill | pause | restart | partition | delay | loss
+  std::string target;       // process faults: random | leader | followers | minority | ...
+  std::string shape;        // partition faults: halves | random-halves | isolate-one | ...
+  int64_t duration_ms = 0;  // how long the fault stays before it is stopped / healed
+};
+
+struct NemesisSpec {
+  std::vector<std::string> kinds;        // empty = no faults
+  std::vector<std::string> targets;      // process fault targets drawn from (default: random)
+  std::vector<std::string> shapes;       // partition shapes drawn from (default: halves)
+  int64_t interval_ms = 5000;            // quiet time between generated faults
+  int64_t duration_ms = 3000;            // how long each generated fault lasts
+  std::vector<ScheduledFault> schedule;  // explicit schedule; when set, replaces generation
+};
+
+struct TestSpec {
+  std::string name;  // suite name (defaults to the file stem)
+  SystemSpec system;
+  WorkloadSpec workload;
+  int concurrency = 5;  // client workers (logical processes at start)
+  double rate = 100;    // total ops/s across workers; 0 = unlimited
+  int64_t op_timeout_ms = 1000;
+  int64_t time_limit_ms = 30000;
+  NemesisSpec nemesis;
+  std::vector<std::string> checkers;  // empty = every checker that applies to the workload
+  uint64_t seed = 0;                  // 0 in the file = pick one at run time
+  NetMode net = NetMode::kAuto;
+  std::string source_text;  // the YAML as given (stored with the run)
+};
+
+// Names the spec accepts, exposed for help texts and tests.
+const std::vector<std::string>& KnownFaultKinds();
+const std::vector<std::string>& KnownTargets();
+const std::vector<std::string>& KnownShapes();
+const std::vector<std::string>& KnownCheckers();
+bool IsNetworkFault(const std::string& kind);  // partition | delay | loss
+
+// Parses and validates. `source_name` prefixes every error message (a file name).
+Result<TestSpec> ParseTestSpec(const std::string& yaml_text, const std::string& source_name);
+// Reads `path` and parses it; the default name is the file stem.
+Result<TestSpec> LoadTestSpec(const std::string& path);
+
+// Command-line overrides (`faultline run --time-limit ...`); unset fields leave the spec alone.
+struct SpecOverrides {
+  std::optional<std::string> time_limit;  // duration text, as in the YAML
+  std::optional<uint64_t> seed;
+  std::optional<int> nodes;
+  std::optional<int> concurrency;
+  std::optional<std::string> nemesis;  // comma-separated kinds; "none" = no faults
+  std::optional<std::string> net;
+};
+// Applies and re-validates the touched fields; errors name the flag.
+Status ApplyOverrides(const SpecOverrides& overrides, TestSpec* spec);
+
+// "250ms" / "10s" / "2m" / "1.5" (seconds) -> milliseconds.
+Result<int64_t> ParseDurationMs(const std::string& text);
+
+}  // namespace faultline::harness

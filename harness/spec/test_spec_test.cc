@@ -1,0 +1,241 @@
+#include "harness/spec/test_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace faultline::harness {
+namespace {
+
+// Parses `yaml` and expects an error whose message contains every fragment.
+void ExpectError(const std::string& yaml, std::initializer_list<std::string> fragments) {
+  Result<TestSpec> spec = ParseTestSpec(yaml, "t.yaml");
+  ASSERT_FALSE(spec.ok()) << "parsed without error:\n" << yaml;
+  EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
+  for (const auto& f : fragments) {
+    EXPECT_NE(spec.status().message().find(f), std::string::npos)
+        << "message '" << spec.status().message() << "' lacks '" << f << "'";
+  }
+}
+
+TEST(TestSpec, FullDocumentParsesEveryField) {
+  const char* yaml = R"(name: quick
+system:
+  zabd: /opt/zabd
+  nodes: 5
+  read_mode: local
+  tick_time_ms: 20
+  extra_flags: [--log-level, debug]
+workload:
+  type: register
+  keys: 7
+  mix: {read: 2, write: 1, cas: 1}
+concurrency: 8
+rate: 250
+op_timeout: 500ms
+time_limit: 2m
+nemesis:
+  kinds: [kill, pause, partition]
+  targets: [leader, minority]
+  shapes: [halves, one-way]
+  interval: 4s
+  duration: 1.5
+  schedule:
+    - {at: 3s, kind: kill, target: leader, duration: 2s}
+    - {at: 10s, kind: partition, shape: isolate-leader}
+checkers: [linearizable, lost-writes]
+seed: 1234
+net: proxy
+)";
+  Result<TestSpec> r = ParseTestSpec(yaml, "quick.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const TestSpec& s = *r;
+  EXPECT_EQ(s.name, "quick");
+  EXPECT_EQ(s.system.zabd_binary, "/opt/zabd");
+  EXPECT_EQ(s.system.nodes, 5);
+  EXPECT_EQ(s.system.read_mode, "local");
+  EXPECT_EQ(s.system.tick_time_ms, 20);
+  EXPECT_EQ(s.system.extra_flags, (std::vector<std::string>{"--log-level", "debug"}));
+  EXPECT_EQ(s.workload.kind, WorkloadKind::kRegister);
+  EXPECT_EQ(s.workload.keys, 7);
+  EXPECT_DOUBLE_EQ(s.workload.read_weight, 2);
+  EXPECT_EQ(s.concurrency, 8);
+  EXPECT_DOUBLE_EQ(s.rate, 250);
+  EXPECT_EQ(s.op_timeout_ms, 500);
+  EXPECT_EQ(s.time_limit_ms, 120000);
+  EXPECT_EQ(s.nemesis.kinds, (std::vector<std::string>{"kill", "pause", "partition"}));
+  EXPECT_EQ(s.nemesis.targets, (std::vector<std::string>{"leader", "minority"}));
+  EXPECT_EQ(s.nemesis.interval_ms, 4000);
+  EXPECT_EQ(s.nemesis.duration_ms, 1500);
+  ASSERT_EQ(s.nemesis.schedule.size(), 2u);
+  EXPECT_EQ(s.nemesis.schedule[0].at_ms, 3000);
+  EXPECT_EQ(s.nemesis.schedule[0].target, "leader");
+  EXPECT_EQ(s.nemesis.schedule[0].duration_ms, 2000);
+  EXPECT_EQ(s.nemesis.schedule[1].shape, "isolate-leader");
+  EXPECT_EQ(s.nemesis.schedule[1].duration_ms, 1500);  // inherits nemesis.duration
+  EXPECT_EQ(s.checkers, (std::vector<std::string>{"linearizable", "lost-writes"}));
+  EXPECT_EQ(s.seed, 1234u);
+  EXPECT_EQ(s.net, NetMode::kProxy);
+  EXPECT_EQ(s.source_text, yaml);
+}
+
+TEST(TestSpec, MinimalDocumentTakesDefaultsAndFileStemAsName) {
+  Result<TestSpec> r = ParseTestSpec("concurrency: 2\n", "dir/smoke.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->name, "smoke");
+  EXPECT_EQ(r->system.nodes, 3);
+  EXPECT_EQ(r->net, NetMode::kAuto);
+  EXPECT_TRUE(r->nemesis.kinds.empty());
+}
+
+TEST(TestSpec, UnknownTopLevelKeyIsNamedWithItsLine) {
+  ExpectError("concurrency: 2\nconcurency: 3\n", {"t.yaml:2:", "concurency", "unknown key"});
+}
+
+TEST(TestSpec, UnknownNestedKeyIsNamedWithItsPath) {
+  ExpectError("system:\n  nodes: 3\n  nodez: 5\n", {"t.yaml:3:", "system.nodez", "unknown key"});
+}
+
+TEST(TestSpec, UnknownKeyInsideScheduleEntryIsNamed) {
+  ExpectError("nemesis:\n  schedule:\n    - {at: 1s, kind: kill, when: 3}\n",
+              {"t.yaml:3:", "nemesis.schedule[0].when", "unknown key"});
+}
+
+TEST(TestSpec, WrongTypeIsNamed) {
+  ExpectError("concurrency: lots\n", {"t.yaml:1:", "concurrency", "wrong type"});
+}
+
+TEST(TestSpec, MappingWhereScalarExpectedIsNamed) {
+  ExpectError("rate: {a: 1}\n", {"t.yaml:1:", "rate", "expected a scalar"});
+}
+
+TEST(TestSpec, FourNodesIsImpossible) {
+  ExpectError("system:\n  nodes: 4\n", {"t.yaml:2:", "system.nodes", "3 or 5"});
+}
+
+TEST(TestSpec, ZeroConcurrencyIsImpossible) {
+  ExpectError("concurrency: 0\n", {"concurrency", "1..1024"});
+}
+
+TEST(TestSpec, NegativeRateIsImpossible) { ExpectError("rate: -3\n", {"rate", ">= 0"}); }
+
+TEST(TestSpec, BadDurationIsNamed) {
+  ExpectError("time_limit: soon\n", {"t.yaml:1:", "time_limit", "bad duration"});
+}
+
+TEST(TestSpec, ZeroOpTimeoutIsImpossible) { ExpectError("op_timeout: 0ms\n", {"op_timeout"}); }
+
+TEST(TestSpec, UnknownReadModeIsNamed) {
+  ExpectError("system:\n  read_mode: eventual\n", {"system.read_mode"});
+}
+
+TEST(TestSpec, UnknownWorkloadTypeIsNamed) {
+  ExpectError("workload:\n  type: queue\n", {"t.yaml:2:", "workload.type", "queue"});
+}
+
+TEST(TestSpec, AllZeroWriteWeightIsImpossible) {
+  ExpectError("workload:\n  mix: {read: 1}\n", {"workload.mix", "write"});
+}
+
+TEST(TestSpec, UnknownFaultKindIsNamedWithItsIndex) {
+  ExpectError("nemesis:\n  kinds: [kill, kil]\n", {"t.yaml:2:", "nemesis.kinds[1]", "'kil'"});
+}
+
+TEST(TestSpec, UnknownTargetIsNamed) {
+  ExpectError("nemesis:\n  targets: [leader, boss]\n", {"nemesis.targets[1]", "'boss'"});
+}
+
+TEST(TestSpec, ShapeOnProcessFaultIsImpossible) {
+  ExpectError("nemesis:\n  schedule:\n    - {at: 1s, kind: kill, shape: halves}\n",
+              {"nemesis.schedule[0].shape", "network"});
+}
+
+TEST(TestSpec, ScheduleEntryWithoutKindIsNamed) {
+  ExpectError("nemesis:\n  schedule:\n    - {at: 1s}\n", {"nemesis.schedule[0].kind", "missing"});
+}
+
+TEST(TestSpec, UnknownCheckerIsNamed) {
+  ExpectError("checkers: [linearizable, magic]\n", {"checkers[1]", "'magic'"});
+}
+
+TEST(TestSpec, UnknownNetModeIsNamed) { ExpectError("net: wifi\n", {"t.yaml:1:", "net", "wifi"}); }
+
+TEST(TestSpec, PartitionWithoutNetworkIsImpossible) {
+  ExpectError("net: none\nnemesis:\n  kinds: [partition]\n", {"net", "network faults"});
+}
+
+TEST(TestSpec, SyntaxErrorReportsLine) { ExpectError("a: [1, 2\nb: 3\n", {"t.yaml:"}); }
+
+TEST(TestSpec, EmptyDocumentIsAnError) { ExpectError("", {"empty"}); }
+
+TEST(TestSpec, DurationsAcceptUnitsAndBareSeconds) {
+  EXPECT_EQ(*ParseDurationMs("250ms"), 250);
+  EXPECT_EQ(*ParseDurationMs("10s"), 10000);
+  EXPECT_EQ(*ParseDurationMs("2m"), 120000);
+  EXPECT_EQ(*ParseDurationMs("1.5"), 1500);
+  EXPECT_FALSE(ParseDurationMs("-1s").ok());
+  EXPECT_FALSE(ParseDurationMs("ms").ok());
+  EXPECT_FALSE(ParseDurationMs("3x").ok());
+}
+
+TEST(TestSpec, OverridesReplaceFields) {
+  Result<TestSpec> r = ParseTestSpec("nemesis:\n  kinds: [kill]\n", "t.yaml");
+  ASSERT_TRUE(r.ok());
+  SpecOverrides o;
+  o.time_limit = "12s";
+  o.seed = 99;
+  o.nodes = 5;
+  o.concurrency = 3;
+  o.nemesis = "pause,partition";
+  ASSERT_TRUE(ApplyOverrides(o, &*r).ok());
+  EXPECT_EQ(r->time_limit_ms, 12000);
+  EXPECT_EQ(r->seed, 99u);
+  EXPECT_EQ(r->system.nodes, 5);
+  EXPECT_EQ(r->concurrency, 3);
+  EXPECT_EQ(r->nemesis.kinds, (std::vector<std::string>{"pause", "partition"}));
+}
+
+TEST(TestSpec, NemesisNoneOverrideClearsFaults) {
+  Result<TestSpec> r =
+      ParseTestSpec("nemesis:\n  kinds: [kill]\n  schedule:\n    - {at: 1, kind: kill}\n", "t");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  SpecOverrides o;
+  o.nemesis = "none";
+  ASSERT_TRUE(ApplyOverrides(o, &*r).ok());
+  EXPECT_TRUE(r->nemesis.kinds.empty());
+  EXPECT_TRUE(r->nemesis.schedule.empty());
+}
+
+TEST(TestSpec, BadOverridesNameTheFlag) {
+  TestSpec s;
+  SpecOverrides o;
+  o.nodes = 4;
+  Status st = ApplyOverrides(o, &s);
+  EXPECT_NE(st.message().find("--nodes"), std::string::npos);
+  SpecOverrides o2;
+  o2.nemesis = "kill,explode";
+  st = ApplyOverrides(o2, &s);
+  EXPECT_NE(st.message().find("--nemesis"), std::string::npos);
+  SpecOverrides o3;
+  o3.time_limit = "later";
+  st = ApplyOverrides(o3, &s);
+  EXPECT_NE(st.message().find("--time-limit"), std::string::npos);
+}
+
+TEST(TestSpec, ShippedWorkloadsAllParse) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(FAULTLINE_SOURCE_DIR) / "workloads";
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    Result<TestSpec> r = LoadTestSpec(entry.path().string());
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    ++count;
+  }
+  EXPECT_GE(count, 1) << "no workloads/*.yaml shipped";
+}
+
+}  // namespace
+}  // namespace faultline::harness
