@@ -55,10 +55,9 @@ namespace faultline::harness {
 enum class AddressMode { kLoopback, kPrivateNetns };
 
 struct ClusterOptions {
-  std::string
-      zabd_path; // e.g. FAULTLINE_BIN_DIR "/zabd"; must exist and be executable
-  std::string run_dir; // created if missing; the node-<id> folders go inside
-  int node_count = 3;  // 3 or 5 (any 1..9 accepted)
+  std::string zabd_path;  // e.g. FAULTLINE_BIN_DIR "/zabd"; must exist and be executable
+  std::string run_dir;    // created if missing; the node-<id> folders go inside
+  int node_count = 3;     // 3 or 5 (any 1..9 accepted)
   AddressMode address_mode = AddressMode::kLoopback;
   // Values written into every node's config file (docs/contracts.md section 2).
   int tick_time_ms = 100;
@@ -67,42 +66,41 @@ struct ClusterOptions {
   std::string read_mode = "linearizable";
   std::string secret = "faultline";
   int64_t snapshot_every = 10000;
-  std::vector<std::string> extra_args; // appended to every zabd command line
+  std::vector<std::string> extra_args;  // appended to every zabd command line
 };
 
 // Everything the harness needs to know about one node. A snapshot; it does not
 // update.
 struct NodeInfo {
   NodeId id = 0;
-  Endpoint client; // where clients connect (RESP)
-  Endpoint
-      peer; // where the node listens for peers (the real one, never the proxy)
-  std::string dir; // <run_dir>/node-<id>
+  Endpoint client;  // where clients connect (RESP)
+  Endpoint peer;    // where the node listens for peers (the real one, never the proxy)
+  std::string dir;  // <run_dir>/node-<id>
   std::string config_path;
   std::string data_dir;
   std::string event_log_path;
   std::string log_path;
   NodeState state = NodeState::kNotStarted;
-  int pid = 0;      // 0 when no live process
-  int restarts = 0; // how many times Start succeeded after the first start
+  int pid = 0;       // 0 when no live process
+  int restarts = 0;  // how many times Start succeeded after the first start
 };
 
 // A process that exited while the controller believed it running or paused.
 struct UnexpectedExit {
   NodeId id = 0;
   int pid = 0;
-  int exit_code = -1; // -1 when killed by a signal
-  int signal = 0;     // 0 when it exited normally
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // 0 when it exited normally
   std::chrono::system_clock::time_point when;
-  std::string Describe() const; // "node 2 (pid 4242) exited with code 2"
+  std::string Describe() const;  // "node 2 (pid 4242) exited with code 2"
 };
 
 class Cluster final : public ClusterControl {
-public:
+ public:
   // Validates options, assigns addresses, creates the run folder layout. Starts
   // nothing.
   static Result<std::unique_ptr<Cluster>> Create(ClusterOptions options);
-  ~Cluster() override; // kills and reaps everything it started
+  ~Cluster() override;  // kills and reaps everything it started
   Cluster(const Cluster &) = delete;
   Cluster &operator=(const Cluster &) = delete;
 
@@ -131,16 +129,15 @@ public:
   Status Resume(NodeId id) override;
 
   // `ROLE` of one node (one connection, `timeout` for connect + reply).
-  Result<RoleInfo> QueryRole(NodeId id,
-                             std::chrono::milliseconds timeout) const;
+  Result<RoleInfo> QueryRole(NodeId id, std::chrono::milliseconds timeout) const;
 
   // Waits until every running node answers `PING`, or timeout.
   Status WaitUntilServing(std::chrono::milliseconds timeout) const;
 
-  NodeInfo Info(NodeId id) const; // id must exist (asserted)
+  NodeInfo Info(NodeId id) const;  // id must exist (asserted)
   std::vector<NodeInfo> Infos() const;
   Endpoint ClientEndpoint(NodeId id) const;
-  Endpoint PeerEndpoint(NodeId id) const; // the real listen address
+  Endpoint PeerEndpoint(NodeId id) const;  // the real listen address
   std::map<NodeId, Endpoint> PeerEndpoints() const;
   std::map<NodeId, Endpoint> ClientEndpoints() const;
 
@@ -152,10 +149,10 @@ public:
   // it short, do not call back into the Cluster). Set before StartAll.
   void OnUnexpectedExit(std::function<void(const UnexpectedExit &)> callback);
 
-private:
+ private:
   struct Impl;
   explicit Cluster(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

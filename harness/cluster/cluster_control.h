@@ -13,7 +13,7 @@
 namespace faultline::harness {
 
 class ClusterControl {
-public:
+ public:
   virtual ~ClusterControl() = default;
 
   // Every configured node id, ascending.
@@ -44,4 +44,4 @@ public:
   virtual Status Resume(NodeId id) = 0;
 };
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

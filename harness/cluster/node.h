@@ -15,7 +15,7 @@ using NodeId = int;
 
 // A TCP address on 127.0.0.0/8.
 struct Endpoint {
-  std::string host; // dotted quad, e.g. "127.0.0.11"
+  std::string host;  // dotted quad, e.g. "127.0.0.11"
   uint16_t port = 0;
   std::string ToString() const { return host + ":" + std::to_string(port); }
   bool operator==(const Endpoint &) const = default;
@@ -24,14 +24,14 @@ struct Endpoint {
 // What the controller knows about a node's process (not what the node thinks of
 // itself).
 enum class NodeState {
-  kNotStarted,        // configured, never started (or stopped by StopAll)
-  kRunning,           // started by us, not reaped
-  kPaused,            // SIGSTOP sent by us; SIGCONT not yet sent
-  kKilled,            // SIGKILL sent by us and the process reaped
-  kExitedUnexpectedly // the process exited or died while we believed it running
-                      // or paused
+  kNotStarted,         // configured, never started (or stopped by StopAll)
+  kRunning,            // started by us, not reaped
+  kPaused,             // SIGSTOP sent by us; SIGCONT not yet sent
+  kKilled,             // SIGKILL sent by us and the process reaped
+  kExitedUnexpectedly  // the process exited or died while we believed it running
+                       // or paused
 };
-std::string_view NodeStateName(NodeState state); // "running", "paused", ...
+std::string_view NodeStateName(NodeState state);  // "running", "paused", ...
 
 // The role half of a `ROLE` reply.
 enum class Role {
@@ -40,9 +40,8 @@ enum class Role {
   kLooking,
   kUnknown /* unreachable or bad reply */
 };
-std::string_view
-RoleName(Role role); // "leading", "following", "looking", "unknown"
-Role ParseRole(std::string_view name); // unknown names -> kUnknown
+std::string_view RoleName(Role role);   // "leading", "following", "looking", "unknown"
+Role ParseRole(std::string_view name);  // unknown names -> kUnknown
 
 // A parsed `ROLE` reply: [role, epoch, last_zxid, leader_id, phase,
 // last_committed].
@@ -50,9 +49,9 @@ struct RoleInfo {
   Role role = Role::kUnknown;
   int64_t epoch = 0;
   int64_t last_zxid = 0;
-  NodeId leader_id = -1; // -1 when the node knows no leader
-  std::string phase;     // election | discovery | synchronization | broadcast
+  NodeId leader_id = -1;  // -1 when the node knows no leader
+  std::string phase;      // election | discovery | synchronization | broadcast
   int64_t last_committed = 0;
 };
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

@@ -17,10 +17,9 @@ namespace faultline::harness {
 // longer than `timeout`; Unavailable when the connection is refused or closed;
 // Corruption for a malformed reply; the server's error text as Unavailable for
 // a RESP error reply.
-Result<RoleInfo> QueryRole(const Endpoint &endpoint,
-                           std::chrono::milliseconds timeout);
+Result<RoleInfo> QueryRole(const Endpoint &endpoint, std::chrono::milliseconds timeout);
 
 // Sends `PING`; ok on `+PONG`.
 Status Ping(const Endpoint &endpoint, std::chrono::milliseconds timeout);
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

@@ -18,65 +18,64 @@
 namespace faultline::harness {
 
 enum class FaultKind {
-  kKill,      // SIGKILL; Stop starts the node again with the same data
-  kPause,     // SIGSTOP; Stop sends SIGCONT
-  kPartition, // a grudge of the given shape; Stop heals the partition
-  kRestart,   // SIGKILL then start at once; Stop does nothing (the fault is
-              // instantaneous)
-  kDelay, // proxy only: delay_ms on every link to and from the target nodes;
-          // Stop removes it
-  kLoss,  // proxy only: loss on every link to and from the target nodes; Stop
-          // removes it
+  kKill,       // SIGKILL; Stop starts the node again with the same data
+  kPause,      // SIGSTOP; Stop sends SIGCONT
+  kPartition,  // a grudge of the given shape; Stop heals the partition
+  kRestart,    // SIGKILL then start at once; Stop does nothing (the fault is
+               // instantaneous)
+  kDelay,      // proxy only: delay_ms on every link to and from the target nodes;
+               // Stop removes it
+  kLoss,       // proxy only: loss on every link to and from the target nodes; Stop
+               // removes it
 };
 
 enum class TargetKind {
-  kRandomNode, // one node drawn from the seeded RNG
-  kLeader, // the node leading now (ROLE); the fault fails with Unavailable if
-           // none is found
-  kFollowers, // every node except the leader (needs a leader)
-  kMinority,  // floor(n/2) nodes drawn at random (3 -> 1, 5 -> 2)
-  kMajority,  // floor(n/2)+1 nodes drawn at random (3 -> 2, 5 -> 3)
-  kAll,       // every node
-  kExplicit,  // Target::ids
+  kRandomNode,  // one node drawn from the seeded RNG
+  kLeader,      // the node leading now (ROLE); the fault fails with Unavailable if
+                // none is found
+  kFollowers,   // every node except the leader (needs a leader)
+  kMinority,    // floor(n/2) nodes drawn at random (3 -> 1, 5 -> 2)
+  kMajority,    // floor(n/2)+1 nodes drawn at random (3 -> 2, 5 -> 3)
+  kAll,         // every node
+  kExplicit,    // Target::ids
 };
 
 enum class PartitionShape {
-  kHalves,         // grudge.h Halves
-  kRandomHalves,   // RandomHalves, seeded from the nemesis RNG
-  kIsolateNode,    // IsolateNode of the first resolved target node (default
-                   // target: random)
-  kIsolateLeader,  // IsolateNode of the leader (the target is ignored)
-  kMajoritiesRing, // MajoritiesRing in node-id order
-  kBridge,         // Bridge in node-id order
-  kOneWay, // OneWayIsolate of the first resolved target node (default target:
-           // leader)
+  kHalves,          // grudge.h Halves
+  kRandomHalves,    // RandomHalves, seeded from the nemesis RNG
+  kIsolateNode,     // IsolateNode of the first resolved target node (default
+                    // target: random)
+  kIsolateLeader,   // IsolateNode of the leader (the target is ignored)
+  kMajoritiesRing,  // MajoritiesRing in node-id order
+  kBridge,          // Bridge in node-id order
+  kOneWay,          // OneWayIsolate of the first resolved target node (default target:
+                    // leader)
 };
 
 struct Target {
   TargetKind kind = TargetKind::kRandomNode;
-  std::vector<NodeId> ids; // kExplicit only
+  std::vector<NodeId> ids;  // kExplicit only
 };
 
 struct FaultSpec {
   FaultKind kind = FaultKind::kKill;
   Target target;
-  PartitionShape shape = PartitionShape::kIsolateLeader; // kPartition only
-  int delay_ms = 0;                                      // kDelay only, > 0
-  double loss_probability = 0.0; // kLoss only, in (0, 1]
+  PartitionShape shape = PartitionShape::kIsolateLeader;  // kPartition only
+  int delay_ms = 0;                                       // kDelay only, > 0
+  double loss_probability = 0.0;                          // kLoss only, in (0, 1]
 };
 
 // A fault as it was actually applied: what E's run loop records and what Stop
 // undoes.
 struct AppliedFault {
   FaultSpec spec;
-  std::vector<NodeId> nodes; // resolved targets, ascending (for partitions: the
-                             // nodes cut from someone)
-  std::map<NodeId, Role> roles; // every node's role when the fault was resolved
-  std::optional<Grudge> grudge; // kPartition only
-  std::vector<std::pair<NodeId, NodeId>>
-      links;               // kDelay / kLoss: directed links touched
-  std::string description; // "kill leader: node 2 (leading)", "partition
-                           // isolate-leader: ..."
+  std::vector<NodeId> nodes;                     // resolved targets, ascending (for partitions: the
+                                                 // nodes cut from someone)
+  std::map<NodeId, Role> roles;                  // every node's role when the fault was resolved
+  std::optional<Grudge> grudge;                  // kPartition only
+  std::vector<std::pair<NodeId, NodeId>> links;  // kDelay / kLoss: directed links touched
+  std::string description;                       // "kill leader: node 2 (leading)", "partition
+                                                 // isolate-leader: ..."
 };
 
 // Names as written in suite files: kill pause partition restart delay loss /
@@ -96,4 +95,4 @@ Result<Target> ParseTarget(std::string_view text);
 // 1,3".
 std::string DescribeSpec(const FaultSpec &spec);
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

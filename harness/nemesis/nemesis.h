@@ -34,11 +34,10 @@ struct NemesisOptions {
 };
 
 class Nemesis {
-public:
+ public:
   // `cluster` must outlive the Nemesis. `partitioner` may be null: partition,
   // delay and loss faults then fail with Unavailable.
-  Nemesis(ClusterControl &cluster, Partitioner *partitioner,
-          NemesisOptions options = {});
+  Nemesis(ClusterControl &cluster, Partitioner *partitioner, NemesisOptions options = {});
 
   // Resolves and applies one fault. Errors (nothing was applied):
   //   InvalidArgument  bad spec (delay_ms <= 0, loss outside (0,1], unknown
@@ -66,11 +65,11 @@ public:
   // everything.
   Status HealAll();
 
-private:
+ private:
   ClusterControl &cluster_;
   Partitioner *partitioner_;
   NemesisOptions options_;
   std::mt19937_64 rng_;
 };
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

@@ -57,10 +57,9 @@ Grudge OneWayIsolate(const std::vector<NodeId> &nodes, NodeId node);
 Grudge OneWayLinks(const std::vector<std::pair<NodeId, NodeId>> &links);
 
 // The nodes that `node` can hear (itself included).
-std::set<NodeId> Hears(const Grudge &grudge, const std::vector<NodeId> &nodes,
-                       NodeId node);
+std::set<NodeId> Hears(const Grudge &grudge, const std::vector<NodeId> &nodes, NodeId node);
 
 // "2 drops {1}; 3 drops {1}" — stable order; "no grudge" when empty.
 std::string DescribeGrudge(const Grudge &grudge);
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

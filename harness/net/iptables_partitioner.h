@@ -27,29 +27,27 @@
 namespace faultline::harness {
 
 class IptablesPartitioner final : public Partitioner {
-public:
+ public:
   // `hosts`: node id -> the node's address (distinct). Creates the chain and
   // the INPUT jump. Unavailable when not root or when still in the initial
   // network namespace; IoError when iptables fails.
-  static Result<std::unique_ptr<IptablesPartitioner>>
-  Create(std::map<NodeId, std::string> hosts);
-  ~IptablesPartitioner()
-      override; // flushes the chain (the namespace dies soon anyway)
+  static Result<std::unique_ptr<IptablesPartitioner>> Create(std::map<NodeId, std::string> hosts);
+  ~IptablesPartitioner() override;  // flushes the chain (the namespace dies soon anyway)
 
   Status Apply(const Grudge &grudge) override;
   Status Heal() override;
   bool SupportsLinkFaults() const override { return false; }
-  Status SetDelay(NodeId from, NodeId to, int delay_ms) override; // Unavailable
+  Status SetDelay(NodeId from, NodeId to, int delay_ms) override;  // Unavailable
   Status SetLoss(NodeId from, NodeId to,
-                 double probability) override; // Unavailable
+                 double probability) override;  // Unavailable
   std::string Name() const override { return "iptables"; }
 
   static constexpr const char *kChain = "FAULTLINE";
 
-private:
+ private:
   struct Impl;
   explicit IptablesPartitioner(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

@@ -20,4 +20,4 @@ bool CanEnterPrivateNetns();
 // fails.
 Status EnterPrivateNetns();
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

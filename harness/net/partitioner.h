@@ -24,7 +24,7 @@
 namespace faultline::harness {
 
 class Partitioner {
-public:
+ public:
   virtual ~Partitioner() = default;
 
   virtual Status Apply(const Grudge &grudge) = 0;
@@ -40,7 +40,7 @@ public:
   // connections that nodes redial. Unavailable when !SupportsLinkFaults().
   virtual Status SetLoss(NodeId from, NodeId to, double probability) = 0;
 
-  virtual std::string Name() const = 0; // "iptables" or "proxy"
+  virtual std::string Name() const = 0;  // "iptables" or "proxy"
 };
 
-} // namespace faultline::harness
+}  // namespace faultline::harness

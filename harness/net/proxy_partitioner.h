@@ -36,13 +36,13 @@
 namespace faultline::harness {
 
 class ProxyPartitioner final : public Partitioner {
-public:
+ public:
   // `peers`: node id -> the node's real peer listen address. Opens one listener
   // per ordered pair (n * (n - 1) listeners) on `listen_host`. IoError when a
   // listener cannot be bound.
-  static Result<std::unique_ptr<ProxyPartitioner>>
-  Create(std::map<NodeId, Endpoint> peers, uint64_t seed = 1,
-         std::string listen_host = "127.0.0.1");
+  static Result<std::unique_ptr<ProxyPartitioner>> Create(std::map<NodeId, Endpoint> peers,
+                                                          uint64_t seed = 1,
+                                                          std::string listen_host = "127.0.0.1");
   ~ProxyPartitioner() override;
 
   // (from, to) -> where `from` must dial to reach `to` through the proxy.
@@ -59,17 +59,17 @@ public:
   // loss, per link.
   struct LinkStats {
     uint64_t accepted = 0;
-    uint64_t refused = 0; // accepted then closed because the pair was cut
-    uint64_t dropped = 0; // closed by a cut applied later or by loss
+    uint64_t refused = 0;  // accepted then closed because the pair was cut
+    uint64_t dropped = 0;  // closed by a cut applied later or by loss
     uint64_t bytes_forwarded = 0;
-    uint64_t bytes_discarded = 0; // one-way cut
+    uint64_t bytes_discarded = 0;  // one-way cut
   };
   LinkStats Stats(NodeId from, NodeId to) const;
 
-private:
+ private:
   struct Impl;
   explicit ProxyPartitioner(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
 };
 
-} // namespace faultline::harness
+}  // namespace faultline::harness
