@@ -1,0 +1,504 @@
+#include "harness/cluster/cluster.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <boost/asio.hpp>
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <cassert>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "harness/cluster/role_query.h"
+
+namespace faultline::harness {
+namespace {
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+
+constexpr auto kReapInterval = std::chrono::milliseconds(20);
+constexpr auto kStopConfirmTimeout = std::chrono::milliseconds(2000);
+constexpr int kNetnsClientPortBase = 7000;
+constexpr int kNetnsPeerPortBase = 7100;
+
+// Free ports on 127.0.0.1: all sockets stay bound until every port is known, so no duplicates.
+Result<std::vector<uint16_t>> FreePorts(int count) {
+  boost::asio::io_context io;
+  std::vector<boost::asio::ip::tcp::acceptor> acceptors;
+  std::vector<uint16_t> ports;
+  for (int i = 0; i < count; ++i) {
+    boost::system::error_code ec;
+    auto& a = acceptors.emplace_back(io);
+    const boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), 0);
+    a.open(ep.protocol(), ec);
+    if (!ec) a.bind(ep, ec);
+    if (ec) return Status::IoError(fmt::format("no free port on 127.0.0.1: {}", ec.message()));
+    ports.push_back(a.local_endpoint().port());
+  }
+  return ports;
+}
+
+// /proc/<pid>/stat state letter: 'T' (stopped) after SIGSTOP is delivered.
+char ProcState(int pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() ? '?' : text[paren + 2];
+}
+
+}  // namespace
+
+std::string UnexpectedExit::Describe() const {
+  if (signal != 0) {
+    return fmt::format("node {} (pid {}) killed by signal {} ({})", id, pid, signal,
+                       strsignal(signal));
+  }
+  return fmt::format("node {} (pid {}) exited with code {}", id, pid, exit_code);
+}
+
+struct Cluster::Impl {
+  struct Node {
+    NodeInfo info;                      // state and pid live here
+    std::map<NodeId, Endpoint> routes;  // proxy: peer -> where this node dials it
+    bool expecting_exit = false;        // we sent SIGKILL; the exit is not news
+    bool ever_started = false;
+  };
+
+  ClusterOptions options;
+  mutable std::mutex mu;
+  std::condition_variable reaped;  // a pid became 0
+  std::map<NodeId, Node> nodes;
+  std::deque<UnexpectedExit> exits;
+  std::function<void(const UnexpectedExit&)> on_exit;
+
+  // The supervisor thread spawns every child (so PR_SET_PDEATHSIG, which fires when the forking
+  // *thread* exits, ties the nodes to the Cluster's life, not to a caller's thread) and reaps
+  // every child by pid.
+  std::thread supervisor;
+  std::condition_variable tasks_ready;
+  std::deque<std::packaged_task<Status()>> tasks;
+  bool stopping = false;
+
+  void SupervisorLoop();
+  void ReapLocked();
+  Status Spawn(NodeId id);  // runs on the supervisor thread
+  Status WriteConfig(const Node& node) const;
+  Status KillLocked(std::unique_lock<std::mutex>& lock, Node& node);
+  Status StartOne(NodeId id);
+  Node* Find(NodeId id) {
+    auto it = nodes.find(id);
+    return it == nodes.end() ? nullptr : &it->second;
+  }
+};
+
+void Cluster::Impl::SupervisorLoop() {
+  std::unique_lock lock(mu);
+  while (true) {
+    tasks_ready.wait_for(lock, kReapInterval, [&] { return stopping || !tasks.empty(); });
+    while (!tasks.empty()) {
+      auto task = std::move(tasks.front());
+      tasks.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+    ReapLocked();
+    if (stopping) return;
+  }
+}
+
+void Cluster::Impl::ReapLocked() {
+  bool any = false;
+  for (auto& [id, node] : nodes) {
+    if (node.info.pid <= 0) continue;
+    int status = 0;
+    // Only our own pids, never -1: other parts of the controller run children too.
+    const pid_t r = waitpid(node.info.pid, &status, WNOHANG);
+    if (r == 0) continue;
+    any = true;
+    const int pid = node.info.pid;
+    node.info.pid = 0;  // from here on the pid may be reused: never signal it again
+    if (node.expecting_exit) {
+      node.expecting_exit = false;
+      continue;
+    }
+    UnexpectedExit exit;
+    exit.id = id;
+    exit.pid = pid;
+    exit.when = std::chrono::system_clock::now();
+    if (r > 0 && WIFSIGNALED(status)) {
+      exit.signal = WTERMSIG(status);
+    } else if (r > 0 && WIFEXITED(status)) {
+      exit.exit_code = WEXITSTATUS(status);
+    }
+    node.info.state = NodeState::kExitedUnexpectedly;
+    exits.push_back(exit);
+    if (on_exit) on_exit(exit);
+  }
+  if (any) reaped.notify_all();
+}
+
+Status Cluster::Impl::WriteConfig(const Node& node) const {
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "nodes" << YAML::Value << YAML::BeginSeq;
+  for (const auto& [id, other] : nodes) {
+    Endpoint peer = other.info.peer;
+    if (auto it = node.routes.find(id); it != node.routes.end()) peer = it->second;
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "id" << YAML::Value << id << YAML::Key
+        << "client" << YAML::Value << other.info.client.ToString() << YAML::Key << "peer"
+        << YAML::Value << peer.ToString() << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "data_dir" << YAML::Value << node.info.data_dir;
+  out << YAML::Key << "tick_time_ms" << YAML::Value << options.tick_time_ms;
+  out << YAML::Key << "init_limit" << YAML::Value << options.init_limit;
+  out << YAML::Key << "sync_limit" << YAML::Value << options.sync_limit;
+  out << YAML::Key << "read_mode" << YAML::Value << options.read_mode;
+  out << YAML::Key << "secret" << YAML::Value << options.secret;
+  out << YAML::Key << "snapshot_every" << YAML::Value << options.snapshot_every;
+  out << YAML::EndMap;
+  std::ofstream file(node.info.config_path, std::ios::trunc);
+  file << out.c_str() << "\n";
+  file.close();
+  if (!file) return Status::IoError(fmt::format("cannot write {}", node.info.config_path));
+  return Status::Ok();
+}
+
+Status Cluster::Impl::Spawn(NodeId id) {
+  std::unique_lock lock(mu);
+  Node& node = nodes.at(id);
+  if (node.info.pid != 0) return Status::Unavailable(fmt::format("node {} is alive", id));
+  if (Status s = WriteConfig(node); !s.ok()) return s;
+  std::vector<std::string> args = {
+      "--config",   node.info.config_path, "--id",        std::to_string(id),
+      "--data-dir", node.info.data_dir,    "--event-log", node.info.event_log_path};
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  // Appending keeps the log of earlier incarnations (restarts).
+  FILE* log = std::fopen(node.info.log_path.c_str(), "a");
+  if (log == nullptr) return Status::IoError(fmt::format("cannot open {}", node.info.log_path));
+  std::error_code ec;
+  bp::child child(
+      options.zabd_path, bp::args(args), bp::std_in<bp::null, bp::std_out> log, bp::std_err > log,
+      bp::extend::on_exec_setup =
+          [](auto&) {
+            // Own process group: a Ctrl-C on the controller's terminal must not kill the nodes
+            // before the controller records and cleans up. Die with the supervisor thread.
+            setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+          },
+      ec);
+  std::fclose(log);
+  if (ec) {
+    return Status::IoError(
+        fmt::format("cannot start node {} ({}): {}", id, options.zabd_path, ec.message()));
+  }
+  node.info.pid = child.id();
+  child.detach();  // the supervisor reaps by pid; boost must never signal or wait on it
+  if (node.ever_started) ++node.info.restarts;
+  node.ever_started = true;
+  node.expecting_exit = false;
+  node.info.state = NodeState::kRunning;
+  return Status::Ok();
+}
+
+Status Cluster::Impl::StartOne(NodeId id) {
+  std::packaged_task<Status()> task([this, id] { return Spawn(id); });
+  auto done = task.get_future();
+  {
+    std::lock_guard lock(mu);
+    Node* node = Find(id);
+    if (node == nullptr) return Status::InvalidArgument(fmt::format("no node {}", id));
+    if (node->info.state == NodeState::kRunning || node->info.state == NodeState::kPaused) {
+      return Status::Unavailable(fmt::format("node {} is {}", id, NodeStateName(node->info.state)));
+    }
+    if (stopping) return Status::Unavailable("cluster is shutting down");
+    tasks.push_back(std::move(task));
+  }
+  tasks_ready.notify_all();
+  return done.get();
+}
+
+Status Cluster::Impl::KillLocked(std::unique_lock<std::mutex>& lock, Node& node) {
+  if (node.info.pid > 0) {
+    // pid is not reaped yet (only the supervisor reaps, under mu), so it is still our child.
+    node.expecting_exit = true;
+    if (::kill(node.info.pid, SIGKILL) != 0 && errno != ESRCH) {
+      return Status::IoError(fmt::format("kill node {}: {}", node.info.id, strerror(errno)));
+    }
+    reaped.wait(lock, [&] { return node.info.pid == 0; });
+  }
+  return Status::Ok();
+}
+
+Cluster::Cluster(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<Cluster>> Cluster::Create(ClusterOptions options) {
+  if (options.node_count < 1 || options.node_count > 9) {
+    return Status::InvalidArgument(fmt::format("node_count {} outside 1..9", options.node_count));
+  }
+  if (::access(options.zabd_path.c_str(), X_OK) != 0) {
+    return Status::NotFound(fmt::format("zabd binary '{}' is not executable", options.zabd_path));
+  }
+  std::error_code ec;
+  const fs::path run_dir = fs::absolute(options.run_dir, ec);
+  auto impl = std::make_unique<Impl>();
+  std::vector<uint16_t> ports;
+  if (options.address_mode == AddressMode::kLoopback) {
+    auto free = FreePorts(2 * options.node_count);
+    if (!free.ok()) return free.status();
+    ports = std::move(*free);
+  }
+  for (NodeId id = 1; id <= options.node_count; ++id) {
+    Impl::Node node;
+    NodeInfo& info = node.info;
+    info.id = id;
+    if (options.address_mode == AddressMode::kLoopback) {
+      info.client = {"127.0.0.1", ports[2 * (id - 1)]};
+      info.peer = {"127.0.0.1", ports[2 * (id - 1) + 1]};
+    } else {
+      const std::string host = fmt::format("127.0.0.{}", 10 + id);
+      info.client = {host, static_cast<uint16_t>(kNetnsClientPortBase + id)};
+      info.peer = {host, static_cast<uint16_t>(kNetnsPeerPortBase + id)};
+    }
+    const fs::path dir = run_dir / fmt::format("node-{}", id);
+    info.dir = dir.string();
+    info.config_path = (dir / "config.yaml").string();
+    info.data_dir = (dir / "data").string();
+    info.event_log_path = (dir / "events.jsonl").string();
+    info.log_path = (dir / "zabd.log").string();
+    fs::create_directories(dir / "data", ec);
+    if (ec)
+      return Status::IoError(fmt::format("cannot create {}: {}", info.data_dir, ec.message()));
+    impl->nodes.emplace(id, std::move(node));
+  }
+  impl->options = std::move(options);
+  impl->supervisor = std::thread([raw = impl.get()] { raw->SupervisorLoop(); });
+  return std::unique_ptr<Cluster>(new Cluster(std::move(impl)));
+}
+
+Cluster::~Cluster() {
+  (void)StopAll();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->tasks_ready.notify_all();
+  impl_->supervisor.join();
+}
+
+Status Cluster::SetPeerRoute(NodeId from, NodeId to, Endpoint endpoint) {
+  std::lock_guard lock(impl_->mu);
+  Impl::Node* node = impl_->Find(from);
+  if (node == nullptr || impl_->Find(to) == nullptr || from == to) {
+    return Status::InvalidArgument(fmt::format("bad peer route {} -> {}", from, to));
+  }
+  node->routes[to] = std::move(endpoint);
+  return Status::Ok();
+}
+
+Status Cluster::StartAll() {
+  for (NodeId id : NodeIds()) {
+    const NodeState state = State(id);
+    if (state == NodeState::kRunning || state == NodeState::kPaused) continue;
+    if (Status s = impl_->StartOne(id); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Cluster::StopAll() {
+  std::unique_lock lock(impl_->mu);
+  Status first;
+  for (auto& [id, node] : impl_->nodes) {
+    Status s = impl_->KillLocked(lock, node);
+    if (!s.ok() && first.ok()) first = s;
+    node.info.state = NodeState::kNotStarted;
+  }
+  return first;
+}
+
+Status Cluster::Restart(NodeId id) {
+  const NodeState state = State(id);
+  if (state == NodeState::kRunning || state == NodeState::kPaused) {
+    if (Status s = Kill(id); !s.ok()) return s;
+  }
+  return Start(id);
+}
+
+std::vector<NodeId> Cluster::NodeIds() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<NodeId> ids;
+  for (const auto& [id, node] : impl_->nodes) ids.push_back(id);
+  return ids;
+}
+
+NodeState Cluster::State(NodeId id) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->nodes.find(id);
+  return it == impl_->nodes.end() ? NodeState::kNotStarted : it->second.info.state;
+}
+
+std::map<NodeId, Role> Cluster::Roles(std::chrono::milliseconds timeout) {
+  std::map<NodeId, std::future<Result<RoleInfo>>> pending;
+  for (const NodeInfo& info : Infos()) {
+    if (info.state != NodeState::kRunning) continue;
+    pending.emplace(info.id, std::async(std::launch::async, [client = info.client, timeout] {
+                      return harness::QueryRole(client, timeout);
+                    }));
+  }
+  std::map<NodeId, Role> roles;
+  for (NodeId id : NodeIds()) roles[id] = Role::kUnknown;
+  for (auto& [id, future] : pending) {
+    auto info = future.get();
+    if (info.ok()) roles[id] = info->role;
+  }
+  return roles;
+}
+
+Result<NodeId> Cluster::FindLeader(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto per_query = std::chrono::milliseconds(500);
+  while (true) {
+    std::optional<std::pair<int64_t, NodeId>> best;  // (epoch, id)
+    for (const NodeInfo& info : Infos()) {
+      if (info.state != NodeState::kRunning) continue;
+      auto role = harness::QueryRole(info.client, per_query);
+      if (role.ok() && role->role == Role::kLeading) {
+        if (!best || role->epoch > best->first) best = {role->epoch, info.id};
+      }
+    }
+    if (best) return best->second;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Timeout(fmt::format("no leader within {} ms", timeout.count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+Status Cluster::Start(NodeId id) { return impl_->StartOne(id); }
+
+Status Cluster::Kill(NodeId id) {
+  std::unique_lock lock(impl_->mu);
+  Impl::Node* node = impl_->Find(id);
+  if (node == nullptr) return Status::InvalidArgument(fmt::format("no node {}", id));
+  if (node->info.state != NodeState::kRunning && node->info.state != NodeState::kPaused) {
+    return Status::Unavailable(fmt::format("node {} is {}", id, NodeStateName(node->info.state)));
+  }
+  Status s = impl_->KillLocked(lock, *node);
+  if (s.ok()) node->info.state = NodeState::kKilled;
+  return s;
+}
+
+Status Cluster::Pause(NodeId id) {
+  int pid = 0;
+  {
+    std::lock_guard lock(impl_->mu);
+    Impl::Node* node = impl_->Find(id);
+    if (node == nullptr) return Status::InvalidArgument(fmt::format("no node {}", id));
+    if (node->info.state != NodeState::kRunning || node->info.pid <= 0) {
+      return Status::Unavailable(fmt::format("node {} is {}", id, NodeStateName(node->info.state)));
+    }
+    if (::kill(node->info.pid, SIGSTOP) != 0) {
+      return Status::IoError(fmt::format("SIGSTOP node {}: {}", id, strerror(errno)));
+    }
+    node->info.state = NodeState::kPaused;
+    pid = node->info.pid;
+  }
+  // SIGSTOP is asynchronous: wait until the kernel shows the process stopped, so a caller that
+  // records "paused" next is telling the truth. A zombie ('Z') or a reaped pid ends the wait too.
+  const auto deadline = std::chrono::steady_clock::now() + kStopConfirmTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const char state = ProcState(pid);
+    if (state == 'T' || state == 't' || state == 'Z' || state == '?') return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return Status::Timeout(fmt::format("node {} did not stop after SIGSTOP", id));
+}
+
+Status Cluster::Resume(NodeId id) {
+  std::lock_guard lock(impl_->mu);
+  Impl::Node* node = impl_->Find(id);
+  if (node == nullptr) return Status::InvalidArgument(fmt::format("no node {}", id));
+  if (node->info.state != NodeState::kPaused || node->info.pid <= 0) {
+    return Status::Unavailable(fmt::format("node {} is {}", id, NodeStateName(node->info.state)));
+  }
+  if (::kill(node->info.pid, SIGCONT) != 0) {
+    return Status::IoError(fmt::format("SIGCONT node {}: {}", id, strerror(errno)));
+  }
+  node->info.state = NodeState::kRunning;
+  return Status::Ok();
+}
+
+Result<RoleInfo> Cluster::QueryRole(NodeId id, std::chrono::milliseconds timeout) const {
+  return harness::QueryRole(ClientEndpoint(id), timeout);
+}
+
+Status Cluster::WaitUntilServing(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    Status last;
+    for (const NodeInfo& info : Infos()) {
+      if (info.state != NodeState::kRunning) continue;
+      if (Status s = Ping(info.client, std::chrono::milliseconds(500)); !s.ok()) last = s;
+    }
+    if (last.ok()) return last;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Timeout("not every running node serves PING: " + last.ToString());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+NodeInfo Cluster::Info(NodeId id) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->nodes.find(id);
+  assert(it != impl_->nodes.end());
+  return it->second.info;
+}
+
+std::vector<NodeInfo> Cluster::Infos() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<NodeInfo> infos;
+  for (const auto& [id, node] : impl_->nodes) infos.push_back(node.info);
+  return infos;
+}
+
+Endpoint Cluster::ClientEndpoint(NodeId id) const { return Info(id).client; }
+Endpoint Cluster::PeerEndpoint(NodeId id) const { return Info(id).peer; }
+
+std::map<NodeId, Endpoint> Cluster::PeerEndpoints() const {
+  std::map<NodeId, Endpoint> out;
+  for (const NodeInfo& info : Infos()) out[info.id] = info.peer;
+  return out;
+}
+
+std::map<NodeId, Endpoint> Cluster::ClientEndpoints() const {
+  std::map<NodeId, Endpoint> out;
+  for (const NodeInfo& info : Infos()) out[info.id] = info.client;
+  return out;
+}
+
+std::vector<UnexpectedExit> Cluster::DrainUnexpectedExits() {
+  std::lock_guard lock(impl_->mu);
+  std::vector<UnexpectedExit> out(impl_->exits.begin(), impl_->exits.end());
+  impl_->exits.clear();
+  return out;
+}
+
+void Cluster::OnUnexpectedExit(std::function<void(const UnexpectedExit&)> callback) {
+  std::lock_guard lock(impl_->mu);
+  impl_->on_exit = std::move(callback);
+}
+
+}  // namespace faultline::harness
