@@ -1,0 +1,84 @@
+// zabd's configuration: the YAML file of docs/contracts.md section 2 plus command-line overrides.
+//
+// Contract:
+//  * ParseConfigText / LoadConfigFile never throw. A bad file yields InvalidArgument whose message
+//    names the source, the line and the key ("cluster.yaml:7: nodes[1].peer: expected host:port");
+//    zabd prints it and exits 2.
+//  * Validation: node ids unique and > 0; client/peer addresses are "<IPv4 or IPv6 literal>:<port>"
+//    with port 1-65535 and no address used twice; read_mode is linearizable|sync|local; limits
+//    positive; unknown keys are refused (a typo must not silently fall back to a default).
+//  * Resolve() applies the overrides and this node's id, then fills node_dir (default
+//    <data_dir>/<id>) and event_log (default <node_dir>/events.jsonl).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "server/core/peer.h"
+
+namespace zabd {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;
+  bool operator==(const HostPort&) const = default;
+};
+
+// Parses "127.0.0.1:7001" / "[::1]:7001"; the host must be an IP literal (no DNS in zabd).
+faultline::Result<HostPort> ParseHostPort(std::string_view text);
+
+struct NodeConfig {
+  uint64_t id = 0;
+  HostPort client;
+  HostPort peer;
+};
+
+std::optional<zab::ReadMode> ParseReadMode(std::string_view text);
+const char* ReadModeName(zab::ReadMode mode);
+
+struct ServerConfig {
+  // From the file.
+  std::vector<NodeConfig> nodes;
+  std::string data_dir = "./data";
+  uint64_t tick_time_ms = 100;
+  uint32_t init_limit = 10;
+  uint32_t sync_limit = 5;
+  zab::ReadMode read_mode = zab::ReadMode::kLinearizable;
+  std::string secret;
+  uint64_t snapshot_every = 10000;
+
+  // Filled by Resolve().
+  uint64_t self_id = 0;
+  std::string node_dir;
+  std::string event_log;
+  std::string log_level = "info";
+
+  const NodeConfig* Find(uint64_t id) const;
+  const NodeConfig& self() const { return *Find(self_id); }  // only after Resolve()
+};
+
+// Command-line overrides (contracts.md 2). Unset fields keep the file's value.
+struct Overrides {
+  uint64_t id = 0;
+  std::optional<std::string> data_dir;  // the node's own directory, used as is
+  std::optional<std::string> event_log;
+  std::optional<std::string> read_mode;
+  std::optional<uint64_t> tick_time_ms;
+  std::optional<std::string> log_level;
+};
+
+// `source` names the text in error messages (usually the file path).
+faultline::Result<ServerConfig> ParseConfigText(std::string_view text, std::string_view source);
+faultline::Result<ServerConfig> LoadConfigFile(const std::string& path);
+// Applies overrides; checks that the id is one of the nodes and the overrides are valid.
+faultline::Status Resolve(const Overrides& overrides, ServerConfig* config);
+
+// The core's view of the configuration.
+zab::Config ToCoreConfig(const ServerConfig& config);
+
+}  // namespace zabd

@@ -1,0 +1,196 @@
+#include "server/net/config.h"
+
+#include <gtest/gtest.h>
+
+namespace zabd {
+namespace {
+
+constexpr const char* kGood = R"(nodes:
+  - {id: 1, client: 127.0.0.1:7001, peer: 127.0.0.1:7101}
+  - {id: 2, client: 127.0.0.1:7002, peer: 127.0.0.1:7102}
+  - {id: 3, client: 127.0.0.1:7003, peer: 127.0.0.1:7103}
+data_dir: /tmp/zd
+tick_time_ms: 50
+init_limit: 12
+sync_limit: 4
+read_mode: local
+secret: s3cret
+snapshot_every: 77
+)";
+
+std::string ErrorOf(const std::string& text) {
+  auto r = ParseConfigText(text, "c.yaml");
+  EXPECT_FALSE(r.ok()) << "config unexpectedly accepted:\n" << text;
+  return r.ok() ? "" : r.status().message();
+}
+
+TEST(ConfigTest, AValidFileYieldsEveryKey) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const ServerConfig& c = *r;
+  ASSERT_EQ(c.nodes.size(), 3u);
+  EXPECT_EQ(c.nodes[1].id, 2u);
+  EXPECT_EQ(c.nodes[1].client, (HostPort{"127.0.0.1", 7002}));
+  EXPECT_EQ(c.nodes[2].peer, (HostPort{"127.0.0.1", 7103}));
+  EXPECT_EQ(c.data_dir, "/tmp/zd");
+  EXPECT_EQ(c.tick_time_ms, 50u);
+  EXPECT_EQ(c.init_limit, 12u);
+  EXPECT_EQ(c.sync_limit, 4u);
+  EXPECT_EQ(c.read_mode, zab::ReadMode::kLocal);
+  EXPECT_EQ(c.secret, "s3cret");
+  EXPECT_EQ(c.snapshot_every, 77u);
+}
+
+TEST(ConfigTest, ResolveDefaultsTheNodeDirAndEventLogUnderDataDir) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 2;
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_EQ(r->node_dir, "/tmp/zd/2");
+  EXPECT_EQ(r->event_log, "/tmp/zd/2/events.jsonl");
+  EXPECT_EQ(r->self().client.port, 7002);
+  zab::Config core = ToCoreConfig(*r);
+  EXPECT_EQ(core.self.value, 2u);
+  EXPECT_EQ(core.voters.size(), 3u);
+  EXPECT_EQ(core.tick_time_ms, 50u);
+}
+
+TEST(ConfigTest, FlagsOverrideTheFile) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 3;
+  o.data_dir = "/x/y";
+  o.event_log = "/x/ev.jsonl";
+  o.read_mode = "sync";
+  o.tick_time_ms = 20;
+  o.log_level = "debug";
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_EQ(r->node_dir, "/x/y");
+  EXPECT_EQ(r->event_log, "/x/ev.jsonl");
+  EXPECT_EQ(r->read_mode, zab::ReadMode::kSync);
+  EXPECT_EQ(r->tick_time_ms, 20u);
+  EXPECT_EQ(r->log_level, "debug");
+}
+
+TEST(ConfigTest, AnIdNotListedUnderNodesIsRefused) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 9;
+  auto s = Resolve(o, &*r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--id"), std::string::npos) << s.message();
+}
+
+TEST(ConfigTest, ABadReadModeFlagIsRefused) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 1;
+  o.read_mode = "eventual";
+  EXPECT_FALSE(Resolve(o, &*r).ok());
+}
+
+TEST(ConfigTest, ErrorsNameTheKeyAndTheLine) {
+  std::string text = kGood;
+  text.replace(text.find("read_mode: local"), 16, "read_mode: fast");
+  std::string e = ErrorOf(text);
+  EXPECT_NE(e.find("c.yaml:9:"), std::string::npos) << e;
+  EXPECT_NE(e.find("read_mode"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, ABadPeerAddressIsNamedWithItsIndex) {
+  std::string text = kGood;
+  text.replace(text.find("peer: 127.0.0.1:7102"), 20, "peer: 127.0.0.1:0");
+  std::string e = ErrorOf(text);
+  EXPECT_NE(e.find("c.yaml:3:"), std::string::npos) << e;
+  EXPECT_NE(e.find("nodes[1].peer"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, AHostNameInsteadOfAnAddressIsRefused) {
+  std::string text = kGood;
+  text.replace(text.find("client: 127.0.0.1:7001"), 22, "client: example.com:7001");
+  EXPECT_NE(ErrorOf(text).find("nodes[0].client"), std::string::npos);
+}
+
+TEST(ConfigTest, DuplicateIdsAreRefused) {
+  std::string text = kGood;
+  text.replace(text.find("id: 3"), 5, "id: 1");
+  std::string e = ErrorOf(text);
+  EXPECT_NE(e.find("duplicate id 1"), std::string::npos) << e;
+  EXPECT_NE(e.find("nodes[2].id"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, AZeroIdIsRefused) {
+  std::string text = kGood;
+  text.replace(text.find("id: 3"), 5, "id: 0");
+  EXPECT_NE(ErrorOf(text).find("nodes[2].id"), std::string::npos);
+}
+
+TEST(ConfigTest, AnAddressUsedTwiceIsRefused) {
+  std::string text = kGood;
+  text.replace(text.find("peer: 127.0.0.1:7103"), 20, "peer: 127.0.0.1:7001");
+  EXPECT_NE(ErrorOf(text).find("used twice"), std::string::npos);
+}
+
+TEST(ConfigTest, NonPositiveLimitsAreRefused) {
+  for (const char* key : {"tick_time_ms: 50", "init_limit: 12", "sync_limit: 4"}) {
+    std::string text = kGood;
+    std::string k(key);
+    std::string name = k.substr(0, k.find(':'));
+    text.replace(text.find(k), k.size(), name + ": 0");
+    EXPECT_NE(ErrorOf(text).find(name), std::string::npos) << name;
+    text = kGood;
+    text.replace(text.find(k), k.size(), name + ": -3");
+    EXPECT_NE(ErrorOf(text).find(name), std::string::npos) << name;
+  }
+}
+
+TEST(ConfigTest, UnknownKeysAreRefusedByName) {
+  std::string text = std::string(kGood) + "tick_time: 5\n";
+  std::string e = ErrorOf(text);
+  EXPECT_NE(e.find("tick_time: unknown key"), std::string::npos) << e;
+  EXPECT_NE(e.find("c.yaml:12:"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, MissingNodesIsRefused) {
+  EXPECT_NE(ErrorOf("data_dir: /tmp\n").find("nodes"), std::string::npos);
+}
+
+TEST(ConfigTest, ANodeMissingItsPeerAddressIsRefused) {
+  EXPECT_NE(ErrorOf("nodes:\n  - {id: 1, client: 127.0.0.1:1}\n").find("nodes[0].peer"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, YamlSyntaxErrorsNameTheLine) {
+  std::string e = ErrorOf("nodes:\n  - {id: 1, client: [\n");
+  EXPECT_NE(e.find("c.yaml:"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, AMissingFileIsAnError) {
+  auto r = LoadConfigFile("/nonexistent/zabd.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/nonexistent/zabd.yaml"), std::string::npos);
+}
+
+TEST(ConfigTest, TheShippedExampleClusterFileIsValid) {
+  auto r = LoadConfigFile(std::string(FAULTLINE_SOURCE_DIR) + "/examples/cluster.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->nodes.size(), 3u);
+}
+
+TEST(ConfigTest, HostPortParsesIpv6InBrackets) {
+  auto r = ParseHostPort("[::1]:9000");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->host, "::1");
+  EXPECT_EQ(r->port, 9000);
+  EXPECT_EQ(r->ToString(), "[::1]:9000");
+  EXPECT_FALSE(ParseHostPort("127.0.0.1").ok());
+  EXPECT_FALSE(ParseHostPort("127.0.0.1:70000").ok());
+  EXPECT_FALSE(ParseHostPort("127.0.0.1:12ab").ok());
+}
+
+}  // namespace
+}  // namespace zabd

@@ -1,0 +1,49 @@
+// Every bound of zabd's network layer and driver, in one place (STYLE.md, TigerBeetle): frame
+// sizes, queue depths, connection counts, retry and timeout windows. Tied together by
+// static_asserts so a change to one cannot silently break another.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "server/kv/op.h"
+
+namespace zabd {
+
+// ---- Client protocol (RESP2) --------------------------------------------------------------
+inline constexpr std::size_t kRespArgsMax = 8;                 // CAS key expected new = 4 args
+inline constexpr std::size_t kRespInlineBytesMax = 64 * 1024;  // one inline command line
+// One request: the largest command (CAS) carries two values plus a key plus framing.
+inline constexpr std::size_t kRespFrameBytesMax = 2 * kv::kValueBytesMax + kv::kKeyBytesMax + 4096;
+inline constexpr std::size_t kRespBulkBytesMax = kv::kValueBytesMax;  // any single argument
+inline constexpr std::size_t kClientConnectionsMax = 1024;
+// Requests of one connection waiting for the core (pipelining depth); reading pauses beyond.
+inline constexpr std::size_t kClientPipelineMax = 256;
+// A request the core has not answered after this long gets -UNKNOWN (writes) / -UNKNOWN (reads).
+inline constexpr uint64_t kClientRequestTimeoutMs = 3000;
+inline constexpr std::size_t kClientReadChunkBytes = 64 * 1024;
+
+// ---- Peer transport -----------------------------------------------------------------------
+inline constexpr uint32_t kPeerMagic = 0x5a414244;  // "ZABD"
+inline constexpr uint16_t kPeerProtocolVersion = 1;
+inline constexpr std::size_t kPeerNonceBytes = 16;
+// A SNAP sync carries the whole kv state in one message, so a frame may be large.
+inline constexpr std::size_t kPeerFrameBytesMax = 256u << 20;
+inline constexpr std::size_t kPeerSendQueueFramesMax = 16384;  // per directed link
+inline constexpr std::size_t kPeerSendQueueBytesMax = 512u << 20;
+inline constexpr uint64_t kPeerReconnectBackoffMsMin = 20;
+inline constexpr uint64_t kPeerReconnectBackoffMsMax = 500;
+inline constexpr uint64_t kPeerHandshakeTimeoutMs = 2000;
+inline constexpr std::size_t kPeerInboundConnectionsMax = 64;  // incl. unauthenticated ones
+
+// ---- Driver -------------------------------------------------------------------------------
+inline constexpr uint64_t kTickIntervalMs = 10;
+
+static_assert(kRespBulkBytesMax >= kv::kKeyBytesMax);
+static_assert(kRespFrameBytesMax > 2 * kRespBulkBytesMax);
+static_assert(kPeerFrameBytesMax > kRespFrameBytesMax, "a forwarded write must fit in a frame");
+static_assert(kPeerSendQueueBytesMax >= kPeerFrameBytesMax);
+static_assert(kPeerReconnectBackoffMsMin <= kPeerReconnectBackoffMsMax);
+static_assert(kTickIntervalMs < kClientRequestTimeoutMs);
+
+}  // namespace zabd

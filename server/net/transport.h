@@ -1,0 +1,73 @@
+// PeerTransport: zabd's peer links over TCP (Boost.Asio), one directed connection per ordered
+// pair of nodes.
+//
+// Contract:
+//  * Node A sends to B only over A's own outgoing connection to B's configured peer address (the
+//    harness may put a TCP proxy on each directed link, so one direction can be cut alone). A
+//    connection B accepted is only ever read from (after the handshake of wire.h).
+//  * Per directed link, payloads are delivered in order, each at most once; a broken connection
+//    loses whatever was in flight. Send() on a link that is not connected drops the payload (the
+//    core tolerates loss: it detects gaps and times out). A send queue over its bound
+//    (limits.h) resets the link rather than growing.
+//  * on_disconnected(peer) is called when an established link to or from `peer` breaks, so the
+//    driver can hand the core a PeerDisconnected hint.
+//  * Lost links are redialled with exponential backoff (limits.h).
+//  * Single-threaded: every method and callback runs on the io_context's one thread. Callbacks
+//    may call Send().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "server/net/config.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace zabd {
+
+struct PeerTransportStats {
+  uint64_t frames_sent = 0;
+  uint64_t frames_received = 0;
+  uint64_t frames_dropped = 0;      // Send() while the link was down
+  uint64_t links_established = 0;   // outgoing handshakes completed
+  uint64_t handshakes_refused = 0;  // incoming connections refused (bad id / secret / format)
+};
+
+class PeerTransport {
+ public:
+  struct Callbacks {
+    std::function<void(uint64_t from, std::string payload)> on_message;
+    std::function<void(uint64_t peer)> on_disconnected;
+  };
+  struct Peer {
+    uint64_t id = 0;
+    HostPort address;  // where this node dials to reach it
+  };
+
+  PeerTransport(boost::asio::io_context& io, uint64_t self_id, HostPort listen,
+                std::vector<Peer> peers, std::string secret, Callbacks callbacks);
+  ~PeerTransport();
+  PeerTransport(const PeerTransport&) = delete;
+  PeerTransport& operator=(const PeerTransport&) = delete;
+
+  // Binds the listen address and starts dialing every peer. Error: the address is in use.
+  faultline::Status Start();
+  void Send(uint64_t to, std::string_view payload);
+  // Closes everything; no callback runs afterwards.
+  void Stop();
+
+  bool connected_to(uint64_t peer) const;
+  const PeerTransportStats& stats() const;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace zabd
