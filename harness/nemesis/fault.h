@@ -43,13 +43,11 @@ enum class TargetKind {
 enum class PartitionShape {
   kHalves,          // grudge.h Halves
   kRandomHalves,    // RandomHalves, seeded from the nemesis RNG
-  kIsolateNode,     // IsolateNode of the first resolved target node (default
-                    // target: random)
+  kIsolateNode,     // IsolateNode of one node drawn from the resolved target
   kIsolateLeader,   // IsolateNode of the leader (the target is ignored)
   kMajoritiesRing,  // MajoritiesRing in node-id order
   kBridge,          // Bridge in node-id order
-  kOneWay,          // OneWayIsolate of the first resolved target node (default target:
-                    // leader)
+  kOneWay,          // OneWayIsolate of one node drawn from the resolved target
 };
 
 struct Target {
@@ -65,17 +63,19 @@ struct FaultSpec {
   double loss_probability = 0.0;                          // kLoss only, in (0, 1]
 };
 
-// A fault as it was actually applied: what E's run loop records and what Stop
-// undoes.
+// A fault as it was actually applied: what the run loop records and what Stop undoes.
 struct AppliedFault {
   FaultSpec spec;
-  std::vector<NodeId> nodes;                     // resolved targets, ascending (for partitions: the
-                                                 // nodes cut from someone)
-  std::map<NodeId, Role> roles;                  // every node's role when the fault was resolved
+  // Resolved targets, ascending. Partitions: the isolated node for isolate-node, isolate-leader
+  // and one-way; every node the grudge mentions for the other shapes.
+  std::vector<NodeId> nodes;
+  // Every node's role when the fault was resolved (kUnknown: not running or no answer).
+  std::map<NodeId, Role> roles;
   std::optional<Grudge> grudge;                  // kPartition only
   std::vector<std::pair<NodeId, NodeId>> links;  // kDelay / kLoss: directed links touched
-  std::string description;                       // "kill leader: node 2 (leading)", "partition
-                                                 // isolate-leader: ..."
+  // "kill leader: node 2 (leading)", "partition isolate-leader: node 1 (leading) | 1 drops {2,3};
+  // 2 drops {1}; 3 drops {1}".
+  std::string description;
 };
 
 // Names as written in suite files: kill pause partition restart delay loss /

@@ -1,0 +1,251 @@
+#include "harness/nemesis/nemesis.h"
+
+#include <gtest/gtest.h>
+
+#include "harness/nemesis/fake_cluster.h"
+
+namespace faultline::harness {
+namespace {
+
+FaultSpec Spec(FaultKind kind, TargetKind target, std::vector<NodeId> ids = {}) {
+  FaultSpec spec;
+  spec.kind = kind;
+  spec.target = {target, std::move(ids)};
+  return spec;
+}
+
+FaultSpec Partition(PartitionShape shape, TargetKind target = TargetKind::kRandomNode) {
+  FaultSpec spec = Spec(FaultKind::kPartition, target);
+  spec.shape = shape;
+  return spec;
+}
+
+TEST(NemesisTest, KillLeaderKillsTheNodeThatLeadsAndRecordsItsRole) {
+  FakeCluster cluster(3, /*leader=*/2);
+  Nemesis nemesis(cluster, nullptr);
+  auto fault = nemesis.Start(Spec(FaultKind::kKill, TargetKind::kLeader));
+  ASSERT_TRUE(fault.ok()) << fault.status().ToString();
+  EXPECT_EQ(fault->nodes, std::vector<NodeId>{2});
+  EXPECT_EQ(fault->roles.at(2), Role::kLeading);
+  EXPECT_EQ(fault->roles.at(1), Role::kFollowing);
+  EXPECT_EQ(cluster.states.at(2), NodeState::kKilled);
+  EXPECT_EQ(fault->description, "kill leader: node 2 (leading)");
+}
+
+TEST(NemesisTest, StopAfterKillStartsTheKilledNodeAgain) {
+  FakeCluster cluster(3, 1);
+  Nemesis nemesis(cluster, nullptr);
+  auto fault = nemesis.Start(Spec(FaultKind::kKill, TargetKind::kExplicit, {3}));
+  ASSERT_TRUE(fault.ok());
+  ASSERT_TRUE(nemesis.Stop(*fault).ok());
+  EXPECT_EQ(cluster.states.at(3), NodeState::kRunning);
+  EXPECT_EQ(cluster.calls, (std::vector<std::string>{"kill 3", "start 3"}));
+}
+
+TEST(NemesisTest, LeaderTargetWithoutALeaderFailsUnavailableAndTouchesNothing) {
+  FakeCluster cluster(3, 1);
+  cluster.leader.reset();
+  Nemesis nemesis(cluster, nullptr, {.seed = 1, .leader_timeout = std::chrono::milliseconds(0)});
+  auto fault = nemesis.Start(Spec(FaultKind::kPause, TargetKind::kLeader));
+  EXPECT_EQ(fault.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(cluster.calls.empty());
+}
+
+TEST(NemesisTest, PauseFollowersPausesEveryoneButTheLeaderAndStopResumesThem) {
+  FakeCluster cluster(5, 4);
+  Nemesis nemesis(cluster, nullptr);
+  auto fault = nemesis.Start(Spec(FaultKind::kPause, TargetKind::kFollowers));
+  ASSERT_TRUE(fault.ok());
+  EXPECT_EQ(fault->nodes, (std::vector<NodeId>{1, 2, 3, 5}));
+  EXPECT_EQ(cluster.states.at(4), NodeState::kRunning);
+  ASSERT_TRUE(nemesis.Stop(*fault).ok());
+  for (NodeId id : {1, 2, 3, 5}) EXPECT_EQ(cluster.states.at(id), NodeState::kRunning);
+}
+
+TEST(NemesisTest, MinorityAndMajorityHaveQuorumSizedCountsOnThreeAndFive) {
+  for (int n : {3, 5}) {
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+      FakeCluster cluster(n, 1);
+      Nemesis nemesis(cluster, nullptr, {.seed = seed});
+      auto minority = nemesis.Start(Spec(FaultKind::kPause, TargetKind::kMinority));
+      ASSERT_TRUE(minority.ok());
+      EXPECT_EQ(minority->nodes.size(), static_cast<size_t>(n / 2));
+      ASSERT_TRUE(nemesis.Stop(*minority).ok());
+      auto majority = nemesis.Start(Spec(FaultKind::kPause, TargetKind::kMajority));
+      ASSERT_TRUE(majority.ok());
+      EXPECT_EQ(majority->nodes.size(), static_cast<size_t>(n / 2 + 1));
+      EXPECT_TRUE(std::is_sorted(majority->nodes.begin(), majority->nodes.end()));
+    }
+  }
+}
+
+TEST(NemesisTest, TheSameSeedChoosesTheSameRandomNodes) {
+  auto run = [](uint64_t seed) {
+    FakeCluster cluster(5, 1);
+    Nemesis nemesis(cluster, nullptr, {.seed = seed});
+    std::vector<std::vector<NodeId>> chosen;
+    for (int i = 0; i < 8; ++i) {
+      auto fault = nemesis.Start(Spec(FaultKind::kRestart, TargetKind::kRandomNode));
+      EXPECT_TRUE(fault.ok());
+      chosen.push_back(fault->nodes);
+    }
+    return chosen;
+  };
+  EXPECT_EQ(run(7), run(7));
+  std::set<std::vector<std::vector<NodeId>>> distinct;
+  for (uint64_t seed = 1; seed <= 5; ++seed) distinct.insert(run(seed));
+  EXPECT_GT(distinct.size(), 1u);
+}
+
+TEST(NemesisTest, KillOnlyPicksRunningNodes) {
+  FakeCluster cluster(3, 1);
+  cluster.states[1] = NodeState::kKilled;
+  cluster.states[2] = NodeState::kPaused;
+  Nemesis nemesis(cluster, nullptr);
+  for (int i = 0; i < 5; ++i) {
+    auto fault = nemesis.Start(Spec(FaultKind::kRestart, TargetKind::kRandomNode));
+    ASSERT_TRUE(fault.ok());
+    EXPECT_EQ(fault->nodes, std::vector<NodeId>{3});
+  }
+  cluster.states[3] = NodeState::kKilled;
+  EXPECT_EQ(nemesis.Start(Spec(FaultKind::kKill, TargetKind::kAll)).status().code(),
+            StatusCode::kUnavailable);
+}
+
+TEST(NemesisTest, RestartKillsAndStartsAtOnceAndStopDoesNothing) {
+  FakeCluster cluster(3, 1);
+  Nemesis nemesis(cluster, nullptr);
+  auto fault = nemesis.Start(Spec(FaultKind::kRestart, TargetKind::kExplicit, {2}));
+  ASSERT_TRUE(fault.ok());
+  EXPECT_EQ(cluster.states.at(2), NodeState::kRunning);
+  ASSERT_TRUE(nemesis.Stop(*fault).ok());
+  EXPECT_EQ(cluster.calls, (std::vector<std::string>{"kill 2", "start 2"}));
+}
+
+TEST(NemesisTest, APartialFailureAppliesTheRestAndNamesTheFailure) {
+  FakeCluster cluster(3, 1);
+  cluster.fail_kill[2] = Status::IoError("boom");
+  Nemesis nemesis(cluster, nullptr);
+  auto fault = nemesis.Start(Spec(FaultKind::kKill, TargetKind::kAll));
+  ASSERT_TRUE(fault.ok());
+  EXPECT_EQ(fault->nodes, (std::vector<NodeId>{1, 3}));
+  EXPECT_NE(fault->description.find("node 2: IO error: boom"), std::string::npos);
+}
+
+TEST(NemesisTest, ExplicitUnknownIdIsInvalid) {
+  FakeCluster cluster(3, 1);
+  Nemesis nemesis(cluster, nullptr);
+  EXPECT_EQ(nemesis.Start(Spec(FaultKind::kKill, TargetKind::kExplicit, {9})).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(NemesisTest, PartitionIsolateLeaderAppliesTheLeadersIsolationAndStopHealsIt) {
+  FakeCluster cluster(5, 3);
+  FakePartitioner net;
+  Nemesis nemesis(cluster, &net);
+  auto fault = nemesis.Start(Partition(PartitionShape::kIsolateLeader));
+  ASSERT_TRUE(fault.ok()) << fault.status().ToString();
+  EXPECT_EQ(fault->nodes, std::vector<NodeId>{3});
+  EXPECT_EQ(net.grudge, IsolateNode({1, 2, 3, 4, 5}, 3));
+  EXPECT_EQ(*fault->grudge, net.grudge);
+  ASSERT_TRUE(nemesis.Stop(*fault).ok());
+  EXPECT_TRUE(net.grudge.empty());
+}
+
+TEST(NemesisTest, EveryPartitionShapeAppliesTheMatchingGrudge) {
+  const std::vector<NodeId> all = {1, 2, 3, 4, 5};
+  FakeCluster cluster(5, 2);
+  FakePartitioner net;
+  Nemesis nemesis(cluster, &net);
+  auto applied = [&](FaultSpec spec) {
+    auto fault = nemesis.Start(spec);
+    EXPECT_TRUE(fault.ok()) << fault.status().ToString();
+    return net.grudge;
+  };
+  EXPECT_EQ(applied(Partition(PartitionShape::kHalves)), Halves(all));
+  EXPECT_EQ(applied(Partition(PartitionShape::kMajoritiesRing)), MajoritiesRing(all));
+  EXPECT_EQ(applied(Partition(PartitionShape::kBridge)), Bridge(all));
+  EXPECT_EQ(applied(Partition(PartitionShape::kOneWay, TargetKind::kLeader)),
+            OneWayIsolate(all, 2));
+  FaultSpec isolate_four = Partition(PartitionShape::kIsolateNode, TargetKind::kExplicit);
+  isolate_four.target.ids = {4};
+  EXPECT_EQ(applied(isolate_four), IsolateNode(all, 4));
+  Grudge random = applied(Partition(PartitionShape::kRandomHalves));
+  EXPECT_EQ(random.size(), 5u);  // every node is on one side or the other
+}
+
+TEST(NemesisTest, PartitionWithoutAPartitionerIsUnavailable) {
+  FakeCluster cluster(3, 1);
+  Nemesis nemesis(cluster, nullptr);
+  EXPECT_EQ(nemesis.Start(Partition(PartitionShape::kHalves)).status().code(),
+            StatusCode::kUnavailable);
+}
+
+TEST(NemesisTest, DelayOnTheLeaderSlowsEveryLinkToAndFromItAndStopRemovesIt) {
+  FakeCluster cluster(3, 1);
+  FakePartitioner net;
+  Nemesis nemesis(cluster, &net);
+  FaultSpec spec = Spec(FaultKind::kDelay, TargetKind::kLeader);
+  spec.delay_ms = 250;
+  auto fault = nemesis.Start(spec);
+  ASSERT_TRUE(fault.ok());
+  EXPECT_EQ(net.delays, (std::map<std::pair<NodeId, NodeId>, int>{
+                            {{1, 2}, 250}, {{1, 3}, 250}, {{2, 1}, 250}, {{3, 1}, 250}}));
+  ASSERT_TRUE(nemesis.Stop(*fault).ok());
+  EXPECT_TRUE(net.delays.empty());
+}
+
+TEST(NemesisTest, LossOnAllNodesTouchesEveryDirectedLink) {
+  FakeCluster cluster(3, 1);
+  FakePartitioner net;
+  Nemesis nemesis(cluster, &net);
+  FaultSpec spec = Spec(FaultKind::kLoss, TargetKind::kAll);
+  spec.loss_probability = 0.2;
+  auto fault = nemesis.Start(spec);
+  ASSERT_TRUE(fault.ok());
+  EXPECT_EQ(net.losses.size(), 6u);
+  ASSERT_TRUE(nemesis.Stop(*fault).ok());
+  EXPECT_TRUE(net.losses.empty());
+}
+
+TEST(NemesisTest, DelayOnAPartitionerWithoutLinkFaultsIsInvalid) {
+  FakeCluster cluster(3, 1);
+  FakePartitioner net(/*link_faults=*/false);
+  Nemesis nemesis(cluster, &net);
+  FaultSpec spec = Spec(FaultKind::kDelay, TargetKind::kAll);
+  spec.delay_ms = 10;
+  EXPECT_EQ(nemesis.Start(spec).status().code(), StatusCode::kInvalidArgument);
+  spec.delay_ms = 0;
+  net = FakePartitioner(true);
+  EXPECT_EQ(nemesis.Start(spec).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(NemesisTest, HealAllResumesPausedStartsDeadAndHealsTheNetwork) {
+  FakeCluster cluster(5, 1);
+  FakePartitioner net;
+  cluster.states[1] = NodeState::kPaused;
+  cluster.states[2] = NodeState::kKilled;
+  cluster.states[3] = NodeState::kExitedUnexpectedly;
+  net.grudge = Halves({1, 2, 3, 4, 5});
+  net.delays[{4, 5}] = 100;
+  Nemesis nemesis(cluster, &net);
+  ASSERT_TRUE(nemesis.HealAll().ok());
+  for (NodeId id = 1; id <= 5; ++id) EXPECT_EQ(cluster.states.at(id), NodeState::kRunning);
+  EXPECT_TRUE(net.grudge.empty());
+  EXPECT_TRUE(net.delays.empty());
+  EXPECT_EQ(net.heals, 1);
+}
+
+TEST(NemesisTest, StopSkipsANodeThatIsNoLongerInTheStateTheFaultLeft) {
+  FakeCluster cluster(3, 1);
+  Nemesis nemesis(cluster, nullptr);
+  auto fault = nemesis.Start(Spec(FaultKind::kKill, TargetKind::kExplicit, {2}));
+  ASSERT_TRUE(fault.ok());
+  ASSERT_TRUE(nemesis.HealAll().ok());
+  cluster.calls.clear();
+  EXPECT_TRUE(nemesis.Stop(*fault).ok());
+  EXPECT_TRUE(cluster.calls.empty());
+}
+
+}  // namespace
+}  // namespace faultline::harness
