@@ -31,7 +31,7 @@ struct Record {
 };
 
 struct Snapshot {
-  uint64_t zxid = 0;      // 0 = no snapshot
+  uint64_t zxid = 0;  // 0 = no snapshot
   std::string state;
 };
 
@@ -39,10 +39,12 @@ struct Snapshot {
 struct RecoveryReport {
   uint64_t records_loaded = 0;
   uint64_t last_zxid = 0;
-  bool torn_tail_truncated = false;   // a partial record at the very end was cut off
-  std::string torn_tail_file;         // which segment, and where
+  bool torn_tail_truncated = false;  // a partial record at the very end was cut off
+  std::string torn_tail_file;        // which segment, and where
   uint64_t torn_tail_offset = 0;
   bool used_current_epoch_tmp = false;
+  // Non-empty when newer snapshots were corrupt and an older one was used: which, and why.
+  std::string skipped_snapshots;
 };
 
 struct Recovered {

@@ -1,0 +1,148 @@
+// MemEnv's crash model and FaultyEnv's injection, which every storage test relies on.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "server/storage/faulty_env.h"
+#include "server/storage/mem_env.h"
+
+namespace storage {
+namespace {
+
+std::string Read(Env* env, const std::string& path) {
+  auto r = env->ReadFile(path);
+  return r.ok() ? r.value() : "<" + r.status().ToString() + ">";
+}
+
+TEST(MemEnvTest, CrashDropsUnsyncedBytesAndKeepsSyncedOnes) {
+  MemEnv env;
+  auto f = env.NewAppendableFile("/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(env.SyncDir("/").ok());
+  ASSERT_TRUE(f.value()->Append("synced").ok());
+  ASSERT_TRUE(f.value()->Sync().ok());
+  ASSERT_TRUE(f.value()->Append("-lost").ok());
+  EXPECT_EQ(Read(&env, "/f"), "synced-lost");
+  EXPECT_EQ(env.UnsyncedBytes("/f"), 5u);
+  env.Crash();
+  EXPECT_EQ(Read(&env, "/f"), "synced");
+}
+
+TEST(MemEnvTest, CrashForgetsACreationWhoseDirectoryWasNotSynced) {
+  MemEnv env;
+  auto f = env.NewAppendableFile("/new");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(f.value()->Append("x").ok());
+  ASSERT_TRUE(f.value()->Sync().ok());
+  env.Crash();
+  EXPECT_FALSE(env.Exists("/new"));
+}
+
+TEST(MemEnvTest, CrashUndoesAnUnsyncedRenameAndRemove) {
+  MemEnv env;
+  ASSERT_TRUE(env.CreateDir("/d").ok());
+  ASSERT_TRUE(env.SyncDir("/").ok());
+  for (const char* name : {"/d/a", "/d/b"}) {
+    auto f = env.NewAppendableFile(name);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f.value()->Append(name).ok());
+    ASSERT_TRUE(f.value()->Sync().ok());
+  }
+  ASSERT_TRUE(env.SyncDir("/d").ok());
+  ASSERT_TRUE(env.Rename("/d/a", "/d/c").ok());
+  ASSERT_TRUE(env.Remove("/d/b").ok());
+  EXPECT_FALSE(env.Exists("/d/a"));
+  env.Crash();
+  EXPECT_EQ(Read(&env, "/d/a"), "/d/a");
+  EXPECT_EQ(Read(&env, "/d/b"), "/d/b");
+  EXPECT_FALSE(env.Exists("/d/c"));
+}
+
+TEST(MemEnvTest, SyncedRenameSurvivesACrash) {
+  MemEnv env;
+  auto f = env.NewAppendableFile("/a");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(f.value()->Append("v").ok());
+  ASSERT_TRUE(f.value()->Sync().ok());
+  ASSERT_TRUE(env.Rename("/a", "/b").ok());
+  ASSERT_TRUE(env.SyncDir("/").ok());
+  env.Crash();
+  EXPECT_FALSE(env.Exists("/a"));
+  EXPECT_EQ(Read(&env, "/b"), "v");
+}
+
+TEST(MemEnvTest, CrashRemovesEverythingBelowAnUnsyncedDirectory) {
+  MemEnv env;
+  ASSERT_TRUE(env.CreateDir("/d").ok());
+  ASSERT_TRUE(env.CreateDir("/d/e").ok());
+  ASSERT_TRUE(env.SyncDir("/d").ok());  // /d/e is durable in /d, but /d itself is not in /
+  env.Crash();
+  EXPECT_FALSE(env.Exists("/d"));
+  EXPECT_FALSE(env.Exists("/d/e"));
+  EXPECT_FALSE(env.ListDir("/d").ok());
+}
+
+TEST(MemEnvTest, TruncateIsDurable) {
+  MemEnv env;
+  auto f = env.NewAppendableFile("/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(env.SyncDir("/").ok());
+  ASSERT_TRUE(f.value()->Append("abcdef").ok());
+  ASSERT_TRUE(env.Truncate("/f", 3).ok());
+  env.Crash();
+  EXPECT_EQ(Read(&env, "/f"), "abc");
+}
+
+TEST(FaultyEnvTest, WriteFailsAfterNWritesAndEnospcLeavesAShortWrite) {
+  MemEnv mem;
+  FaultyEnv env(&mem);
+  env.FailWritesAfter(1, ENOSPC);
+  auto f = env.NewAppendableFile("/f");
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f.value()->Append("1234").ok());
+  faultline::Status s = f.value()->Append("abcd");
+  EXPECT_EQ(s.code(), faultline::StatusCode::kIoError);
+  EXPECT_NE(s.message().find("No space left"), std::string::npos) << s.message();
+  EXPECT_EQ(Read(&mem, "/f"), "1234ab");
+  EXPECT_EQ(env.injected_failures(), 1u);
+  env.Heal();
+  EXPECT_TRUE(f.value()->Append("z").ok());
+}
+
+TEST(FaultyEnvTest, SyncFailsWithEioWithoutSyncing) {
+  MemEnv mem;
+  FaultyEnv env(&mem);
+  env.FailSyncsAfter(0, EIO);
+  auto f = env.NewAppendableFile("/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(f.value()->Append("x").ok());
+  EXPECT_EQ(f.value()->Sync().code(), faultline::StatusCode::kIoError);
+  EXPECT_EQ(mem.UnsyncedBytes("/f"), 1u);
+  EXPECT_FALSE(env.SyncDir("/").ok());
+}
+
+TEST(FaultyEnvTest, OnlyPathsContainingTheSubstringFail) {
+  MemEnv mem;
+  FaultyEnv env(&mem);
+  env.FailPathsContaining("log.", EIO);
+  auto good = env.NewAppendableFile("/snapshot.1");
+  auto bad = env.NewAppendableFile("/log.1");
+  ASSERT_TRUE(good.ok() && bad.ok());
+  EXPECT_TRUE(good.value()->Append("x").ok());
+  EXPECT_FALSE(bad.value()->Append("x").ok());
+  EXPECT_FALSE(bad.value()->Sync().ok());
+}
+
+TEST(FaultyEnvTest, EverythingAfterTheCrashPointFailsAndHasNoEffect) {
+  MemEnv mem;
+  FaultyEnv env(&mem);
+  env.FailEverythingAfter(1);
+  EXPECT_TRUE(env.CreateDir("/d").ok());
+  EXPECT_FALSE(env.CreateDir("/e").ok());
+  EXPECT_FALSE(env.Rename("/d", "/x").ok());
+  EXPECT_FALSE(mem.Exists("/e"));
+  EXPECT_TRUE(mem.Exists("/d"));
+}
+
+}  // namespace
+}  // namespace storage

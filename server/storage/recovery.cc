@@ -1,0 +1,283 @@
+// Storage::Open: rebuild the durable state of a data directory, or refuse with a Corruption that
+// names the file, the byte offset and the zxid. What may be repaired silently is exactly what a
+// crash can legitimately leave behind, and each repair is reported:
+//   - a torn record at the tail of the last segment (cut off, durably);
+//   - an empty last segment (created by a roll just before the crash; removed);
+//   - leftover temp files of interrupted atomic writes (removed; currentEpoch.tmp is consulted
+//     first, zab.md section 1 startup checks).
+// Everything else (damage before the tail, a zxid gap, non-increasing zxids, epoch files that
+// contradict the log, a corrupt snapshot the log cannot stand in for) is an error.
+#include <algorithm>
+
+#include "server/storage/atomic_file.h"
+#include "server/storage/log_format.h"
+#include "server/storage/snapshot_format.h"
+#include "server/storage/storage_impl.h"
+
+namespace storage {
+namespace {
+
+using faultline::Result;
+using faultline::Status;
+
+std::string At(const std::string& file, uint64_t offset) {
+  return file + " at offset " + std::to_string(offset);
+}
+
+// Whether damage found at `offset` of the last segment is a torn write rather than corruption.
+// A torn write leaves a short header, a short payload, a bad checksum on the very last record,
+// or a zero-filled tail. A damaged length field in the middle of the file looks the same, so the
+// bytes after the damage are searched: any whole record with a plausible zxid there means the
+// damage is not at the tail, and cutting would silently lose it.
+bool IsTornTail(std::string_view data, size_t offset, const DecodedRecord& r, uint64_t prev) {
+  bool zero_filled = std::all_of(data.begin() + offset, data.end(), [](char c) { return c == 0; });
+  bool tail_shaped = zero_filled || r.kind == DecodedRecord::Kind::kShortHeader ||
+                     r.kind == DecodedRecord::Kind::kShortPayload ||
+                     (r.kind == DecodedRecord::Kind::kBadChecksum && r.next_offset == data.size());
+  if (!tail_shaped) return false;
+  for (size_t o = offset + 1; o + kRecordHeaderBytes <= data.size(); ++o) {
+    DecodedRecord later = DecodeRecord(data, o);
+    if (later.kind == DecodedRecord::Kind::kOk && later.zxid > prev) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> Storage::Open(Env* env, std::string dir, Options options,
+                                               Recovered* recovered) {
+  auto impl = std::make_unique<StorageImpl>(env, std::move(dir), options);
+  Recovered local;
+  if (recovered == nullptr) recovered = &local;
+  *recovered = Recovered{};
+  if (auto s = impl->Recover(recovered); !s.ok()) return s;
+  return std::unique_ptr<Storage>(std::move(impl));
+}
+
+Status StorageImpl::Recover(Recovered* out) {
+  RecoveryReport& report = out->report;
+  if (auto s = env_->CreateDir(dir_); !s.ok()) return s;
+  if (auto s = env_->SyncDir(Dirname(dir_)); !s.ok()) return s;
+  if (auto s = env_->CreateDir(log_dir_); !s.ok()) return s;
+  if (auto s = env_->SyncDir(dir_); !s.ok()) return s;
+
+  // --- Directory listing: snapshots, leftovers of interrupted atomic writes, log segments.
+  auto names = env_->ListDir(dir_);
+  if (!names.ok()) return names.status();
+  std::vector<uint64_t> snapshot_files;
+  bool removed = false;
+  for (const std::string& name : names.value()) {
+    if (name.rfind(kSnapshotPrefix, 0) == 0) {
+      std::string_view rest = std::string_view(name).substr(sizeof(kSnapshotPrefix) - 1);
+      if (auto z = ParseHex16(rest)) {
+        snapshot_files.push_back(*z);
+      } else if (rest.ends_with(kTmpSuffix)) {
+        if (auto s = env_->Remove(JoinPath(dir_, name)); !s.ok()) return s;
+        removed = true;
+      }
+    } else if (name == std::string(kAcceptedEpochFile) + kTmpSuffix) {
+      if (auto s = env_->Remove(JoinPath(dir_, name)); !s.ok()) return s;
+      removed = true;
+    }
+  }
+  if (removed) {
+    if (auto s = SyncDirCounted(dir_); !s.ok()) return s;
+  }
+  auto log_names = env_->ListDir(log_dir_);
+  if (!log_names.ok()) return log_names.status();
+  for (const std::string& name : log_names.value()) {
+    if (name.rfind(kLogPrefix, 0) != 0) continue;
+    auto z = ParseHex16(std::string_view(name).substr(sizeof(kLogPrefix) - 1));
+    if (!z) continue;
+    Segment seg;
+    seg.first_zxid = *z;
+    seg.name = name;
+    segments_.push_back(seg);
+  }
+  std::sort(segments_.begin(), segments_.end(),
+            [](const Segment& a, const Segment& b) { return a.first_zxid < b.first_zxid; });
+
+  // --- The newest valid snapshot; corrupt newer ones are skipped and reported.
+  std::sort(snapshot_files.rbegin(), snapshot_files.rend());
+  uint64_t snap = 0;
+  uint64_t newest_corrupt = 0;
+  for (uint64_t z : snapshot_files) {
+    const std::string name = SnapshotName(z);
+    auto data = env_->ReadFile(JoinPath(dir_, name));
+    if (!data.ok()) return data.status();
+    std::string why = DecodeSnapshot(data.value(), z, &out->snapshot.zxid, &out->snapshot.state);
+    if (why.empty()) {
+      snap = z;
+      break;
+    }
+    report.skipped_snapshots += name + ": " + why + " (zxid " + ZxidHex(z) + "); ";
+    newest_corrupt = std::max(newest_corrupt, z);
+  }
+  for (uint64_t z : snapshot_files) {
+    if (snap != 0 && z <= snap) snapshots_.push_back(z);  // older ones are checked when needed
+  }
+  std::sort(snapshots_.begin(), snapshots_.end());
+
+  // --- Every segment, every record: checksums, names, zxid order (zab.md 7.3 rule 3).
+  uint64_t prev = 0;
+  std::string last_where = "no log record";
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    Segment& seg = segments_[i];
+    const std::string path = SegmentPath(seg);
+    const bool is_last = i + 1 == segments_.size();
+    auto data = env_->ReadFile(path);
+    if (!data.ok()) return data.status();
+    std::string_view bytes = data.value();
+    size_t offset = 0;
+    uint64_t count = 0;
+    while (offset < bytes.size()) {
+      DecodedRecord r = DecodeRecord(bytes, offset);
+      if (r.kind != DecodedRecord::Kind::kOk) {
+        if (!is_last || !IsTornTail(bytes, offset, r, prev)) {
+          return Status::Corruption(At(path, offset) + ": " + KindName(r.kind) +
+                                    " before the tail (zxid in header " + ZxidHex(r.zxid) +
+                                    ", last good zxid " + ZxidHex(prev) + ")");
+        }
+        ++fsync_count_;
+        if (auto s = env_->Truncate(path, offset); !s.ok()) return s;
+        report.torn_tail_truncated = true;
+        report.torn_tail_file = path;
+        report.torn_tail_offset = offset;
+        break;
+      }
+      if (count == 0 && r.zxid != seg.first_zxid) {
+        return Status::Corruption(At(path, offset) + ": first zxid " + ZxidHex(r.zxid) +
+                                  " does not match the segment name " + ZxidHex(seg.first_zxid));
+      }
+      if (std::string why = CheckSuccessor(prev, r.zxid); !why.empty()) {
+        // Compaction removes old segments with one directory sync, so a crash may leave a hole
+        // between segments; it is harmless when the snapshot covers it.
+        bool covered_hole = count == 0 && r.zxid > prev && r.zxid <= snap + 1;
+        if (!covered_hole) return Status::Corruption(At(path, offset) + ": " + why);
+      }
+      if (r.zxid > snap) out->log.push_back(Record{r.zxid, std::string(r.payload)});
+      prev = r.zxid;
+      last_where = At(path, offset);
+      ++count;
+      offset = r.next_offset;
+    }
+    seg.size = offset;
+    seg.last_zxid = prev;
+    if (count == 0) {
+      if (!is_last) return Status::Corruption(path + ": empty segment before the last one");
+      // A roll created it just before a crash: nothing in it was ever synced or acknowledged.
+      if (auto s = env_->Remove(path); !s.ok()) return s;
+      if (auto s = SyncDirCounted(log_dir_); !s.ok()) return s;
+      segments_.pop_back();
+    }
+  }
+
+  // --- The log must continue the chosen snapshot without a hole.
+  const uint64_t log_first = segments_.empty() ? 0 : segments_.front().first_zxid;
+  if (newest_corrupt > snap) {
+    // Falling back to an older snapshot is safe only if the log rebuilds everything after it,
+    // at least up to the corrupt snapshot's zxid.
+    bool covered =
+        snap != 0 && !segments_.empty() && log_first <= snap + 1 && prev >= newest_corrupt;
+    if (!covered) {
+      return Status::Corruption(report.skipped_snapshots + "no older valid snapshot (" +
+                                (snap ? ZxidHex(snap) : std::string("none")) +
+                                ") from which the log (first zxid " + ZxidHex(log_first) +
+                                ", last " + ZxidHex(prev) + ") rebuilds the state");
+    }
+    log_base_ = log_first - 1;
+  } else if (!segments_.empty() && log_first > snap + 1) {
+    // Only a log started after a SNAP install (or the whole history, with no snapshot) begins
+    // past snap + 1; a same-epoch jump is a hole.
+    if (snap != 0) {
+      if (std::string why = CheckSuccessor(snap, log_first); !why.empty()) {
+        return Status::Corruption(At(SegmentPath(segments_.front()), 0) + ": " + why + " (after " +
+                                  SnapshotName(snap) + ")");
+      }
+    }
+    log_base_ = snap;
+  } else {
+    log_base_ = segments_.empty() ? snap : log_first - 1;
+  }
+  last_zxid_ = std::max(snap, prev);
+  if (snap > prev) last_where = JoinPath(dir_, SnapshotName(snap)) + " at offset 8";
+
+  // --- Epoch files against the log (zab.md 1, startup checks; QuorumPeer.loadDataBase).
+  const uint32_t last_epoch = EpochOf(last_zxid_);
+  const std::string where = "last zxid " + ZxidHex(last_zxid_) + " (" + last_where + ")";
+  const std::string current_path = JoinPath(dir_, kCurrentEpochFile);
+  const std::string current_tmp = current_path + kTmpSuffix;
+  auto read_epoch = [&](const std::string& path, uint32_t* epoch, bool* missing) -> Status {
+    auto text = env_->ReadFile(path);
+    if (!text.ok()) {
+      if (text.status().code() != faultline::StatusCode::kNotFound) return text.status();
+      *missing = true;
+      return Status::Ok();
+    }
+    if (!ParseEpoch(text.value(), epoch)) {
+      return Status::Corruption(At(path, 0) + ": not an epoch number; " + where);
+    }
+    return Status::Ok();
+  };
+  bool missing = false;
+  if (auto s = read_epoch(current_path, &current_epoch_, &missing); !s.ok()) return s;
+  if (missing) {
+    current_epoch_ = last_epoch;
+    if (auto s = WriteFileAtomically(env_, dir_, kCurrentEpochFile, FormatEpoch(current_epoch_),
+                                     &fsync_count_);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (last_epoch > current_epoch_) {
+    // A crash between the NEWLEADER history and the currentEpoch rename (ZOOKEEPER-2307).
+    uint32_t tmp_epoch = 0;
+    bool tmp_missing = false;
+    if (auto s = read_epoch(current_tmp, &tmp_epoch, &tmp_missing); !s.ok()) return s;
+    if (tmp_missing || tmp_epoch < last_epoch) {
+      return Status::Corruption(At(current_path, 0) + ": currentEpoch " +
+                                std::to_string(current_epoch_) + " is below epoch " +
+                                std::to_string(last_epoch) + " of the " + where +
+                                (tmp_missing ? " and there is no currentEpoch.tmp"
+                                             : " and currentEpoch.tmp is below it too"));
+    }
+    if (auto s = WriteFileAtomically(env_, dir_, kCurrentEpochFile, FormatEpoch(tmp_epoch),
+                                     &fsync_count_);
+        !s.ok()) {
+      return s;
+    }
+    current_epoch_ = tmp_epoch;
+    report.used_current_epoch_tmp = true;
+  } else if (env_->Exists(current_tmp)) {
+    // Stale: its write never completed and nothing needs it; it must not be used later.
+    if (auto s = env_->Remove(current_tmp); !s.ok()) return s;
+    if (auto s = SyncDirCounted(dir_); !s.ok()) return s;
+  }
+  missing = false;
+  const std::string accepted_path = JoinPath(dir_, kAcceptedEpochFile);
+  if (auto s = read_epoch(accepted_path, &accepted_epoch_, &missing); !s.ok()) return s;
+  if (missing) {
+    accepted_epoch_ = last_epoch;
+    if (auto s = WriteFileAtomically(env_, dir_, kAcceptedEpochFile, FormatEpoch(accepted_epoch_),
+                                     &fsync_count_);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (accepted_epoch_ < current_epoch_) {
+    return Status::Corruption(At(accepted_path, 0) + ": acceptedEpoch " +
+                              std::to_string(accepted_epoch_) + " is below currentEpoch " +
+                              std::to_string(current_epoch_) + "; " + where);
+  }
+
+  if (auto s = OpenWriter(); !s.ok()) return s;
+  out->accepted_epoch = accepted_epoch_;
+  out->current_epoch = current_epoch_;
+  out->snapshot.zxid = snap;
+  if (snap == 0) out->snapshot.state.clear();
+  report.records_loaded = out->log.size();
+  report.last_zxid = last_zxid_;
+  return Status::Ok();
+}
+
+}  // namespace storage

@@ -1,0 +1,94 @@
+// StorageImpl: the Storage of storage.h over an Env. Private to server/storage: storage.cc holds
+// the write path (append, sync, truncate, snapshots), recovery.cc holds Open().
+//
+// In-memory picture, always equal to what is on disk plus `pending_`:
+//   segments_   every log segment in zxid order; the last one is open in `writer_`
+//   pending_    encoded records appended but not yet written to the file (group commit)
+//   snapshots_  zxids of the valid snapshot files, ascending
+//   log_base_   every record with zxid > log_base_ is in the log (the log is complete after it)
+// Invariant: every segment but the last is whole and fsynced (Roll syncs it before the next
+// segment exists), so a torn record can only ever be at the tail of the last segment.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/storage/env.h"
+#include "server/storage/storage.h"
+
+namespace storage {
+
+inline constexpr char kLogDirName[] = "log";
+inline constexpr char kLogPrefix[] = "log.";
+inline constexpr char kAcceptedEpochFile[] = "acceptedEpoch";
+inline constexpr char kCurrentEpochFile[] = "currentEpoch";
+// Bound on buffered bytes: past this Append writes them out (without fsync).
+inline constexpr size_t kPendingWriteBytes = 1 << 20;
+
+struct Segment {
+  uint64_t first_zxid = 0;
+  uint64_t last_zxid = 0;  // including records still in pending_
+  uint64_t size = 0;       // bytes, including records still in pending_
+  std::string name;        // "log.<hex>"
+};
+
+class StorageImpl final : public Storage {
+ public:
+  StorageImpl(Env* env, std::string dir, Options options);
+  ~StorageImpl() override = default;  // never syncs: unsynced appends are lost, as in a crash
+
+  faultline::Status Append(const Record& record) override;
+  faultline::Status Sync() override;
+  faultline::Status TruncateAfter(uint64_t keep_up_to) override;
+  faultline::Status WriteSnapshot(uint64_t zxid, const std::string& state) override;
+  faultline::Status InstallSnapshot(uint64_t zxid, const std::string& state) override;
+  faultline::Status WriteAcceptedEpoch(uint32_t epoch) override;
+  faultline::Status WriteCurrentEpoch(uint32_t epoch) override;
+  uint64_t last_zxid() const override { return last_zxid_; }
+  uint64_t fsync_count() const override { return fsync_count_; }
+
+  // recovery.cc
+  faultline::Status Recover(Recovered* recovered);
+
+ private:
+  friend class Recovery;
+
+  std::string SegmentPath(const Segment& s) const { return JoinPath(log_dir_, s.name); }
+  std::string SnapshotName(uint64_t zxid) const;
+  // Remembers the first I/O error: after it every mutating call fails (the file's state is
+  // unknown, fsyncgate), until the owner reopens and recovery decides what survived.
+  faultline::Status Fail(faultline::Status s);
+  faultline::Status SyncDirCounted(const std::string& dir);
+  faultline::Status WritePending();
+  faultline::Status Roll(uint64_t first_zxid);
+  faultline::Status OpenWriter();
+  faultline::Status RemoveSnapshotsAbove(uint64_t zxid);
+  faultline::Status CutLogAfter(uint64_t keep_up_to);
+  faultline::Status Compact();
+  faultline::Status WriteEpochFile(const char* name, uint32_t epoch);
+
+  Env* env_;
+  std::string dir_;
+  std::string log_dir_;
+  Options options_;
+
+  std::vector<Segment> segments_;
+  std::unique_ptr<WritableFile> writer_;
+  std::string pending_;
+  bool unsynced_ = false;  // bytes appended (pending or written) since the last fsync
+  std::vector<uint64_t> snapshots_;
+  uint64_t log_base_ = 0;
+  uint64_t last_zxid_ = 0;
+  uint32_t accepted_epoch_ = 0;
+  uint32_t current_epoch_ = 0;
+  uint64_t fsync_count_ = 0;
+  faultline::Status failed_;
+};
+
+// Epoch files hold the epoch in decimal and a newline.
+std::string FormatEpoch(uint32_t epoch);
+bool ParseEpoch(const std::string& text, uint32_t* epoch);
+
+}  // namespace storage
