@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,15 @@ std::string Join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
+}
+
+// "2" or "1,3": explicit node ids.
+bool IsExplicitTarget(const std::string& t) {
+  if (t.empty() || t.front() == ',' || t.back() == ',') return false;
+  for (char c : t) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == ',')) return false;
+  }
+  return t.find(",,") == std::string::npos;
 }
 
 bool Contains(const std::vector<std::string>& names, const std::string& name) {
@@ -166,7 +176,7 @@ void CheckFaultFields(const MapReader& r, const YAML::Node& at, const std::strin
   Check(Contains(KnownFaultKinds(), f.kind), r, at, path + ".kind",
         fmt::format("unknown fault kind '{}' (one of {})", f.kind, Join(KnownFaultKinds())));
   if (!f.target.empty()) {
-    Check(Contains(KnownTargets(), f.target), r, at, path + ".target",
+    Check(Contains(KnownTargets(), f.target) || IsExplicitTarget(f.target), r, at, path + ".target",
           fmt::format("unknown target '{}' (one of {})", f.target, Join(KnownTargets())));
   }
   if (!f.shape.empty()) {
@@ -175,6 +185,8 @@ void CheckFaultFields(const MapReader& r, const YAML::Node& at, const std::strin
           fmt::format("unknown shape '{}' (one of {})", f.shape, Join(KnownShapes())));
   }
   Check(f.at_ms >= 0, r, at, path + ".at", "must be >= 0");
+  Check(f.delay_ms > 0, r, at, path + ".delay", "must be > 0");
+  Check(f.loss > 0 && f.loss <= 1, r, at, path + ".loss", "must be in (0, 1]");
   Check(f.duration_ms > 0, r, at, path + ".duration", "must be > 0");
 }
 
@@ -187,6 +199,10 @@ void ParseNemesis(const YAML::Node& node, const std::string& source, NemesisSpec
   Check(n->interval_ms > 0, r, r.Get("interval"), "nemesis.interval", "must be > 0");
   r.ReadDuration("duration", &n->duration_ms);
   Check(n->duration_ms > 0, r, r.Get("duration"), "nemesis.duration", "must be > 0");
+  r.ReadDuration("delay", &n->delay_ms);
+  Check(n->delay_ms > 0, r, r.Get("delay"), "nemesis.delay", "must be > 0");
+  r.Read("loss", &n->loss);
+  Check(n->loss > 0 && n->loss <= 1, r, r.Get("loss"), "nemesis.loss", "must be in (0, 1]");
   if (YAML::Node schedule = r.Get("schedule")) {
     if (!schedule.IsSequence()) r.Fail(schedule, "nemesis.schedule", "expected a list");
     for (size_t i = 0; i < schedule.size(); ++i) {
@@ -199,6 +215,10 @@ void ParseNemesis(const YAML::Node& node, const std::string& source, NemesisSpec
       e.Read("shape", &f.shape);
       f.duration_ms = n->duration_ms;
       e.ReadDuration("duration", &f.duration_ms);
+      f.delay_ms = n->delay_ms;
+      e.ReadDuration("delay", &f.delay_ms);
+      f.loss = n->loss;
+      e.Read("loss", &f.loss);
       e.Finish();
       if (!e.Get("at")) e.Fail(schedule[i], path + ".at", "missing");
       if (!e.Get("kind")) e.Fail(schedule[i], path + ".kind", "missing");
@@ -282,7 +302,7 @@ const std::vector<std::string>& KnownTargets() {
   return k;
 }
 const std::vector<std::string>& KnownShapes() {
-  static const std::vector<std::string> k = {"halves",         "random-halves",   "isolate-one",
+  static const std::vector<std::string> k = {"halves",         "random-halves",   "isolate-node",
                                              "isolate-leader", "majorities-ring", "bridge",
                                              "one-way"};
   return k;

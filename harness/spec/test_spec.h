@@ -52,9 +52,11 @@ struct WorkloadSpec {
 struct ScheduledFault {
   int64_t at_ms = 0;        // offset from the start of the workload
   std::string kind;         // kill | pause | restart | partition | delay | loss
-  std::string target;       // process faults: random | leader | followers | minority | ...
-  std::string shape;        // partition faults: halves | random-halves | isolate-one | ...
+  std::string target;       // random | leader | followers | minority | majority | all | "1,3"
+  std::string shape;        // partition faults: halves | random-halves | isolate-node | ...
   int64_t duration_ms = 0;  // how long the fault stays before it is stopped / healed
+  int64_t delay_ms = 200;   // delay faults: added latency per chunk
+  double loss = 0.2;        // loss faults: probability a chunk kills its connection
 };
 
 struct NemesisSpec {
@@ -63,6 +65,8 @@ struct NemesisSpec {
   std::vector<std::string> shapes;       // partition shapes drawn from (default: halves)
   int64_t interval_ms = 5000;            // quiet time between generated faults
   int64_t duration_ms = 3000;            // how long each generated fault lasts
+  int64_t delay_ms = 200;                // delay faults: added latency per chunk
+  double loss = 0.2;                     // loss faults: probability a chunk kills its link
   std::vector<ScheduledFault> schedule;  // explicit schedule; when set, replaces generation
 };
 

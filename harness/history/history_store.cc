@@ -1,0 +1,743 @@
+#include "harness/history/history_store.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include "harness/history/history_codec.h"
+#include "harness/history/sqlite_db.h"
+
+namespace faultline::harness {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  suite TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  git_revision TEXT NOT NULL,
+  folder TEXT NOT NULL DEFAULT '',
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  status TEXT NOT NULL,
+  verdict TEXT NOT NULL DEFAULT '',
+  schedule TEXT NOT NULL DEFAULT '[]',
+  replay_of INTEGER,
+  summary TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS ops (
+  run_id INTEGER NOT NULL,
+  op_index INTEGER NOT NULL,
+  process INTEGER NOT NULL,
+  f TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT,
+  expected TEXT,
+  elements TEXT,
+  node INTEGER,
+  invoke_ns INTEGER NOT NULL,
+  complete_ns INTEGER,
+  outcome TEXT,
+  zxid INTEGER,
+  error TEXT,
+  PRIMARY KEY (run_id, op_index)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS faults (
+  run_id INTEGER NOT NULL,
+  fault_index INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  start_ns INTEGER NOT NULL,
+  stop_ns INTEGER,
+  description TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (run_id, fault_index)
+);
+CREATE TABLE IF NOT EXISTS node_events (
+  run_id INTEGER NOT NULL,
+  node INTEGER NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS node_events_run ON node_events (run_id, node, ts_ms);
+CREATE TABLE IF NOT EXISTS verdicts (
+  run_id INTEGER NOT NULL,
+  checker TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS anomalies (
+  run_id INTEGER NOT NULL,
+  checker TEXT NOT NULL,
+  key TEXT NOT NULL,
+  description TEXT NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL,
+  ops TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS anomalies_run ON anomalies (run_id);
+)sql";
+
+struct InvokeRec {
+  int64_t run_id;
+  checkers::Op op;
+};
+struct CompleteRec {
+  int64_t run_id;
+  int64_t op_index;
+  checkers::Outcome outcome;
+  int64_t complete_ns;
+  std::optional<std::string> value;
+  std::vector<std::string> elements;
+  std::optional<int64_t> zxid;
+  std::string error;
+};
+struct FaultStartRec {
+  int64_t run_id;
+  FaultRecord fault;
+};
+struct FaultStopRec {
+  int64_t run_id;
+  int64_t fault_index;
+  int64_t stop_ns;
+  std::string detail_json;
+};
+struct NodeEventRec {
+  int64_t run_id;
+  checkers::NodeEvent event;
+};
+using Record = std::variant<InvokeRec, CompleteRec, FaultStartRec, FaultStopRec, NodeEventRec>;
+
+std::string TargetsJson(const std::vector<int64_t>& targets) {
+  return nlohmann::json(targets).dump();
+}
+
+}  // namespace
+
+class HistoryStore::Impl {
+ public:
+  explicit Impl(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+
+  Status Init() {
+    // WAL + synchronous=NORMAL: a commit is durable against a process crash without an fsync
+    // per transaction (the WAL is fsynced at checkpoints).
+    if (Status s = db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s.ok()) {
+      return s;
+    }
+    if (Status s = db_->Exec(kSchema); !s.ok()) return s;
+    auto prep = [&](SqliteStmt* out, const char* sql) -> Status {
+      Result<SqliteStmt> r = db_->Prepare(sql);
+      if (!r.ok()) return r.status();
+      *out = std::move(r).value();
+      return Status::Ok();
+    };
+    Status s;
+    if (!(s = prep(&insert_op_,
+                   "INSERT OR REPLACE INTO ops (run_id, op_index, process, f, key, value, "
+                   "expected, elements, node, invoke_ns, complete_ns, outcome, zxid, error) "
+                   "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"))
+             .ok()) {
+      return s;
+    }
+    if (!(s = prep(&complete_op_,
+                   "UPDATE ops SET complete_ns=?3, outcome=?4, value=COALESCE(?5, value), "
+                   "elements=?6, zxid=?7, error=?8 WHERE run_id=?1 AND op_index=?2"))
+             .ok()) {
+      return s;
+    }
+    if (!(s = prep(&insert_fault_,
+                   "INSERT OR REPLACE INTO faults (run_id, fault_index, kind, targets, start_ns, "
+                   "stop_ns, description, detail) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"))
+             .ok()) {
+      return s;
+    }
+    if (!(s = prep(&stop_fault_,
+                   "UPDATE faults SET stop_ns=?3, detail=CASE WHEN ?4='' THEN detail ELSE ?4 END "
+                   "WHERE run_id=?1 AND fault_index=?2"))
+             .ok()) {
+      return s;
+    }
+    if (!(s = prep(&insert_event_,
+                   "INSERT INTO node_events (run_id, node, ts_ms, type, json) "
+                   "VALUES (?1,?2,?3,?4,?5)"))
+             .ok()) {
+      return s;
+    }
+    writer_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  void Enqueue(Record rec) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (queue_.size() >= kQueueCapacity) {
+      ++stats_.producer_waits;
+      space_cv_.wait(l, [&] { return queue_.size() < kQueueCapacity; });
+    }
+    queue_.push_back(std::move(rec));
+    ++enqueued_;
+    if (queue_.size() >= kBatchMax) work_cv_.notify_one();
+  }
+
+  Status Flush() {
+    std::unique_lock<std::mutex> l(mu_);
+    uint64_t target = enqueued_;
+    flush_requested_ = true;
+    work_cv_.notify_one();
+    done_cv_.wait(l, [&] { return committed_ >= target || writer_dead_; });
+    return first_error_;
+  }
+
+  StoreStats stats() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return stats_;
+  }
+
+  // Synchronous statements share the connection with the writer thread.
+  template <typename Fn>
+  auto WithDb(Fn fn) {
+    std::lock_guard<std::mutex> l(db_mu_);
+    return fn(*db_);
+  }
+
+ private:
+  void WriterLoop() {
+    std::vector<Record> batch;
+    batch.reserve(kBatchMax);
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        work_cv_.wait(l, [&] { return stopping_ || !queue_.empty() || flush_requested_; });
+        // Linger to gather a batch, but never past the commit interval.
+        work_cv_.wait_for(l, std::chrono::milliseconds(kCommitIntervalMs), [&] {
+          return stopping_ || flush_requested_ || queue_.size() >= kBatchMax;
+        });
+        if (queue_.empty() && stopping_) break;
+        flush_requested_ = false;
+        size_t n = std::min(queue_.size(), kBatchMax);
+        for (size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      space_cv_.notify_all();
+      Status s = WriteBatch(batch);
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        committed_ += batch.size();
+        if (s.ok()) {
+          stats_.records_committed += static_cast<int64_t>(batch.size());
+          ++stats_.batches_committed;
+        } else if (first_error_.ok()) {
+          first_error_ = s;
+        }
+        // More queued than one batch: keep flushing without lingering.
+        if (!queue_.empty()) flush_requested_ = true;
+      }
+      done_cv_.notify_all();
+      batch.clear();
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    writer_dead_ = true;
+    done_cv_.notify_all();
+  }
+
+  Status WriteBatch(const std::vector<Record>& batch) {
+    // An invoke and its completion in the same batch become one INSERT (half the statements on
+    // the hot path). completion_of[i] = position of the completion folded into invoke i.
+    std::unordered_map<int64_t, size_t> invoke_pos;  // op_index -> position of its invoke
+    std::unordered_map<size_t, size_t> completion_of;
+    std::vector<bool> folded(batch.size(), false);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (auto* inv = std::get_if<InvokeRec>(&batch[i])) {
+        invoke_pos[inv->op.index] = i;
+      } else if (auto* c = std::get_if<CompleteRec>(&batch[i])) {
+        auto it = invoke_pos.find(c->op_index);
+        if (it != invoke_pos.end() && std::get<InvokeRec>(batch[it->second]).run_id == c->run_id &&
+            !completion_of.count(it->second)) {
+          completion_of[it->second] = i;
+          folded[i] = true;
+        }
+      }
+    }
+    std::lock_guard<std::mutex> l(db_mu_);
+    if (Status s = db_->Exec("BEGIN"); !s.ok()) return s;
+    Status first;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (folded[i]) continue;
+      Status s;
+      if (auto* inv = std::get_if<InvokeRec>(&batch[i])) {
+        auto it = completion_of.find(i);
+        s = WriteInvoke(
+            *inv, it == completion_of.end() ? nullptr : &std::get<CompleteRec>(batch[it->second]));
+      } else {
+        std::visit([&](const auto& r) { s = Write(r); }, batch[i]);
+      }
+      if (!s.ok() && first.ok()) first = s;
+    }
+    Status c = db_->Exec("COMMIT");
+    return first.ok() ? c : first;
+  }
+
+  Status Write(const InvokeRec& r) { return WriteInvoke(r, nullptr); }
+
+  // Inserts the op row; `c` (may be null) is its completion from the same batch.
+  Status WriteInvoke(const InvokeRec& r, const CompleteRec* c) {
+    const checkers::Op& op = r.op;
+    SqliteStmt& st = insert_op_;
+    st.Bind(1, r.run_id);
+    st.Bind(2, op.index);
+    st.Bind(3, op.process);
+    st.Bind(4, std::string(FnToText(op.f)));
+    st.Bind(5, op.key);
+    std::optional<std::string> value = op.value;
+    if (c && c->value) value = c->value;
+    st.Bind(6, value);
+    st.Bind(7, op.expected);
+    if (c && !c->elements.empty()) {
+      st.Bind(8, nlohmann::json(c->elements).dump());
+    } else {
+      st.BindNull(8);
+    }
+    st.Bind(9, op.node);
+    st.Bind(10, op.invoke_ns);
+    if (c) {
+      st.Bind(11, c->complete_ns);
+      st.Bind(12, std::string(OutcomeToText(c->outcome)));
+      st.Bind(13, c->zxid);
+      st.Bind(14, c->error);
+    } else {
+      for (int k = 11; k <= 14; ++k) st.BindNull(k);
+    }
+    return st.Run();
+  }
+
+  Status Write(const CompleteRec& c) {
+    SqliteStmt& st = complete_op_;
+    st.Bind(1, c.run_id);
+    st.Bind(2, c.op_index);
+    st.Bind(3, c.complete_ns);
+    st.Bind(4, std::string(OutcomeToText(c.outcome)));
+    st.Bind(5, c.value);
+    if (!c.elements.empty()) {
+      st.Bind(6, nlohmann::json(c.elements).dump());
+    } else {
+      st.BindNull(6);
+    }
+    st.Bind(7, c.zxid);
+    st.Bind(8, c.error);
+    return st.Run();
+  }
+
+  Status Write(const FaultStartRec& r) {
+    SqliteStmt& st = insert_fault_;
+    st.Bind(1, r.run_id);
+    st.Bind(2, r.fault.index);
+    st.Bind(3, r.fault.kind);
+    st.Bind(4, TargetsJson(r.fault.targets));
+    st.Bind(5, r.fault.start_ns);
+    st.Bind(6, r.fault.stop_ns);
+    st.Bind(7, r.fault.description);
+    st.Bind(8, r.fault.detail_json);
+    return st.Run();
+  }
+
+  Status Write(const FaultStopRec& r) {
+    SqliteStmt& st = stop_fault_;
+    st.Bind(1, r.run_id);
+    st.Bind(2, r.fault_index);
+    st.Bind(3, r.stop_ns);
+    st.Bind(4, r.detail_json);
+    return st.Run();
+  }
+
+  Status Write(const NodeEventRec& r) {
+    SqliteStmt& st = insert_event_;
+    st.Bind(1, r.run_id);
+    st.Bind(2, r.event.node);
+    st.Bind(3, r.event.ts_ms);
+    st.Bind(4, r.event.type);
+    st.Bind(5, r.event.fields.dump());
+    return st.Run();
+  }
+
+  std::unique_ptr<SqliteDb> db_;
+  std::mutex db_mu_;  // guards db_ and the statements
+  SqliteStmt insert_op_, complete_op_, insert_fault_, stop_fault_, insert_event_;
+
+  mutable std::mutex mu_;  // guards everything below
+  std::condition_variable work_cv_, space_cv_, done_cv_;
+  std::deque<Record> queue_;
+  uint64_t enqueued_ = 0;
+  uint64_t committed_ = 0;
+  bool flush_requested_ = false;
+  bool stopping_ = false;
+  bool writer_dead_ = false;
+  Status first_error_;
+  StoreStats stats_;
+  std::thread writer_;
+};
+
+HistoryStore::HistoryStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HistoryStore::~HistoryStore() = default;
+
+Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path);
+  if (!db.ok()) return db.status();
+  auto impl = std::make_unique<Impl>(std::move(db).value());
+  if (Status s = impl->Init(); !s.ok()) return s;
+  return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(impl)));
+}
+
+Result<int64_t> HistoryStore::CreateRun(const RunRecord& run) {
+  return impl_->WithDb([&](SqliteDb& db) -> Result<int64_t> {
+    Result<SqliteStmt> st = db.Prepare(
+        "INSERT INTO runs (suite, spec, seed, git_revision, folder, started_ms, status, "
+        "schedule, replay_of) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    if (!st.ok()) return st.status();
+    st->Bind(1, run.suite);
+    st->Bind(2, run.spec_text);
+    st->Bind(3, static_cast<int64_t>(run.seed));
+    st->Bind(4, run.git_revision);
+    st->Bind(5, run.folder);
+    st->Bind(6, run.started_ms);
+    st->Bind(7, std::string(kRunRunning));
+    st->Bind(8, run.schedule_json.empty() ? std::string("[]") : run.schedule_json);
+    st->Bind(9, run.replay_of);
+    if (Status s = st->Run(); !s.ok()) return s;
+    return db.LastInsertId();
+  });
+}
+
+Status HistoryStore::SetRunFolder(int64_t run_id, const std::string& folder) {
+  return impl_->WithDb([&](SqliteDb& db) -> Status {
+    Result<SqliteStmt> st = db.Prepare("UPDATE runs SET folder=?2 WHERE id=?1");
+    if (!st.ok()) return st.status();
+    st->Bind(1, run_id);
+    st->Bind(2, folder);
+    return st->Run();
+  });
+}
+
+Status HistoryStore::SetSchedule(int64_t run_id, const std::string& schedule_json) {
+  return impl_->WithDb([&](SqliteDb& db) -> Status {
+    Result<SqliteStmt> st = db.Prepare("UPDATE runs SET schedule=?2 WHERE id=?1");
+    if (!st.ok()) return st.status();
+    st->Bind(1, run_id);
+    st->Bind(2, schedule_json);
+    return st->Run();
+  });
+}
+
+Status HistoryStore::FinishRun(int64_t run_id, const std::string& status,
+                               const std::string& verdict, const std::string& summary) {
+  if (Status s = Flush(); !s.ok()) return s;
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return impl_->WithDb([&](SqliteDb& db) -> Status {
+    Result<SqliteStmt> st =
+        db.Prepare("UPDATE runs SET status=?2, verdict=?3, ended_ms=?4, summary=?5 WHERE id=?1");
+    if (!st.ok()) return st.status();
+    st->Bind(1, run_id);
+    st->Bind(2, status);
+    st->Bind(3, verdict);
+    st->Bind(4, now_ms);
+    st->Bind(5, summary);
+    return st->Run();
+  });
+}
+
+Status HistoryStore::StoreCheck(int64_t run_id, const CheckRecord& check) {
+  if (Status s = Flush(); !s.ok()) return s;
+  return impl_->WithDb([&](SqliteDb& db) -> Status {
+    if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
+    Result<SqliteStmt> v =
+        db.Prepare("INSERT INTO verdicts (run_id, checker, verdict, reason) VALUES (?1,?2,?3,?4)");
+    if (!v.ok()) return v.status();
+    v->Bind(1, run_id);
+    v->Bind(2, check.checker);
+    v->Bind(3, check.verdict);
+    v->Bind(4, check.reason);
+    Status s = v->Run();
+    Result<SqliteStmt> a = db.Prepare(
+        "INSERT INTO anomalies (run_id, checker, key, description, start_ns, end_ns, ops, detail) "
+        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+    if (!a.ok()) return a.status();
+    for (const auto& an : check.anomalies) {
+      if (!s.ok()) break;
+      a->Bind(1, run_id);
+      a->Bind(2, an.checker.empty() ? check.checker : an.checker);
+      a->Bind(3, an.key);
+      a->Bind(4, an.description);
+      a->Bind(5, an.start_ns);
+      a->Bind(6, an.end_ns);
+      a->Bind(7, nlohmann::json(an.ops).dump());
+      a->Bind(8, an.detail);
+      s = a->Run();
+    }
+    Status c = db.Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    return s.ok() ? c : s;
+  });
+}
+
+void HistoryStore::RecordInvoke(int64_t run_id, const checkers::Op& op) {
+  impl_->Enqueue(InvokeRec{run_id, op});
+}
+
+void HistoryStore::RecordCompletion(int64_t run_id, int64_t op_index, checkers::Outcome outcome,
+                                    int64_t complete_ns, std::optional<std::string> value,
+                                    std::vector<std::string> elements, std::optional<int64_t> zxid,
+                                    std::string error) {
+  impl_->Enqueue(CompleteRec{run_id, op_index, outcome, complete_ns, std::move(value),
+                             std::move(elements), zxid, std::move(error)});
+}
+
+void HistoryStore::RecordFaultStart(int64_t run_id, const FaultRecord& fault) {
+  impl_->Enqueue(FaultStartRec{run_id, fault});
+}
+
+void HistoryStore::RecordFaultStop(int64_t run_id, int64_t fault_index, int64_t stop_ns,
+                                   std::string detail_json) {
+  impl_->Enqueue(FaultStopRec{run_id, fault_index, stop_ns, std::move(detail_json)});
+}
+
+void HistoryStore::RecordNodeEvent(int64_t run_id, const checkers::NodeEvent& event) {
+  impl_->Enqueue(NodeEventRec{run_id, event});
+}
+
+Status HistoryStore::Flush() { return impl_->Flush(); }
+StoreStats HistoryStore::stats() const { return impl_->stats(); }
+
+namespace {
+RunRecord ReadRun(const SqliteStmt& st) {
+  RunRecord r;
+  r.id = st.Int(0);
+  r.suite = st.Text(1);
+  r.spec_text = st.Text(2);
+  r.seed = static_cast<uint64_t>(st.Int(3));
+  r.git_revision = st.Text(4);
+  r.folder = st.Text(5);
+  r.started_ms = st.Int(6);
+  r.ended_ms = st.OptInt(7);
+  r.status = st.Text(8);
+  r.verdict = st.Text(9);
+  r.schedule_json = st.Text(10);
+  r.replay_of = st.OptInt(11);
+  r.summary = st.Text(12);
+  r.anomaly_count = st.Int(13);
+  return r;
+}
+constexpr const char* kRunColumns =
+    "SELECT id, suite, spec, seed, git_revision, folder, started_ms, ended_ms, status, verdict, "
+    "schedule, replay_of, summary, (SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id) "
+    "FROM runs ";
+}  // namespace
+
+Result<std::vector<RunRecord>> HistoryStore::ListRuns(int limit) {
+  return impl_->WithDb([&](SqliteDb& db) -> Result<std::vector<RunRecord>> {
+    Result<SqliteStmt> st = db.Prepare(std::string(kRunColumns) + "ORDER BY id DESC LIMIT ?1");
+    if (!st.ok()) return st.status();
+    st->Bind(1, static_cast<int64_t>(limit));
+    std::vector<RunRecord> out;
+    for (;;) {
+      Result<bool> row = st->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(ReadRun(*st));
+    }
+    return out;
+  });
+}
+
+Result<RunRecord> HistoryStore::GetRun(int64_t run_id) {
+  return impl_->WithDb([&](SqliteDb& db) -> Result<RunRecord> {
+    Result<SqliteStmt> st = db.Prepare(std::string(kRunColumns) + "WHERE id=?1");
+    if (!st.ok()) return st.status();
+    st->Bind(1, run_id);
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound(fmt::format("no run {}", run_id));
+    return ReadRun(*st);
+  });
+}
+
+Result<std::vector<FaultRecord>> HistoryStore::LoadFaults(int64_t run_id) {
+  return impl_->WithDb([&](SqliteDb& db) -> Result<std::vector<FaultRecord>> {
+    Result<SqliteStmt> st = db.Prepare(
+        "SELECT fault_index, kind, targets, start_ns, stop_ns, description, detail FROM faults "
+        "WHERE run_id=?1 ORDER BY fault_index");
+    if (!st.ok()) return st.status();
+    st->Bind(1, run_id);
+    std::vector<FaultRecord> out;
+    for (;;) {
+      Result<bool> row = st->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      FaultRecord f;
+      f.index = st->Int(0);
+      f.kind = st->Text(1);
+      f.targets = nlohmann::json::parse(st->Text(2), nullptr, false).get<std::vector<int64_t>>();
+      f.start_ns = st->Int(3);
+      f.stop_ns = st->OptInt(4);
+      f.description = st->Text(5);
+      f.detail_json = st->Text(6);
+      out.push_back(std::move(f));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<CheckRecord>> HistoryStore::LoadChecks(int64_t run_id) {
+  return impl_->WithDb([&](SqliteDb& db) -> Result<std::vector<CheckRecord>> {
+    Result<SqliteStmt> v =
+        db.Prepare("SELECT checker, verdict, reason FROM verdicts WHERE run_id=?1 ORDER BY rowid");
+    if (!v.ok()) return v.status();
+    v->Bind(1, run_id);
+    std::vector<CheckRecord> out;
+    for (;;) {
+      Result<bool> row = v->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(CheckRecord{v->Text(0), v->Text(1), v->Text(2), {}});
+    }
+    Result<SqliteStmt> a = db.Prepare(
+        "SELECT checker, key, description, start_ns, end_ns, ops, detail FROM anomalies "
+        "WHERE run_id=?1 ORDER BY rowid");
+    if (!a.ok()) return a.status();
+    a->Bind(1, run_id);
+    for (;;) {
+      Result<bool> row = a->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      checkers::Anomaly an;
+      an.checker = a->Text(0);
+      an.key = a->Text(1);
+      an.description = a->Text(2);
+      an.start_ns = a->Int(3);
+      an.end_ns = a->Int(4);
+      auto ops = nlohmann::json::parse(a->Text(5), nullptr, false);
+      if (ops.is_array()) an.ops = ops.get<std::vector<int64_t>>();
+      an.detail = a->Text(6);
+      // Attach to the verdict row of the same checker (a checker may name anomalies differently
+      // from its verdict row; unmatched ones go to the last row).
+      CheckRecord* owner = nullptr;
+      for (auto& c : out) {
+        if (c.checker == an.checker) owner = &c;
+      }
+      if (!owner) {
+        if (out.empty()) out.push_back(CheckRecord{an.checker, "invalid", "", {}});
+        owner = &out.back();
+      }
+      owner->anomalies.push_back(std::move(an));
+    }
+    return out;
+  });
+}
+
+Result<checkers::History> HistoryStore::LoadHistory(int64_t run_id) {
+  Result<RunRecord> run = GetRun(run_id);
+  if (!run.ok()) return run.status();
+  Result<std::vector<FaultRecord>> faults = LoadFaults(run_id);
+  if (!faults.ok()) return faults.status();
+  return impl_->WithDb([&](SqliteDb& db) -> Result<checkers::History> {
+    checkers::History h;
+    h.source = fmt::format("run {}", run_id);
+    DescribeRunModel(run->spec_text, &h);
+    Result<SqliteStmt> st = db.Prepare(
+        "SELECT op_index, process, f, key, value, expected, elements, node, invoke_ns, "
+        "complete_ns, outcome, zxid FROM ops WHERE run_id=?1 ORDER BY op_index");
+    if (!st.ok()) return st.status();
+    st->Bind(1, run_id);
+    for (;;) {
+      Result<bool> row = st->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      checkers::Op op;
+      op.index = st->Int(0);
+      op.process = st->Int(1);
+      op.f = FnFromText(st->Text(2));
+      op.key = st->Text(3);
+      op.value = st->OptText(4);
+      op.expected = st->OptText(5);
+      if (auto els = st->OptText(6)) {
+        auto j = nlohmann::json::parse(*els, nullptr, false);
+        if (j.is_array()) op.elements = j.get<std::vector<std::string>>();
+      }
+      op.node = st->OptInt(7);
+      op.invoke_ns = st->Int(8);
+      std::optional<std::string> outcome = st->OptText(10);
+      if (outcome && !st->IsNull(9)) {
+        op.complete_ns = st->Int(9);
+        op.outcome = OutcomeFromText(*outcome);
+      } else {
+        op.complete_ns = checkers::kOpenNs;  // never completed: counts as info
+        op.outcome = checkers::Outcome::kInfo;
+      }
+      op.zxid = st->OptInt(11);
+      h.ops.push_back(std::move(op));
+    }
+    for (const auto& f : *faults) {
+      h.faults.push_back(checkers::Fault{f.kind, f.targets, f.start_ns,
+                                         f.stop_ns.value_or(checkers::kOpenNs), f.description});
+    }
+    Result<SqliteStmt> ev = db.Prepare(
+        "SELECT node, ts_ms, type, json FROM node_events WHERE run_id=?1 ORDER BY rowid");
+    if (!ev.ok()) return ev.status();
+    ev->Bind(1, run_id);
+    for (;;) {
+      Result<bool> row = ev->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      checkers::NodeEvent e;
+      e.node = ev->Int(0);
+      e.ts_ms = ev->Int(1);
+      e.type = ev->Text(2);
+      e.fields = nlohmann::json::parse(ev->Text(3), nullptr, false);
+      h.node_events.push_back(std::move(e));
+    }
+    return h;
+  });
+}
+
+std::string GitRevision() {
+#ifdef FAULTLINE_SOURCE_DIR
+  std::string cmd =
+      fmt::format("git -C '{}' rev-parse --short HEAD 2>/dev/null", FAULTLINE_SOURCE_DIR);
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    std::array<char, 64> buf{};
+    std::string out;
+    while (fgets(buf.data(), buf.size(), p)) out += buf.data();
+    pclose(p);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    if (!out.empty()) return out;
+  }
+#endif
+  return "unknown";
+}
+
+}  // namespace faultline::harness

@@ -1,0 +1,149 @@
+// HistoryStore: every run's record in one SQLite database (WAL), written as it happens.
+//
+// Tables (see kSchema in history_store.cc): runs, ops, faults, node_events, verdicts, anomalies.
+// One database holds every run (default results/faultline.db); rows carry their run id.
+//
+// Writing has two paths:
+//   - Record*() calls are asynchronous: they enqueue into a bounded queue (kQueueCapacity) and
+//     return; a writer thread commits whatever is queued as one transaction at least every
+//     kCommitIntervalMs. A producer blocks only when the queue is full (backpressure, never loss).
+//     A controller killed by SIGKILL therefore loses at most the last kCommitIntervalMs of records
+//     (WAL with synchronous=NORMAL: committed transactions survive a process crash).
+//   - Run-level calls (CreateRun, FinishRun, SetSchedule, StoreCheck) are synchronous: they first
+//     Flush() the queue, so a run row never claims more than the ops table holds.
+//
+// An op is one row: inserted at invoke (outcome NULL = open), completed by RecordCompletion. An
+// op whose completion never reached the store stays open and reads back as an open op, which the
+// checkers treat as info (checkers/history.h).
+//
+// Times are nanoseconds since the Unix epoch (system clock), so they line up with the servers'
+// event logs (ts_ms).
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checkers/checkers.h"
+#include "checkers/history.h"
+#include "common/status.h"
+
+namespace faultline::harness {
+
+// Bounds of the recording path (TigerBeetle: bounds live together).
+inline constexpr int64_t kCommitIntervalMs = 100;  // a queued record waits at most this long
+inline constexpr size_t kQueueCapacity = 1 << 16;  // records; producers block beyond
+inline constexpr size_t kBatchMax = 1 << 14;       // records per transaction
+static_assert(kCommitIntervalMs <= 200, "the issue promises at most 200 ms of loss on a crash");
+static_assert(kBatchMax <= kQueueCapacity);
+
+// Run status values stored in runs.status.
+inline constexpr const char* kRunRunning = "running";
+inline constexpr const char* kRunFinished = "finished";
+inline constexpr const char* kRunInterrupted = "interrupted";
+inline constexpr const char* kRunError = "error";
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string suite;
+  std::string spec_text;
+  uint64_t seed = 0;
+  std::string git_revision;
+  std::string folder;  // results/runs/<id>
+  int64_t started_ms = 0;
+  std::optional<int64_t> ended_ms;
+  std::string status;                // running | finished | interrupted | error
+  std::string verdict;               // "" until checked; valid | invalid | unknown
+  std::string schedule_json;         // realized fault schedule (array of objects)
+  std::optional<int64_t> replay_of;  // run id this run replays
+  int64_t anomaly_count = 0;         // filled by readers
+  std::string summary;               // free text (counts), set by FinishRun
+};
+
+// A fault row. targets are node ids; detail is JSON text (roles, shape, grudge, errors).
+struct FaultRecord {
+  int64_t index = 0;  // per run, assigned by the caller
+  std::string kind;
+  std::vector<int64_t> targets;
+  int64_t start_ns = 0;
+  std::optional<int64_t> stop_ns;
+  std::string description;
+  std::string detail_json = "{}";
+};
+
+// One checker's result as stored.
+struct CheckRecord {
+  std::string checker;
+  std::string verdict;  // valid | invalid | unknown
+  std::string reason;
+  std::vector<checkers::Anomaly> anomalies;
+};
+
+struct StoreStats {
+  int64_t records_committed = 0;
+  int64_t batches_committed = 0;
+  int64_t producer_waits = 0;  // times a producer blocked on a full queue
+};
+
+class HistoryStore {
+ public:
+  // Opens or creates the database at `path` (parent directories are created).
+  static Result<std::unique_ptr<HistoryStore>> Open(const std::string& path);
+  ~HistoryStore();  // flushes what is queued, stops the writer
+  HistoryStore(const HistoryStore&) = delete;
+  HistoryStore& operator=(const HistoryStore&) = delete;
+
+  // ---- run-level, synchronous
+  // Inserts a run with status running; returns its id.
+  Result<int64_t> CreateRun(const RunRecord& run);
+  Status SetRunFolder(int64_t run_id, const std::string& folder);
+  Status SetSchedule(int64_t run_id, const std::string& schedule_json);
+  // Sets status (finished / interrupted / error), verdict, ended time, summary.
+  Status FinishRun(int64_t run_id, const std::string& status, const std::string& verdict,
+                   const std::string& summary);
+  // Stores one checker's verdict and its anomalies.
+  Status StoreCheck(int64_t run_id, const CheckRecord& check);
+
+  // ---- asynchronous, batched (see header comment)
+  // Uses op.index (unique per run), process, f, key, value (writes), expected, invoke_ns, node.
+  void RecordInvoke(int64_t run_id, const checkers::Op& op);
+  // Completes op `op_index`. `value` is a read's observed value (nullopt = nil), ignored for
+  // writes; `elements` a set read's elements; `error` the error text for fail/info.
+  void RecordCompletion(int64_t run_id, int64_t op_index, checkers::Outcome outcome,
+                        int64_t complete_ns, std::optional<std::string> value,
+                        std::vector<std::string> elements, std::optional<int64_t> zxid,
+                        std::string error);
+  void RecordFaultStart(int64_t run_id, const FaultRecord& fault);
+  // Stops fault `fault_index`; `detail_json` (if not empty) replaces the stored detail.
+  void RecordFaultStop(int64_t run_id, int64_t fault_index, int64_t stop_ns,
+                       std::string detail_json = "");
+  void RecordNodeEvent(int64_t run_id, const checkers::NodeEvent& event);
+
+  // Blocks until everything recorded before the call is committed; returns the first write
+  // error the writer met (the writer keeps going after one).
+  Status Flush();
+  StoreStats stats() const;
+
+  // ---- readers (see the same database; a Flush() first is the caller's business)
+  Result<std::vector<RunRecord>> ListRuns(int limit = 50);
+  Result<RunRecord> GetRun(int64_t run_id);
+  Result<std::vector<FaultRecord>> LoadFaults(int64_t run_id);
+  Result<std::vector<CheckRecord>> LoadChecks(int64_t run_id);
+  // The run as a checkers::History: ops, faults, node events, model ("cas-register" or "set"
+  // from the spec), read mode.
+  Result<checkers::History> LoadHistory(int64_t run_id);
+
+ private:
+  class Impl;
+  explicit HistoryStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// `git rev-parse --short HEAD` of the source tree the binary was built from, or "unknown".
+std::string GitRevision();
+
+}  // namespace faultline::harness
