@@ -1,0 +1,138 @@
+// Explanation of an illegal partition: the op that could not be linearized, the writes that could
+// have explained it, a process-row timeline of the shrunk history, the faults around it.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "checkers/linear/partition.h"
+
+namespace faultline::checkers {
+namespace {
+
+std::string Val(const std::optional<std::string>& v) { return v ? *v : "nil"; }
+
+// Short label drawn inside the op's bar: "W 3", "R 3", "CAS 1>2", "ACQ", "TXN r x 1 w y 2".
+std::string Label(const Op& op) {
+  switch (op.f) {
+    case Fn::kRead: case Fn::kGet: return "R " + Val(op.value);
+    case Fn::kWrite: case Fn::kPut: return "W " + Val(op.value);
+    case Fn::kAppend: return "A " + Val(op.value);
+    case Fn::kCas: return fmt::format("CAS {}>{}", Val(op.expected), Val(op.value));
+    case Fn::kDelete: return "DEL";
+    case Fn::kAdd: return "ADD " + Val(op.value);
+    case Fn::kReadSet: return fmt::format("RS {}", fmt::join(op.elements, ","));
+    case Fn::kAcquire: return "ACQ";
+    case Fn::kRelease: return "REL";
+    case Fn::kTxn: {
+      std::string s = "TXN";
+      for (const TxnStep& st : op.txn) {
+        s += fmt::format(" {} {} {}", st.is_write ? "w" : "r", st.key, Val(st.value));
+      }
+      return s;
+    }
+  }
+  return "?";
+}
+
+std::string Describe(const Op& op, int64_t t0) {
+  std::string end = op.open() ? "never completed" : fmt::format("{}", op.complete_ns - t0);
+  return fmt::format("op {} process {} {} {} [{} .. {}]{}", op.index, op.process, FnName(op.f),
+                     Label(op), op.invoke_ns - t0, end,
+                     op.outcome == Outcome::kOk ? "" : fmt::format(" ({})", OutcomeName(op.outcome)));
+}
+
+bool IsWrite(const Op& op) {
+  return op.f == Fn::kWrite || op.f == Fn::kPut || op.f == Fn::kAppend || op.f == Fn::kCas ||
+         op.f == Fn::kDelete || op.f == Fn::kAdd;
+}
+
+}  // namespace
+
+Explanation ExplainIllegal(const Partition& full, const Shrunk& shrunk,
+                           const std::vector<Fault>& faults) {
+  Explanation ex;
+  const auto& ops = shrunk.ops;
+  if (ops.empty()) {
+    ex.summary = fmt::format("key {:?}: not linearizable", full.key);
+    return ex;
+  }
+  int64_t t0 = ops.front()->invoke_ns, t1 = t0;
+  for (const Op* op : ops) {
+    t0 = std::min(t0, op->invoke_ns);
+    t1 = std::max(t1, op->open() ? op->invoke_ns : op->complete_ns);
+  }
+  ex.start_ns = t0;
+  ex.end_ns = t1;
+  const Op* stuck = shrunk.search.stuck_op >= 0 ? ops[shrunk.search.stuck_op] : ops.back();
+
+  // Summary: the op that could not be explained.
+  std::string what;
+  bool is_read = stuck->f == Fn::kRead || stuck->f == Fn::kGet;
+  if (is_read) {
+    std::vector<std::string> sources;
+    for (const Op* op : full.ops) {
+      if (IsWrite(*op) && op->value == stuck->value) sources.push_back(Describe(*op, t0));
+    }
+    what = fmt::format("read of {} by process {} (op {}) cannot be explained; {}", Val(stuck->value),
+                       stuck->process, stuck->index,
+                       sources.empty() ? std::string("no write of that value exists")
+                                       : "writes of that value: " + fmt::format("{}", fmt::join(sources, "; ")));
+  } else {
+    what = fmt::format("{} by process {} (op {}) cannot be linearized", Label(*stuck),
+                       stuck->process, stuck->index);
+  }
+  ex.summary = fmt::format("key {:?}: not linearizable: {}. Minimal illegal sub-history: {} of {} ops{}.",
+                           full.key, what, ops.size(), full.ops.size(),
+                           shrunk.minimal ? "" : " (shrinking cut short by the time budget)");
+
+  // Timeline: one row per process; each distinct time gets a column.
+  std::set<int64_t> times;
+  for (const Op* op : ops) {
+    times.insert(op->invoke_ns);
+    if (!op->open()) times.insert(op->complete_ns);
+  }
+  std::map<int64_t, int> rank;
+  for (int64_t t : times) rank.emplace(t, static_cast<int>(rank.size()));
+  size_t width = 4;
+  for (const Op* op : ops) width = std::max(width, std::min<size_t>(Label(*op).size() + 3, 18));
+  const size_t cols = (rank.size() + 1) * width;
+  std::map<int64_t, std::string> rows;
+  for (const Op* op : ops) {
+    std::string& row = rows[op->process];
+    if (row.empty()) row.assign(cols, ' ');
+    size_t a = rank[op->invoke_ns] * width;
+    size_t b = op->open() ? cols - 1 : rank[op->complete_ns] * width;
+    for (size_t x = a; x <= b; ++x) row[x] = '-';
+    row[a] = '[';
+    row[b] = op->open() ? '>' : ']';
+    std::string label = Label(*op);
+    if (op == stuck) label = "*" + label;
+    for (size_t k = 0; k < label.size() && a + 1 + k < b; ++k) row[a + 1 + k] = label[k];
+  }
+  std::string d = "timeline (one row per process; [ invoke, ] completion, > never completed, "
+                  "* the op that cannot be linearized):\n";
+  for (auto& [p, row] : rows) {
+    while (!row.empty() && row.back() == ' ') row.pop_back();
+    d += fmt::format("  p{:<5} {}\n", p, row);
+  }
+  d += "ops (times relative to the first invoke):\n";
+  for (const Op* op : ops) d += fmt::format("  {}{}\n", op == stuck ? "* " : "  ", Describe(*op, t0));
+  std::vector<std::string> around;
+  for (const Fault& f : faults) {
+    if (f.start_ns <= t1 && f.stop_ns >= t0) {
+      around.push_back(fmt::format("{} {} [{} .. {}] {}", f.kind, fmt::join(f.targets, ","),
+                                   f.start_ns - t0,
+                                   f.stop_ns == kOpenNs ? std::string("never healed")
+                                                        : fmt::format("{}", f.stop_ns - t0),
+                                   f.description));
+    }
+  }
+  d += around.empty() ? "faults active: none\n"
+                      : fmt::format("faults active:\n  {}\n", fmt::join(around, "\n  "));
+  ex.detail = std::move(d);
+  return ex;
+}
+
+}  // namespace faultline::checkers

@@ -1,0 +1,263 @@
+#include "checkers/linear/search.h"
+
+#include <algorithm>
+#include <cassert>
+#include <fmt/format.h>
+
+namespace faultline::checkers {
+namespace {
+
+uint64_t Mix(uint64_t x) {  // splitmix64 finalizer
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Memo of visited (linearized bitset, state) configurations. Every configuration in it either
+// is on the current search path or has no linearizable completion.
+class Memo {
+ public:
+  explicit Memo(int words) : words_(words) { Resize(1 << 12); }
+
+  // Inserts; returns false if already present. `set_hash` is the Zobrist hash of `bits`.
+  bool Insert(const uint64_t* bits, uint64_t set_hash, uint64_t state) {
+    if ((size_ + 1) * 2 > cap_) Resize(cap_ * 2);
+    uint64_t h = Mix(set_hash ^ Mix(state)) | 1;
+    for (size_t i = h & (cap_ - 1);; i = (i + 1) & (cap_ - 1)) {
+      if (hashes_[i] == 0) {
+        hashes_[i] = h;
+        states_[i] = state;
+        offsets_[i] = arena_.size();
+        arena_.insert(arena_.end(), bits, bits + words_);
+        ++size_;
+        return true;
+      }
+      if (hashes_[i] == h && states_[i] == state &&
+          std::equal(bits, bits + words_, arena_.data() + offsets_[i])) {
+        return false;
+      }
+    }
+  }
+  int64_t Bytes() const {
+    return static_cast<int64_t>(cap_ * (sizeof(uint64_t) * 3) +
+                                arena_.capacity() * sizeof(uint64_t));
+  }
+
+ private:
+  void Resize(size_t cap) {
+    std::vector<uint64_t> h(cap, 0), s(cap), o(cap);
+    for (size_t i = 0; i < cap_; ++i) {
+      if (hashes_[i] == 0) continue;
+      size_t j = hashes_[i] & (cap - 1);
+      while (h[j] != 0) j = (j + 1) & (cap - 1);
+      h[j] = hashes_[i];
+      s[j] = states_[i];
+      o[j] = offsets_[i];
+    }
+    hashes_.swap(h);
+    states_.swap(s);
+    offsets_.swap(o);
+    cap_ = cap;
+  }
+
+  int words_;
+  size_t cap_ = 0;
+  size_t size_ = 0;
+  std::vector<uint64_t> hashes_, states_, offsets_;
+  std::vector<uint64_t> arena_;
+};
+
+struct Node {
+  int op = -1;
+  bool call = false;
+  int prev = 0, next = 0;
+  int match = 0;  // the other node of the same op
+};
+
+}  // namespace
+
+SearchResult SearchLinearization(PartitionModel& model, const std::vector<SearchOp>& ops,
+                                 const SearchLimits& limits) {
+  SearchResult result;
+  const int n = static_cast<int>(ops.size());
+  int required_left = 0;
+  for (const SearchOp& op : ops) required_left += op.required ? 1 : 0;
+  if (required_left == 0) {
+    result.verdict = Verdict::kValid;
+    return result;
+  }
+
+  // Entry list: node 0 is the head sentinel; node 1 + 2i is op i's call, 2 + 2i its return.
+  struct Event {
+    int64_t time;
+    int kind;  // 0 call, 1 return
+    int op;
+  };
+  std::vector<Event> events;
+  events.reserve(2 * n);
+  for (int i = 0; i < n; ++i) {
+    events.push_back({ops[i].call, 0, i});
+    events.push_back({ops[i].ret, 1, i});
+  }
+  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    if (a.time != b.time) return a.time < b.time;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return a.op < b.op;
+  });
+  std::vector<Node> nodes(2 * n + 1);
+  int prev = 0;
+  for (const Event& ev : events) {
+    int id = ev.kind == 0 ? 1 + 2 * ev.op : 2 + 2 * ev.op;
+    nodes[id].op = ev.op;
+    nodes[id].call = ev.kind == 0;
+    nodes[id].match = ev.kind == 0 ? id + 1 : id - 1;
+    nodes[id].prev = prev;
+    nodes[prev].next = id;
+    prev = id;
+  }
+  nodes[prev].next = 0;
+  nodes[0].prev = prev;
+
+  auto lift = [&](int call) {
+    Node& c = nodes[call];
+    nodes[c.prev].next = c.next;
+    nodes[c.next].prev = c.prev;
+    Node& r = nodes[c.match];
+    nodes[r.prev].next = r.next;
+    nodes[r.next].prev = r.prev;
+  };
+  // Reinsertion in LIFO order: each node's own prev/next are still its old neighbours.
+  auto relink = [&](int id) {
+    Node& x = nodes[id];
+    nodes[x.prev].next = id;
+    nodes[x.next].prev = id;
+  };
+
+  std::vector<uint64_t> zobrist(n);
+  for (int i = 0; i < n; ++i) zobrist[i] = Mix(0x5eed0000ULL + static_cast<uint64_t>(i));
+  const int words = (n + 63) / 64;
+  std::vector<uint64_t> bits(words, 0);
+  uint64_t set_hash = 0;
+  Memo memo(words);
+  int64_t reported_bytes = 0;
+  auto account = [&]() -> bool {  // false when over the memory budget
+    int64_t bytes = memo.Bytes();
+    if (limits.memory_used != nullptr) {
+      int64_t now = limits.memory_used->fetch_add(bytes - reported_bytes) + bytes - reported_bytes;
+      if (limits.memory_peak != nullptr) {
+        int64_t peak = limits.memory_peak->load();
+        while (now > peak && !limits.memory_peak->compare_exchange_weak(peak, now)) {
+        }
+      }
+      reported_bytes = bytes;
+      return now <= limits.memory_limit_bytes;
+    }
+    reported_bytes = bytes;
+    return bytes <= limits.memory_limit_bytes;
+  };
+
+  struct Frame {
+    int node;
+    uint64_t state;
+    bool forced;  // a read-only op linearized greedily: never branched on
+  };
+  std::vector<Frame> stack;
+  stack.reserve(n);
+  uint64_t state = model.Init();
+  size_t best_depth = 0;
+  int64_t iterations = 0;
+  auto finish = [&](Verdict v, std::string reason) {
+    result.verdict = v;
+    result.reason = std::move(reason);
+    result.cache_bytes = memo.Bytes();
+    account();  // records this search's peak in the shared counters before releasing it
+    if (limits.memory_used != nullptr) limits.memory_used->fetch_sub(reported_bytes);
+    return result;
+  };
+  auto toggle = [&](int op) {
+    bits[op >> 6] ^= uint64_t{1} << (op & 63);
+    set_hash ^= zobrist[op];
+  };
+
+  int e = nodes[0].next;
+  while (true) {
+    if ((++iterations & 0xfff) == 0) {
+      if (!account()) {
+        return finish(Verdict::kUnknown,
+                      fmt::format("memory budget of {} MB exceeded after {} states",
+                                  limits.memory_limit_bytes >> 20, result.states_explored));
+      }
+      if (std::chrono::steady_clock::now() > limits.deadline) {
+        return finish(Verdict::kUnknown,
+                      fmt::format("time budget exceeded after {} states", result.states_explored));
+      }
+      if (limits.stop != nullptr && limits.stop->load(std::memory_order_relaxed)) {
+        return finish(Verdict::kUnknown, "stopped: another key is invalid");
+      }
+    }
+    assert(e != 0 && "a required op's return is always ahead");
+    const Node& node = nodes[e];
+    bool backtrack = !node.call;
+    if (node.call) {
+      const int op = node.op;
+      const bool read_only = model.ReadOnly(op);
+      uint64_t next;
+      if (model.Step(state, op, &next)) {
+        toggle(op);
+        if (memo.Insert(bits.data(), set_hash, next)) {
+          stack.push_back({e, state, read_only});
+          ++result.states_explored;
+          state = next;
+          lift(e);
+          if (ops[op].required && --required_left == 0) {
+            return finish(Verdict::kValid, "");
+          }
+          if (stack.size() > best_depth) {
+            best_depth = stack.size();
+            result.best_prefix.clear();
+            for (const Frame& f : stack) result.best_prefix.push_back(nodes[f.node].op);
+          }
+          e = nodes[0].next;
+          continue;
+        }
+        toggle(op);
+        // A legal read whose successor configuration already failed: this one fails too.
+        backtrack = read_only;
+      }
+      if (!backtrack) {
+        e = node.next;
+        continue;
+      }
+    }
+    // Backtrack: the first return in the list belongs to an op we could not linearize.
+    while (true) {
+      if (stack.empty()) {
+        int stuck = -1;
+        std::vector<bool> in_prefix(n, false);
+        for (int op : result.best_prefix) in_prefix[op] = true;
+        for (int i = 0; i < n; ++i) {
+          if (ops[i].required && !in_prefix[i] && (stuck < 0 || ops[i].ret < ops[stuck].ret)) {
+            stuck = i;
+          }
+        }
+        result.stuck_op = stuck;
+        return finish(Verdict::kInvalid, "no linearization");
+      }
+      Frame f = stack.back();
+      stack.pop_back();
+      const int op = nodes[f.node].op;
+      relink(nodes[f.node].match);
+      relink(f.node);
+      toggle(op);
+      state = f.state;
+      if (ops[op].required) ++required_left;
+      if (!f.forced) {
+        e = nodes[f.node].next;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace faultline::checkers

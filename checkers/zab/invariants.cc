@@ -1,0 +1,162 @@
+// ZAB invariants (zab.md section 7) checked on node event logs (docs/contracts.md section 3).
+//
+// Nodes report committed txns as ranges [first, last], so committed sequences are compared as
+// interval sets, only at zxids some node reported as a range end (those certainly exist): a zxid
+// inside a range is committed by that node. A SNAP install up to Z stands for "everything up to Z"
+// and never counts as a disagreement.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "checkers/checkers.h"
+#include "checkers/zab/zxid.h"
+
+namespace faultline::checkers {
+namespace {
+
+int64_t Get(const nlohmann::json& j, const char* name, int64_t fallback = -1) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+}
+
+struct Commit {
+  int64_t first, last, ts_ms;
+};
+
+struct NodeState {
+  std::vector<Commit> committed;  // every committed range, in event order
+  int64_t max_committed = -1;
+  int64_t snapshot_cover = -1;  // highest SNAP-installed zxid
+  int64_t accepted_epoch = -1;
+  int64_t current_epoch = -1;
+
+  bool Has(int64_t z) const {
+    if (z <= snapshot_cover) return true;
+    return std::any_of(committed.begin(), committed.end(),
+                       [&](const Commit& c) { return c.first <= z && z <= c.last; });
+  }
+};
+
+Anomaly Make(const std::string& description, int64_t ts_ms) {
+  Anomaly a;
+  a.checker = "zab-invariants";
+  a.description = description;
+  a.start_ns = ts_ms * 1'000'000;
+  a.end_ns = a.start_ns;
+  return a;
+}
+
+}  // namespace
+
+InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
+  InvariantResult result;
+  std::vector<const NodeEvent*> events;
+  for (const NodeEvent& ev : input) events.push_back(&ev);
+  std::stable_sort(events.begin(), events.end(),
+                   [](const NodeEvent* a, const NodeEvent* b) { return a->ts_ms < b->ts_ms; });
+  std::map<int64_t, NodeState> nodes;
+  std::map<int64_t, std::map<int64_t, int64_t>> leaders;  // epoch -> leader -> first ts
+  for (const NodeEvent* ev : events) {
+    ++result.events_checked;
+    NodeState& n = nodes[ev->node];
+    const auto& f = ev->fields;
+    if (ev->type == "established") {
+      int64_t epoch = Get(f, "epoch"), leader = Get(f, "leader", ev->node);
+      auto& l = leaders[epoch];
+      if (l.emplace(leader, ev->ts_ms).second && l.size() == 2) {
+        std::vector<std::string> names;
+        for (const auto& [id, ts] : l) names.push_back(fmt::format("node {} at {} ms", id, ts));
+        result.anomalies.push_back(Make(
+            fmt::format("two established leaders in epoch {}: {}", epoch, fmt::join(names, ", ")),
+            ev->ts_ms));
+      }
+    } else if (ev->type == "committed") {
+      Commit c{Get(f, "first"), Get(f, "last"), ev->ts_ms};
+      n.committed.push_back(c);
+      n.max_committed = std::max(n.max_committed, c.last);
+    } else if (ev->type == "snapshot_installed") {
+      n.snapshot_cover = std::max(n.snapshot_cover, Get(f, "zxid"));
+      n.max_committed = std::max(n.max_committed, Get(f, "zxid"));
+    } else if (ev->type == "start") {
+      int64_t last = Get(f, "last_zxid");
+      if (n.max_committed >= 0 && last < n.max_committed) {
+        result.anomalies.push_back(Make(
+            fmt::format("node {} restarted at {} ms with last_zxid {} below its committed zxid {}",
+                        ev->node, ev->ts_ms, ZxidString(last), ZxidString(n.max_committed)),
+            ev->ts_ms));
+      }
+      if (f.contains("accepted_epoch")) n.accepted_epoch = Get(f, "accepted_epoch");
+      if (f.contains("current_epoch")) n.current_epoch = Get(f, "current_epoch");
+    } else if (ev->type == "truncate") {
+      int64_t lo = Get(f, "removed_first");
+      int64_t hi = Get(f, "removed_last");
+      if (lo < 0) lo = Get(f, "keep_up_to") + 1;
+      // A truncation may drop only txns no node has committed (leader completeness).
+      for (const auto& [id, other] : nodes) {
+        for (const Commit& c : other.committed) {
+          if (c.last < lo || c.first > hi) continue;
+          int64_t z = std::max(lo, c.first);
+          Anomaly a = Make(fmt::format("node {} truncated at {} ms (keep_up_to {}) removing zxid "
+                                       "{} that node {} committed at {} ms",
+                                       ev->node, ev->ts_ms, ZxidString(Get(f, "keep_up_to")),
+                                       ZxidString(z), id, c.ts_ms),
+                           ev->ts_ms);
+          result.anomalies.push_back(std::move(a));
+          goto next_event;  // one anomaly per truncate is enough
+        }
+      }
+    } else if (ev->type == "accepted_epoch") {
+      n.accepted_epoch = Get(f, "epoch");
+    } else if (ev->type == "current_epoch") {
+      n.current_epoch = Get(f, "epoch");
+    }
+    if (n.current_epoch > n.accepted_epoch && n.accepted_epoch >= 0) {
+      result.anomalies.push_back(Make(
+          fmt::format("node {} at {} ms: currentEpoch {} > acceptedEpoch {}", ev->node, ev->ts_ms,
+                      n.current_epoch, n.accepted_epoch),
+          ev->ts_ms));
+      n.accepted_epoch = n.current_epoch;  // report once per divergence
+    }
+  next_event:;
+  }
+
+  // Prefix agreement of committed sequences, pair by pair, up to the shorter one.
+  for (auto a = nodes.begin(); a != nodes.end(); ++a) {
+    for (auto b = std::next(a); b != nodes.end(); ++b) {
+      const NodeState& na = a->second;
+      const NodeState& nb = b->second;
+      int64_t m = std::min(na.max_committed, nb.max_committed);
+      if (m < 0) continue;
+      std::set<int64_t> points;
+      for (const NodeState* n : {&na, &nb}) {
+        for (const Commit& c : n->committed) {
+          if (c.first <= m) points.insert(c.first);
+          if (c.last <= m) points.insert(c.last);
+        }
+      }
+      for (int64_t z : points) {
+        bool in_a = na.Has(z), in_b = nb.Has(z);
+        if (in_a == in_b) continue;
+        int64_t with = in_a ? a->first : b->first, without = in_a ? b->first : a->first;
+        result.anomalies.push_back(
+            Make(fmt::format("committed sequences diverge: node {} committed {} but node {} "
+                             "committed past it (up to {}) without it",
+                             with, ZxidString(z), without, ZxidString(m)),
+                 0));
+        break;
+      }
+    }
+  }
+  if (!result.anomalies.empty()) {
+    result.verdict = Verdict::kInvalid;
+    result.reason = fmt::format("{} ZAB invariant violations", result.anomalies.size());
+  } else if (input.empty()) {
+    result.verdict = Verdict::kUnknown;
+    result.reason = "no node events";
+  }
+  return result;
+}
+
+}  // namespace faultline::checkers

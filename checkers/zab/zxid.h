@@ -1,0 +1,15 @@
+// zxid helpers shared by the durability and ZAB checkers: zxid = epoch << 32 | counter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace faultline::checkers {
+
+inline std::string ZxidString(int64_t z) {
+  return fmt::format("0x{:x} (epoch {}, counter {})", z, z >> 32, z & 0xffffffff);
+}
+
+}  // namespace faultline::checkers
