@@ -32,6 +32,8 @@ class Client {
   virtual OpResult Invoke(const checkers::Op& op, std::chrono::milliseconds timeout) = 0;
   // Drops any connection (e.g. after the process id changes); the next Invoke reconnects.
   virtual void Reset() {}
+  // The node this client talks to (recorded with each op); 0 when not applicable.
+  virtual int64_t node() const { return 0; }
 };
 
 }  // namespace faultline::harness

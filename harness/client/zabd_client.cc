@@ -7,8 +7,8 @@ namespace faultline::harness {
 using checkers::Fn;
 using checkers::Outcome;
 
-ZabdClient::ZabdClient(std::string host, int port, std::string read_mode)
-    : conn_(std::move(host), port) {
+ZabdClient::ZabdClient(std::string host, int port, std::string read_mode, int64_t node)
+    : conn_(std::move(host), port), node_(node) {
   std::vector<std::vector<std::string>> setup = {{"ZXIDS", "ON"}};
   if (!read_mode.empty()) setup.push_back({"READMODE", read_mode});
   conn_.set_on_connect(std::move(setup));

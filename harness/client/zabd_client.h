@@ -18,9 +18,11 @@ namespace faultline::harness {
 
 class ZabdClient : public Client {
  public:
-  ZabdClient(std::string host, int port, std::string read_mode = "");
+  // `node` is only recorded with each op.
+  ZabdClient(std::string host, int port, std::string read_mode = "", int64_t node = 0);
   OpResult Invoke(const checkers::Op& op, std::chrono::milliseconds timeout) override;
   void Reset() override { conn_.Close(); }
+  int64_t node() const override { return node_; }
 
   // The element key used by the set workload.
   static std::string SetElementKey(const std::string& key, const std::string& element);
@@ -31,6 +33,7 @@ class ZabdClient : public Client {
   bool Call(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
             RespValue* reply, OpResult* result);
   RespConnection conn_;
+  int64_t node_;
 };
 
 }  // namespace faultline::harness
