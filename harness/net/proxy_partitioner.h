@@ -1,26 +1,22 @@
-// ProxyPartitioner: a TCP proxy inside the controller, one listener per
-// directed peer link. Link (i, j) listens on 127.0.0.1:<free port> and forwards
-// every connection to j's real peer address; node i's config names that
-// listener as j's peer address (Cluster::SetPeerRoute with Routes()). A
-// connection on link (i, j) carries data in both directions: i -> j upstream
-// and j -> i downstream, and each direction obeys the settings of its own
-// directed pair.
+// ProxyPartitioner: a TCP proxy inside the controller, one listener per directed peer link.
+// Link (i, j) listens on 127.0.0.1:<free port> and forwards every connection to j's real peer
+// address; node i's config names that listener as j's peer address (Cluster::SetPeerRoute with
+// Routes()). A connection on link (i, j) carries data both ways: i -> j upstream, j -> i
+// downstream, and each direction obeys the settings of its own directed pair.
 //
 // Per directed pair (from, to):
-//   cut     (from the grudge) when both directions between two nodes are cut,
-//   existing
-//           connections are closed and new ones are accepted and closed at
-//           once; when only one direction is cut, its bytes are discarded
-//           silently (connections stay open, like an iptables DROP)
-//   delay   every chunk waits delay_ms before it is forwarded (order is
-//   preserved) loss    every chunk closes its connection with the given
-//   probability (seeded RNG)
-// Heal clears all three on every pair and lets new connections through again.
+//   cut    (from the grudge) when both directions between two nodes are cut, their existing
+//          connections are closed and new ones are accepted and closed at once; when only one
+//          direction is cut, its bytes are discarded silently (the connection stays open, like
+//          under an iptables DROP)
+//   delay  every chunk waits delay_ms before it is forwarded (order is preserved)
+//   loss   every chunk closes its connection with the given probability (seeded RNG)
+// Heal clears all three on every pair.
 //
-// Threading: one Asio io_context on one internal thread, started by Create and
-// joined by the destructor (which closes every listener and connection). Public
-// methods are thread-safe and return after the change is in force for data
-// forwarded afterwards.
+// Threading: one Asio io_context on one internal thread, started by Create and joined by the
+// destructor (which closes every listener and connection). Public methods are thread-safe and
+// return once the change is in force for every chunk read afterwards (connections a cut closes
+// are closed before Apply returns).
 #pragma once
 
 #include <cstdint>
@@ -55,14 +51,16 @@ class ProxyPartitioner final : public Partitioner {
   Status SetLoss(NodeId from, NodeId to, double probability) override;
   std::string Name() const override { return "proxy"; }
 
-  // Counters for tests and reports: connections accepted / closed by a cut or
-  // loss, per link.
+  // Counters for tests and reports. Connection counts are per listener link (connections that
+  // `from` dialed towards `to`); byte and chunk counts are per data direction (bytes flowing from
+  // `from` to `to`, on connections of either link).
   struct LinkStats {
-    uint64_t accepted = 0;
-    uint64_t refused = 0;  // accepted then closed because the pair was cut
-    uint64_t dropped = 0;  // closed by a cut applied later or by loss
-    uint64_t bytes_forwarded = 0;
-    uint64_t bytes_discarded = 0;  // one-way cut
+    uint64_t accepted = 0;         // connections accepted on the link
+    uint64_t refused = 0;          // accepted then closed at once because the pair was cut
+    uint64_t dropped = 0;          // closed by a cut applied later or by loss
+    uint64_t bytes_forwarded = 0;  // from -> to
+    uint64_t bytes_discarded = 0;  // from -> to, one-way cut
+    uint64_t chunks_delayed = 0;   // from -> to
   };
   LinkStats Stats(NodeId from, NodeId to) const;
 

@@ -1,0 +1,240 @@
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <set>
+#include <thread>
+
+#include "harness/net/proxy_partitioner.h"
+
+namespace faultline::harness {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// A loopback echo server on its own thread; counts the bytes it received.
+class EchoServer {
+ public:
+  EchoServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    Accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~EchoServer() {
+    asio::post(io_, [this] {
+      acceptor_.close();
+      for (auto& weak : sessions_) {
+        boost::system::error_code ec;
+        if (auto s = weak.lock()) s->socket.close(ec);
+      }
+    });
+    thread_.join();
+  }
+  Endpoint endpoint() const { return {"127.0.0.1", acceptor_.local_endpoint().port()}; }
+  uint64_t received() const { return received_; }
+
+ private:
+  struct Session {
+    explicit Session(tcp::socket s) : socket(std::move(s)) {}
+    tcp::socket socket;
+    std::array<char, 4096> buffer;
+  };
+  void Accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec) return;
+      auto session = std::make_shared<Session>(std::move(socket));
+      sessions_.push_back(session);
+      Echo(session);
+      Accept();
+    });
+  }
+  void Echo(std::shared_ptr<Session> s) {
+    s->socket.async_read_some(asio::buffer(s->buffer),
+                              [this, s](boost::system::error_code ec, size_t n) {
+                                if (ec) return;
+                                received_ += n;
+                                asio::async_write(s->socket, asio::buffer(s->buffer.data(), n),
+                                                  [this, s](boost::system::error_code ec, size_t) {
+                                                    if (!ec) Echo(s);
+                                                  });
+                              });
+  }
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::vector<std::weak_ptr<Session>> sessions_;  // io thread only
+  std::atomic<uint64_t> received_{0};
+  std::thread thread_;
+};
+
+// The dialing node's side: a blocking socket whose reads give up after a generous 10 s, so a
+// broken proxy fails the test instead of hanging it.
+class Dialer {
+ public:
+  explicit Dialer(const Endpoint& to) : socket_(io_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address(to.host), to.port));
+    timeval tv{10, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  void Send(const std::string& data) { asio::write(socket_, asio::buffer(data)); }
+  // Reads exactly n bytes; "" on EOF, reset or timeout.
+  std::string Receive(size_t n) {
+    std::string out(n, '\0');
+    boost::system::error_code ec;
+    asio::read(socket_, asio::buffer(out), ec);
+    return ec ? std::string() : out;
+  }
+  // True when the proxy closed the connection (EOF or reset), false on data or timeout.
+  bool Closed() {
+    char c;
+    boost::system::error_code ec;
+    socket_.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_;
+};
+
+// Polls a counter until it reaches `at_least` (not a timing assertion: a generous deadline only
+// turns a hang into a failure).
+template <typename F>
+bool Eventually(F f) {
+  for (int i = 0; i < 1000; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto proxy = ProxyPartitioner::Create({{1, one_.endpoint()}, {2, two_.endpoint()}});
+    ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+    proxy_ = std::move(*proxy);
+  }
+  Endpoint Route(NodeId from, NodeId to) { return proxy_->Routes().at({from, to}); }
+
+  EchoServer one_;
+  EchoServer two_;
+  std::unique_ptr<ProxyPartitioner> proxy_;
+};
+
+TEST_F(ProxyTest, HealedLinkForwardsBytesBothWays) {
+  Dialer node1(Route(1, 2));
+  node1.Send("hello");
+  EXPECT_EQ(node1.Receive(5), "hello");
+  EXPECT_EQ(two_.received(), 5u);
+  EXPECT_EQ(one_.received(), 0u);
+  EXPECT_EQ(proxy_->Stats(1, 2).bytes_forwarded, 5u);
+  EXPECT_EQ(proxy_->Stats(2, 1).bytes_forwarded, 5u);
+  EXPECT_EQ(proxy_->Stats(1, 2).accepted, 1u);
+}
+
+TEST_F(ProxyTest, CutBothWaysClosesOpenConnectionsAndClosesNewOnesAtOnce) {
+  Dialer early(Route(1, 2));
+  Dialer reverse(Route(2, 1));
+  early.Send("x");
+  ASSERT_EQ(early.Receive(1), "x");
+  reverse.Send("y");
+  ASSERT_EQ(reverse.Receive(1), "y");
+  ASSERT_TRUE(proxy_->Apply(IsolateNode({1, 2}, 1)).ok());
+  EXPECT_TRUE(early.Closed());
+  EXPECT_TRUE(reverse.Closed());
+  Dialer late(Route(1, 2));
+  EXPECT_TRUE(late.Closed());
+  EXPECT_EQ(proxy_->Stats(1, 2).refused, 1u);
+  EXPECT_EQ(proxy_->Stats(1, 2).dropped, 1u);
+}
+
+TEST_F(ProxyTest, HealAfterACutLetsNewConnectionsThrough) {
+  ASSERT_TRUE(proxy_->Apply(IsolateNode({1, 2}, 2)).ok());
+  ASSERT_TRUE(proxy_->Heal().ok());
+  Dialer node1(Route(1, 2));
+  node1.Send("back");
+  EXPECT_EQ(node1.Receive(4), "back");
+}
+
+TEST_F(ProxyTest, ApplyingAnEmptyGrudgeReplacesTheOldOne) {
+  ASSERT_TRUE(proxy_->Apply(IsolateNode({1, 2}, 2)).ok());
+  ASSERT_TRUE(proxy_->Apply({}).ok());
+  Dialer node1(Route(1, 2));
+  node1.Send("ok");
+  EXPECT_EQ(node1.Receive(2), "ok");
+}
+
+TEST_F(ProxyTest, OneWayCutDiscardsTheDialersBytesButKeepsTheConnection) {
+  Dialer node1(Route(1, 2));
+  ASSERT_TRUE(proxy_->Apply(OneWayLinks({{1, 2}})).ok());
+  node1.Send("lost");
+  ASSERT_TRUE(Eventually([&] { return proxy_->Stats(1, 2).bytes_discarded == 4; }));
+  ASSERT_TRUE(proxy_->Heal().ok());
+  node1.Send("kept");
+  // Had "lost" been forwarded, the echo would return it first.
+  EXPECT_EQ(node1.Receive(4), "kept");
+  EXPECT_EQ(two_.received(), 4u);
+}
+
+TEST_F(ProxyTest, OneWayCutOfTheReplyDirectionDiscardsOnlyReplies) {
+  Dialer node1(Route(1, 2));
+  ASSERT_TRUE(proxy_->Apply(OneWayLinks({{2, 1}})).ok());
+  node1.Send("ping");
+  ASSERT_TRUE(Eventually([&] { return proxy_->Stats(2, 1).bytes_discarded == 4; }));
+  EXPECT_EQ(two_.received(), 4u);  // the request went through
+  ASSERT_TRUE(proxy_->Heal().ok());
+  node1.Send("pong");
+  EXPECT_EQ(node1.Receive(4), "pong");
+}
+
+TEST_F(ProxyTest, DelayedLinksStillDeliverEveryByteInOrder) {
+  ASSERT_TRUE(proxy_->SetDelay(1, 2, 20).ok());
+  ASSERT_TRUE(proxy_->SetDelay(2, 1, 20).ok());
+  Dialer node1(Route(1, 2));
+  node1.Send("a");
+  node1.Send("b");
+  node1.Send("c");
+  EXPECT_EQ(node1.Receive(3), "abc");
+  EXPECT_GE(proxy_->Stats(1, 2).chunks_delayed, 1u);
+  EXPECT_GE(proxy_->Stats(2, 1).chunks_delayed, 1u);
+  ASSERT_TRUE(proxy_->SetDelay(1, 2, 0).ok());
+  ASSERT_TRUE(proxy_->SetDelay(2, 1, 0).ok());
+  const auto delayed = proxy_->Stats(1, 2).chunks_delayed;
+  node1.Send("d");
+  EXPECT_EQ(node1.Receive(1), "d");
+  EXPECT_EQ(proxy_->Stats(1, 2).chunks_delayed, delayed);
+}
+
+TEST_F(ProxyTest, CertainLossClosesTheConnectionOnItsFirstChunk) {
+  ASSERT_TRUE(proxy_->SetLoss(1, 2, 1.0).ok());
+  Dialer node1(Route(1, 2));
+  node1.Send("x");
+  EXPECT_TRUE(node1.Closed());
+  EXPECT_EQ(two_.received(), 0u);
+  EXPECT_EQ(proxy_->Stats(1, 2).dropped, 1u);
+}
+
+TEST_F(ProxyTest, BadArgumentsAreRejected) {
+  EXPECT_EQ(proxy_->Apply({{3, {1}}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(proxy_->SetDelay(1, 1, 5).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(proxy_->SetLoss(1, 2, 1.5).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ProxyRoutesTest, EveryDirectedLinkOfFiveNodesGetsItsOwnListener) {
+  std::map<NodeId, Endpoint> peers;
+  for (NodeId id = 1; id <= 5; ++id) peers[id] = {"127.0.0.1", static_cast<uint16_t>(1 + id)};
+  auto proxy = ProxyPartitioner::Create(peers);
+  ASSERT_TRUE(proxy.ok());
+  auto routes = (*proxy)->Routes();
+  EXPECT_EQ(routes.size(), 20u);
+  std::set<uint16_t> ports;
+  for (const auto& [link, endpoint] : routes) {
+    EXPECT_NE(link.first, link.second);
+    ports.insert(endpoint.port);
+  }
+  EXPECT_EQ(ports.size(), 20u);
+}
+
+}  // namespace
+}  // namespace faultline::harness
