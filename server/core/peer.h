@@ -113,7 +113,7 @@ struct ClientReply {
   std::optional<std::string> value;  // read: the value, nullopt if the key is absent
 };
 
-// One event-log record (JSON lines written by the driver; schema in docs/event-log.md).
+// One event-log record (JSON lines written by the driver; schema in docs/contracts.md section 3).
 // `type` is the record type; `fields` is a flat list of name -> integer or string.
 struct Event {
   std::string type;
@@ -146,13 +146,16 @@ struct Counters {
   uint64_t proposals = 0, commits = 0, elections = 0;
   uint64_t sync_diff = 0, sync_trunc = 0, sync_snap = 0;  // as leader, decisions made
   uint64_t reads = 0, writes = 0;
+  uint64_t fenced = 0;  // quorum packets dropped by epoch fencing (zab.md 7.3 rule 7)
 };
 
 class PeerImpl;
 
 class Peer {
  public:
-  // `recovered` is what storage found on disk. The core starts LOOKING at now_ms.
+  // `recovered` is what storage found on disk. The core starts LOOKING at now_ms; the output of
+  // the first Step() also carries what construction did (the first FLE notifications).
+  // now_ms must differ between incarnations of a node (it tags forwarded requests).
   Peer(Config config, Recovered recovered, uint64_t now_ms);
   ~Peer();
   Peer(const Peer&) = delete;
@@ -164,6 +167,8 @@ class Peer {
   const Counters& counters() const;
   // Local (possibly stale) read of the applied state, for tests and INFO.
   std::optional<std::string> LocalGet(const std::string& key) const;
+  // kv::Store::Digest() of the applied state: equal digests = equal replicas (tests, INFO).
+  uint64_t StateDigest() const;
 
  private:
   std::unique_ptr<PeerImpl> impl_;

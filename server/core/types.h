@@ -38,9 +38,12 @@ struct PeerId {
 
 // Who asked for a write: the node whose client submitted it and that node's request id. A
 // follower that forwarded a write completes its client's request when it applies the commit.
+// `incarnation` is the now_ms the Peer was constructed with, so a request id reused after a
+// restart never matches a txn forwarded by the previous incarnation.
 struct Origin {
   PeerId node;
   uint64_t request_id = 0;
+  uint64_t incarnation = 0;
   bool operator==(const Origin&) const = default;
 };
 

@@ -1,0 +1,150 @@
+// Phase 3: Broadcast (zab.md 6): PROPOSAL / ACK / COMMIT, pings and the liveness timeouts.
+#include "server/core/peer_impl.h"
+
+namespace zab {
+
+void PeerImpl::OnClientWrite(const ClientWrite& w) {
+  counters_.writes++;
+  Origin origin{config_.self, w.request_id, incarnation_};
+  if (role_ == Role::kLeading && established_) {
+    if (next_counter_ > config_.counter_max) {
+      Reply(ClientReply{w.request_id, ReplyStatus::kNotApplied, "epoch counter exhausted",
+                        Zxid{}, false, {}});
+      return GoLooking("zxid counter exhausted; forcing a new epoch (ZOOKEEPER-1277)");
+    }
+    pending_writes_[w.request_id] = false;
+    return LeaderPropose(origin, w.op);
+  }
+  if (role_ == Role::kFollowing && phase_ == Phase::kBroadcast) {
+    pending_writes_[w.request_id] = true;
+    return Send(*leader_, Request{epoch_, origin, w.op});
+  }
+  Reply(ClientReply{w.request_id, ReplyStatus::kNotApplied,
+                    role_ == Role::kLooking ? "no leader" : "not serving yet", Zxid{}, false, {}});
+}
+
+void PeerImpl::LeaderOnRequest(PeerId from, const Request& m) {
+  if (!established_) {
+    return Send(from, RequestReject{epoch_, m.origin.request_id, "leader not established"});
+  }
+  if (next_counter_ > config_.counter_max) {
+    Send(from, RequestReject{epoch_, m.origin.request_id, "epoch counter exhausted"});
+    return GoLooking("zxid counter exhausted; forcing a new epoch (ZOOKEEPER-1277)");
+  }
+  LeaderPropose(m.origin, m.op);
+}
+
+void PeerImpl::LeaderPropose(Origin origin, const kv::Op& op) {
+  // zxid = epoch << 32 | counter (zab.md 1); counter 0 is the epoch marker, never a txn.
+  Txn t{Zxid::Make(epoch_, next_counter_++), origin, op};
+  Append(t);  // the leader's own ACK is its own log write, durable before any PROPOSAL is sent
+  last_proposed_ = t.zxid;
+  counters_.proposals++;
+  Outstanding& o = outstanding_[t.zxid.value];
+  o.txn = t;
+  o.acks.insert(config_.self.value);
+  for (const auto& [sid, l] : learners_) {
+    if (l.forwarding) Send(PeerId{sid}, Proposal{epoch_, t});
+  }
+  LeaderTryCommit();
+}
+
+void PeerImpl::LeaderOnAck(PeerId from, const Ack& m) {
+  if (!established_) return;  // before activation only ACK(e<<32) counts (ZOOKEEPER-4685)
+  const Learner& l = learners_.at(from.value);
+  if (!l.forwarding) return;
+  // ACKs are cumulative: the follower logs this epoch's proposals gap-free and in order.
+  for (auto& [z, o] : outstanding_) {
+    if (z > m.zxid.value) break;
+    o.acks.insert(from.value);
+  }
+  LeaderTryCommit();
+}
+
+void PeerImpl::LeaderTryCommit() {
+  // Commit strictly in zxid order (7.3 rule 8): only the lowest outstanding proposal may commit.
+  bool any = false;
+  while (!outstanding_.empty()) {
+    auto it = outstanding_.begin();
+    if (it->second.acks.size() < quorum_) break;
+    Txn t = std::move(it->second.txn);
+    outstanding_.erase(it);
+    for (const auto& [sid, l] : learners_) {
+      if (l.forwarding) Send(PeerId{sid}, Commit{epoch_, t.zxid});
+    }
+    ApplyCommitted(t);
+    any = true;
+  }
+  if (any) LeaderServeReads();
+}
+
+void PeerImpl::LeaderTick() {
+  if (!established_) {
+    if (now_ms_ >= phase_deadline_ms_) {
+      GoLooking("discovery+sync did not finish within init_limit");
+    }
+    return;
+  }
+  if (now_ms_ >= next_ping_ms_) {
+    // Every tickTime/2: PING with lastCommitted so a follower that missed a COMMIT catches up.
+    next_ping_ms_ = now_ms_ + std::max<uint64_t>(1, config_.tick_time_ms / 2);
+    for (const auto& [sid, l] : learners_) {
+      if (l.stage == Learner::Stage::kAcked || l.stage == Learner::Stage::kSyncing) {
+        Send(PeerId{sid}, Ping{epoch_, last_applied_, ping_round_});
+      }
+    }
+  }
+  // The leader steps down when the learners it heard from within syncLimit, plus itself, are no
+  // longer a quorum (zab.md 6).
+  size_t synced = 1;
+  for (const auto& [sid, l] : learners_) {
+    if (l.stage == Learner::Stage::kAcked &&
+        now_ms_ - l.last_heard_ms <= TickMs(config_.sync_limit_ticks)) {
+      synced++;
+    }
+  }
+  if (synced < quorum_) GoLooking("lost quorum for sync_limit");
+}
+
+void PeerImpl::FollowerOnProposal(const Proposal& m) {
+  // Same-epoch gap = lost packets: refuse and resync (7.3 rule 3).
+  Zxid last = last_logged();
+  Zxid expect = last.epoch() == epoch_ ? Zxid{last.value + 1} : Zxid::Make(epoch_, 1);
+  if (m.txn.zxid != expect) {
+    return GoLooking("proposal gap: expected " + ToHex(expect) + " got " + ToHex(m.txn.zxid));
+  }
+  // ACK after the AppendTxn of the same Output: durable before the ACK is sent (7.3 rule 1).
+  Append(m.txn);
+  Send(*leader_, Ack{epoch_, m.txn.zxid});
+}
+
+void PeerImpl::FollowerOnCommit(Zxid z) {
+  if (z <= last_applied_) return;
+  if (z > last_logged()) return GoLooking("COMMIT " + ToHex(z) + " of a txn we never logged");
+  // Apply strictly in zxid order, head of the pending queue first (7.3 rule 8).
+  ApplyLogUpTo(z);
+  FollowerServeSyncReads();
+}
+
+void PeerImpl::FollowerOnPing(const Ping& m) {
+  Send(*leader_, PingAck{epoch_, m.round});
+  if (phase_ != Phase::kBroadcast || m.last_committed <= last_applied_) return;
+  // A missed COMMIT: lastCommitted in the PING lets us catch up; a missed PROPOSAL is a gap.
+  if (m.last_committed > last_logged()) {
+    return GoLooking("leader committed " + ToHex(m.last_committed) + " beyond our log");
+  }
+  ApplyLogUpTo(m.last_committed);
+  FollowerServeSyncReads();
+}
+
+void PeerImpl::FollowerTick() {
+  if (phase_ != Phase::kBroadcast) {
+    if (now_ms_ >= phase_deadline_ms_) GoLooking("discovery+sync did not finish within init_limit");
+    return;
+  }
+  if (now_ms_ - last_heard_leader_ms_ > TickMs(config_.sync_limit_ticks)) {
+    GoLooking("leader silent for sync_limit");
+  }
+}
+
+}  // namespace zab

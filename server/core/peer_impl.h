@@ -1,0 +1,222 @@
+// PeerImpl: the state of one ZAB server and its phase handlers (internal to server/core).
+//
+// The handlers are split by phase across files:
+//   peer.cc             Step() dispatch, role/phase changes, durable-state helpers, events
+//   election.cc         Fast Leader Election (zab.md 3)
+//   discovery.cc        FOLLOWERINFO / LEADERINFO / ACKEPOCH (zab.md 4)
+//   synchronization.cc  leader decision table 5.1, follower 5.2, activation 5.3
+//   broadcast.cc        PROPOSAL / ACK / COMMIT, pings, timeouts (zab.md 6)
+//   reads.cc            linearizable (ReadIndex), sync (ZooKeeper sync()) and local reads
+//
+// Durable-state model (see peer.h): store_ holds APPLIED state only; log_ mirrors the durable log
+// since (at least) the last snapshot; snapshot_state_ mirrors the last durable snapshot so the
+// core can roll its applied state back on TRUNC below it (zab.md 5.2 "reload the DB").
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "server/core/peer.h"
+#include "server/kv/store.h"
+
+namespace zab {
+
+// Leader-side view of one learner (ZooKeeper's LearnerHandler).
+struct Learner {
+  enum class Stage : uint8_t {
+    kInfo,       // FOLLOWERINFO received, waiting for the epoch decision / ACKEPOCH
+    kEpochAcked, // ACKEPOCH received, waiting for a quorum of ACKEPOCH before syncing
+    kSyncing,    // sync stream + NEWLEADER sent, waiting for the NEWLEADER ACK
+    kAcked,      // NEWLEADER acked; UPTODATE sent once the leader is established
+  };
+  Stage stage = Stage::kInfo;
+  Epoch accepted_epoch;
+  Zxid peer_zxid;             // from ACKEPOCH
+  bool epoch_counted = false; // its ACKEPOCH counts toward the quorum (currentEpoch != -1)
+  bool forwarding = false;    // receives live PROPOSAL/COMMIT (startForwarding done)
+  bool uptodate_sent = false;
+  uint64_t last_heard_ms = 0;
+  uint64_t ping_round_acked = 0;
+};
+
+// A proposal the leader has not committed yet (outstandingProposals).
+struct Outstanding {
+  Txn txn;
+  std::set<uint64_t> acks;  // sids (self included once its own log write is emitted)
+};
+
+// A pending client request at this node.
+struct PendingRead {
+  uint64_t request_id = 0;
+  std::string key;
+  ReadMode mode = ReadMode::kLinearizable;
+  std::optional<PeerId> from;  // leader side: the follower that forwarded it; nullopt = local
+  uint64_t round_needed = 0;   // linearizable: the confirmation round that must complete
+  Zxid index;                  // linearizable: commit index; sync: zxid that must be committed
+  bool answered_by_leader = false;  // follower side, sync: index is known
+};
+
+class PeerImpl {
+ public:
+  PeerImpl(Config config, Recovered recovered, uint64_t now_ms);
+
+  Output Step(const Input& input);
+  Status status() const;
+  const Counters& counters() const { return counters_; }
+  std::optional<std::string> LocalGet(const std::string& key) const;
+  uint64_t StateDigest() const { return store_.Digest(); }
+
+ private:
+  // ---- peer.cc: common helpers ----
+  void OnTick(uint64_t now_ms);
+  void OnReceive(PeerId from, const Message& m);
+  void SetRole(Role role, Phase phase);
+  // Leaves FOLLOWING/LEADING (or restarts FLE): fails pending requests, discards sync buffers
+  // (7.3 rule 6), starts a new election round.
+  void GoLooking(const std::string& reason);
+  void Send(PeerId to, Message m);
+  void Emit(std::string type, std::vector<std::pair<std::string,
+                                                    std::variant<int64_t, uint64_t, std::string>>>
+                                  fields);
+  void EmitRange(const char* type, Zxid z);  // merges into the previous event of that type
+  void Append(const Txn& txn);               // AppendTxn + log_ + "logged"
+  void ApplyCommitted(const Txn& txn);       // kv apply + client reply + "committed"/snapshot
+  void ApplyLogUpTo(Zxid z);                 // apply own logged txns (last_applied_, z]
+  bool RollbackTo(Zxid z);                   // applied state back to z (false: below snapshot)
+  void TruncateTo(Zxid z);                   // TruncateLog + log_ + "truncate"
+  void FlushUnannounced();                   // "committed" for txns applied before serving
+  void MaybeSnapshot();
+  Zxid last_logged() const;
+  bool serving() const { return phase_ == Phase::kBroadcast; }
+  bool IsVoter(PeerId p) const;
+  uint64_t TickMs(uint32_t ticks) const { return config_.tick_time_ms * ticks; }
+  void Reply(ClientReply r) { out_.replies.push_back(std::move(r)); }
+  // Appends a storage op to this Output (executed and fsynced before its messages).
+  template <class T>
+  void Persist(T op) {
+    out_.storage.emplace_back(std::in_place_type<T>, std::move(op));
+  }
+
+  // ---- election.cc ----
+  void StartElection();
+  void OnVote(PeerId from, const Vote& v);
+  void ElectionTick();
+  void BroadcastVote();
+  Vote MyVote() const;
+  bool VoteBeats(PeerId l1, Zxid z1, Epoch e1, PeerId l2, Zxid z2, Epoch e2) const;
+  bool QuorumAgrees(const std::map<uint64_t, Vote>& votes, const Vote& target, bool loose) const;
+  bool CheckLeader(const std::map<uint64_t, Vote>& votes, PeerId leader, uint64_t round) const;
+  void Decide(PeerId leader, Zxid zxid, Epoch peer_epoch);
+
+  // ---- discovery.cc ----
+  void StartLeading();
+  void StartFollowing();
+  void LeaderOnFollowerInfo(PeerId from, const FollowerInfo& m);
+  void LeaderOnAckEpoch(PeerId from, const AckEpoch& m);
+  void FollowerOnLeaderInfo(PeerId from, const LeaderInfo& m);
+
+  // ---- synchronization.cc ----
+  void LeaderSync(PeerId follower);
+  void LeaderOnNewLeaderAck(PeerId from);
+  void Activate();
+  void FollowerOnSyncPacket(const Message& m);
+  void FollowerOnNewLeader(const NewLeader& m);
+  void FollowerOnUpToDate(const UpToDate& m);
+  bool SyncBufferAccepts(Zxid z) const;
+
+  // ---- broadcast.cc ----
+  void LeaderPropose(Origin origin, const kv::Op& op);
+  void LeaderOnAck(PeerId from, const Ack& m);
+  void LeaderTryCommit();
+  void LeaderOnRequest(PeerId from, const Request& m);
+  void LeaderTick();
+  void FollowerOnProposal(const Proposal& m);
+  void FollowerOnCommit(Zxid z);
+  void FollowerOnPing(const Ping& m);
+  void FollowerTick();
+  void OnClientWrite(const ClientWrite& w);
+  bool FromMyLeader(PeerId from, Epoch epoch) const;
+  bool FromMyLearner(PeerId from, Epoch epoch);
+
+  // ---- reads.cc ----
+  void OnClientRead(const ClientRead& r);
+  void LeaderOnReadRequest(PeerId from, const ReadRequest& m);
+  void LeaderOnPingAck(PeerId from, const PingAck& m);
+  void LeaderServeReads();
+  void FollowerOnReadReply(const ReadReply& m);
+  void FollowerServeSyncReads();
+  void ServeLocal(const PendingRead& r);
+  void FailPendingReads(const std::string& reason);
+  void StartReadRound();
+
+  // ---- configuration and clock ----
+  Config config_;
+  size_t quorum_ = 1;
+  uint64_t now_ms_ = 0;
+  uint64_t incarnation_ = 0;  // construction now_ms: Origin::incarnation of our requests
+  Output out_;
+  Counters counters_;
+
+  // ---- durable-state mirror (zab.md 1) ----
+  Epoch accepted_epoch_;
+  Epoch current_epoch_;
+  kv::Store store_;
+  Zxid last_applied_;
+  std::deque<Txn> log_;         // durable log, every entry > snapshot_zxid_ and a window below
+  Zxid snapshot_zxid_;
+  std::string snapshot_state_;  // last durable snapshot (for rollback on TRUNC)
+  uint64_t commits_since_snapshot_ = 0;
+  std::vector<Zxid> unannounced_;  // applied before serving; "committed" once serving
+
+  // ---- role ----
+  Role role_ = Role::kLooking;
+  Phase phase_ = Phase::kElection;
+  std::optional<PeerId> leader_;  // prospective or established leader (self when leading)
+  Epoch epoch_;                   // e': the epoch being established / run / followed
+  uint64_t phase_deadline_ms_ = 0;  // init_limit deadline for discovery + sync (zab.md 3 step 7)
+
+  // ---- election (zab.md 3) ----
+  uint64_t round_ = 0;
+  PeerId vote_leader_;
+  Zxid vote_zxid_;
+  Epoch vote_epoch_;
+  uint64_t decided_round_ = 0;
+  std::map<uint64_t, Vote> recvset_;
+  std::map<uint64_t, Vote> outofelection_;
+  std::optional<uint64_t> finalize_at_ms_;
+  uint64_t resend_at_ms_ = 0;
+  uint64_t resend_interval_ms_ = 0;
+
+  // ---- leader (zab.md 4-6) ----
+  std::map<uint64_t, Learner> learners_;
+  bool epoch_decided_ = false;
+  uint32_t epoch_proposal_ = 0;  // max(acceptedEpoch)+1 so far (getEpochToPropose)
+  bool epoch_quorum_acked_ = false;
+  bool established_ = false;
+  Epoch summary_epoch_;  // leaderStateSummary = (currentEpoch, last logged) at lead() start
+  Zxid summary_zxid_;
+  uint32_t next_counter_ = 1;
+  Zxid last_proposed_;
+  std::map<uint64_t, Outstanding> outstanding_;
+  uint64_t next_ping_ms_ = 0;
+  uint64_t ping_round_ = 0;
+  bool read_round_needed_ = false;
+
+  // ---- follower (zab.md 5.2, 6) ----
+  bool newleader_done_ = false;
+  bool sync_mode_known_ = false;
+  std::deque<Txn> sync_buffer_;  // packetsNotLogged
+  Zxid sync_commit_upto_;        // highest COMMIT received during sync
+  uint64_t last_heard_leader_ms_ = 0;
+
+  // ---- clients ----
+  std::map<uint64_t, bool> pending_writes_;  // request_id -> forwarded (else proposed here)
+  std::vector<PendingRead> pending_reads_;
+};
+
+}  // namespace zab

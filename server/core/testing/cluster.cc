@@ -1,0 +1,219 @@
+#include "server/core/testing/cluster.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace zab::testing {
+
+kv::Op SetOp(std::string key, std::string value) {
+  return kv::Op{kv::OpType::kSet, std::move(key), std::move(value), ""};
+}
+
+// ---- DurableState ---------------------------------------------------------------------------
+Zxid DurableState::last_logged() const {
+  Zxid z = snapshots.empty() ? Zxid{} : snapshots.back().first;
+  if (!log.empty() && log.back().zxid > z) z = log.back().zxid;
+  return z;
+}
+
+std::string DurableState::Execute(const StorageOp& op) {
+  std::string err;
+  std::visit(
+      [&](const auto& o) {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, AppendTxn>) {
+          Zxid last = last_logged();
+          if (o.txn.zxid <= last) {
+            err = "append " + ToHex(o.txn.zxid) + " not above " + ToHex(last);
+          } else if (o.txn.zxid.epoch() == last.epoch() && last.value != 0 &&
+                     o.txn.zxid.value != last.value + 1) {
+            err = "append " + ToHex(o.txn.zxid) + ": same-epoch gap after " + ToHex(last);
+          }
+          log.push_back(o.txn);
+        } else if constexpr (std::is_same_v<T, TruncateLog>) {
+          std::erase_if(log, [&](const Txn& t) { return t.zxid > o.keep_up_to; });
+          std::erase_if(snapshots, [&](const auto& s) { return s.first > o.keep_up_to; });
+        } else if constexpr (std::is_same_v<T, WriteAcceptedEpoch>) {
+          accepted_epoch = o.epoch;
+        } else if constexpr (std::is_same_v<T, WriteCurrentEpoch>) {
+          current_epoch = o.epoch;
+        } else if constexpr (std::is_same_v<T, WriteSnapshot>) {
+          snapshots.emplace_back(o.zxid, o.state);
+        } else if constexpr (std::is_same_v<T, InstallSnapshot>) {
+          snapshots.assign(1, {o.zxid, o.state});
+          log.clear();
+        }
+      },
+      op);
+  return err;
+}
+
+Recovered DurableState::ToRecovered() const {
+  Recovered r;
+  r.accepted_epoch = accepted_epoch;
+  r.current_epoch = current_epoch;
+  if (!snapshots.empty()) {
+    r.snapshot_zxid = snapshots.back().first;
+    r.snapshot_state = snapshots.back().second;
+  }
+  for (const Txn& t : log) {
+    if (t.zxid > r.snapshot_zxid) r.log.push_back(t);
+  }
+  return r;
+}
+
+// ---- Cluster --------------------------------------------------------------------------------
+Cluster::Cluster(size_t n, Config base, uint64_t seed) : base_(std::move(base)), rng_(seed) {
+  base_.voters.clear();
+  for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
+  nodes_.resize(n);
+  for (size_t i = 1; i <= n; ++i) Restart(i);
+}
+
+void Cluster::Restart(uint64_t id) {
+  Node& n = node(id);
+  Config c = base_;
+  c.self = PeerId{id};
+  // Construction may not emit anything; the first Tick sends the initial votes.
+  n.peer = std::make_unique<Peer>(c, n.durable.ToRecovered(), now_ms_);
+  Step(id, Tick{now_ms_});
+}
+
+void Cluster::SetDurable(uint64_t id, DurableState d) {
+  node(id).durable = std::move(d);
+  node(id).peer.reset();
+  Restart(id);
+}
+
+void Cluster::Crash(uint64_t id) {
+  node(id).peer.reset();
+  for (auto& [link, q] : links_) {
+    if (link.first == id || link.second == id) q.clear();
+  }
+}
+
+Output Cluster::Step(uint64_t id, const Input& input) {
+  assert(up(id));
+  Output out = node(id).peer->Step(input);
+  if (on_output) on_output(id, input, out);
+  Execute(id, out);
+  return out;
+}
+
+void Cluster::StepAndCrash(uint64_t id, const Input& input) {
+  Output out = node(id).peer->Step(input);
+  (void)out;  // lost with the crash: storage ops never synced, messages never sent
+  Crash(id);
+}
+
+void Cluster::Execute(uint64_t id, const Output& out) {
+  Node& n = node(id);
+  // 1. storage ops, then the sync point; 2. messages; 3. replies and events (peer.h CONTRACT).
+  for (const StorageOp& op : out.storage) {
+    std::string err = n.durable.Execute(op);
+    if (!err.empty()) violations.push_back("node " + std::to_string(id) + ": " + err);
+  }
+  for (const Envelope& e : out.messages) SendMsg(id, e);
+  for (const ClientReply& r : out.replies) n.replies[r.request_id] = r;
+  for (const Event& e : out.events) n.events.push_back(e);
+}
+
+void Cluster::SendMsg(uint64_t from, const Envelope& e) {
+  uint64_t to = e.to.value;
+  if (to < 1 || to > nodes_.size() || !up(to) || blocked(from, to)) return;
+  if (net_.drop_probability > 0 &&
+      std::uniform_real_distribution<double>(0, 1)(rng_) < net_.drop_probability) {
+    return;
+  }
+  auto& q = links_[{from, to}];
+  uint64_t at = now_ms_;
+  if (net_.delay_ms_max > 0) at += rng_() % (net_.delay_ms_max + 1);
+  if (!q.empty()) at = std::max(at, q.back().deliver_at_ms);  // per-link FIFO
+  q.push_back(SentMessage{PeerId{from}, e.to, e.message, at});
+}
+
+bool Cluster::DeliverOne() {
+  std::vector<std::pair<uint64_t, uint64_t>> ready;
+  for (const auto& [link, q] : links_) {
+    if (!q.empty() && q.front().deliver_at_ms <= now_ms_) ready.push_back(link);
+  }
+  if (ready.empty()) return false;
+  auto link = ready[rng_() % ready.size()];
+  SentMessage m = std::move(links_[link].front());
+  links_[link].pop_front();
+  if (up(link.second)) Step(link.second, Receive{m.from, std::move(m.message)});
+  return true;
+}
+
+void Cluster::DeliverAll() {
+  for (int i = 0; i < 1000000 && DeliverOne(); ++i) {
+  }
+}
+
+void Cluster::RunFor(uint64_t ms, uint64_t step_ms) {
+  RunUntil([] { return false; }, ms, step_ms);
+}
+
+bool Cluster::RunUntil(const std::function<bool()>& pred, uint64_t max_ms, uint64_t step_ms) {
+  uint64_t end = now_ms_ + max_ms;
+  DeliverAll();
+  if (pred()) return true;
+  while (now_ms_ < end) {
+    now_ms_ += step_ms;
+    for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+      if (up(id)) Step(id, Tick{now_ms_});
+    }
+    DeliverAll();
+    if (pred()) return true;
+  }
+  return pred();
+}
+
+void Cluster::Block(uint64_t from, uint64_t to) {
+  blocked_[{from, to}] = true;
+  links_[{from, to}].clear();
+}
+void Cluster::Unblock(uint64_t from, uint64_t to) { blocked_.erase({from, to}); }
+void Cluster::Isolate(uint64_t id) {
+  for (uint64_t o = 1; o <= nodes_.size(); ++o) {
+    if (o == id) continue;
+    Block(id, o);
+    Block(o, id);
+  }
+}
+void Cluster::HealAll() { blocked_.clear(); }
+bool Cluster::blocked(uint64_t from, uint64_t to) const { return blocked_.count({from, to}) > 0; }
+
+uint64_t Cluster::Write(uint64_t id, kv::Op op) {
+  uint64_t rid = node(id).next_request_id++;
+  Step(id, ClientWrite{rid, std::move(op)});
+  return rid;
+}
+
+uint64_t Cluster::Read(uint64_t id, std::string key, ReadMode mode) {
+  uint64_t rid = node(id).next_request_id++;
+  Step(id, ClientRead{rid, std::move(key), mode});
+  return rid;
+}
+
+std::optional<ClientReply> Cluster::ReplyFor(uint64_t id, uint64_t request_id) const {
+  const auto& r = node(id).replies;
+  auto it = r.find(request_id);
+  if (it == r.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<uint64_t> Cluster::Leader() const {
+  std::optional<uint64_t> found;
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+    if (!up(id)) continue;
+    Status s = node(id).peer->status();
+    if (s.role == Role::kLeading && s.phase == Phase::kBroadcast) {
+      if (found) return std::nullopt;
+      found = id;
+    }
+  }
+  return found;
+}
+
+}  // namespace zab::testing

@@ -1,0 +1,134 @@
+// zab::testing::Cluster — N pure zab::Peer cores wired through an in-memory network, with a
+// logical clock and a per-node model of durable storage. Used by the unit tests (zab_core_test)
+// and the simulator (tests/sim/core).
+//
+// Model:
+//  * Network: one FIFO queue per directed link (the transport never reorders on a link). A
+//    message may be dropped at send time (drop probability, blocked link) and delayed; delays
+//    keep per-link FIFO order. Blocking a link also drops what is in flight on it (a broken TCP
+//    connection). Which ready link delivers next is drawn from the seeded rng.
+//  * Storage: every Output's storage ops become durable at the sync point right after the Output
+//    (peer.h CONTRACT), before its messages are sent. StepAndCrash() models a crash between the
+//    Output's storage ops and that sync: the ops, the messages and the replies are all lost.
+//  * Everything is deterministic for a given seed and sequence of calls.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "server/core/peer.h"
+
+namespace zab::testing {
+
+// What survives a crash of one node (the durable artefacts of zab.md 1).
+struct DurableState {
+  Epoch accepted_epoch;
+  Epoch current_epoch;
+  std::vector<std::pair<Zxid, std::string>> snapshots;  // oldest first
+  std::vector<Txn> log;                                 // every appended txn, never compacted
+  // Executes one storage op. Returns an error string when the op breaks a storage rule (a zxid
+  // not above the last, a same-epoch gap: zab.md 7.3 rule 3), "" otherwise.
+  std::string Execute(const StorageOp& op);
+  Recovered ToRecovered() const;
+  Zxid last_logged() const;
+};
+
+struct NetOptions {
+  double drop_probability = 0;  // per message, at send time
+  uint64_t delay_ms_max = 0;    // uniform extra delay in [0, delay_ms_max]
+};
+
+struct SentMessage {
+  PeerId from, to;
+  Message message;
+  uint64_t deliver_at_ms = 0;
+};
+
+class Cluster {
+ public:
+  // Voters 1..n; `base` supplies the timing knobs (self/voters are filled in).
+  Cluster(size_t n, Config base = Config{}, uint64_t seed = 1);
+
+  size_t size() const { return nodes_.size(); }
+  uint64_t now_ms() const { return now_ms_; }
+  bool up(uint64_t id) const { return node(id).peer != nullptr; }
+  Peer& peer(uint64_t id) { return *node(id).peer; }
+  const DurableState& durable(uint64_t id) const { return node(id).durable; }
+  DurableState& mutable_durable(uint64_t id) { return node(id).durable; }
+  const std::vector<Event>& events(uint64_t id) const { return node(id).events; }
+  NetOptions& net() { return net_; }
+  std::mt19937_64& rng() { return rng_; }
+
+  // Feeds one input to a node and executes its Output (storage, then messages, then replies
+  // and events). Returns the Output for inspection.
+  Output Step(uint64_t id, const Input& input);
+  // Like Step, but the node crashes before the Output's sync point: nothing of it survives.
+  void StepAndCrash(uint64_t id, const Input& input);
+
+  // Delivers one ready message (false if none). Advances nothing else.
+  bool DeliverOne();
+  // Delivers ready messages until none is left (bounded).
+  void DeliverAll();
+  // Advances the clock by `ms` in steps of `step_ms`, ticking every live node and delivering.
+  void RunFor(uint64_t ms, uint64_t step_ms = 10);
+  // Runs until pred() holds (checked after every step) or max_ms elapse. Returns pred().
+  bool RunUntil(const std::function<bool()>& pred, uint64_t max_ms, uint64_t step_ms = 10);
+
+  void Crash(uint64_t id);
+  void Restart(uint64_t id);
+  // Rebuilds the node's durable state (for tests that start from a hand-made disk).
+  void SetDurable(uint64_t id, DurableState d);
+
+  // Partitions. Block(a, b) drops everything a sends to b (one-way).
+  void Block(uint64_t from, uint64_t to);
+  void Unblock(uint64_t from, uint64_t to);
+  void Isolate(uint64_t id);  // both directions with everyone
+  void HealAll();
+  bool blocked(uint64_t from, uint64_t to) const;
+
+  // Client helpers: submit at a node, return the request id.
+  uint64_t Write(uint64_t id, kv::Op op);
+  uint64_t Read(uint64_t id, std::string key, ReadMode mode);
+  std::optional<ClientReply> ReplyFor(uint64_t id, uint64_t request_id) const;
+
+  // The node that is LEADING in BROADCAST (established), if exactly one live node is.
+  std::optional<uint64_t> Leader() const;
+
+  // Hooks: every executed Output (before execution), every delivered message.
+  std::function<void(uint64_t, const Input&, const Output&)> on_output;
+  // Storage-rule violations seen while executing outputs (should stay empty).
+  std::vector<std::string> violations;
+
+ private:
+  struct Node {
+    std::unique_ptr<Peer> peer;
+    DurableState durable;
+    std::vector<Event> events;
+    std::map<uint64_t, ClientReply> replies;
+    uint64_t next_request_id = 1;
+  };
+  Node& node(uint64_t id) { return nodes_.at(id - 1); }
+  const Node& node(uint64_t id) const { return nodes_.at(id - 1); }
+  void Execute(uint64_t id, const Output& out);
+  void SendMsg(uint64_t from, const Envelope& e);
+
+  Config base_;
+  std::vector<Node> nodes_;
+  std::map<std::pair<uint64_t, uint64_t>, std::deque<SentMessage>> links_;
+  std::map<std::pair<uint64_t, uint64_t>, bool> blocked_;
+  NetOptions net_;
+  std::mt19937_64 rng_;
+  uint64_t now_ms_ = 1000;
+};
+
+// Convenience constructors for ops.
+kv::Op SetOp(std::string key, std::string value);
+
+}  // namespace zab::testing
