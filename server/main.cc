@@ -1,0 +1,62 @@
+// zabd: one node of a ZAB-replicated key-value store (docs/contracts.md sections 1-3).
+//
+//   zabd --config cluster.yaml --id N [--data-dir D] [--event-log F] [--read-mode M]
+//        [--tick-time-ms T] [--log-level L]
+//
+// Exit codes: 0 clean stop (SIGTERM/SIGINT), 1 start failure (address in use, ...), 2 bad
+// configuration or storage corruption found at start, 3 storage failure while running.
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "server/net/config.h"
+#include "server/net/driver.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"zabd: a ZooKeeper-atomic-broadcast replicated key-value server (RESP clients)"};
+  std::string config_path;
+  zabd::Overrides o;
+  std::string data_dir, event_log, read_mode, log_level;
+  uint64_t tick_time_ms = 0;
+  app.add_option("--config", config_path, "cluster YAML file (docs/contracts.md section 2)")
+      ->required();
+  app.add_option("--id", o.id, "this node's id, one of the file's nodes")->required();
+  auto* dd =
+      app.add_option("--data-dir", data_dir, "this node's data dir (default <data_dir>/<id>)");
+  auto* el = app.add_option("--event-log", event_log,
+                            "JSON-lines event log (default <node data dir>/events.jsonl)");
+  auto* rm = app.add_option("--read-mode", read_mode, "linearizable | sync | local");
+  auto* tt = app.add_option("--tick-time-ms", tick_time_ms, "ZooKeeper tickTime in ms");
+  auto* ll = app.add_option("--log-level", log_level,
+                            "trace | debug | info | warn | error | critical | off");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : zabd::kExitBadConfigOrData;
+  }
+  if (*dd) o.data_dir = data_dir;
+  if (*el) o.event_log = event_log;
+  if (*rm) o.read_mode = read_mode;
+  if (*tt) o.tick_time_ms = tick_time_ms;
+  if (*ll) o.log_level = log_level;
+
+  auto config = zabd::LoadConfigFile(config_path);
+  if (!config.ok()) {
+    fmt::print(stderr, "zabd: bad config: {}\n", config.status().message());
+    return zabd::kExitBadConfigOrData;
+  }
+  if (auto s = zabd::Resolve(o, &*config); !s.ok()) {
+    fmt::print(stderr, "zabd: bad config: {}\n", s.message());
+    return zabd::kExitBadConfigOrData;
+  }
+
+  auto logger = spdlog::stderr_color_mt("zabd");
+  logger->set_pattern(fmt::format("%Y-%m-%d %H:%M:%S.%e [node {}] [%l] %v", config->self_id));
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  return zabd::RunNode(*config);
+}

@@ -1,0 +1,190 @@
+#include "tests/e2e/zabd/cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace zabd::testing {
+
+using faultline::Result;
+using faultline::Status;
+
+uint16_t FreeLoopbackPort() {
+  // Ports handed out in this process are remembered so two calls never return the same one.
+  static std::set<uint16_t> used;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    uint16_t port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = ntohs(addr.sin_port);
+    }
+    ::close(fd);
+    if (port != 0 && used.insert(port).second) return port;
+  }
+  throw std::runtime_error("no free loopback port");
+}
+
+ZabdCluster::ZabdCluster(std::string zabd_binary, ClusterOptions options)
+    : binary_(std::move(zabd_binary)), options_(options) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "zabd-e2e-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  std::string yaml = "nodes:\n";
+  for (int id = 1; id <= options_.nodes; ++id) {
+    client_ports_[id] = FreeLoopbackPort();
+    peer_ports_[id] = FreeLoopbackPort();
+    yaml += fmt::format("  - {{id: {}, client: 127.0.0.1:{}, peer: 127.0.0.1:{}}}\n", id,
+                        client_ports_[id], peer_ports_[id]);
+  }
+  yaml += fmt::format(
+      "data_dir: {}/data\ntick_time_ms: {}\ninit_limit: {}\nsync_limit: {}\n"
+      "read_mode: linearizable\nsecret: e2e-secret\nsnapshot_every: 10000\n",
+      dir_, options_.tick_time_ms, options_.init_limit, options_.sync_limit);
+  config_path_ = dir_ + "/cluster.yaml";
+  std::ofstream(config_path_) << yaml;
+}
+
+ZabdCluster::~ZabdCluster() {
+  for (auto& [id, pid] : pids_) {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  pids_.clear();
+  if (std::getenv("ZABD_E2E_KEEP") == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+std::string ZabdCluster::node_dir(int id) const { return fmt::format("{}/data/{}", dir_, id); }
+
+std::string ZabdCluster::output(int id) const {
+  std::ifstream in(fmt::format("{}/node{}.out", dir_, id));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status ZabdCluster::Start(int id, const std::vector<std::string>& extra_args) {
+  if (pids_.count(id)) return Status::InvalidArgument(fmt::format("node {} already runs", id));
+  std::vector<std::string> args = {
+      binary_,       "--config",        config_path_, "--id", std::to_string(id),
+      "--log-level", options_.log_level};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string out = fmt::format("{}/node{}.out", dir_, id);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, binary_.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return Status::IoError(fmt::format("spawn {}: {}", binary_, std::strerror(rc)));
+  pids_[id] = pid;
+  return Status::Ok();
+}
+
+Status ZabdCluster::StartAll() {
+  for (int id = 1; id <= options_.nodes; ++id) {
+    if (auto s = Start(id); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+namespace {
+int DecodeWaitStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+}  // namespace
+
+int ZabdCluster::Signal(int id, int signo) {
+  auto it = pids_.find(id);
+  if (it == pids_.end()) return -1;
+  ::kill(it->second, signo);
+  if (signo != SIGKILL && signo != SIGTERM && signo != SIGINT) return 0;
+  if (signo != SIGKILL) ::kill(it->second, SIGCONT);  // a paused process must run to exit
+  int status = 0;
+  ::waitpid(it->second, &status, 0);
+  pids_.erase(it);
+  return DecodeWaitStatus(status);
+}
+
+int ZabdCluster::WaitExit(int id) {
+  auto it = pids_.find(id);
+  if (it == pids_.end()) return -1;
+  int status = 0;
+  ::waitpid(it->second, &status, 0);
+  pids_.erase(it);
+  return DecodeWaitStatus(status);
+}
+
+Result<RespClient> ZabdCluster::Connect(int id, int timeout_ms) const {
+  RespClient c;
+  if (auto s = c.Connect("127.0.0.1", client_port(id), timeout_ms); !s.ok()) return s;
+  return c;
+}
+
+int ZabdCluster::FindLeader() const {
+  for (int id = 1; id <= options_.nodes; ++id) {
+    if (!running(id)) continue;
+    auto c = Connect(id, 1000);
+    if (!c.ok()) continue;
+    auto r = c->Call({"ROLE"});
+    if (r.ok() && r->kind == RespValue::Kind::kArray && r->elements.size() == 6 &&
+        r->elements[0].str == "leading" && r->elements[4].str == "broadcast") {
+      return id;
+    }
+  }
+  return 0;
+}
+
+Status ZabdCluster::SetWithRetry(int id, const std::string& key, const std::string& value,
+                                 int deadline_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(deadline_ms);
+  std::string last = "never tried";
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto c = Connect(id, 2000);
+    if (c.ok()) {
+      auto r = c->Call({"SET", key, value});
+      if (r.ok() && r->kind == RespValue::Kind::kSimple && r->str == "OK") return Status::Ok();
+      last = r.ok() ? r->ToString() : r.status().ToString();
+    } else {
+      last = c.status().ToString();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::Timeout(
+      fmt::format("SET {} via node {} never acknowledged; last: {}", key, id, last));
+}
+
+}  // namespace zabd::testing

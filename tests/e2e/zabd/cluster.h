@@ -1,0 +1,71 @@
+// ZabdCluster: N real zabd processes on free 127.0.0.1 ports in a fresh temp dir, for e2e tests
+// and the benchmark. Processes are spawned with posix_spawn and addressed by pid only; the
+// destructor SIGKILLs every process it started and removes the temp dir (also when a test
+// failed), so nothing is left running.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "tests/e2e/zabd/resp_client.h"
+
+namespace zabd::testing {
+
+struct ClusterOptions {
+  int nodes = 3;
+  uint64_t tick_time_ms = 50;
+  uint32_t init_limit = 10;
+  uint32_t sync_limit = 5;
+  std::string log_level = "info";
+};
+
+class ZabdCluster {
+ public:
+  ZabdCluster(std::string zabd_binary, ClusterOptions options);
+  ~ZabdCluster();
+  ZabdCluster(const ZabdCluster&) = delete;
+  ZabdCluster& operator=(const ZabdCluster&) = delete;
+
+  faultline::Status Start(int id, const std::vector<std::string>& extra_args = {});
+  faultline::Status StartAll();
+  // Sends `signo`; for SIGKILL/SIGTERM also reaps the process and returns its exit status
+  // (exit code, or 128+signal).
+  int Signal(int id, int signo);
+  // Waits for the process to exit by itself; returns its exit code (or 128+signal).
+  int WaitExit(int id);
+  bool running(int id) const { return pids_.count(id) > 0; }
+  pid_t pid(int id) const { return pids_.at(id); }
+
+  int size() const { return options_.nodes; }
+  uint16_t client_port(int id) const { return client_ports_.at(id); }
+  const std::string& dir() const { return dir_; }
+  const std::string& config_path() const { return config_path_; }
+  std::string node_dir(int id) const;
+  std::string output(int id) const;  // what the node printed to stdout/stderr so far
+  std::string binary() const { return binary_; }
+
+  faultline::Result<RespClient> Connect(int id, int timeout_ms = 5000) const;
+  // The id of the node whose ROLE is leading/broadcast, or 0 if none answers so.
+  int FindLeader() const;
+  // Retries SET through node `id` until it is acknowledged (+OK) or deadline_ms passes.
+  faultline::Status SetWithRetry(int id, const std::string& key, const std::string& value,
+                                 int deadline_ms);
+
+ private:
+  std::string binary_;
+  ClusterOptions options_;
+  std::string dir_;
+  std::string config_path_;
+  std::map<int, uint16_t> client_ports_;
+  std::map<int, uint16_t> peer_ports_;
+  std::map<int, pid_t> pids_;
+};
+
+uint16_t FreeLoopbackPort();
+
+}  // namespace zabd::testing
