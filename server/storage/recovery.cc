@@ -110,7 +110,7 @@ Status StorageImpl::Recover(Recovered* out) {
       snap = z;
       break;
     }
-    report.skipped_snapshots += name + ": " + why + " (zxid " + ZxidHex(z) + "); ";
+    report.skipped_snapshots += JoinPath(dir_, name) + ": " + why + " (zxid " + ZxidHex(z) + "); ";
     newest_corrupt = std::max(newest_corrupt, z);
   }
   for (uint64_t z : snapshot_files) {
