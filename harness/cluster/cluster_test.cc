@@ -1,0 +1,238 @@
+// Cluster process control against a fake zabd (a shell script that sleeps), so these tests need
+// no server: states, signals, restarts, unexpected exits, config files, cleanup.
+#include "harness/cluster/cluster.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <thread>
+
+#include "harness/cluster/test_dir.h"
+
+namespace faultline::harness {
+namespace {
+
+// Records its arguments next to its config file; exits 3 when `exit-now` is there, else sleeps.
+constexpr const char* kFakeZabd = R"(#!/bin/sh
+dir=$(dirname "$2")
+echo "$@" >> "$dir/args"
+if [ -f "$dir/exit-now" ]; then exit 3; fi
+exec sleep 600
+)";
+
+char ProcState(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto paren = text.rfind(')');
+  return paren == std::string::npos ? '?' : text[paren + 2];
+}
+
+bool Alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0 && ProcState(pid) != 'Z'; }
+
+template <typename F>
+bool Eventually(F f) {
+  for (int i = 0; i < 1000; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    fake_ = dir_.path() + "/fake-zabd";
+    std::ofstream(fake_) << kFakeZabd;
+    ::chmod(fake_.c_str(), 0755);
+  }
+  std::unique_ptr<Cluster> Make(int n = 3) {
+    ClusterOptions options;
+    options.zabd_path = fake_;
+    options.run_dir = dir_.path() + "/run";
+    options.node_count = n;
+    auto cluster = Cluster::Create(options);
+    EXPECT_TRUE(cluster.ok()) << cluster.status().ToString();
+    return cluster.ok() ? std::move(*cluster) : nullptr;
+  }
+
+  TempDir dir_{"faultline-cluster-test"};
+  std::string fake_;
+};
+
+TEST_F(ClusterTest, CreateLaysOutOneFolderPerNodeWithDistinctLoopbackPorts) {
+  auto cluster = Make(5);
+  ASSERT_NE(cluster, nullptr);
+  std::set<uint16_t> ports;
+  for (const NodeInfo& info : cluster->Infos()) {
+    EXPECT_EQ(info.client.host, "127.0.0.1");
+    ports.insert(info.client.port);
+    ports.insert(info.peer.port);
+    EXPECT_TRUE(std::filesystem::is_directory(info.data_dir));
+    EXPECT_EQ(info.state, NodeState::kNotStarted);
+  }
+  EXPECT_EQ(ports.size(), 10u);
+}
+
+TEST_F(ClusterTest, PrivateNetnsModeGivesEveryNodeItsOwnHost) {
+  ClusterOptions options;
+  options.zabd_path = fake_;
+  options.run_dir = dir_.path() + "/run";
+  options.address_mode = AddressMode::kPrivateNetns;
+  auto cluster = Cluster::Create(options);
+  ASSERT_TRUE(cluster.ok());
+  EXPECT_EQ((*cluster)->ClientEndpoint(2).ToString(), "127.0.0.12:7002");
+  EXPECT_EQ((*cluster)->PeerEndpoint(3).ToString(), "127.0.0.13:7103");
+}
+
+TEST_F(ClusterTest, AMissingBinaryIsNotFound) {
+  ClusterOptions options;
+  options.zabd_path = dir_.path() + "/nope";
+  options.run_dir = dir_.path() + "/run";
+  EXPECT_EQ(Cluster::Create(options).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ClusterTest, StartWritesAConfigListingEveryNodeAndPassesTheFlags) {
+  auto cluster = Make();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->SetPeerRoute(1, 2, {"127.0.0.1", 4242}).ok());
+  ASSERT_TRUE(cluster->StartAll().ok());
+  const NodeInfo one = cluster->Info(1);
+  YAML::Node config = YAML::LoadFile(one.config_path);
+  ASSERT_EQ(config["nodes"].size(), 3u);
+  EXPECT_EQ(config["nodes"][0]["id"].as<int>(), 1);
+  EXPECT_EQ(config["nodes"][0]["client"].as<std::string>(), one.client.ToString());
+  EXPECT_EQ(config["nodes"][1]["peer"].as<std::string>(), "127.0.0.1:4242");  // the route
+  EXPECT_EQ(config["read_mode"].as<std::string>(), "linearizable");
+  EXPECT_EQ(config["tick_time_ms"].as<int>(), 100);
+  // Node 3 has no route: it dials node 2's real peer address.
+  YAML::Node three = YAML::LoadFile(cluster->Info(3).config_path);
+  EXPECT_EQ(three["nodes"][1]["peer"].as<std::string>(), cluster->PeerEndpoint(2).ToString());
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(one.dir + "/args"); }));
+  std::ifstream args(one.dir + "/args");
+  std::string line;
+  std::getline(args, line);
+  EXPECT_EQ(line, "--config " + one.config_path + " --id 1 --data-dir " + one.data_dir +
+                      " --event-log " + one.event_log_path);
+}
+
+TEST_F(ClusterTest, KillReapsTheProcessAndRestartStartsANewOne) {
+  auto cluster = Make();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->StartAll().ok());
+  const int first_pid = cluster->Info(2).pid;
+  ASSERT_TRUE(Alive(first_pid));
+  ASSERT_TRUE(cluster->Kill(2).ok());
+  EXPECT_EQ(cluster->State(2), NodeState::kKilled);
+  EXPECT_EQ(cluster->Info(2).pid, 0);
+  EXPECT_EQ(cluster->Kill(2).code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(cluster->Start(2).ok());
+  EXPECT_EQ(cluster->State(2), NodeState::kRunning);
+  EXPECT_NE(cluster->Info(2).pid, 0);
+  EXPECT_EQ(cluster->Info(2).restarts, 1);
+  ASSERT_TRUE(cluster->Restart(2).ok());
+  EXPECT_EQ(cluster->Info(2).restarts, 2);
+  EXPECT_TRUE(cluster->DrainUnexpectedExits().empty());  // our own kills are not news
+}
+
+TEST_F(ClusterTest, PauseStopsTheProcessAndResumeContinuesIt) {
+  auto cluster = Make();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->StartAll().ok());
+  const int pid = cluster->Info(1).pid;
+  ASSERT_TRUE(cluster->Pause(1).ok());
+  EXPECT_EQ(cluster->State(1), NodeState::kPaused);
+  EXPECT_EQ(ProcState(pid), 'T');
+  EXPECT_EQ(cluster->Pause(1).code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(cluster->Resume(1).ok());
+  EXPECT_EQ(cluster->State(1), NodeState::kRunning);
+  EXPECT_TRUE(Eventually([&] { return ProcState(pid) != 'T'; }));
+  EXPECT_EQ(cluster->Resume(1).code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ClusterTest, APausedNodeCanBeKilled) {
+  auto cluster = Make();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->StartAll().ok());
+  ASSERT_TRUE(cluster->Pause(3).ok());
+  ASSERT_TRUE(cluster->Kill(3).ok());
+  EXPECT_EQ(cluster->State(3), NodeState::kKilled);
+}
+
+TEST_F(ClusterTest, AProcessThatExitsOnItsOwnIsReportedOnceWithItsExitCode) {
+  auto cluster = Make();
+  ASSERT_NE(cluster, nullptr);
+  std::ofstream(cluster->Info(2).dir + "/exit-now") << "";
+  std::atomic<int> callbacks{0};
+  cluster->OnUnexpectedExit([&](const UnexpectedExit&) { ++callbacks; });
+  ASSERT_TRUE(cluster->StartAll().ok());
+  std::vector<UnexpectedExit> exits;
+  ASSERT_TRUE(Eventually([&] {
+    auto more = cluster->DrainUnexpectedExits();
+    exits.insert(exits.end(), more.begin(), more.end());
+    return !exits.empty();
+  }));
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].id, 2);
+  EXPECT_EQ(exits[0].exit_code, 3);
+  EXPECT_EQ(exits[0].Describe().find("node 2"), 0u);
+  EXPECT_EQ(cluster->State(2), NodeState::kExitedUnexpectedly);
+  EXPECT_EQ(callbacks.load(), 1);
+  EXPECT_TRUE(cluster->DrainUnexpectedExits().empty());
+  EXPECT_EQ(cluster->State(1), NodeState::kRunning);
+}
+
+TEST_F(ClusterTest, ADeathBySignalFromOutsideIsReportedWithTheSignal) {
+  auto cluster = Make();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->StartAll().ok());
+  ::kill(cluster->Info(1).pid, SIGTERM);  // our own child: stands in for an OOM kill
+  std::vector<UnexpectedExit> exits;
+  ASSERT_TRUE(Eventually([&] {
+    exits = cluster->DrainUnexpectedExits();
+    return !exits.empty();
+  }));
+  EXPECT_EQ(exits[0].signal, SIGTERM);
+  EXPECT_EQ(exits[0].exit_code, -1);
+}
+
+TEST_F(ClusterTest, DestroyingTheClusterKillsEveryProcessItStarted) {
+  std::vector<int> pids;
+  {
+    auto cluster = Make();
+    ASSERT_NE(cluster, nullptr);
+    ASSERT_TRUE(cluster->StartAll().ok());
+    ASSERT_TRUE(cluster->Pause(2).ok());
+    for (const NodeInfo& info : cluster->Infos()) pids.push_back(info.pid);
+  }
+  for (int pid : pids) EXPECT_FALSE(Alive(pid)) << pid;
+}
+
+TEST_F(ClusterTest, StopAllKillsEverythingAndStartAllBringsItBack) {
+  auto cluster = Make();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->StartAll().ok());
+  const int pid = cluster->Info(1).pid;
+  ASSERT_TRUE(cluster->StopAll().ok());
+  EXPECT_FALSE(Alive(pid));
+  for (NodeId id : cluster->NodeIds()) EXPECT_EQ(cluster->State(id), NodeState::kNotStarted);
+  ASSERT_TRUE(cluster->StartAll().ok());
+  for (NodeId id : cluster->NodeIds()) EXPECT_EQ(cluster->State(id), NodeState::kRunning);
+}
+
+TEST_F(ClusterTest, FindLeaderTimesOutWhenNoNodeAnswers) {
+  auto cluster = Make();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->StartAll().ok());  // the fake never listens
+  EXPECT_EQ(cluster->FindLeader(std::chrono::milliseconds(0)).status().code(),
+            StatusCode::kTimeout);
+  for (const auto& [id, role] : cluster->Roles(std::chrono::milliseconds(200))) {
+    EXPECT_EQ(role, Role::kUnknown);
+  }
+}
+
+}  // namespace
+}  // namespace faultline::harness
