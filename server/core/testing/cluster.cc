@@ -95,8 +95,8 @@ void Cluster::Crash(uint64_t id) {
 Output Cluster::Step(uint64_t id, const Input& input) {
   assert(up(id));
   Output out = node(id).peer->Step(input);
-  if (on_output) on_output(id, input, out);
   Execute(id, out);
+  if (on_output) on_output(id, input, out);
   return out;
 }
 

@@ -101,7 +101,7 @@ class Cluster {
   // The node that is LEADING in BROADCAST (established), if exactly one live node is.
   std::optional<uint64_t> Leader() const;
 
-  // Hooks: every executed Output (before execution), every delivered message.
+  // Hook: every Output, right after it was executed (durable state already updated).
   std::function<void(uint64_t, const Input&, const Output&)> on_output;
   // Storage-rule violations seen while executing outputs (should stay empty).
   std::vector<std::string> violations;
