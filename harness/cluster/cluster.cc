@@ -1,6 +1,7 @@
 #include "harness/cluster/cluster.h"
 
 #include <fmt/format.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -192,11 +193,16 @@ Status Cluster::Impl::Spawn(NodeId id) {
   bp::child child(
       options.zabd_path, bp::args(args), bp::std_in<bp::null, bp::std_out> log, bp::std_err > log,
       bp::extend::on_exec_setup =
-          [](auto&) {
+          [gid = node.info.gid](auto&) {
             // Own process group: a Ctrl-C on the controller's terminal must not kill the nodes
             // before the controller records and cleans up. Die with the supervisor thread.
             setpgid(0, 0);
             prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (gid != 0) {
+              // The node's own group: iptables recognises its packets by it.
+              (void)setgroups(0, nullptr);
+              (void)setgid(gid);
+            }
           },
       ec);
   std::fclose(log);
@@ -271,6 +277,9 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(ClusterOptions options) {
       const std::string host = fmt::format("127.0.0.{}", 10 + id);
       info.client = {host, static_cast<uint16_t>(kNetnsClientPortBase + id)};
       info.peer = {host, static_cast<uint16_t>(kNetnsPeerPortBase + id)};
+    }
+    if (options.address_mode == AddressMode::kPrivateNetns && ::geteuid() == 0) {
+      info.gid = kNodeGidBase + static_cast<unsigned>(id);
     }
     const fs::path dir = run_dir / fmt::format("node-{}", id);
     info.dir = dir.string();

@@ -54,6 +54,8 @@ namespace faultline::harness {
 
 enum class AddressMode { kLoopback, kPrivateNetns };
 
+inline constexpr unsigned kNodeGidBase = 61000;
+
 struct ClusterOptions {
   std::string zabd_path;  // e.g. FAULTLINE_BIN_DIR "/zabd"; must exist and be executable
   std::string run_dir;    // created if missing; the node-<id> folders go inside
@@ -83,6 +85,10 @@ struct NodeInfo {
   NodeState state = NodeState::kNotStarted;
   int pid = 0;       // 0 when no live process
   int restarts = 0;  // how many times Start succeeded after the first start
+  // Group id the process runs with: kNodeGidBase + id in AddressMode::kPrivateNetns under root
+  // (so iptables can match a node's packets by owner, see iptables_partitioner.h), else 0
+  // (inherited).
+  unsigned gid = 0;
 };
 
 // A process that exited while the controller believed it running or paused.

@@ -7,17 +7,11 @@
 #include <mutex>
 #include <set>
 
+#include "harness/net/netns.h"
 #include "harness/net/run_command.h"
 
 namespace faultline::harness {
 namespace {
-
-// The network namespace of a thread, as the kernel names it ("net:[4026531840]").
-std::string NetnsOf(const std::string& path) {
-  std::error_code ec;
-  auto target = std::filesystem::read_symlink(path, ec);
-  return ec ? std::string() : target.string();
-}
 
 Status Iptables(std::vector<std::string> args) {
   args.insert(args.begin(), {"iptables", "-w"});
@@ -27,38 +21,48 @@ Status Iptables(std::vector<std::string> args) {
 }  // namespace
 
 struct IptablesPartitioner::Impl {
-  std::map<NodeId, std::string> hosts;
+  std::map<NodeId, IptablesNode> nodes;
   std::mutex mu;  // serializes every iptables invocation
 };
 
 IptablesPartitioner::IptablesPartitioner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+Result<std::unique_ptr<IptablesPartitioner>> IptablesPartitioner::ForCluster(
+    const std::vector<NodeInfo>& infos) {
+  std::map<NodeId, IptablesNode> nodes;
+  for (const NodeInfo& info : infos) nodes[info.id] = {info.peer.host, info.gid};
+  return Create(std::move(nodes));
+}
+
 Result<std::unique_ptr<IptablesPartitioner>> IptablesPartitioner::Create(
-    std::map<NodeId, std::string> hosts) {
+    std::map<NodeId, IptablesNode> nodes) {
   if (geteuid() != 0) return Status::Unavailable("iptables partitions need root");
-  // Safety: never touch the rules of the namespace we were started in (the machine's or the
-  // container's). PID 1 lives there; a namespace from EnterPrivateNetns() differs from it.
-  const std::string mine = NetnsOf("/proc/thread-self/ns/net");
-  const std::string initial = NetnsOf("/proc/1/ns/net");
-  if (mine.empty() || mine == initial) {
+  // Safety: never touch the rules of a namespace we did not create (the machine's or the
+  // container's own).
+  if (!InPrivateNetns()) {
     return Status::Unavailable(
-        "refusing to touch iptables outside a private network namespace (call "
-        "EnterPrivateNetns first)");
+        "refusing to touch iptables outside the private network namespace created by "
+        "EnterPrivateNetns()");
   }
-  std::set<std::string> distinct;
-  for (const auto& [id, host] : hosts) distinct.insert(host);
-  if (distinct.size() != hosts.size()) {
-    return Status::InvalidArgument("iptables partitions need a distinct host per node");
+  std::set<std::string> hosts;
+  std::set<unsigned> gids;
+  for (const auto& [id, node] : nodes) {
+    hosts.insert(node.host);
+    gids.insert(node.gid);
+  }
+  if (hosts.size() != nodes.size() || gids.size() != nodes.size() || gids.contains(0)) {
+    return Status::InvalidArgument(
+        "iptables partitions need a distinct host and a distinct non-zero gid per node");
   }
   // A chain left from an earlier partitioner in this namespace is reused after a flush.
   if (!Iptables({"-N", kChain}).ok()) {
     if (Status s = Iptables({"-F", kChain}); !s.ok()) return s;
   }
-  if (!Iptables({"-C", "INPUT", "-j", kChain}).ok()) {
-    if (Status s = Iptables({"-I", "INPUT", "-j", kChain}); !s.ok()) return s;
+  if (!Iptables({"-C", "OUTPUT", "-j", kChain}).ok()) {
+    if (Status s = Iptables({"-I", "OUTPUT", "-j", kChain}); !s.ok()) return s;
   }
   auto impl = std::make_unique<Impl>();
-  impl->hosts = std::move(hosts);
+  impl->nodes = std::move(nodes);
   return std::unique_ptr<IptablesPartitioner>(new IptablesPartitioner(std::move(impl)));
 }
 
@@ -70,9 +74,9 @@ IptablesPartitioner::~IptablesPartitioner() {
 Status IptablesPartitioner::Apply(const Grudge& grudge) {
   std::lock_guard lock(impl_->mu);
   for (const auto& [to, drops] : grudge) {
-    if (!impl_->hosts.contains(to)) return Status::InvalidArgument(fmt::format("node {}", to));
+    if (!impl_->nodes.contains(to)) return Status::InvalidArgument(fmt::format("node {}", to));
     for (NodeId from : drops) {
-      if (!impl_->hosts.contains(from)) {
+      if (!impl_->nodes.contains(from)) {
         return Status::InvalidArgument(fmt::format("node {}", from));
       }
     }
@@ -80,8 +84,10 @@ Status IptablesPartitioner::Apply(const Grudge& grudge) {
   if (Status s = Iptables({"-F", kChain}); !s.ok()) return s;
   for (const auto& [to, drops] : grudge) {
     for (NodeId from : drops) {
-      Status s = Iptables(
-          {"-A", kChain, "-s", impl_->hosts.at(from), "-d", impl_->hosts.at(to), "-j", "DROP"});
+      // Everything `from`'s process sends to `to`'s address.
+      Status s = Iptables({"-A", kChain, "-m", "owner", "--gid-owner",
+                           std::to_string(impl_->nodes.at(from).gid), "-d",
+                           impl_->nodes.at(to).host, "-j", "DROP"});
       if (!s.ok()) return s;
     }
   }

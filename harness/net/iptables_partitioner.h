@@ -1,17 +1,19 @@
-// IptablesPartitioner: a grudge as iptables DROP rules between node addresses
-// (root only, and only inside a private namespace from EnterPrivateNetns(): the
-// constructor refuses to run in the machine's root namespace).
+// IptablesPartitioner: a grudge as iptables DROP rules between nodes (root only, and only inside
+// the private namespace this process created with EnterPrivateNetns(): Create refuses to run
+// anywhere else, see InPrivateNetns()).
 //
-// Rules live in one chain faultline owns (FAULTLINE, jumped from INPUT). "b
-// drops from a" is
-// `-A FAULTLINE -s <a's host> -d <b's host> -j DROP`. Heal flushes only that
-// chain.
+// How a node is recognised: zabd dials its peers from an unbound socket, so the kernel picks
+// 127.0.0.1 as the source address and a source match cannot tell nodes apart. Instead every node
+// runs with its own group id (Cluster does this under root in AddressMode::kPrivateNetns, see
+// NodeInfo::gid), and "b drops packets from a" becomes, in the OUTPUT path,
+//   -A FAULTLINE -m owner --gid-owner <a's gid> -d <b's host> -j DROP
+// i.e. every packet a's process sends to b's address is dropped. zabd sends A->B messages only
+// over A's own connection to B (server/net/transport.h), so this cuts exactly the a -> b message
+// flow and leaves b -> a intact: one-way grudges are one-way. Client traffic from the controller
+// (gid 0) is never matched.
 //
-// Requirement on the nodes: each node must use its own address as the source of
-// the peer connections it dials (zabd binds outgoing peer sockets to its `peer`
-// host), otherwise the kernel picks 127.0.0.1 and the source match cannot tell
-// nodes apart. Hence every node needs its own host
-// (AddressMode::kPrivateNetns).
+// Rules live in one chain faultline owns (kChain, jumped from OUTPUT). Apply flushes that chain
+// and writes the new grudge; Heal flushes it. Nothing outside the chain is ever touched.
 //
 // Thread-safety: thread-safe (a mutex serializes iptables invocations).
 #pragma once
@@ -19,30 +21,39 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
+#include "harness/cluster/cluster.h"
 #include "harness/cluster/node.h"
 #include "harness/net/partitioner.h"
 
 namespace faultline::harness {
 
+struct IptablesNode {
+  std::string host;  // the node's own address (distinct per node)
+  unsigned gid = 0;  // the group id its process runs with (distinct per node, not 0)
+};
+
 class IptablesPartitioner final : public Partitioner {
  public:
-  // `hosts`: node id -> the node's address (distinct). Creates the chain and
-  // the INPUT jump. Unavailable when not root or when still in the initial
-  // network namespace; IoError when iptables fails.
-  static Result<std::unique_ptr<IptablesPartitioner>> Create(std::map<NodeId, std::string> hosts);
+  // Creates (or flushes) the chain and the OUTPUT jump. Unavailable when not root or when not in
+  // the namespace EnterPrivateNetns() created; InvalidArgument when hosts or gids are not distinct
+  // or a gid is 0; IoError when iptables fails.
+  static Result<std::unique_ptr<IptablesPartitioner>> Create(std::map<NodeId, IptablesNode> nodes);
+  // The same, with host and gid taken from each node's NodeInfo (peer host, gid).
+  static Result<std::unique_ptr<IptablesPartitioner>> ForCluster(
+      const std::vector<NodeInfo>& infos);
   ~IptablesPartitioner() override;  // flushes the chain (the namespace dies soon anyway)
 
-  Status Apply(const Grudge &grudge) override;
+  Status Apply(const Grudge& grudge) override;
   Status Heal() override;
   bool SupportsLinkFaults() const override { return false; }
-  Status SetDelay(NodeId from, NodeId to, int delay_ms) override;  // Unavailable
-  Status SetLoss(NodeId from, NodeId to,
-                 double probability) override;  // Unavailable
+  Status SetDelay(NodeId from, NodeId to, int delay_ms) override;       // Unavailable
+  Status SetLoss(NodeId from, NodeId to, double probability) override;  // Unavailable
   std::string Name() const override { return "iptables"; }
 
-  static constexpr const char *kChain = "FAULTLINE";
+  static constexpr const char* kChain = "FAULTLINE";
 
  private:
   struct Impl;

@@ -20,4 +20,8 @@ bool CanEnterPrivateNetns();
 // fails.
 Status EnterPrivateNetns();
 
+// True only when the calling thread is in the namespace that EnterPrivateNetns() created in this
+// process (a positive proof, recorded at creation: iptables may be touched only then).
+bool InPrivateNetns();
+
 }  // namespace faultline::harness
