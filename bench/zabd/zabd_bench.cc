@@ -1,0 +1,249 @@
+// zabd_bench: throughput, latency and failover of a real 3-node zabd cluster on loopback, fsync
+// on (zabd always fsyncs before it acknowledges). Not part of ctest.
+//
+//   build/bin/zabd_bench [--zabd build/bin/zabd] [--seconds 3] [--reps 3] [--failover-reps 5]
+//
+// Clients are synchronous (one request in flight each), spread round-robin over the nodes, with
+// 128-byte values; writes at followers are forwarded to the leader. Failover is measured under a
+// light write load: the time from the signal to the leader to the first acknowledged write
+// through a surviving node.
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "tests/e2e/zabd/cluster.h"
+
+namespace {
+
+using zabd::RespValue;
+using zabd::testing::ClusterOptions;
+using zabd::testing::RespClient;
+using zabd::testing::ZabdCluster;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+struct RunResult {
+  double ops_per_s = 0;
+  double p50_ms = 0, p99_ms = 0;
+  uint64_t errors = 0;
+};
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()));
+  std::nth_element(v.begin(), v.begin() + i, v.end());
+  return v[i];
+}
+
+bool IsOk(const faultline::Result<RespValue>& r, bool write) {
+  if (!r.ok() || r->kind == RespValue::Kind::kError) return false;
+  return !write || (r->kind == RespValue::Kind::kSimple && r->str == "OK");
+}
+
+// `clients` synchronous clients for `seconds`; op(i, client, n) issues one op.
+RunResult RunLoad(ZabdCluster& cluster, int clients, double seconds, bool write,
+                  const std::string& read_mode, int keys) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> latencies(clients);
+  std::vector<uint64_t> errors(clients, 0);
+  std::vector<std::thread> threads;
+  const std::string value(128, 'v');
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      const int node = 1 + t % cluster.size();
+      auto c = cluster.Connect(node, 5000);
+      if (!c.ok()) {
+        ++errors[t];
+        return;
+      }
+      if (!write) (void)c->Call({"READMODE", read_mode});
+      std::mt19937 rng(t);
+      uint64_t n = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        auto start = Clock::now();
+        faultline::Result<RespValue> r =
+            write ? c->Call({"SET", fmt::format("w{}-{}", t, n++), value})
+                  : c->Call({"GET", fmt::format("key{}", rng() % keys)});
+        if (IsOk(r, write)) {
+          latencies[t].push_back(Seconds(Clock::now() - start) * 1000.0);
+        } else {
+          ++errors[t];
+          if (!c->connected()) {
+            auto again = cluster.Connect(node, 5000);
+            if (!again.ok()) return;
+            *c = std::move(*again);
+            if (!write) (void)c->Call({"READMODE", read_mode});
+          }
+        }
+      }
+    });
+  }
+  const auto begin = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& th : threads) th.join();
+  const double elapsed = Seconds(Clock::now() - begin);
+  std::vector<double> all;
+  RunResult r;
+  for (int t = 0; t < clients; ++t) {
+    all.insert(all.end(), latencies[t].begin(), latencies[t].end());
+    r.errors += errors[t];
+  }
+  r.ops_per_s = all.size() / elapsed;
+  r.p50_ms = Percentile(all, 0.50);
+  r.p99_ms = Percentile(all, 0.99);
+  return r;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Waits until every node answers a write (the whole cluster is back in broadcast).
+bool WaitHealthy(ZabdCluster& cluster, int deadline_ms) {
+  for (int id = 1; id <= cluster.size(); ++id) {
+    if (!cluster.SetWithRetry(id, "health", std::to_string(id), deadline_ms).ok()) return false;
+  }
+  return true;
+}
+
+// Signals the leader with `signo` under a light write load; returns seconds from the signal to
+// the first acknowledged write through a survivor, or a negative value on failure.
+double MeasureFailover(ZabdCluster& cluster, int signo) {
+  const int leader = cluster.FindLeader();
+  if (leader == 0) return -1;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t) {
+    load.emplace_back([&, t] {
+      const int node = (leader + t) % cluster.size() + 1;
+      if (node == leader) return;
+      uint64_t n = 0;
+      while (!stop) {
+        auto c = cluster.Connect(node, 1000);
+        while (c.ok() && c->connected() && !stop)
+          (void)c->Call({"SET", fmt::format("l{}-{}", t, n++), "x"});
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int survivor = leader % cluster.size() + 1;
+  const auto start = Clock::now();
+  if (signo == SIGKILL) {
+    cluster.Signal(leader, SIGKILL);
+  } else {
+    ::kill(cluster.pid(leader), SIGSTOP);
+  }
+  double result = -1;
+  int n = 0;
+  while (Seconds(Clock::now() - start) < 30) {
+    auto c = cluster.Connect(survivor, 1000);
+    if (!c.ok()) continue;
+    auto r = c->Call({"SET", fmt::format("probe{}", n++), "p"});
+    if (IsOk(r, true)) {
+      result = Seconds(Clock::now() - start);
+      break;
+    }
+  }
+  stop = true;
+  for (auto& th : load) th.join();
+  if (signo == SIGKILL) {
+    (void)cluster.Start(leader);
+  } else {
+    ::kill(cluster.pid(leader), SIGCONT);
+  }
+  if (!WaitHealthy(cluster, 30000)) return -1;
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"zabd_bench: 3-node zabd throughput, latency and failover"};
+  std::string zabd = std::string(FAULTLINE_BIN_DIR) + "/zabd";
+  double seconds = 3;
+  int reps = 3, failover_reps = 5;
+  uint64_t tick_ms = 100;
+  app.add_option("--zabd", zabd, "zabd binary");
+  app.add_option("--seconds", seconds, "seconds per throughput run");
+  app.add_option("--reps", reps, "repetitions per throughput row (median reported)");
+  app.add_option("--failover-reps", failover_reps, "repetitions per failover row");
+  app.add_option("--tick-time-ms", tick_ms, "tickTime of the cluster (sync_limit 5, init 10)");
+  bool failover_only = false;
+  app.add_flag("--failover-only", failover_only, "skip the throughput rows");
+  CLI11_PARSE(app, argc, argv);
+
+  ClusterOptions options;
+  options.tick_time_ms = tick_ms;
+  options.log_level = "warn";
+  ZabdCluster cluster(zabd, options);
+  if (!cluster.StartAll().ok() || !WaitHealthy(cluster, 30000)) {
+    fmt::print(stderr, "cluster did not come up; see {}\n", cluster.dir());
+    return 1;
+  }
+  fmt::print(
+      "zabd_bench: 3 nodes on 127.0.0.1, fsync on, 128-byte values, tickTime {} ms, "
+      "{} s x {} reps per row (median), {} hardware threads\n\n",
+      tick_ms, seconds, reps, std::thread::hardware_concurrency());
+  fmt::print("{:<34} {:>12} {:>10} {:>10} {:>8}\n", "workload", "ops/s", "p50 ms", "p99 ms",
+             "errors");
+  auto row = [&](const std::string& name, bool write, int clients, const std::string& mode) {
+    std::vector<RunResult> runs;
+    for (int i = 0; i < reps; ++i)
+      runs.push_back(RunLoad(cluster, clients, seconds, write, mode, 1000));
+    std::sort(runs.begin(), runs.end(),
+              [](const RunResult& a, const RunResult& b) { return a.ops_per_s < b.ops_per_s; });
+    const RunResult& m = runs[runs.size() / 2];
+    uint64_t errors = 0;
+    for (const auto& r : runs) errors += r.errors;
+    fmt::print("{:<34} {:>12.0f} {:>10.3f} {:>10.3f} {:>8}\n", name, m.ops_per_s, m.p50_ms,
+               m.p99_ms, errors);
+    std::fflush(stdout);
+  };
+  for (int clients : {1, 4, 16, 64}) {
+    if (failover_only) break;
+    row(fmt::format("SET, {} clients", clients), true, clients, "");
+  }
+  for (int i = 0; i < (failover_only ? 0 : 1000); ++i) {
+    if (!cluster.SetWithRetry(1 + i % 3, fmt::format("key{}", i), std::string(128, 'r'), 10000)
+             .ok()) {
+      fmt::print(stderr, "populating keys failed\n");
+      return 1;
+    }
+  }
+  for (const char* mode : {"linearizable", "sync", "local"}) {
+    if (failover_only) break;
+    row(fmt::format("GET {}, 16 clients", mode), false, 16, mode);
+  }
+  fmt::print("\n{:<34} {:>12} {:>10} {:>10}\n", "failover (signal -> first ack)", "median s",
+             "min s", "max s");
+  for (int signo : {SIGKILL, SIGSTOP}) {
+    std::vector<double> samples;
+    for (int i = 0; i < failover_reps; ++i) {
+      double s = MeasureFailover(cluster, signo);
+      if (s < 0) {
+        fmt::print(stderr, "failover run {} failed\n", i);
+        continue;
+      }
+      samples.push_back(s);
+    }
+    if (samples.empty()) continue;
+    fmt::print("{:<34} {:>12.3f} {:>10.3f} {:>10.3f}\n",
+               signo == SIGKILL ? "SIGKILL leader" : "SIGSTOP leader", Median(samples),
+               *std::min_element(samples.begin(), samples.end()),
+               *std::max_element(samples.begin(), samples.end()));
+    std::fflush(stdout);
+  }
+  return 0;
+}
