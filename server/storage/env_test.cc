@@ -82,6 +82,18 @@ TEST(MemEnvTest, CrashRemovesEverythingBelowAnUnsyncedDirectory) {
   EXPECT_FALSE(env.ListDir("/d").ok());
 }
 
+TEST(MemEnvTest, ListDirNamesEntriesOfTheRootAndOfSubdirectories) {
+  MemEnv env;
+  ASSERT_TRUE(env.CreateDir("/db").ok());
+  ASSERT_TRUE(env.NewAppendableFile("/db/x").ok());
+  auto root = env.ListDir("/");
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root.value(), std::vector<std::string>{"db"});
+  auto db = env.ListDir("/db");
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(db.value(), std::vector<std::string>{"x"});
+}
+
 TEST(MemEnvTest, TruncateIsDurable) {
   MemEnv env;
   auto f = env.NewAppendableFile("/f");

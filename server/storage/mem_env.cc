@@ -89,7 +89,7 @@ Result<std::vector<std::string>> MemEnv::ListDir(const std::string& dir) {
   if (!DirExists(dir)) return Status::NotFound(dir + ": no such directory");
   std::vector<std::string> names;
   for (const auto& [path, inode] : current_) {
-    if (Dirname(path) == dir) names.push_back(path.substr(Dirname(path).size() + 1));
+    if (Dirname(path) == dir) names.push_back(path.substr(path.find_last_of('/') + 1));
   }
   return names;
 }

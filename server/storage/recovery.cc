@@ -42,6 +42,17 @@ bool IsTornTail(std::string_view data, size_t offset, const DecodedRecord& r, ui
   return true;
 }
 
+// mkdir -p, each new directory made durable in its parent.
+Status CreateDirs(Env* env, const std::string& dir) {
+  if (env->Exists(dir)) return Status::Ok();
+  const std::string parent = Dirname(dir);
+  if (parent != dir) {
+    if (auto s = CreateDirs(env, parent); !s.ok()) return s;
+  }
+  if (auto s = env->CreateDir(dir); !s.ok()) return s;
+  return env->SyncDir(parent);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Storage>> Storage::Open(Env* env, std::string dir, Options options,
@@ -56,10 +67,8 @@ Result<std::unique_ptr<Storage>> Storage::Open(Env* env, std::string dir, Option
 
 Status StorageImpl::Recover(Recovered* out) {
   RecoveryReport& report = out->report;
-  if (auto s = env_->CreateDir(dir_); !s.ok()) return s;
-  if (auto s = env_->SyncDir(Dirname(dir_)); !s.ok()) return s;
-  if (auto s = env_->CreateDir(log_dir_); !s.ok()) return s;
-  if (auto s = env_->SyncDir(dir_); !s.ok()) return s;
+  if (auto s = CreateDirs(env_, dir_); !s.ok()) return s;
+  if (auto s = CreateDirs(env_, log_dir_); !s.ok()) return s;
 
   // --- Directory listing: snapshots, leftovers of interrupted atomic writes, log segments.
   auto names = env_->ListDir(dir_);

@@ -119,6 +119,24 @@ TEST_F(StorageTest, SegmentsRollAtTheSizeBoundAndAreNamedByTheirFirstZxid) {
   EXPECT_EQ(rec_.log, records);
 }
 
+TEST_F(StorageTest, GroupCommitAcrossSegmentRollsMakesEveryRecordDurable) {
+  options_.segment_bytes_max = 100;
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 9), /*sync=*/false);  // rolls four times, then one Sync
+  ASSERT_TRUE(st_->Sync().ok());
+  CrashAndReopen();
+  EXPECT_EQ(rec_.log, Recs(1, 1, 9));
+}
+
+TEST_F(StorageTest, OpenCreatesMissingParentDirectoriesDurably) {
+  Recovered rec;
+  auto st = Storage::Open(&mem_, "/a/b/c", options_, &rec);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  st.value().reset();
+  mem_.Crash();
+  EXPECT_TRUE(mem_.Exists("/a/b/c/log"));
+}
+
 TEST_F(StorageTest, TruncateAfterAcrossSegmentsRemovesNewerRecordsAndSnapshotsAndSurvivesACrash) {
   options_.segment_bytes_max = 100;
   options_.snapshots_retained = 5;
