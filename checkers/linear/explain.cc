@@ -85,7 +85,9 @@ Explanation ExplainIllegal(const Partition& full, const Shrunk& shrunk,
   }
   ex.summary = fmt::format("key {:?}: not linearizable: {}. Minimal illegal sub-history: {} of {} ops{}.",
                            full.key, what, ops.size(), full.ops.size(),
-                           shrunk.minimal ? "" : " (shrinking cut short by the time budget)");
+                           !shrunk.attempted ? " (not shrunk)"
+                           : shrunk.minimal  ? " (1-minimal)"
+                                             : " (shrinking cut short by the time budget)");
 
   // Timeline: one row per process; each distinct time gets a column.
   std::set<int64_t> times;

@@ -1,5 +1,7 @@
 #include "checkers/linear/model.h"
 
+#include "checkers/linear/kv_string_model.h"
+
 #include <algorithm>
 #include <map>
 #include <string_view>
@@ -279,6 +281,10 @@ std::unique_ptr<PartitionModel> MakePartitionModel(const ModelOptions& options,
       return nullptr;
     }
   }
+  bool porcupine_kv = !ops.empty() && std::all_of(ops.begin(), ops.end(), [](const Op* op) {
+    return op->f == Fn::kGet || op->f == Fn::kPut || op->f == Fn::kAppend;
+  });
+  if (options.kind == ModelKind::kKv && porcupine_kv) return MakeKvStringModel(ops, initial);
   switch (options.kind) {
     case ModelKind::kRegister:
     case ModelKind::kCasRegister:

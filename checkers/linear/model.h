@@ -29,6 +29,17 @@ class PartitionModel {
   // is legal: any linearization that places it later can place it here instead.
   virtual bool ReadOnly(int i) const = 0;
   virtual std::string DescribeState(uint64_t state) const = 0;
+  // Pruning hint. `upcoming` is the head of the entry list after the op just linearized: calls
+  // (ops that may still be linearized) and returns (ops that must be linearized by then), in time
+  // order, up to a few returns. Returns false only if no continuation from `state` can make every
+  // listed return legal. Default: true.
+  struct Entry {
+    int op;
+    bool call;
+  };
+  virtual bool Viable(uint64_t state, const std::vector<Entry>& upcoming) { return true; }
+  // Bytes held by the model's tables (counted against the memory budget).
+  virtual int64_t MemoryBytes() const { return 0; }
 };
 
 // `ops` must outlive the model. Ops whose f does not belong to the model make it fail: returns

@@ -28,6 +28,7 @@ SearchResult CheckPartition(const ModelOptions& model, const std::vector<const O
 
 struct Shrunk {
   std::vector<const Op*> ops;  // still illegal
+  bool attempted = false;      // false: shrinking was switched off
   bool minimal = false;        // no single op can be removed (false if the deadline cut it short)
   SearchResult search;         // the search on `ops` (stuck_op indexes `ops`)
 };

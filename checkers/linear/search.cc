@@ -142,7 +142,7 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   Memo memo(words);
   int64_t reported_bytes = 0;
   auto account = [&]() -> bool {  // false when over the memory budget
-    int64_t bytes = memo.Bytes();
+    int64_t bytes = memo.Bytes() + model.MemoryBytes();
     if (limits.memory_used != nullptr) {
       int64_t now = limits.memory_used->fetch_add(bytes - reported_bytes) + bytes - reported_bytes;
       if (limits.memory_peak != nullptr) {
@@ -157,6 +157,20 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
     return bytes <= limits.memory_limit_bytes;
   };
 
+  // Asks the model whether `next` (reached by linearizing the op of call node `e`) can still
+  // satisfy the next few pending returns, given the calls before them.
+  constexpr int kViableReturns = 1024;  // bounds the O(list) scan per step
+  std::vector<PartitionModel::Entry> upcoming;
+  auto Viable = [&](uint64_t next, int e) {
+    upcoming.clear();
+    int returns = 0;
+    for (int x = nodes[0].next; x != 0 && returns < kViableReturns; x = nodes[x].next) {
+      if (x == e || x == nodes[e].match) continue;
+      upcoming.push_back({nodes[x].op, nodes[x].call});
+      returns += nodes[x].call ? 0 : 1;
+    }
+    return model.Viable(next, upcoming);
+  };
   struct Frame {
     int node;
     uint64_t state;
@@ -203,7 +217,7 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
       const int op = node.op;
       const bool read_only = model.ReadOnly(op);
       uint64_t next;
-      if (model.Step(state, op, &next)) {
+      if (model.Step(state, op, &next) && Viable(next, e)) {
         toggle(op);
         if (memo.Insert(bits.data(), set_hash, next)) {
           stack.push_back({e, state, read_only});

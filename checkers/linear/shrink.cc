@@ -18,6 +18,7 @@ Shrunk ShrinkIllegal(const ModelOptions& model, std::vector<const Op*> ops,
     return bad;
   };
   Shrunk s;
+  s.attempted = true;
   s.ops = std::move(ops);
   illegal(s.ops, &s.search);
   bool timed_out = false;
