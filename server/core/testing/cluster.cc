@@ -9,6 +9,45 @@ kv::Op SetOp(std::string key, std::string value) {
   return kv::Op{kv::OpType::kSet, std::move(key), std::move(value), ""};
 }
 
+Txn MakeTxn(uint32_t epoch, uint32_t counter) {
+  return Txn{Zxid::Make(Epoch{epoch}, counter), Origin{},
+             SetOp("k", "e" + std::to_string(epoch) + "." + std::to_string(counter))};
+}
+
+DurableState MakeDisk(uint32_t accepted_epoch, uint32_t current_epoch,
+                      const std::vector<std::pair<uint32_t, uint32_t>>& zxids) {
+  DurableState d;
+  d.accepted_epoch = Epoch{accepted_epoch};
+  d.current_epoch = Epoch{current_epoch};
+  for (auto [e, c] : zxids) d.log.push_back(MakeTxn(e, c));
+  return d;
+}
+
+std::vector<Event> EventsOf(const Cluster& c, uint64_t id, const std::string& type) {
+  std::vector<Event> r;
+  for (const Event& e : c.events(id)) {
+    if (e.type == type) r.push_back(e);
+  }
+  return r;
+}
+
+uint64_t Field(const Event& e, const std::string& name) {
+  for (const auto& [k, v] : e.fields) {
+    if (k != name) continue;
+    if (const auto* u = std::get_if<uint64_t>(&v)) return *u;
+    if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<uint64_t>(*i);
+  }
+  return 0;
+}
+
+std::string StrField(const Event& e, const std::string& name) {
+  for (const auto& [k, v] : e.fields) {
+    if (k != name) continue;
+    if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  }
+  return "";
+}
+
 // ---- DurableState ---------------------------------------------------------------------------
 Zxid DurableState::last_logged() const {
   Zxid z = snapshots.empty() ? Zxid{} : snapshots.back().first;
@@ -67,6 +106,16 @@ Cluster::Cluster(size_t n, Config base, uint64_t seed) : base_(std::move(base)),
   base_.voters.clear();
   for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
   nodes_.resize(n);
+  for (size_t i = 1; i <= n; ++i) Restart(i);
+}
+
+Cluster::Cluster(std::vector<DurableState> disks, Config base, uint64_t seed)
+    : base_(std::move(base)), rng_(seed) {
+  size_t n = disks.size();
+  base_.voters.clear();
+  for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
+  nodes_.resize(n);
+  for (size_t i = 0; i < n; ++i) nodes_[i].durable = std::move(disks[i]);
   for (size_t i = 1; i <= n; ++i) Restart(i);
 }
 
@@ -146,7 +195,7 @@ bool Cluster::DeliverOne() {
 }
 
 void Cluster::DeliverAll() {
-  for (int i = 0; i < 1000000 && DeliverOne(); ++i) {
+  for (int i = 0; i < 20000 && DeliverOne(); ++i) {
   }
 }
 

@@ -55,6 +55,8 @@ class Cluster {
  public:
   // Voters 1..n; `base` supplies the timing knobs (self/voters are filled in).
   Cluster(size_t n, Config base = Config{}, uint64_t seed = 1);
+  // Starts node i+1 from disks[i] (hand-made durable states).
+  Cluster(std::vector<DurableState> disks, Config base = Config{}, uint64_t seed = 1);
 
   size_t size() const { return nodes_.size(); }
   uint64_t now_ms() const { return now_ms_; }
@@ -128,7 +130,16 @@ class Cluster {
   uint64_t now_ms_ = 1000;
 };
 
-// Convenience constructors for ops.
+// Convenience constructors for ops, txns, hand-made disks and event inspection.
 kv::Op SetOp(std::string key, std::string value);
+// Txn at (epoch, counter) setting key "k" to "e<epoch>.<counter>".
+Txn MakeTxn(uint32_t epoch, uint32_t counter);
+// A disk holding `log` (no snapshot) and the given epoch files.
+DurableState MakeDisk(uint32_t accepted_epoch, uint32_t current_epoch,
+                      const std::vector<std::pair<uint32_t, uint32_t>>& zxids);
+// Events of `type` a node emitted; numeric / string field of an event (0 / "" if absent).
+std::vector<Event> EventsOf(const Cluster& c, uint64_t id, const std::string& type);
+uint64_t Field(const Event& e, const std::string& name);
+std::string StrField(const Event& e, const std::string& name);
 
 }  // namespace zab::testing
