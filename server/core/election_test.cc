@@ -1,1 +1,156 @@
+// Phase 0: Fast Leader Election (zab.md 3).
 #include <gtest/gtest.h>
+
+#include "server/core/testing/cluster.h"
+#include "server/core/testing/lone_peer.h"
+
+namespace zab {
+namespace {
+
+using testing::Cluster;
+using testing::EventsOf;
+using testing::HasEvent;
+using testing::LonePeer;
+using testing::MakeDisk;
+using testing::MessagesOf;
+
+uint64_t ElectedLeader(Cluster& c) {
+  EXPECT_TRUE(c.RunUntil([&] { return c.Leader().has_value(); }, 5000));
+  return c.Leader().value_or(0);
+}
+
+TEST(ZabElection, CurrentEpochIsComparedBeforeTheLastZxid) {
+  Cluster c({MakeDisk(2, 2, {{1, 1}}), MakeDisk(1, 1, {{1, 1}, {1, 2}, {1, 3}}),
+             MakeDisk(1, 1, {{1, 1}, {1, 2}, {1, 3}})});
+  EXPECT_EQ(ElectedLeader(c), 1u);
+}
+
+TEST(ZabElection, EqualEpochsAreDecidedByTheLastLoggedZxid) {
+  Cluster c({MakeDisk(1, 1, {{1, 1}, {1, 2}, {1, 3}}), MakeDisk(1, 1, {{1, 1}}),
+             MakeDisk(1, 1, {{1, 1}, {1, 2}})});
+  EXPECT_EQ(ElectedLeader(c), 1u);
+}
+
+TEST(ZabElection, EqualEpochAndZxidAreDecidedByTheHighestSid) {
+  Cluster c(5);
+  EXPECT_EQ(ElectedLeader(c), 5u);
+}
+
+TEST(ZabElection, DecisionWaitsForFinalizeWaitAfterAQuorumAgrees) {
+  LonePeer p(1, 3);
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  EXPECT_EQ(p.peer().status().role, Role::kLooking) << "a quorum agrees, but finalizeWait runs";
+  p.Advance(49);
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+  Output out = p.Advance(1);
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  ASSERT_EQ(MessagesOf<FollowerInfo>(out).size(), 1u);
+  EXPECT_EQ(out.messages[0].to, PeerId{3});
+}
+
+TEST(ZabElection, ABetterVoteDuringFinalizeWaitCancelsTheDecision) {
+  LonePeer p(1, 5);
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{5}, Zxid{}, 1, Epoch{}});
+  p.Receive(3, Vote{Epoch{}, PeerState::kLooking, PeerId{5}, Zxid{}, 1, Epoch{}});
+  // {1,2,3} agree on 5: finalizeWait runs. Node 4 has a higher zxid and beats that vote.
+  p.Receive(4, Vote{Epoch{}, PeerState::kLooking, PeerId{4}, Zxid{0x100000001}, 1, Epoch{}});
+  p.Advance(60);
+  EXPECT_EQ(p.peer().status().role, Role::kLooking) << "no quorum for (4, 0x100000001) yet";
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{4}, Zxid{0x100000001}, 1, Epoch{}});
+  p.Advance(60);
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  EXPECT_EQ(MessagesOf<FollowerInfo>(p.last()).size(), 1u);
+}
+
+TEST(ZabElection, NotificationsAreResentWithExponentialBackoff) {
+  LonePeer p(1, 3);
+  std::vector<uint64_t> sent_at;
+  uint64_t start = p.now_ms();
+  for (uint64_t t = start + 1; t <= start + 1600; ++t) {
+    if (!MessagesOf<Vote>(p.TickTo(t)).empty()) sent_at.push_back(t - start);
+  }
+  // Timeout starts at election_resend_ms_min (50) and doubles.
+  EXPECT_EQ(sent_at, (std::vector<uint64_t>{50, 150, 350, 750, 1550}));
+}
+
+TEST(ZabElection, ALookingPeerInAnOlderRoundGetsMyVoteBack) {
+  LonePeer p(1, 3);
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{2}, Zxid{}, 5, Epoch{}});
+  Output out = p.Receive(3, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 2, Epoch{}});
+  auto votes = MessagesOf<Vote>(out);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(out.messages[0].to, PeerId{3});
+  EXPECT_EQ(votes[0].round, 5u);
+}
+
+TEST(ZabElection, NonLookingServersAnswerALookingPeerWithTheirCurrentVote) {
+  Cluster c(3);
+  uint64_t l = ElectedLeader(c);
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(1).status().phase == Phase::kBroadcast; }, 3000));
+  uint64_t f = l == 1 ? 2 : 1;
+  uint64_t other = 6 - l - f;
+  Output out = c.Step(f, Receive{PeerId{other}, Vote{Epoch{}, PeerState::kLooking, PeerId{other},
+                                                      Zxid{}, 1, Epoch{}}});
+  auto votes = MessagesOf<Vote>(out);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].state, PeerState::kFollowing);
+  EXPECT_EQ(votes[0].leader, PeerId{l});
+  EXPECT_EQ(votes[0].peer_epoch, c.peer(l).status().current_epoch);
+}
+
+TEST(ZabElection, ARestartedNodeJoinsTheEstablishedLeaderWithoutANewEpoch) {
+  Cluster c(3);
+  uint64_t l = ElectedLeader(c);
+  ASSERT_TRUE(c.RunUntil([&] {
+    for (uint64_t i = 1; i <= 3; ++i) {
+      if (c.peer(i).status().phase != Phase::kBroadcast) return false;
+    }
+    return true;
+  }, 3000));
+  Epoch e = c.peer(l).status().current_epoch;
+  uint64_t f = l == 1 ? 2 : 1;
+  c.Crash(f);
+  c.RunFor(200);
+  c.Restart(f);
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(f).status().phase == Phase::kBroadcast; }, 3000));
+  EXPECT_EQ(c.peer(f).status().leader, PeerId{l});
+  EXPECT_EQ(c.peer(f).status().current_epoch, e);
+  EXPECT_EQ(EventsOf(c, l, "established").size(), 1u);
+}
+
+TEST(ZabElection, CheckLeaderRefusesToFollowALeaderThatIsNotHeardLeading) {
+  LonePeer p(1, 5);
+  for (uint64_t s : {2, 3, 4}) {
+    p.Receive(s, Vote{Epoch{1}, PeerState::kFollowing, PeerId{5}, Zxid{0x100000003}, 7, Epoch{1}});
+  }
+  EXPECT_EQ(p.peer().status().role, Role::kLooking) << "quorum agrees but 5 is not heard LEADING";
+  Output out =
+      p.Receive(5, Vote{Epoch{1}, PeerState::kLeading, PeerId{5}, Zxid{0x100000003}, 7, Epoch{1}});
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  EXPECT_TRUE(HasEvent(out, "elected"));
+  ASSERT_EQ(MessagesOf<FollowerInfo>(out).size(), 1u);
+}
+
+TEST(ZabElection, TerminationIsNotCommitmentAFollowerReturnsToLookingAfterInitLimit) {
+  LonePeer p(1, 3);
+  p.ElectLeader(3, Zxid{}, Epoch{});
+  ASSERT_EQ(p.peer().status().role, Role::kFollowing);
+  p.Advance(900);
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  Output out = p.Advance(200);  // init_limit (10 ticks of 100 ms) after the decision
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+  EXPECT_TRUE(HasEvent(out, "step_down"));
+}
+
+TEST(ZabElection, TerminationIsNotCommitmentALeaderWithoutQuorumReturnsToLooking) {
+  LonePeer p(3, 3);
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  p.Advance(60);
+  ASSERT_EQ(p.peer().status().role, Role::kLeading);
+  EXPECT_EQ(p.peer().status().phase, Phase::kDiscovery);
+  p.Advance(1000);
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+}
+
+}  // namespace
+}  // namespace zab

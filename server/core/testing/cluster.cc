@@ -106,7 +106,7 @@ Cluster::Cluster(size_t n, Config base, uint64_t seed) : base_(std::move(base)),
   base_.voters.clear();
   for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
   nodes_.resize(n);
-  for (size_t i = 1; i <= n; ++i) Restart(i);
+  StartAll();
 }
 
 Cluster::Cluster(std::vector<DurableState> disks, Config base, uint64_t seed)
@@ -116,7 +116,18 @@ Cluster::Cluster(std::vector<DurableState> disks, Config base, uint64_t seed)
   for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
   nodes_.resize(n);
   for (size_t i = 0; i < n; ++i) nodes_[i].durable = std::move(disks[i]);
-  for (size_t i = 1; i <= n; ++i) Restart(i);
+  StartAll();
+}
+
+void Cluster::StartAll() {
+  // Construct every peer before any first Step, so no initial vote is sent to a node that is
+  // not up yet.
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+    Config c = base_;
+    c.self = PeerId{id};
+    node(id).peer = std::make_unique<Peer>(c, node(id).durable.ToRecovered(), now_ms_);
+  }
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) Step(id, Tick{now_ms_});
 }
 
 void Cluster::Restart(uint64_t id) {

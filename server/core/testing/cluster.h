@@ -118,6 +118,7 @@ class Cluster {
   };
   Node& node(uint64_t id) { return nodes_.at(id - 1); }
   const Node& node(uint64_t id) const { return nodes_.at(id - 1); }
+  void StartAll();
   void Execute(uint64_t id, const Output& out);
   void SendMsg(uint64_t from, const Envelope& e);
 

@@ -1,0 +1,76 @@
+// A single zab::Peer driven by hand (unit tests that script exact message sequences).
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "server/core/peer.h"
+
+namespace zab::testing {
+
+inline Config LoneConfig(uint64_t self, size_t n) {
+  Config c;
+  c.self = PeerId{self};
+  for (size_t i = 1; i <= n; ++i) c.voters.push_back(PeerId{i});
+  return c;
+}
+
+class LonePeer {
+ public:
+  LonePeer(uint64_t self, size_t n, Recovered r = {}, uint64_t now_ms = 1000)
+      : now_ms_(now_ms), peer_(LoneConfig(self, n), std::move(r), now_ms), self_(self), n_(n) {
+    last_ = peer_.Step(Tick{now_ms_});
+  }
+  Output Receive(uint64_t from, Message m) {
+    return last_ = peer_.Step(zab::Receive{PeerId{from}, std::move(m)});
+  }
+  Output TickTo(uint64_t now_ms) {
+    now_ms_ = now_ms;
+    return last_ = peer_.Step(Tick{now_ms});
+  }
+  Output Advance(uint64_t ms) { return TickTo(now_ms_ + ms); }
+  Output Step(const Input& in) { return last_ = peer_.Step(in); }
+  Peer& peer() { return peer_; }
+  uint64_t now_ms() const { return now_ms_; }
+  const Output& last() const { return last_; }
+
+  // Makes this peer decide that `leader` won FLE: every other voter sends a LOOKING vote for it
+  // in round `round` (zxid/epoch must beat this peer's own vote), then finalizeWait elapses.
+  // Returns the outputs of the deciding tick.
+  Output ElectLeader(uint64_t leader, Zxid zxid, Epoch epoch, uint64_t round = 1) {
+    for (uint64_t p = 1; p <= n_; ++p) {
+      if (p != self_) Receive(p, Vote{epoch, PeerState::kLooking, PeerId{leader}, zxid, round, epoch});
+    }
+    return Advance(100);
+  }
+  uint64_t self() const { return self_; }
+
+ private:
+  uint64_t now_ms_;
+  Peer peer_;
+  Output last_;
+  uint64_t self_;
+  size_t n_;
+};
+
+template <class T>
+std::vector<T> MessagesOf(const Output& out) {
+  std::vector<T> r;
+  for (const Envelope& e : out.messages) {
+    if (const auto* m = std::get_if<T>(&e.message)) r.push_back(*m);
+  }
+  return r;
+}
+
+template <class T>
+bool HasStorage(const Output& out) {
+  return std::any_of(out.storage.begin(), out.storage.end(),
+                     [](const StorageOp& op) { return std::holds_alternative<T>(op); });
+}
+
+inline bool HasEvent(const Output& out, const std::string& type) {
+  return std::any_of(out.events.begin(), out.events.end(),
+                     [&](const Event& e) { return e.type == type; });
+}
+
+}  // namespace zab::testing
