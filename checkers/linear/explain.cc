@@ -73,12 +73,15 @@ Explanation ExplainIllegal(const Partition& full, const Shrunk& shrunk,
   if (is_read) {
     std::vector<std::string> sources;
     for (const Op* op : full.ops) {
-      if (IsWrite(*op) && op->value == stuck->value) sources.push_back(Describe(*op, t0));
+      bool source = op->value == stuck->value ||
+                    (stuck->f == Fn::kGet && op->value && stuck->value && !op->value->empty() &&
+                     stuck->value->find(*op->value) != std::string::npos);
+      if (IsWrite(*op) && source) sources.push_back(Describe(*op, t0));
     }
     what = fmt::format("read of {} by process {} (op {}) cannot be explained; {}", Val(stuck->value),
                        stuck->process, stuck->index,
                        sources.empty() ? std::string("no write of that value exists")
-                                       : "writes of that value: " + fmt::format("{}", fmt::join(sources, "; ")));
+                                       : "writes of (parts of) that value: " + fmt::format("{}", fmt::join(sources, "; ")));
   } else {
     what = fmt::format("{} by process {} (op {}) cannot be linearized", Label(*stuck),
                        stuck->process, stuck->index);

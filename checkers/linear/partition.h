@@ -26,6 +26,11 @@ std::vector<Partition> SplitByKey(const History& history, const ModelOptions& mo
 SearchResult CheckPartition(const ModelOptions& model, const std::vector<const Op*>& ops,
                             const std::optional<std::string>& initial, const SearchLimits& limits);
 
+// True when every ok read of `ops` observes only values written by ops of `ops` (or the initial
+// value): the property shrinking preserves when the full history has it.
+bool ObservedValuesSupported(const std::vector<const Op*>& ops,
+                             const std::optional<std::string>& initial);
+
 struct Shrunk {
   std::vector<const Op*> ops;  // still illegal
   bool attempted = false;      // false: shrinking was switched off
@@ -34,7 +39,8 @@ struct Shrunk {
 };
 
 // Removes ops (halves, quarters, ..., then single ops until a fixpoint) while the history stays
-// illegal. `ops` must be illegal.
+// illegal and, when the full history has that property, every ok read still observes values that
+// remaining ops wrote. The result is 1-minimal under that predicate. `ops` must be illegal.
 Shrunk ShrinkIllegal(const ModelOptions& model, std::vector<const Op*> ops,
                      const std::optional<std::string>& initial,
                      std::chrono::steady_clock::time_point deadline);

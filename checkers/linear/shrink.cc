@@ -4,6 +4,80 @@
 #include "checkers/linear/partition.h"
 
 namespace faultline::checkers {
+namespace {
+
+bool WritesValue(const Op& op) {
+  return op.f == Fn::kWrite || op.f == Fn::kPut || op.f == Fn::kCas || op.f == Fn::kAdd;
+}
+
+// Can string v be built as (initial or a put value) followed by appends of `ops`? (Appends may be
+// reused here: an approximation that only affects how far shrinking goes, never a verdict.)
+bool Decomposes(const std::string& v, const std::vector<const Op*>& ops,
+                const std::optional<std::string>& initial) {
+  std::vector<bool> reach(v.size() + 1, false);
+  auto start_with = [&](const std::string& p) {
+    if (v.compare(0, p.size(), p) == 0 && p.size() <= v.size()) reach[p.size()] = true;
+  };
+  start_with(initial.value_or(""));
+  for (const Op* op : ops) {
+    if (op->f == Fn::kPut && op->value) start_with(*op->value);
+  }
+  for (size_t pos = 0; pos < v.size(); ++pos) {
+    if (!reach[pos]) continue;
+    for (const Op* op : ops) {
+      if (op->f != Fn::kAppend || !op->value || op->value->empty()) continue;
+      const std::string& a = *op->value;
+      if (v.compare(pos, a.size(), a) == 0) reach[pos + a.size()] = true;
+    }
+  }
+  return reach[v.size()];
+}
+
+// Every ok read observes only values that some op of `ops` (or the initial value) produced, so a
+// shrunk history still shows where each observed value came from.
+bool Supported(const std::vector<const Op*>& ops, const std::optional<std::string>& initial) {
+  auto written = [&](const std::optional<std::string>& v, const std::string& key) {
+    if (!v || v == initial) return true;
+    for (const Op* op : ops) {
+      if (WritesValue(*op) && op->value == v) return true;
+      for (const TxnStep& st : op->txn) {
+        if (st.is_write && st.key == key && st.value == v) return true;
+      }
+    }
+    return false;
+  };
+  for (const Op* op : ops) {
+    if (!op->ok()) continue;
+    switch (op->f) {
+      case Fn::kRead:
+        if (!written(op->value, op->key)) return false;
+        break;
+      case Fn::kGet:
+        if (op->value && !Decomposes(*op->value, ops, initial)) return false;
+        break;
+      case Fn::kReadSet:
+        for (const auto& e : op->elements) {
+          if (!written(e, op->key)) return false;
+        }
+        break;
+      case Fn::kTxn:
+        for (const TxnStep& st : op->txn) {
+          if (!st.is_write && !written(st.value, st.key)) return false;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ObservedValuesSupported(const std::vector<const Op*>& ops,
+                             const std::optional<std::string>& initial) {
+  return Supported(ops, initial);
+}
 
 Shrunk ShrinkIllegal(const ModelOptions& model, std::vector<const Op*> ops,
                      const std::optional<std::string>& initial,
@@ -11,7 +85,11 @@ Shrunk ShrinkIllegal(const ModelOptions& model, std::vector<const Op*> ops,
   SearchLimits limits;
   limits.deadline = deadline;
   limits.memory_limit_bytes = int64_t{256} << 20;
+  // Keep every observed value explained by a remaining write when the full history allows it:
+  // otherwise the minimum is a lone read of a value nobody wrote, which explains nothing.
+  const bool keep_support = Supported(ops, initial);
   auto illegal = [&](const std::vector<const Op*>& candidate, SearchResult* out) {
+    if (keep_support && !Supported(candidate, initial)) return false;
     SearchResult r = CheckPartition(model, candidate, initial, limits);
     bool bad = r.verdict == Verdict::kInvalid;  // unknown: keep the op (never claim more)
     if (bad && out != nullptr) *out = std::move(r);

@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "checkers/cli/check_command.h"
+
+namespace faultline::checkers {
+namespace {
+
+const std::string kData = FAULTLINE_SOURCE_DIR "/testdata/";
+
+// Runs `check ARGS...` in-process; returns the exit code and the captured stdout.
+std::pair<int, std::string> RunCheck(std::vector<std::string> args, RunLoader loader = nullptr) {
+  CLI::App app;
+  int exit_code = -1;
+  AddCheckCommand(app, &exit_code, std::move(loader));
+  args.insert(args.begin(), "check");
+  std::reverse(args.begin(), args.end());
+  ::testing::internal::CaptureStdout();
+  app.parse(args);
+  return {exit_code, ::testing::internal::GetCapturedStdout()};
+}
+
+TEST(CheckCommand, OneVerdictLinePerFileAndInvalidWinsTheExitCode) {
+  auto [code, out] = RunCheck({"--format", "etcd-log", kData + "etcd/ok.log", kData + "etcd/bad.log"});
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("etcd/ok.log: valid"), std::string::npos) << out;
+  EXPECT_NE(out.find("etcd/bad.log: invalid"), std::string::npos) << out;
+}
+
+TEST(CheckCommand, ValidFilesExitZero) {
+  auto [code, out] = RunCheck({"--format", "porcupine-kv", kData + "porcupine/c01-ok.txt"});
+  EXPECT_EQ(code, 0) << out;
+}
+
+TEST(CheckCommand, UnreadableInputExitsTwoWithItsName) {
+  auto [code, out] = RunCheck({"--format", "jsonl", kData + "no-such-file.jsonl"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("no-such-file.jsonl: error"), std::string::npos) << out;
+}
+
+TEST(CheckCommand, RunsNeedALoader) {
+  auto [code, out] = RunCheck({"some-run"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("runs need the faultline binary"), std::string::npos) << out;
+}
+
+TEST(CheckCommand, RunLoaderIsCalledForRunInputs) {
+  RunLoader loader = [](const std::string& run) -> Result<History> {
+    History h;
+    h.model = "register";
+    Op w;
+    w.f = Fn::kWrite;
+    w.value = "1";
+    w.invoke_ns = 0;
+    w.complete_ns = 1;
+    w.outcome = Outcome::kOk;
+    h.ops.push_back(w);
+    return h;
+  };
+  auto [code, out] = RunCheck({"--format", "run", "r1"}, loader);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("r1: valid (model register"), std::string::npos) << out;
+}
+
+TEST(CheckCommand, JsonOutputIsOneObjectPerInput) {
+  auto [code, out] = RunCheck({"--json", "--model", "cas-register",
+                               kData + "knossos/cas-register/bad/bad-analysis.edn"});
+  EXPECT_EQ(code, 1);
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["verdict"], "invalid");
+  EXPECT_EQ(j["linearizability"]["keys"][0]["verdict"], "invalid");
+  EXPECT_FALSE(j["linearizability"]["anomalies"][0]["detail"].get<std::string>().empty());
+}
+
+TEST(CheckCommand, LocalReadModeChecksSessionOrderInsteadOfLinearizableReads) {
+  // A stale read by another client is fine for local reads; lost writes need a final read.
+  RunLoader loader = [](const std::string&) -> Result<History> {
+    History h;
+    h.read_mode = ReadMode::kLocal;
+    auto add = [&](int64_t p, Fn f, std::string v, int64_t a, int64_t b, int64_t zxid) {
+      Op op;
+      op.index = static_cast<int64_t>(h.ops.size());
+      op.process = p;
+      op.f = f;
+      op.value = v;
+      op.invoke_ns = a;
+      op.complete_ns = b;
+      op.outcome = Outcome::kOk;
+      op.zxid = zxid;
+      h.ops.push_back(op);
+    };
+    add(1, Fn::kWrite, "a", 0, 10, 1);
+    add(1, Fn::kWrite, "b", 20, 30, 2);
+    add(2, Fn::kRead, "a", 40, 50, 1);  // stale but allowed
+    add(3, Fn::kRead, "b", 100, 110, 2);  // final read
+    return h;
+  };
+  auto [code, out] = RunCheck({"--format", "run", "local-run"}, loader);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("session order: valid"), std::string::npos) << out;
+  EXPECT_NE(out.find("lost writes: valid"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace faultline::checkers

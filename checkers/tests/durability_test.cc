@@ -1,0 +1,180 @@
+// Lost writes, ZAB invariants and session order on synthetic histories and event logs.
+#include <gtest/gtest.h>
+
+#include "checkers/checkers.h"
+#include "checkers/tests/history_builder.h"
+
+namespace faultline::checkers {
+namespace {
+
+using nlohmann::json;
+using testing::HistoryBuilder;
+
+constexpr int64_t Z(int64_t epoch, int64_t counter) { return (epoch << 32) | counter; }
+
+NodeEvent Ev(int64_t node, int64_t ts, const std::string& type, json fields) {
+  fields["node"] = node;
+  fields["ts_ms"] = ts;
+  fields["type"] = type;
+  return {node, ts, type, fields};
+}
+
+// ---------------------------------------------------------------- lost writes
+
+TEST(LostWrites, OverwrittenWriteIsNotLost) {
+  auto h = HistoryBuilder().Write(1, "a", 0, 10).WithZxid(Z(1, 1)).Write(1, "b", 20, 30)
+               .WithZxid(Z(1, 2)).Read(2, "b", 100, 110).Build();
+  EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kValid);
+}
+
+TEST(LostWrites, WriteDroppedByTruncIsReportedWithForensics) {
+  HistoryBuilder b;
+  b.Write(1, "a", 0, 10).WithZxid(Z(1, 1));
+  b.Write(1, "b", 20, 30).WithZxid(Z(1, 2));  // acknowledged, then lost
+  b.Read(2, "a", 5'000, 5'010);               // final read after healing
+  b.Fault("partition", {1}, 25, 4'000);
+  History h = b.Build();
+  h.node_events = {
+      Ev(1, 0, "logged", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
+      Ev(2, 0, "logged", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
+      Ev(1, 0, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
+      Ev(3, 2, "sync_decision", {{"peer", 1}, {"mode", "TRUNC"}, {"peer_zxid", Z(1, 2)},
+                                 {"leader_zxid", Z(1, 1)}, {"trunc_to", Z(1, 1)}}),
+      Ev(1, 3, "truncate", {{"keep_up_to", Z(1, 1)}, {"removed_first", Z(1, 2)},
+                            {"removed_last", Z(1, 2)}, {"removed_count", 1}}),
+  };
+  LostWriteResult r = CheckLostWrites(h);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  const Anomaly& a = r.anomalies[0];
+  EXPECT_NE(a.description.find("write of b"), std::string::npos) << a.description;
+  EXPECT_NE(a.description.find("epoch 1, counter 2"), std::string::npos) << a.description;
+  EXPECT_NE(a.detail.find("logged by: node 1 at 0 ms; node 2 at 0 ms"), std::string::npos) << a.detail;
+  EXPECT_NE(a.detail.find("node 1 truncated"), std::string::npos) << a.detail;
+  EXPECT_NE(a.detail.find("chose TRUNC for peer 1"), std::string::npos) << a.detail;
+  EXPECT_NE(a.detail.find("partition 1"), std::string::npos) << a.detail;
+}
+
+TEST(LostWrites, WithoutZxidsRealTimeOrderDecides) {
+  auto lost = HistoryBuilder().Write(1, "a", 0, 10).Write(1, "b", 20, 30).Read(2, "a", 100, 110).Build();
+  EXPECT_EQ(CheckLostWrites(lost).verdict, Verdict::kInvalid);
+  auto concurrent = HistoryBuilder().Write(1, "a", 0, 50).Write(2, "b", 20, 30).Read(3, "a", 100, 110).Build();
+  EXPECT_EQ(CheckLostWrites(concurrent).verdict, Verdict::kValid);
+}
+
+TEST(LostWrites, AcknowledgedSetAddMissingFromFinalReadIsLost) {
+  HistoryBuilder b;
+  b.Add(1, Fn::kAdd, "1", 0, 10).Add(1, Fn::kAdd, "2", 20, 30);
+  b.Add(2, Fn::kReadSet, std::nullopt, 100, 110);
+  History h = b.Build();
+  h.ops.back().elements = {"1"};
+  LostWriteResult r = CheckLostWrites(h);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  EXPECT_NE(r.anomalies[0].description.find("add of 2"), std::string::npos);
+}
+
+TEST(LostWrites, KeyWithoutFinalReadMakesTheVerdictUnknown) {
+  auto h = HistoryBuilder().Write(1, "a", 0, 10).Build();
+  EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kUnknown);
+}
+
+// ---------------------------------------------------------------- ZAB invariants
+
+std::vector<NodeEvent> HealthyLog() {
+  return {
+      Ev(1, 0, "start", {{"last_zxid", 0}, {"accepted_epoch", 0}, {"current_epoch", 0}}),
+      Ev(1, 1, "accepted_epoch", {{"epoch", 1}}),
+      Ev(2, 1, "accepted_epoch", {{"epoch", 1}}),
+      Ev(1, 2, "current_epoch", {{"epoch", 1}}),
+      Ev(1, 3, "established", {{"epoch", 1}, {"leader", 1}, {"quorum", "1,2"}}),
+      Ev(1, 4, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 3)}, {"count", 3}}),
+      Ev(2, 5, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
+  };
+}
+
+TEST(ZabInvariants, HealthyLogIsValid) {
+  EXPECT_EQ(CheckZabInvariants(HealthyLog()).verdict, Verdict::kValid);
+}
+
+TEST(ZabInvariants, TwoEstablishedLeadersInOneEpochAreReported) {
+  auto log = HealthyLog();
+  log.push_back(Ev(2, 9, "established", {{"epoch", 1}, {"leader", 2}, {"quorum", "2,3"}}));
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_NE(r.anomalies[0].description.find("two established leaders in epoch 1"), std::string::npos);
+}
+
+TEST(ZabInvariants, TruncDroppingACommittedZxidIsReported) {
+  auto log = HealthyLog();
+  log.push_back(Ev(2, 10, "truncate", {{"keep_up_to", Z(1, 1)}, {"removed_first", Z(1, 2)},
+                                       {"removed_last", Z(1, 2)}, {"removed_count", 1}}));
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_NE(r.anomalies[0].description.find("node 2 truncated"), std::string::npos)
+      << r.anomalies[0].description;
+}
+
+TEST(ZabInvariants, TruncOfAnUncommittedTailIsFine) {
+  auto log = HealthyLog();
+  log.push_back(Ev(2, 10, "truncate", {{"keep_up_to", Z(1, 3)}, {"removed_first", Z(1, 4)},
+                                       {"removed_last", Z(1, 5)}, {"removed_count", 2}}));
+  EXPECT_EQ(CheckZabInvariants(log).verdict, Verdict::kValid);
+}
+
+TEST(ZabInvariants, RestartBelowACommittedZxidIsReported) {
+  auto log = HealthyLog();
+  log.push_back(Ev(1, 20, "start", {{"last_zxid", Z(1, 1)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_NE(r.anomalies[0].description.find("restarted"), std::string::npos);
+}
+
+TEST(ZabInvariants, CurrentEpochAboveAcceptedEpochIsReported) {
+  auto log = HealthyLog();
+  log.push_back(Ev(2, 20, "current_epoch", {{"epoch", 2}}));
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_NE(r.anomalies[0].description.find("currentEpoch 2 > acceptedEpoch 1"), std::string::npos);
+}
+
+TEST(ZabInvariants, DivergentCommittedSequencesAreReported) {
+  auto log = HealthyLog();
+  // Node 3 commits (1,1) then skips to (2,1): it never committed (1,2), which node 1 did.
+  log.push_back(Ev(3, 6, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 1)}, {"count", 1}}));
+  log.push_back(Ev(3, 7, "committed", {{"first", Z(2, 1)}, {"last", Z(2, 1)}, {"count", 1}}));
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_NE(r.anomalies[0].description.find("diverge"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- session order
+
+TEST(SessionOrder, MonotonicReadsAndOwnWritesAreValid) {
+  auto h = HistoryBuilder().Write(1, "a", 0, 10).Read(1, "a", 20, 30).Write(2, "b", 40, 50)
+               .Read(1, "b", 60, 70).Build();
+  EXPECT_EQ(CheckSessionOrder(h).verdict, Verdict::kValid);
+}
+
+TEST(SessionOrder, ReadGoingBackInTimeIsReported) {
+  auto h = HistoryBuilder().Write(1, "a", 0, 10).Write(1, "b", 20, 30).Read(2, "b", 40, 50)
+               .Read(2, "a", 60, 70).Build();
+  SessionResult r = CheckSessionOrder(h);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_NE(r.anomalies[0].description.find("monotonic reads"), std::string::npos);
+}
+
+TEST(SessionOrder, ReadNotSeeingOwnWriteIsReported) {
+  auto h = HistoryBuilder().Write(2, "a", 0, 10).Write(1, "b", 20, 30).Read(1, "a", 40, 50).Build();
+  SessionResult r = CheckSessionOrder(h);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_NE(r.anomalies[0].description.find("read-your-writes"), std::string::npos);
+}
+
+TEST(SessionOrder, StaleReadOfAnotherClientIsAllowed) {
+  // Local reads may lag: process 2 never saw b, so reading a is fine for it.
+  auto h = HistoryBuilder().Write(1, "a", 0, 10).Write(1, "b", 20, 30).Read(2, "a", 40, 50).Build();
+  EXPECT_EQ(CheckSessionOrder(h).verdict, Verdict::kValid);
+}
+
+}  // namespace
+}  // namespace faultline::checkers
