@@ -74,3 +74,30 @@ inline bool HasEvent(const Output& out, const std::string& type) {
 }
 
 }  // namespace zab::testing
+
+namespace zab::testing {
+
+// Drives a lone follower (self 1 of 3) through FLE, discovery and an empty DIFF sync with leader
+// 3 into BROADCAST of epoch 1.
+inline void FollowLeader3IntoBroadcast(LonePeer& p) {
+  p.ElectLeader(3, Zxid{}, Epoch{});
+  p.Receive(3, LeaderInfo{Epoch{1}});
+  p.Receive(3, Diff{Epoch{1}, Zxid{}});
+  p.Receive(3, NewLeader{Epoch{1}});
+  p.Receive(3, UpToDate{Epoch{1}});
+}
+
+// Drives a lone leader (self 3 of 3) through FLE, discovery and sync of followers 1 and 2 (both
+// empty) into BROADCAST of epoch 1.
+inline void LeadIntoBroadcast(LonePeer& p) {
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  p.Advance(60);
+  p.Receive(1, FollowerInfo{Epoch{}});
+  p.Receive(2, FollowerInfo{Epoch{}});
+  p.Receive(1, AckEpoch{Epoch{1}, 0, Zxid{}});
+  p.Receive(2, AckEpoch{Epoch{1}, 0, Zxid{}});
+  p.Receive(1, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 0)});
+  p.Receive(2, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 0)});
+}
+
+}  // namespace zab::testing
