@@ -345,6 +345,65 @@ Result<int64_t> ParseDurationMs(const std::string& text) {
   return static_cast<int64_t>(std::llround(v * scale));
 }
 
+std::string SpecToYaml(const TestSpec& spec) {
+  auto ms = [](int64_t v) { return std::to_string(v) + "ms"; };
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  e << YAML::Key << "name" << YAML::Value << spec.name;
+  e << YAML::Key << "system" << YAML::Value << YAML::BeginMap;
+  if (!spec.system.zabd_binary.empty()) {
+    e << YAML::Key << "zabd" << YAML::Value << spec.system.zabd_binary;
+  }
+  e << YAML::Key << "nodes" << YAML::Value << spec.system.nodes;
+  e << YAML::Key << "read_mode" << YAML::Value << spec.system.read_mode;
+  e << YAML::Key << "tick_time_ms" << YAML::Value << spec.system.tick_time_ms;
+  e << YAML::Key << "extra_flags" << YAML::Value << YAML::Flow << spec.system.extra_flags;
+  e << YAML::EndMap;
+  e << YAML::Key << "workload" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "type" << YAML::Value << WorkloadKindName(spec.workload.kind);
+  e << YAML::Key << "keys" << YAML::Value << spec.workload.keys;
+  e << YAML::Key << "final_read_attempts" << YAML::Value << spec.workload.final_read_attempts;
+  e << YAML::Key << "mix" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "read" << YAML::Value << spec.workload.read_weight;
+  e << YAML::Key << "write" << YAML::Value << spec.workload.write_weight;
+  e << YAML::Key << "cas" << YAML::Value << spec.workload.cas_weight;
+  e << YAML::EndMap << YAML::EndMap;
+  e << YAML::Key << "concurrency" << YAML::Value << spec.concurrency;
+  e << YAML::Key << "rate" << YAML::Value << spec.rate;
+  e << YAML::Key << "op_timeout" << YAML::Value << ms(spec.op_timeout_ms);
+  e << YAML::Key << "time_limit" << YAML::Value << ms(spec.time_limit_ms);
+  const NemesisSpec& n = spec.nemesis;
+  e << YAML::Key << "nemesis" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "kinds" << YAML::Value << YAML::Flow << n.kinds;
+  e << YAML::Key << "targets" << YAML::Value << YAML::Flow << n.targets;
+  e << YAML::Key << "shapes" << YAML::Value << YAML::Flow << n.shapes;
+  e << YAML::Key << "interval" << YAML::Value << ms(n.interval_ms);
+  e << YAML::Key << "duration" << YAML::Value << ms(n.duration_ms);
+  e << YAML::Key << "delay" << YAML::Value << ms(n.delay_ms);
+  e << YAML::Key << "loss" << YAML::Value << n.loss;
+  if (!n.schedule.empty()) {
+    e << YAML::Key << "schedule" << YAML::Value << YAML::BeginSeq;
+    for (const auto& f : n.schedule) {
+      e << YAML::Flow << YAML::BeginMap;
+      e << YAML::Key << "at" << YAML::Value << ms(f.at_ms);
+      e << YAML::Key << "kind" << YAML::Value << f.kind;
+      if (!f.target.empty()) e << YAML::Key << "target" << YAML::Value << f.target;
+      if (!f.shape.empty()) e << YAML::Key << "shape" << YAML::Value << f.shape;
+      e << YAML::Key << "duration" << YAML::Value << ms(f.duration_ms);
+      e << YAML::Key << "delay" << YAML::Value << ms(f.delay_ms);
+      e << YAML::Key << "loss" << YAML::Value << f.loss;
+      e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+  }
+  e << YAML::EndMap;
+  e << YAML::Key << "checkers" << YAML::Value << YAML::Flow << spec.checkers;
+  e << YAML::Key << "seed" << YAML::Value << spec.seed;
+  e << YAML::Key << "net" << YAML::Value << NetModeName(spec.net);
+  e << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
 Result<TestSpec> ParseTestSpec(const std::string& yaml_text, const std::string& source_name) {
   TestSpec spec;
   spec.source_text = yaml_text;

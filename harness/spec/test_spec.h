@@ -109,6 +109,10 @@ struct SpecOverrides {
 // Applies and re-validates the touched fields; errors name the flag.
 Status ApplyOverrides(const SpecOverrides& overrides, TestSpec* spec);
 
+// The effective spec (after overrides) as a YAML document that ParseTestSpec reads back to an
+// equal spec; this is what a run stores, so that a replay runs exactly what ran.
+std::string SpecToYaml(const TestSpec& spec);
+
 // "250ms" / "10s" / "2m" / "1.5" (seconds) -> milliseconds.
 Result<int64_t> ParseDurationMs(const std::string& text);
 

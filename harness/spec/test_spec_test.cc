@@ -224,6 +224,31 @@ TEST(TestSpec, BadOverridesNameTheFlag) {
   EXPECT_NE(st.message().find("--time-limit"), std::string::npos);
 }
 
+TEST(TestSpec, EffectiveSpecRoundTripsThroughYaml) {
+  Result<TestSpec> r = LoadTestSpec(std::string(FAULTLINE_SOURCE_DIR) + "/workloads/quick.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  SpecOverrides o;
+  o.time_limit = "12s";
+  o.seed = 5;
+  ASSERT_TRUE(ApplyOverrides(o, &*r).ok());
+  r->system.extra_flags = {"--log-level", "debug"};
+  r->nemesis.schedule[1].target = "1,3";
+  std::string yaml = SpecToYaml(*r);
+  Result<TestSpec> back = ParseTestSpec(yaml, "stored");
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << yaml;
+  EXPECT_EQ(back->name, "quick");
+  EXPECT_EQ(back->time_limit_ms, 12000);
+  EXPECT_EQ(back->seed, 5u);
+  EXPECT_EQ(back->system.extra_flags, r->system.extra_flags);
+  EXPECT_EQ(back->concurrency, r->concurrency);
+  EXPECT_DOUBLE_EQ(back->workload.cas_weight, r->workload.cas_weight);
+  ASSERT_EQ(back->nemesis.schedule.size(), r->nemesis.schedule.size());
+  EXPECT_EQ(back->nemesis.schedule[1].target, "1,3");
+  EXPECT_EQ(back->nemesis.schedule[2].shape, r->nemesis.schedule[2].shape);
+  EXPECT_EQ(back->nemesis.schedule[2].duration_ms, r->nemesis.schedule[2].duration_ms);
+  EXPECT_EQ(back->net, r->net);
+}
+
 TEST(TestSpec, ShippedWorkloadsAllParse) {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(FAULTLINE_SOURCE_DIR) / "workloads";

@@ -1,0 +1,208 @@
+// faultline: the chaos controller's command line (process edge: exceptions end here).
+//
+//   faultline run SUITE.yaml [--time-limit D] [--seed N] [--nodes 3|5] [--concurrency C]
+//                            [--nemesis kill,pause|none] [--net auto|iptables|proxy|none]
+//   faultline runs [--limit N]          recorded runs, newest first
+//   faultline show RUN                  one run's summary
+//   faultline replay RUN                rerun RUN's seed, op stream and realized fault schedule
+//   faultline check ...                 judge histories (files, or --format run RUN)
+// Global: --store FILE (default results/faultline.db), --results DIR (default results).
+// Exit codes: run/replay 0 valid, 1 anomaly, 2 unknown or could not run; others 0 ok, 2 error.
+#include <limits.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "checkers/cli/check_command.h"
+#include "harness/history/history_store.h"
+#include "harness/run/interrupt.h"
+#include "harness/run/runner.h"
+#include "harness/run/schedule.h"
+#include "harness/run/summary.h"
+#include "harness/spec/test_spec.h"
+
+namespace fl = faultline::harness;
+namespace fs = std::filesystem;
+
+namespace {
+
+// `zabd` beside this binary (build/bin/faultline -> build/bin/zabd).
+std::string DefaultZabdPath() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "zabd";
+  return (self.parent_path() / "zabd").string();
+}
+
+std::string ResolveZabd(const std::string& from_spec, const std::string& spec_path) {
+  if (from_spec.empty()) return DefaultZabdPath();
+  fs::path p(from_spec);
+  if (p.is_absolute() || from_spec.find('/') == std::string::npos) {
+    // A bare name: beside faultline first, as the spec default does.
+    if (!p.is_absolute()) {
+      fs::path beside = fs::path(DefaultZabdPath()).parent_path() / p;
+      if (fs::exists(beside)) return beside.string();
+    }
+    return p.string();
+  }
+  // Relative paths are relative to the spec file's folder.
+  return (fs::path(spec_path).parent_path() / p).lexically_normal().string();
+}
+
+int ParseRunId(const std::string& text, int64_t* id) {
+  try {
+    size_t used = 0;
+    *id = std::stoll(text, &used);
+    if (used != text.size() || *id <= 0) throw std::invalid_argument("bad");
+  } catch (const std::exception&) {
+    std::cerr << "error: RUN must be a run id (see `faultline runs`), got '" << text << "'\n";
+    return 2;
+  }
+  return 0;
+}
+
+fl::RunOptions BaseOptions(const std::string& store, const std::string& results) {
+  fl::RunOptions o;
+  o.store_path = store;
+  o.results_dir = results;
+  o.out = &std::cout;
+  o.tty = isatty(STDOUT_FILENO) == 1;
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"faultline: Jepsen-style chaos testing for zabd (ZooKeeper atomic broadcast)"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string store = "results/faultline.db";
+  std::string results = "results";
+  app.add_option("--store", store, "SQLite history store (all runs)")->capture_default_str();
+  app.add_option("--results", results, "folder for run folders (<results>/runs/<id>)")
+      ->capture_default_str();
+  int exit_code = 0;
+
+  // ---- run
+  CLI::App* run = app.add_subcommand("run", "run a chaos suite and check it");
+  std::string suite;
+  fl::SpecOverrides ov;
+  run->add_option("suite", suite, "suite YAML (e.g. workloads/quick.yaml)")->required();
+  run->add_option("--time-limit", ov.time_limit, "workload duration, e.g. 15s");
+  run->add_option("--seed", ov.seed, "seed for ops, schedule and target draws");
+  run->add_option("--nodes", ov.nodes, "cluster size (3 or 5)");
+  run->add_option("--concurrency", ov.concurrency, "client workers");
+  run->add_option("--nemesis", ov.nemesis, "fault kinds, comma-separated, or none");
+  run->add_option("--net", ov.net, "auto | iptables | proxy | none");
+  run->callback([&] {
+    faultline::Result<fl::TestSpec> spec = fl::LoadTestSpec(suite);
+    if (!spec.ok()) {
+      std::cerr << "error: " << spec.status().message() << "\n";
+      exit_code = 2;
+      return;
+    }
+    if (faultline::Status s = fl::ApplyOverrides(ov, &*spec); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      exit_code = 2;
+      return;
+    }
+    fl::RunOptions o = BaseOptions(store, results);
+    o.zabd_path = ResolveZabd(spec->system.zabd_binary, suite);
+    o.spec = std::move(spec).value();
+    exit_code = fl::ExecuteRun(o).exit_code;
+  });
+
+  // ---- runs
+  CLI::App* runs = app.add_subcommand("runs", "list recorded runs (newest first)");
+  int limit = 30;
+  runs->add_option("--limit", limit, "how many")->capture_default_str();
+  runs->callback([&] {
+    auto s = fl::HistoryStore::Open(store);
+    if (!s.ok() || !fl::PrintRunList(**s, limit, std::cout).ok()) {
+      std::cerr << "error: cannot read " << store << "\n";
+      exit_code = 2;
+    }
+  });
+
+  // ---- show
+  CLI::App* show = app.add_subcommand("show", "print one run's summary");
+  std::string show_run;
+  show->add_option("run", show_run, "run id")->required();
+  show->callback([&] {
+    int64_t id = 0;
+    if ((exit_code = ParseRunId(show_run, &id)) != 0) return;
+    auto s = fl::HistoryStore::Open(store);
+    if (!s.ok()) {
+      std::cerr << "error: " << s.status().ToString() << "\n";
+      exit_code = 2;
+      return;
+    }
+    if (faultline::Status st = fl::PrintRunSummary(**s, id, std::cout); !st.ok()) {
+      std::cerr << "error: " << st.ToString() << "\n";
+      exit_code = 2;
+    }
+  });
+
+  // ---- replay
+  CLI::App* replay = app.add_subcommand(
+      "replay", "rerun a recorded run: same seed, op stream and realized fault schedule");
+  std::string replay_run;
+  replay->add_option("run", replay_run, "run id")->required();
+  replay->callback([&] {
+    int64_t id = 0;
+    if ((exit_code = ParseRunId(replay_run, &id)) != 0) return;
+    faultline::Result<fl::RunRecord> rec = [&]() -> faultline::Result<fl::RunRecord> {
+      auto s = fl::HistoryStore::Open(store);
+      if (!s.ok()) return s.status();
+      return (*s)->GetRun(id);
+    }();  // the store closes here: ExecuteRun may need to enter a netns single-threaded
+    if (!rec.ok()) {
+      std::cerr << "error: " << rec.status().ToString() << "\n";
+      exit_code = 2;
+      return;
+    }
+    faultline::Result<fl::TestSpec> spec =
+        fl::ParseTestSpec(rec->spec_text, "run " + std::to_string(id));
+    faultline::Result<std::vector<fl::ScheduledFault>> schedule =
+        fl::ScheduleForReplay(rec->schedule_json);
+    if (!spec.ok() || !schedule.ok()) {
+      std::cerr << "error: run " << id << " cannot be replayed: "
+                << (spec.ok() ? schedule.status() : spec.status()).ToString() << "\n";
+      exit_code = 2;
+      return;
+    }
+    spec->seed = rec->seed;
+    if (!schedule->empty()) spec->nemesis.schedule = *schedule;
+    fl::RunOptions o = BaseOptions(store, results);
+    o.zabd_path = ResolveZabd(spec->system.zabd_binary, ".");
+    o.spec = std::move(spec).value();
+    o.replay_of = id;
+    exit_code = fl::ExecuteRun(o).exit_code;
+  });
+
+  // ---- check (C's command; runs are loaded from the store by id)
+  faultline::checkers::AddCheckCommand(
+      app, &exit_code,
+      [&store](const std::string& run) -> faultline::Result<faultline::checkers::History> {
+        int64_t id = 0;
+        try {
+          id = std::stoll(run);
+        } catch (const std::exception&) {
+          return faultline::Status::InvalidArgument("run must be a run id: " + run);
+        }
+        auto s = fl::HistoryStore::Open(store);
+        if (!s.ok()) return s.status();
+        return (*s)->LoadHistory(id);
+      });
+
+  fl::InstallInterruptHandlers();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,72 @@
+// NemesisLoop: the run's nemesis thread. Walks the realized schedule in time order, starts each
+// fault through the Nemesis at its offset and stops it `duration` later, and records both in the
+// HistoryStore with the resolved targets, every node's role and the nemesis's description.
+// Faults whose offset is at or past the time limit are not started.
+//
+// Also records crashes the cluster noticed (RecordCrash) as instantaneous "crash" faults, so they
+// sit on the same timeline.
+//
+// Thread-safety: Start/Stop/StopActive from the owner; RecordCrash, realized(), active() from any
+// thread. The Nemesis is touched only by the loop thread, and by StopActive after Stop().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/history/history_store.h"
+#include "harness/nemesis/nemesis.h"
+#include "harness/run/schedule.h"
+
+namespace faultline::harness {
+
+class NemesisLoop {
+ public:
+  NemesisLoop(Nemesis* nemesis, HistoryStore* store, int64_t run_id,
+              std::vector<ScheduledFault> schedule, int64_t time_limit_ms);
+  ~NemesisLoop();
+
+  void Start(std::chrono::steady_clock::time_point start);
+  // Ends the thread; faults in force stay in force.
+  void Stop();
+  // After Stop(): stops every fault still in force and records the stops. First error returned.
+  Status StopActive();
+  void RecordCrash(NodeId node, const std::string& description);
+
+  std::vector<RealizedFault> realized() const;
+  std::vector<std::string> active() const;  // descriptions of the faults in force
+  int applied_count() const;
+
+ private:
+  struct Active {
+    size_t entry;         // index into realized_
+    int64_t fault_index;  // row in the faults table
+    int64_t stop_at_ms;
+    AppliedFault applied;
+  };
+  void Loop();
+  void StartEntry(size_t i);
+  Status StopOne(const Active& a);
+  int64_t ElapsedMs() const;
+
+  Nemesis* nemesis_;
+  HistoryStore* store_;
+  int64_t run_id_;
+  int64_t time_limit_ms_;
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<int64_t> next_fault_index_{0};
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::vector<RealizedFault> realized_;
+  std::vector<Active> active_;
+  std::thread thread_;
+};
+
+}  // namespace faultline::harness

@@ -1,0 +1,258 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "harness/nemesis/fake_cluster.h"
+#include "harness/run/nemesis_loop.h"
+#include "harness/run/progress.h"
+#include "harness/run/runner.h"
+#include "harness/run/schedule.h"
+
+namespace faultline::harness {
+namespace {
+
+TestSpec SpecWith(std::vector<std::string> kinds, int64_t time_limit_ms = 60000) {
+  TestSpec s;
+  s.time_limit_ms = time_limit_ms;
+  s.nemesis.kinds = std::move(kinds);
+  s.nemesis.targets = {"random", "leader", "minority"};
+  s.nemesis.shapes = {"halves", "isolate-node", "bridge"};
+  s.nemesis.interval_ms = 2000;
+  s.nemesis.duration_ms = 1000;
+  return s;
+}
+
+TEST(Schedule, SameSeedRealizesTheSameSchedule) {
+  TestSpec s = SpecWith({"kill", "pause", "partition"});
+  auto a = RealizeSchedule(s, 9), b = RealizeSchedule(s, 9), c = RealizeSchedule(s, 10);
+  ASSERT_EQ(a.size(), b.size());
+  bool differs = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].at_ms, b[i].at_ms);
+    EXPECT_EQ(a[i].kind, b[i].kind);
+    EXPECT_EQ(a[i].target, b[i].target);
+    EXPECT_EQ(a[i].shape, b[i].shape);
+    differs |= a[i].kind != c[i].kind || a[i].target != c[i].target;
+  }
+  EXPECT_TRUE(differs);
+}
+
+TEST(Schedule, GeneratedFaultsAreSpacedAndEndBeforeTheTimeLimit) {
+  TestSpec s = SpecWith({"kill"}, 10000);
+  auto sched = RealizeSchedule(s, 1);
+  ASSERT_EQ(sched.size(), 3u);  // at 2, 5 and 8 s; 11 s is past the limit
+  EXPECT_EQ(sched[0].at_ms, 2000);
+  EXPECT_EQ(sched[1].at_ms, 5000);
+  EXPECT_EQ(sched[2].at_ms, 8000);
+}
+
+TEST(Schedule, ExplicitScheduleIsTakenVerbatim) {
+  TestSpec s = SpecWith({"kill"});
+  ScheduledFault f;
+  f.at_ms = 123;
+  f.kind = "pause";
+  s.nemesis.schedule = {f};
+  auto sched = RealizeSchedule(s, 1);
+  ASSERT_EQ(sched.size(), 1u);
+  EXPECT_EQ(sched[0].kind, "pause");
+}
+
+TEST(Schedule, EveryNameTheSpecAcceptsIsKnownToTheNemesis) {
+  for (const auto& kind : KnownFaultKinds()) {
+    for (const auto& target : KnownTargets()) {
+      ScheduledFault f;
+      f.kind = kind;
+      f.target = target;
+      if (kind == "partition") f.shape = "halves";
+      EXPECT_TRUE(ToFaultSpec(f).ok()) << kind << " " << target;
+    }
+  }
+  for (const auto& shape : KnownShapes()) {
+    ScheduledFault f;
+    f.kind = "partition";
+    f.shape = shape;
+    EXPECT_TRUE(ToFaultSpec(f).ok()) << shape;
+  }
+  ScheduledFault explicit_ids;
+  explicit_ids.kind = "kill";
+  explicit_ids.target = "1,3";
+  Result<FaultSpec> spec = ToFaultSpec(explicit_ids);
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->target.kind, TargetKind::kExplicit);
+}
+
+TEST(Schedule, ReplayTargetsTheNodesTheOriginalRunHit) {
+  auto entry = [](int64_t at, std::string kind, std::string target, std::string shape) {
+    RealizedFault r;
+    r.planned.at_ms = at;
+    r.planned.kind = std::move(kind);
+    r.planned.target = std::move(target);
+    r.planned.shape = std::move(shape);
+    r.planned.duration_ms = 2000;
+    return r;
+  };
+  RealizedFault kill = entry(1000, "kill", "leader", "");
+  kill.applied = true;
+  kill.nodes = {2};
+  RealizedFault part = entry(5000, "partition", "", "halves");
+  part.applied = true;
+  part.nodes = {1, 2, 3};
+  RealizedFault failed = entry(9000, "pause", "leader", "");
+  failed.error = "no leader";
+  auto back = ScheduleForReplay(ScheduleToJson({kill, part, failed}).dump());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), 3u);
+  EXPECT_EQ((*back)[0].target, "2");
+  EXPECT_EQ((*back)[0].at_ms, 1000);
+  EXPECT_EQ((*back)[1].shape, "halves");
+  EXPECT_EQ((*back)[1].target, "");  // halves is fixed by node order, not by target
+  EXPECT_EQ((*back)[2].target, "leader");
+}
+
+TEST(NetMode, AutoPicksIptablesAsRootProxyWithoutAndNoneWithoutNetworkFaults) {
+  EXPECT_EQ(ResolveNetMode(SpecWith({"partition"}), true), "iptables");
+  EXPECT_EQ(ResolveNetMode(SpecWith({"partition"}), false), "proxy");
+  EXPECT_EQ(ResolveNetMode(SpecWith({"partition", "delay"}), true), "proxy");
+  EXPECT_EQ(ResolveNetMode(SpecWith({"kill"}), true), "none");
+  TestSpec proxy = SpecWith({"partition"});
+  proxy.net = NetMode::kProxy;
+  EXPECT_EQ(ResolveNetMode(proxy, true), "proxy");
+}
+
+ScheduledFault Fault(int64_t at, std::string kind, std::string target, std::string shape,
+                     int64_t duration_ms) {
+  ScheduledFault f;
+  f.at_ms = at;
+  f.kind = std::move(kind);
+  f.target = std::move(target);
+  f.shape = std::move(shape);
+  f.duration_ms = duration_ms;
+  return f;
+}
+
+class TempDb {
+ public:
+  TempDb() {
+    std::string t = (std::filesystem::temp_directory_path() / "run_test.XXXXXX").string();
+    dir_ = mkdtemp(t.data());
+  }
+  ~TempDb() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string path() const { return dir_ + "/h.db"; }
+  std::string dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+TEST(NemesisLoop, FaultsAreStartedStoppedAndRecordedWithRoles) {
+  TempDb db;
+  auto store = HistoryStore::Open(db.path());
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(RunRecord{});
+  FakeCluster cluster(3, /*leader=*/2);
+  FakePartitioner partitioner;
+  Nemesis nemesis(cluster, &partitioner);
+  std::vector<ScheduledFault> schedule = {Fault(0, "kill", "leader", "", 1),
+                                          Fault(1, "partition", "", "halves", 1),
+                                          Fault(100000, "pause", "random", "", 1)};  // too late
+  NemesisLoop loop(&nemesis, store->get(), run, schedule, /*time_limit_ms=*/50000);
+  loop.Start(std::chrono::steady_clock::now());
+  while (loop.applied_count() < 2 || !loop.active().empty()) std::this_thread::yield();
+  loop.Stop();
+  ASSERT_TRUE(loop.StopActive().ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+
+  std::vector<FaultRecord> faults = *(*store)->LoadFaults(run);
+  ASSERT_EQ(faults.size(), 2u);
+  EXPECT_EQ(faults[0].kind, "kill");
+  EXPECT_EQ(faults[0].targets, std::vector<int64_t>{2});
+  ASSERT_TRUE(faults[0].stop_ns.has_value());
+  EXPECT_LE(faults[0].start_ns, *faults[0].stop_ns);
+  EXPECT_NE(faults[0].detail_json.find("\"2\":\"leading\""), std::string::npos)
+      << faults[0].detail_json;
+  EXPECT_EQ(faults[1].kind, "partition");
+  EXPECT_TRUE(faults[1].stop_ns.has_value());
+  EXPECT_NE(faults[1].detail_json.find("grudge"), std::string::npos);
+  // The killed leader was started again and the partition healed.
+  EXPECT_EQ(cluster.State(2), NodeState::kRunning);
+  EXPECT_TRUE(partitioner.grudge.empty());
+  std::vector<RealizedFault> realized = loop.realized();
+  ASSERT_EQ(realized.size(), 3u);
+  EXPECT_TRUE(realized[0].applied);
+  EXPECT_EQ(realized[0].roles.at(2), "leading");
+  EXPECT_FALSE(realized[2].applied);  // never started: past the time limit
+}
+
+TEST(NemesisLoop, FaultStillInForceAtStopIsStoppedByStopActive) {
+  TempDb db;
+  auto store = HistoryStore::Open(db.path());
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(RunRecord{});
+  FakeCluster cluster(3, 1);
+  Nemesis nemesis(cluster, nullptr);
+  NemesisLoop loop(&nemesis, store->get(), run, {Fault(0, "pause", "leader", "", 3600000)}, 50000);
+  loop.Start(std::chrono::steady_clock::now());
+  while (loop.applied_count() < 1) std::this_thread::yield();
+  loop.Stop();
+  EXPECT_EQ(cluster.State(1), NodeState::kPaused);
+  ASSERT_TRUE(loop.StopActive().ok());
+  EXPECT_EQ(cluster.State(1), NodeState::kRunning);
+  ASSERT_TRUE((*store)->Flush().ok());
+  std::vector<FaultRecord> faults = *(*store)->LoadFaults(run);
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_TRUE(faults[0].stop_ns.has_value());
+}
+
+TEST(NemesisLoop, FaultThatCannotBeAppliedIsReportedNotRecorded) {
+  TempDb db;
+  auto store = HistoryStore::Open(db.path());
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(RunRecord{});
+  FakeCluster cluster(3, 1);
+  Nemesis nemesis(cluster, nullptr);  // no partitioner: partitions are Unavailable
+  NemesisLoop loop(&nemesis, store->get(), run, {Fault(0, "partition", "", "halves", 10)}, 50000);
+  loop.Start(std::chrono::steady_clock::now());
+  while (loop.realized()[0].started_offset_ms < 0) std::this_thread::yield();
+  loop.Stop();
+  EXPECT_FALSE(loop.realized()[0].applied);
+  EXPECT_FALSE(loop.realized()[0].error.empty());
+  ASSERT_TRUE((*store)->Flush().ok());
+  EXPECT_TRUE((*store)->LoadFaults(run)->empty());
+}
+
+TEST(Progress, LineShowsElapsedCountsRateFaultsAndLeader) {
+  std::ostringstream out;
+  Progress p(out, false, 30000, {});
+  std::string line =
+      p.Line(std::chrono::milliseconds(12500), OpCounts{10, 2, 1}, 99.6, "kill", "3");
+  EXPECT_EQ(line, "[ 12.5s / 30s] ok 10 fail 2 info 1 | 100 ops/s | faults: kill | leader: 3");
+}
+
+TEST(Runner, MissingZabdEndsWithExitTwoAndAnErrorRun) {
+  TempDb db;
+  RunOptions o;
+  o.spec.name = "missing";
+  o.spec.time_limit_ms = 1000;
+  o.store_path = db.path();
+  o.results_dir = db.dir();
+  o.zabd_path = db.dir() + "/no-such-zabd";
+  std::ostringstream out;
+  o.out = &out;
+  RunOutcome r = ExecuteRun(o);
+  EXPECT_EQ(r.exit_code, 2);
+  ASSERT_GT(r.run_id, 0);
+  auto store = HistoryStore::Open(db.path());
+  ASSERT_TRUE(store.ok());
+  RunRecord rec = *(*store)->GetRun(r.run_id);
+  EXPECT_EQ(rec.status, kRunError);
+  EXPECT_TRUE(std::filesystem::exists(rec.folder + "/spec.yaml"));
+}
+
+}  // namespace
+}  // namespace faultline::harness
