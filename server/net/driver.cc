@@ -239,8 +239,7 @@ class Driver {
     }
     // 3. Client replies, then the event log.
     for (const auto& r : batch.replies) Deliver(r);
-    for (const auto& e : batch.events) WriteCoreEvent(e);
-    if (!batch.events.empty()) std::fflush(events_);
+    WriteCoreEvents(batch.events);
   }
 
   // ---- Event log ---------------------------------------------------------------------------
@@ -250,6 +249,47 @@ class Driver {
     std::string line = j.dump();
     line.push_back('\n');
     std::fwrite(line.data(), 1, line.size(), events_);
+  }
+
+  // Adjacent `logged` / `committed` range records of one flush are merged into one range
+  // (contracts.md 3 defines them as ranges), so a burst costs one line, not one per txn.
+  void WriteCoreEvents(std::vector<zab::Event>& events) {
+    if (events.empty()) return;
+    auto range = [](const zab::Event& e, uint64_t* first, uint64_t* last, uint64_t* count) {
+      if (e.type != "logged" && e.type != "committed") return false;
+      if (e.fields.size() != 3) return false;
+      const uint64_t* v[3] = {};
+      const char* names[3] = {"first", "last", "count"};
+      for (int i = 0; i < 3; ++i) {
+        if (e.fields[i].first != names[i]) return false;
+        v[i] = std::get_if<uint64_t>(&e.fields[i].second);
+        if (v[i] == nullptr) return false;
+      }
+      *first = *v[0];
+      *last = *v[1];
+      *count = *v[2];
+      return true;
+    };
+    std::size_t i = 0;
+    while (i < events.size()) {
+      uint64_t first, last, count;
+      if (!range(events[i], &first, &last, &count)) {
+        WriteCoreEvent(events[i++]);
+        continue;
+      }
+      std::size_t j = i + 1;
+      uint64_t f2, l2, c2;
+      while (j < events.size() && events[j].type == events[i].type &&
+             range(events[j], &f2, &l2, &c2) && f2 > last) {
+        last = l2;
+        count += c2;
+        ++j;
+      }
+      WriteCoreEvent(
+          zab::Event{events[i].type, {{"first", first}, {"last", last}, {"count", count}}});
+      i = j;
+    }
+    std::fflush(events_);
   }
 
   void WriteCoreEvent(const zab::Event& e) {

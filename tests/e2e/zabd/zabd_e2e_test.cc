@@ -43,6 +43,18 @@ class ZabdE2eTest : public ::testing::Test {
     ASSERT_TRUE(cluster_->StartAll().ok());
     auto s = cluster_->SetWithRetry(1, "ready", "1", 20000);
     ASSERT_TRUE(s.ok()) << s.ToString();
+    // Every node has joined the established leader (ROLE phase broadcast).
+    for (int id = 1; id <= cluster_->size(); ++id) {
+      std::string phase;
+      for (int attempt = 0; attempt < 400 && phase != "broadcast"; ++attempt) {
+        if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        auto c = cluster_->Connect(id, 2000);
+        if (!c.ok()) continue;
+        auto r = c->Call({"ROLE"});
+        if (r.ok() && r->elements.size() == 6) phase = r->elements[4].str;
+      }
+      ASSERT_EQ(phase, "broadcast") << "node " << id << " never joined";
+    }
   }
 
   RespValue Call(int id, const std::vector<std::string>& args) {
@@ -232,7 +244,13 @@ TEST_F(ZabdE2eTest, RoleAndInfoDescribeTheEstablishedLeader) {
   int leader = cluster_->FindLeader();
   ASSERT_NE(leader, 0);
   for (int id = 1; id <= 3; ++id) {
-    RespValue role = Call(id, {"ROLE"});
+    // A node may still be joining (discovery/sync) right after the first write committed.
+    RespValue role;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      role = Call(id, {"ROLE"});
+      if (role.elements.size() == 6 && role.elements[4].str == "broadcast") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     ASSERT_EQ(role.elements.size(), 6u) << role.ToString();
     EXPECT_EQ(role.elements[0].str, id == leader ? "leading" : "following");
     EXPECT_EQ(role.elements[1].kind, Kind::kInteger);
