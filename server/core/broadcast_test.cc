@@ -2,12 +2,36 @@
 #include <gtest/gtest.h>
 
 #include "server/core/testing/cluster.h"
+#include "server/core/testing/lone_peer.h"
 
 namespace zab {
 namespace {
 
 using testing::Cluster;
+using testing::EventsOf;
+using testing::FollowLeader3IntoBroadcast;
+using testing::HasEvent;
+using testing::LeadIntoBroadcast;
+using testing::LonePeer;
+using testing::MessagesOf;
 using testing::SetOp;
+using testing::StrField;
+
+bool AllServing(Cluster& c) {
+  auto l = c.Leader();
+  if (!l) return false;
+  for (uint64_t i = 1; i <= c.size(); ++i) {
+    if (!c.up(i)) continue;
+    Status s = c.peer(i).status();
+    if (s.phase != Phase::kBroadcast || s.leader != PeerId{*l}) return false;
+  }
+  return true;
+}
+
+uint64_t StableLeader(Cluster& c) {
+  EXPECT_TRUE(c.RunUntil([&] { return AllServing(c); }, 5000));
+  return c.Leader().value_or(1);
+}
 
 TEST(ZabBroadcast, ThreeNodesElectOneLeaderAndCommitAWriteEverywhere) {
   Cluster c(3);
@@ -45,6 +69,215 @@ TEST(ZabBroadcast, AWriteAtAFollowerIsForwardedAndAnsweredByTheFollower) {
   EXPECT_EQ(c.ReplyFor(f, rid)->status, ReplyStatus::kOk);
   EXPECT_EQ(c.peer(f).LocalGet("k"), "v");
   EXPECT_EQ(c.peer(l).LocalGet("k"), "v");
+}
+
+TEST(ZabBroadcast, ZxidsAreEpochShiftedCountersStartingAtOne) {
+  LonePeer p(3, 3);
+  LeadIntoBroadcast(p);
+  Output out = p.Step(ClientWrite{1, SetOp("a", "1")});
+  auto props = MessagesOf<Proposal>(out);
+  ASSERT_EQ(props.size(), 2u);
+  EXPECT_EQ(props[0].txn.zxid, Zxid::Make(Epoch{1}, 1));
+  EXPECT_EQ(props[0].txn.origin.node, PeerId{3});
+  out = p.Step(ClientWrite{2, SetOp("a", "2")});
+  EXPECT_EQ(MessagesOf<Proposal>(out)[0].txn.zxid, Zxid::Make(Epoch{1}, 2));
+}
+
+TEST(ZabBroadcast, AWriteWithoutAnEstablishedLeaderIsCertainlyNotApplied) {
+  LonePeer p(1, 3);
+  Output out = p.Step(ClientWrite{7, SetOp("a", "1")});
+  ASSERT_EQ(out.replies.size(), 1u);
+  EXPECT_EQ(out.replies[0].status, ReplyStatus::kNotApplied);
+  EXPECT_TRUE(out.storage.empty());
+  EXPECT_TRUE(MessagesOf<Request>(out).empty());
+}
+
+TEST(ZabBroadcast, AProposedWriteWhoseLeaderLosesItsQuorumIsUnknown) {
+  Cluster c(3);
+  uint64_t l = StableLeader(c);
+  c.Isolate(l);
+  uint64_t rid = c.Write(l, SetOp("a", "1"));
+  ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(l, rid).has_value(); }, 2000));
+  EXPECT_EQ(c.ReplyFor(l, rid)->status, ReplyStatus::kUnknown);
+  ASSERT_FALSE(EventsOf(c, l, "step_down").empty());
+  EXPECT_NE(StrField(EventsOf(c, l, "step_down").back(), "reason").find("quorum"),
+            std::string::npos);
+}
+
+TEST(ZabBroadcast, AForwardedWriteWhoseLeaderIsLostIsUnknown) {
+  Cluster c(3);
+  uint64_t l = StableLeader(c);
+  uint64_t f = l == 1 ? 2 : 1;
+  c.Block(l, f);
+  uint64_t rid = c.Write(f, SetOp("a", "1"));
+  ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(f, rid).has_value(); }, 2000));
+  EXPECT_EQ(c.ReplyFor(f, rid)->status, ReplyStatus::kUnknown);
+}
+
+TEST(ZabBroadcast, TheMajorityElectsANewLeaderAfterTheOldOneIsIsolated) {
+  Cluster c(5);
+  uint64_t l = StableLeader(c);
+  Epoch e = c.peer(l).status().current_epoch;
+  c.Isolate(l);
+  ASSERT_TRUE(c.RunUntil(
+      [&] {
+        auto n = c.Leader();
+        return n && *n != l && c.peer(*n).status().current_epoch > e;
+      },
+      5000));
+  uint64_t n = *c.Leader();
+  uint64_t rid = c.Write(n, SetOp("a", "after"));
+  ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(n, rid).has_value(); }, 1000));
+  EXPECT_EQ(c.ReplyFor(n, rid)->status, ReplyStatus::kOk);
+  EXPECT_EQ(c.ReplyFor(n, rid)->zxid.epoch(), c.peer(n).status().current_epoch);
+  c.HealAll();
+  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 5000));
+  c.RunFor(100);
+  EXPECT_EQ(c.peer(l).LocalGet("a"), "after");
+}
+
+TEST(ZabBroadcast, CounterExhaustionForcesANewEpoch) {
+  // ZOOKEEPER-1277: the leader never proposes past counter_max; it abdicates instead.
+  Config cfg;
+  cfg.counter_max = 3;
+  Cluster c(3, cfg);
+  uint64_t l = StableLeader(c);
+  Epoch e = c.peer(l).status().current_epoch;
+  for (int i = 0; i < 3; ++i) {
+    uint64_t rid = c.Write(l, SetOp("a", std::to_string(i)));
+    ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(l, rid).has_value(); }, 1000));
+    EXPECT_EQ(c.ReplyFor(l, rid)->zxid.counter(), static_cast<uint32_t>(i + 1));
+  }
+  uint64_t rid = c.Write(l, SetOp("a", "4"));
+  EXPECT_EQ(c.ReplyFor(l, rid)->status, ReplyStatus::kNotApplied);
+  uint64_t n = StableLeader(c);
+  EXPECT_GT(c.peer(n).status().current_epoch, e);
+  rid = c.Write(n, SetOp("a", "5"));
+  ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(n, rid).has_value(); }, 1000));
+  EXPECT_EQ(c.ReplyFor(n, rid)->zxid.counter(), 1u);
+}
+
+TEST(ZabBroadcast, AFollowerThatMissedACommitCatchesUpFromThePing) {
+  LonePeer p(1, 3);
+  FollowLeader3IntoBroadcast(p);
+  p.Receive(3, Proposal{Epoch{1}, testing::MakeTxn(1, 1)});
+  Output out = p.Receive(3, Ping{Epoch{1}, Zxid::Make(Epoch{1}, 1), 0});
+  EXPECT_EQ(p.peer().LocalGet("k"), "e1.1");
+  EXPECT_EQ(MessagesOf<PingAck>(out).size(), 1u);
+}
+
+TEST(ZabBroadcast, APingAnnouncingCommitsBeyondTheLogSendsTheFollowerToResync) {
+  LonePeer p(1, 3);
+  FollowLeader3IntoBroadcast(p);
+  p.Receive(3, Ping{Epoch{1}, Zxid::Make(Epoch{1}, 2), 0});
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+}
+
+TEST(ZabBroadcast, AFollowerGoesLookingWhenTheLeaderIsSilentForSyncLimit) {
+  LonePeer p(1, 3);
+  FollowLeader3IntoBroadcast(p);
+  p.Advance(400);
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  Output out = p.Advance(200);  // sync_limit = 5 ticks of 100 ms
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+  EXPECT_TRUE(HasEvent(out, "step_down"));
+}
+
+TEST(ZabBroadcast, TheLeaderPingsEveryHalfTickWithItsLastCommittedZxid) {
+  LonePeer p(3, 3);
+  LeadIntoBroadcast(p);
+  Output out = p.Advance(50);
+  auto pings = MessagesOf<Ping>(out);
+  ASSERT_EQ(pings.size(), 2u);
+  EXPECT_EQ(pings[0].epoch, Epoch{1});
+  EXPECT_TRUE(MessagesOf<Ping>(p.Advance(10)).empty());
+}
+
+TEST(ZabBroadcast, SnapshotsAreWrittenEverySnapshotEveryCommits) {
+  Config cfg;
+  cfg.snapshot_every_commits = 3;
+  Cluster c(3, cfg);
+  uint64_t l = StableLeader(c);
+  for (int i = 0; i < 7; ++i) c.Write(l, SetOp("a", std::to_string(i)));
+  c.RunFor(200);
+  for (uint64_t i = 1; i <= 3; ++i) {
+    ASSERT_EQ(c.durable(i).snapshots.size(), 2u) << i;
+    EXPECT_EQ(c.durable(i).snapshots[1].first.counter(), 6u);
+  }
+  // A restart recovers from the snapshot plus the log tail.
+  c.Crash(l);
+  c.Restart(l);
+  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c) && c.up(l) &&
+                                      c.peer(l).status().phase == Phase::kBroadcast; }, 5000));
+  c.RunFor(100);
+  EXPECT_EQ(c.peer(l).LocalGet("a"), "6");
+}
+
+// ---- reads -----------------------------------------------------------------------------
+TEST(ZabReads, ALinearizableReadIsServedOnlyAfterAQuorumConfirmsLeadership) {
+  LonePeer p(3, 3);
+  LeadIntoBroadcast(p);
+  Output out = p.Step(ClientRead{1, "k", ReadMode::kLinearizable});
+  EXPECT_TRUE(out.replies.empty());
+  auto pings = MessagesOf<Ping>(out);
+  ASSERT_EQ(pings.size(), 2u) << "a confirmation round starts at once";
+  uint64_t round = pings[0].round;
+  out = p.Receive(1, PingAck{Epoch{1}, round - 1});
+  EXPECT_TRUE(out.replies.empty()) << "an older round does not confirm";
+  out = p.Receive(1, PingAck{Epoch{1}, round});
+  ASSERT_EQ(out.replies.size(), 1u);
+  EXPECT_EQ(out.replies[0].status, ReplyStatus::kOk);
+  EXPECT_FALSE(out.replies[0].value.has_value());
+}
+
+TEST(ZabReads, AnIsolatedLeaderNeverServesALinearizableRead) {
+  Cluster c(3);
+  uint64_t l = StableLeader(c);
+  c.Isolate(l);
+  uint64_t rid = c.Read(l, "a", ReadMode::kLinearizable);
+  ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(l, rid).has_value(); }, 2000));
+  EXPECT_EQ(c.ReplyFor(l, rid)->status, ReplyStatus::kNotApplied);
+}
+
+TEST(ZabReads, EveryReadModeAtAFollowerSeesAWriteCommittedBeforeIt) {
+  Cluster c(3);
+  uint64_t l = StableLeader(c);
+  uint64_t f = l == 1 ? 2 : 1;
+  uint64_t w = c.Write(l, SetOp("a", "1"));
+  ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(l, w).has_value(); }, 1000));
+  Zxid wz = c.ReplyFor(l, w)->zxid;
+  for (ReadMode m : {ReadMode::kLinearizable, ReadMode::kSync, ReadMode::kLocal}) {
+    c.RunFor(50);
+    uint64_t rid = c.Read(f, "a", m);
+    ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(f, rid).has_value(); }, 1000)) << ToString(m);
+    auto r = *c.ReplyFor(f, rid);
+    EXPECT_EQ(r.status, ReplyStatus::kOk) << ToString(m);
+    EXPECT_EQ(r.value, "1") << ToString(m);
+    EXPECT_GE(r.zxid, wz) << ToString(m);
+  }
+}
+
+TEST(ZabReads, ASyncReadAtTheLeaderWaitsForItsOutstandingProposals) {
+  LonePeer p(3, 3);
+  LeadIntoBroadcast(p);
+  p.Step(ClientWrite{1, SetOp("a", "1")});
+  Output out = p.Step(ClientRead{2, "a", ReadMode::kSync});
+  EXPECT_TRUE(out.replies.empty());
+  out = p.Receive(1, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 1)});
+  ASSERT_EQ(out.replies.size(), 2u);
+  EXPECT_EQ(out.replies[1].request_id, 2u);
+  EXPECT_EQ(out.replies[1].value, "1");
+}
+
+TEST(ZabReads, ALocalReadIsRefusedUntilTheNodeServes) {
+  LonePeer p(1, 3);
+  Output out = p.Step(ClientRead{1, "a", ReadMode::kLocal});
+  ASSERT_EQ(out.replies.size(), 1u);
+  EXPECT_EQ(out.replies[0].status, ReplyStatus::kNotApplied);
+  FollowLeader3IntoBroadcast(p);
+  out = p.Step(ClientRead{2, "a", ReadMode::kLocal});
+  ASSERT_EQ(out.replies.size(), 1u);
+  EXPECT_EQ(out.replies[0].status, ReplyStatus::kOk);
 }
 
 }  // namespace
