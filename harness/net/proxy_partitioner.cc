@@ -25,8 +25,6 @@ struct Settings {
   double loss = 0.0;
 };
 
-Pair Unordered(NodeId a, NodeId b) { return a < b ? Pair{a, b} : Pair{b, a}; }
-
 // One proxied connection: `down` is the dialing node's side, `up` the listening node's side.
 // Direction 0 carries initiator -> acceptor (down -> up), direction 1 the reverse. Lives on the
 // io thread only; kept alive by the handlers that reference it.
@@ -67,13 +65,13 @@ struct ProxyConnection : std::enable_shared_from_this<ProxyConnection> {
 }  // namespace
 
 struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::Impl> {
-  enum class Verdict { kForward, kDiscard, kDrop };
+  enum class Verdict { kForward, kDrop };
 
   asio::io_context io;  // declared first: destroyed last, after every socket
   std::map<NodeId, Endpoint> peers;
   std::map<Pair, std::unique_ptr<tcp::acceptor>> acceptors;  // by listener link
   std::map<Pair, Endpoint> routes;
-  std::map<Pair, std::list<std::weak_ptr<ProxyConnection>>> live;  // by unordered pair; io thread
+  std::map<Pair, std::list<std::weak_ptr<ProxyConnection>>> live;  // by listener link; io thread
   std::thread thread;
 
   mutable std::mutex mu;              // guards settings, stats, rng
@@ -81,10 +79,10 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
   std::map<Pair, LinkStats> stats;
   std::mt19937_64 rng;
 
-  bool PairCutLocked(NodeId a, NodeId b) const {
-    auto ab = settings.find({a, b});
-    auto ba = settings.find({b, a});
-    return ab != settings.end() && ab->second.cut && ba != settings.end() && ba->second.cut;
+  // Link (from, to) is dead when the grudge says `to` drops packets from `from`.
+  bool LinkCutLocked(const Pair& link) const {
+    auto it = settings.find(link);
+    return it != settings.end() && it->second.cut;
   }
 
   // Decides the fate of one chunk of `bytes` flowing in direction `dir` of `conn`, and counts it.
@@ -96,9 +94,10 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
     Settings s;
     if (auto it = settings.find({from, to}); it != settings.end()) s = it->second;
     LinkStats& st = stats[{from, to}];
-    if (s.cut) {
-      st.bytes_discarded += bytes;
-      return Verdict::kDiscard;
+    if (LinkCutLocked({conn.initiator, conn.acceptor})) {
+      // Cut while the chunk was read or delayed: Apply is closing the connection anyway.
+      ++stats[{conn.initiator, conn.acceptor}].dropped;
+      return Verdict::kDrop;
     }
     if (!after_delay && s.loss > 0.0 &&
         std::uniform_real_distribution<double>(0, 1)(rng) < s.loss) {
@@ -131,13 +130,13 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
       std::lock_guard lock(mu);
       LinkStats& st = stats[link];
       ++st.accepted;
-      if (PairCutLocked(link.first, link.second)) {
+      if (LinkCutLocked(link)) {
         ++st.refused;
         conn->Close();
         return;
       }
     }
-    auto& list = live[Unordered(link.first, link.second)];
+    auto& list = live[link];
     list.remove_if([](const auto& weak) { return weak.expired(); });
     list.push_back(conn);
     const Endpoint& target = peers.at(link.second);
@@ -166,9 +165,6 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
             case Verdict::kDrop:
               conn->Close();
               return;
-            case Verdict::kDiscard:
-              Pump(conn, dir);
-              return;
             case Verdict::kForward:
               break;
           }
@@ -183,10 +179,10 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
                   conn->Close();
                   return;
                 }
-                // A cut that arrived while the chunk waited discards it.
+                // A cut that arrived while the chunk waited drops the connection.
                 int unused = 0;
-                if (Decide(*conn, dir, n, &unused, true) == Verdict::kDiscard) {
-                  Pump(conn, dir);
+                if (Decide(*conn, dir, n, &unused, true) == Verdict::kDrop) {
+                  conn->Close();
                 } else {
                   Write(conn, dir, n);
                 }
@@ -216,13 +212,13 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
     done.get_future().wait();
   }
 
-  // io thread: closes the connections of every pair cut both ways.
-  void CloseCutPairs() {
-    for (auto& [pair, list] : live) {
+  // io thread: closes the connections of every cut link.
+  void CloseCutLinks() {
+    for (auto& [link, list] : live) {
       bool cut;
       {
         std::lock_guard lock(mu);
-        cut = PairCutLocked(pair.first, pair.second);
+        cut = LinkCutLocked(link);
       }
       if (!cut) continue;
       for (auto& weak : list) {
@@ -306,7 +302,7 @@ Status ProxyPartitioner::Apply(const Grudge& grudge) {
       for (NodeId from : drops) impl_->settings[{from, to}].cut = true;
     }
   }
-  impl_->RunOnIo([impl = impl_.get()] { impl->CloseCutPairs(); });
+  impl_->RunOnIo([impl = impl_.get()] { impl->CloseCutLinks(); });
   return Status::Ok();
 }
 

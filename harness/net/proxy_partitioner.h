@@ -1,16 +1,19 @@
 // ProxyPartitioner: a TCP proxy inside the controller, one listener per directed peer link.
 // Link (i, j) listens on 127.0.0.1:<free port> and forwards every connection to j's real peer
 // address; node i's config names that listener as j's peer address (Cluster::SetPeerRoute with
-// Routes()). A connection on link (i, j) carries data both ways: i -> j upstream, j -> i
-// downstream, and each direction obeys the settings of its own directed pair.
+// Routes()). A connection on link (i, j) carries data both ways (i -> j upstream, j -> i
+// downstream): a cut applies to the whole link, delay and loss to each data direction.
 //
 // Per directed pair (from, to):
-//   cut    (from the grudge) when both directions between two nodes are cut, their existing
-//          connections are closed and new ones are accepted and closed at once; when only one
-//          direction is cut, its bytes are discarded silently (the connection stays open, like
-//          under an iptables DROP)
-//   delay  every chunk waits delay_ms before it is forwarded (order is preserved)
-//   loss   every chunk closes its connection with the given probability (seeded RNG)
+//   cut    (from the grudge: `to` drops packets from `from`) link (from, to) is dead: its open
+//          connections are closed and new ones are accepted and closed at once. Link (to, from)
+//          is untouched, so `from` still hears `to`. zabd sends A -> B messages only over A's own
+//          connection to B (server/net/transport.h), so this is a message-level one-way cut, the
+//          same as IptablesPartitioner's.
+//   delay  every chunk of bytes flowing from -> to (on either link) waits delay_ms before it is
+//          forwarded; order is preserved
+//   loss   every chunk flowing from -> to closes its connection with the given probability
+//          (seeded RNG); TCP cannot lose bytes silently, so loss is dropped connections
 // Heal clears all three on every pair.
 //
 // Threading: one Asio io_context on one internal thread, started by Create and joined by the
@@ -59,7 +62,6 @@ class ProxyPartitioner final : public Partitioner {
     uint64_t refused = 0;          // accepted then closed at once because the pair was cut
     uint64_t dropped = 0;          // closed by a cut applied later or by loss
     uint64_t bytes_forwarded = 0;  // from -> to
-    uint64_t bytes_discarded = 0;  // from -> to, one-way cut
     uint64_t chunks_delayed = 0;   // from -> to
   };
   LinkStats Stats(NodeId from, NodeId to) const;

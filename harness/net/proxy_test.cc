@@ -165,27 +165,30 @@ TEST_F(ProxyTest, ApplyingAnEmptyGrudgeReplacesTheOldOne) {
   EXPECT_EQ(node1.Receive(2), "ok");
 }
 
-TEST_F(ProxyTest, OneWayCutDiscardsTheDialersBytesButKeepsTheConnection) {
-  Dialer node1(Route(1, 2));
-  ASSERT_TRUE(proxy_->Apply(OneWayLinks({{1, 2}})).ok());
-  node1.Send("lost");
-  ASSERT_TRUE(Eventually([&] { return proxy_->Stats(1, 2).bytes_discarded == 4; }));
-  ASSERT_TRUE(proxy_->Heal().ok());
-  node1.Send("kept");
-  // Had "lost" been forwarded, the echo would return it first.
-  EXPECT_EQ(node1.Receive(4), "kept");
-  EXPECT_EQ(two_.received(), 4u);
+TEST_F(ProxyTest, OneWayCutKillsOnlyTheCutLinkAndTheReverseLinkStillCarriesBothWays) {
+  Dialer one_to_two(Route(1, 2));
+  Dialer two_to_one(Route(2, 1));
+  one_to_two.Send("a");
+  ASSERT_EQ(one_to_two.Receive(1), "a");
+  ASSERT_TRUE(proxy_->Apply(OneWayLinks({{1, 2}})).ok());  // 2 drops packets from 1
+  EXPECT_TRUE(one_to_two.Closed());
+  Dialer again(Route(1, 2));
+  EXPECT_TRUE(again.Closed());
+  EXPECT_EQ(proxy_->Stats(1, 2).refused, 1u);
+  // 2 still reaches 1, and 1's replies on 2's connection still come back.
+  two_to_one.Send("b");
+  EXPECT_EQ(two_to_one.Receive(1), "b");
+  EXPECT_EQ(one_.received(), 1u);
 }
 
-TEST_F(ProxyTest, OneWayCutOfTheReplyDirectionDiscardsOnlyReplies) {
+TEST_F(ProxyTest, AChunkDelayedWhenACutArrivesIsNeverDelivered) {
+  ASSERT_TRUE(proxy_->SetDelay(1, 2, 60'000).ok());  // long enough to still be waiting
   Dialer node1(Route(1, 2));
-  ASSERT_TRUE(proxy_->Apply(OneWayLinks({{2, 1}})).ok());
-  node1.Send("ping");
-  ASSERT_TRUE(Eventually([&] { return proxy_->Stats(2, 1).bytes_discarded == 4; }));
-  EXPECT_EQ(two_.received(), 4u);  // the request went through
-  ASSERT_TRUE(proxy_->Heal().ok());
-  node1.Send("pong");
-  EXPECT_EQ(node1.Receive(4), "pong");
+  node1.Send("late");
+  ASSERT_TRUE(Eventually([&] { return proxy_->Stats(1, 2).chunks_delayed == 1; }));
+  ASSERT_TRUE(proxy_->Apply(OneWayLinks({{1, 2}})).ok());
+  EXPECT_TRUE(node1.Closed());
+  EXPECT_EQ(two_.received(), 0u);
 }
 
 TEST_F(ProxyTest, DelayedLinksStillDeliverEveryByteInOrder) {
