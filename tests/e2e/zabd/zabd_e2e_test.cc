@@ -289,6 +289,27 @@ TEST_F(ZabdE2eTest, MalformedInputGetsAnErrorAndAClosedConnectionAndTheNodeKeeps
   EXPECT_EQ(again->str, "PONG");
 }
 
+TEST_F(ZabdE2eTest, AWriteTheLeaderCannotCommitInTimeIsAnsweredUnknownNeverFail) {
+  // sync_limit far above the server-side request timeout: the leader keeps leading while its
+  // followers are paused, so the request can only end by the server-side timeout.
+  cluster_ = std::make_unique<ZabdCluster>(ZabdBinary(), ClusterOptions{.sync_limit = 200});
+  StartAndWaitForService();
+  const int leader = cluster_->FindLeader();
+  ASSERT_NE(leader, 0);
+  for (int id = 1; id <= 3; ++id) {
+    if (id != leader) ::kill(cluster_->pid(id), SIGSTOP);
+  }
+  auto c = cluster_->Connect(leader, 20000);
+  ASSERT_TRUE(c.ok());
+  auto r = c->Call({"SET", "stuck", "1"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->kind, Kind::kError) << r->ToString();
+  EXPECT_EQ(r->str.rfind("UNKNOWN", 0), 0u) << r->str;
+  for (int id = 1; id <= 3; ++id) {
+    if (id != leader) ::kill(cluster_->pid(id), SIGCONT);
+  }
+}
+
 TEST_F(ZabdE2eTest, TheEventLogStartsWithAStartRecordAndShowsTheRole) {
   StartAndWaitForService();
   EXPECT_EQ(cluster_->Signal(1, SIGTERM), 0);
