@@ -1,4 +1,6 @@
 // Jepsen history.edn and Porcupine kv importers (both EDN maps of ops).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "checkers/import/edn.h"
@@ -141,6 +143,7 @@ Result<History> ImportJepsenEdn(std::string_view text, const std::string& source
                                 ModelKind model) {
   EdnReader reader(text, source);
   std::vector<EdnValue> forms;
+  forms.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   while (!reader.AtEnd()) {
     auto form = reader.Next();
     if (!form.ok()) return form.status();

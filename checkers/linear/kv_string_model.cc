@@ -99,6 +99,10 @@ class KvStringModel : public PartitionModel {
     return true;
   }
 
+  bool Watched(int op, bool call) const override {
+    return call ? info_[op].kind == Fn::kPut : info_[op].kind == Fn::kGet;
+  }
+
   std::string DescribeState(uint64_t s) const override {
     return fmt::format("{:?}", Materialize(s));
   }

@@ -38,6 +38,9 @@ class PartitionModel {
     bool call;
   };
   virtual bool Viable(uint64_t state, const std::vector<Entry>& upcoming) { return true; }
+  // Which entries Viable needs to see (the search keeps them on a side list, so the scan skips
+  // everything else). Models without Viable watch nothing and are never asked.
+  virtual bool Watched(int op, bool call) const { return false; }
   // Bytes held by the model's tables (counted against the memory budget).
   virtual int64_t MemoryBytes() const { return 0; }
 };

@@ -71,8 +71,10 @@ class Memo {
 struct Node {
   int op = -1;
   bool call = false;
+  bool watched = false;  // also on the side list of entries the model's Viable reads
   int prev = 0, next = 0;
-  int match = 0;  // the other node of the same op
+  int wprev = 0, wnext = 0;  // side list links
+  int match = 0;             // the other node of the same op
 };
 
 }  // namespace
@@ -118,20 +120,42 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   }
   nodes[prev].next = 0;
   nodes[0].prev = prev;
+  // Side list of watched entries, in the same order.
+  bool any_watched = false;
+  int wprev = 0;
+  for (int id = nodes[0].next; id != 0; id = nodes[id].next) {
+    if (!model.Watched(nodes[id].op, nodes[id].call)) continue;
+    any_watched = true;
+    nodes[id].watched = true;
+    nodes[id].wprev = wprev;
+    nodes[wprev].wnext = id;
+    wprev = id;
+  }
+  nodes[wprev].wnext = 0;
+  nodes[0].wprev = wprev;
 
+  auto unlink = [&](int id) {
+    Node& x = nodes[id];
+    nodes[x.prev].next = x.next;
+    nodes[x.next].prev = x.prev;
+    if (x.watched) {
+      nodes[x.wprev].wnext = x.wnext;
+      nodes[x.wnext].wprev = x.wprev;
+    }
+  };
   auto lift = [&](int call) {
-    Node& c = nodes[call];
-    nodes[c.prev].next = c.next;
-    nodes[c.next].prev = c.prev;
-    Node& r = nodes[c.match];
-    nodes[r.prev].next = r.next;
-    nodes[r.next].prev = r.prev;
+    unlink(call);
+    unlink(nodes[call].match);
   };
   // Reinsertion in LIFO order: each node's own prev/next are still its old neighbours.
   auto relink = [&](int id) {
     Node& x = nodes[id];
     nodes[x.prev].next = id;
     nodes[x.next].prev = id;
+    if (x.watched) {
+      nodes[x.wprev].wnext = id;
+      nodes[x.wnext].wprev = id;
+    }
   };
 
   std::vector<uint64_t> zobrist(n);
@@ -159,12 +183,13 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
 
   // Asks the model whether `next` (reached by linearizing the op of call node `e`) can still
   // satisfy the next few pending returns, given the calls before them.
-  constexpr int kViableReturns = 1024;  // bounds the O(list) scan per step
+  constexpr int kViableReturns = 1024;  // far gets matter (c50-bad key 0); bounds the scan
   std::vector<PartitionModel::Entry> upcoming;
   auto Viable = [&](uint64_t next, int e) {
+    if (!any_watched) return true;
     upcoming.clear();
     int returns = 0;
-    for (int x = nodes[0].next; x != 0 && returns < kViableReturns; x = nodes[x].next) {
+    for (int x = nodes[0].wnext; x != 0 && returns < kViableReturns; x = nodes[x].wnext) {
       if (x == e || x == nodes[e].match) continue;
       upcoming.push_back({nodes[x].op, nodes[x].call});
       returns += nodes[x].call ? 0 : 1;

@@ -1,0 +1,192 @@
+// checkers_bench [DATA_DIR] [--reps N]: per-file import + check time (median of N runs, each in a
+// fresh child process), verdict, states and the child's peak RSS, for Porcupine's 6 kv files
+// (plus c50-bad key by key) and Knossos's histories. DATA_DIR defaults to
+// ../shared/linearizability-data beside the source tree.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "checkers/checkers.h"
+#include "checkers/import/import.h"
+
+namespace fs = std::filesystem;
+using faultline::checkers::Budget;
+using faultline::checkers::CheckLinearizable;
+using faultline::checkers::ModelKind;
+using faultline::checkers::ModelOptions;
+using faultline::checkers::VerdictName;
+
+namespace {
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Measure {
+  double seconds = 0;  // import + check wall time, inside the child
+  double import_seconds = 0;
+  double cpu_seconds = 0;  // the child's user + system CPU (robust on a loaded machine)
+  long peak_rss_kb = 0;
+  std::string verdict;
+  long long states = 0;
+};
+
+// Imports and checks `file` in a child process; the child writes "verdict seconds states".
+Measure RunOnce(const fs::path& file, const std::string& model, bool per_key) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    auto start = std::chrono::steady_clock::now();
+    ModelOptions m;
+    Budget budget;
+    budget.shrink = false;
+    budget.time_limit_ms = 60'000;
+    faultline::Result<faultline::checkers::History> h = faultline::Status::InvalidArgument("x");
+    if (model == "kv") {
+      m.kind = ModelKind::kKv;
+      h = faultline::checkers::ImportPorcupineKv(Slurp(file), file.string());
+    } else {
+      faultline::checkers::ParseModelKind(model, &m.kind);
+      m.nil_read_matches_anything = true;
+      h = faultline::checkers::ImportJepsenEdn(Slurp(file), file.string(), m.kind);
+      if (m.kind == ModelKind::kMultiRegister && h.ok()) h->initial_value = "0";
+    }
+    double import_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::string out;
+    if (!h.ok()) {
+      out = "error 0 0\n";
+    } else {
+      if (per_key) budget.threads = 1;
+      auto r = CheckLinearizable(*h, m, budget);
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      out = std::string(VerdictName(r.verdict)) + " " + std::to_string(s) + " " +
+            std::to_string(r.states_explored) + " " + std::to_string(import_s) + "\n";
+      if (per_key) {
+        for (const auto& k : r.keys) {
+          out += "  key " + k.key + ": " + std::string(VerdictName(k.verdict)) + " " +
+                 std::to_string(k.seconds) + " s, " + std::to_string(k.states_explored) +
+                 " states, " + std::to_string(k.ops) + " ops\n";
+        }
+      }
+    }
+    (void)!write(fds[1], out.data(), out.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  Measure m;
+  std::istringstream in(text);
+  in >> m.verdict >> m.seconds >> m.states >> m.import_seconds;
+  m.peak_rss_kb = ru.ru_maxrss;
+  m.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  std::string rest;
+  std::getline(in, rest);
+  for (std::string line; std::getline(in, line);) std::printf("%s\n", line.c_str());
+  return m;
+}
+
+Measure Median(const fs::path& file, const std::string& model, int reps) {
+  std::vector<Measure> ms;
+  for (int i = 0; i < reps; ++i) ms.push_back(RunOnce(file, model, false));
+  std::sort(ms.begin(), ms.end(), [](const Measure& a, const Measure& b) { return a.seconds < b.seconds; });
+  Measure m = ms[ms.size() / 2];
+  for (const Measure& x : ms) m.peak_rss_kb = std::max(m.peak_rss_kb, x.peak_rss_kb);
+  return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path data = FAULTLINE_SOURCE_DIR "/../shared/linearizability-data";
+  int reps = 5;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--reps" && i + 1 < argc) {
+      reps = std::max(1, std::atoi(argv[++i]));
+    } else {
+      data = a;
+    }
+  }
+  if (!fs::exists(data)) {
+    std::printf("no data at %s\n", data.c_str());
+    return 2;
+  }
+  std::printf("checkers_bench: %s, median of %d runs, each file in a fresh process\n", data.c_str(), reps);
+  std::printf("\n== porcupine kv (import + check; Porcupine ~0.15 s checking for all 6)\n");
+  double total = 0, total_cpu = 0, total_import = 0;
+  std::printf("%-10s %-8s %10s %10s %10s %9s %s\n", "file", "verdict", "wall s", "import s",
+              "cpu s", "states", "peak RSS");
+  for (const char* name : {"c01-ok", "c01-bad", "c10-ok", "c10-bad", "c50-ok", "c50-bad"}) {
+    fs::path f = data / "porcupine/kv" / (std::string(name) + ".txt");
+    if (!fs::exists(f)) continue;
+    Measure m = Median(f, "kv", reps);
+    total += m.seconds;
+    total_cpu += m.cpu_seconds;
+    total_import += m.import_seconds;
+    std::printf("%-10s %-8s %10.4f %10.4f %10.4f %9lld %6.1f MB\n", name, m.verdict.c_str(),
+                m.seconds, m.import_seconds, m.cpu_seconds, m.states, m.peak_rss_kb / 1024.0);
+  }
+  std::printf("%-10s %-8s %10.4f %10.4f %10.4f\n", "total", "", total, total_import, total_cpu);
+  fs::path c50 = data / "porcupine/kv/c50-bad.txt";
+  if (fs::exists(c50)) {
+    std::printf("\n== c50-bad key by key (one thread, every key checked on its own)\n");
+    Measure m = RunOnce(c50, "kv", true);
+    std::printf("all keys: %s in %.4f s\n", m.verdict.c_str(), m.seconds);
+  }
+  std::printf("\n== knossos (import + check per file)\n");
+  for (const char* model : {"cas-register", "multi-register", "mutex"}) {
+    for (const char* kind : {"good", "bad"}) {
+      fs::path dir = data / "knossos" / model / kind;
+      if (!fs::exists(dir)) continue;
+      std::vector<fs::path> files;
+      for (const auto& e : fs::directory_iterator(dir)) {
+        if (e.path().extension() == ".edn") files.push_back(e.path());
+      }
+      std::sort(files.begin(), files.end());
+      double sum = 0, worst = 0, cpu = 0;
+      long rss = 0;
+      int right = 0;
+      std::string worst_name;
+      for (const fs::path& f : files) {
+        Measure m = Median(f, model, std::min(reps, 3));
+        sum += m.seconds;
+        cpu += m.cpu_seconds;
+        rss = std::max(rss, m.peak_rss_kb);
+        bool ok = m.verdict == (std::string(kind) == "good" ? "valid" : "invalid");
+        right += ok;
+        if (!ok) std::printf("  WRONG %s: %s\n", f.c_str(), m.verdict.c_str());
+        if (m.seconds > worst) {
+          worst = m.seconds;
+          worst_name = f.filename().string();
+        }
+      }
+      std::printf("%-15s %-4s %3zu files, %3d right, total %.4f s wall %.4f s cpu, slowest %s "
+                  "%.4f s, peak RSS %.1f MB\n",
+                  model, kind, files.size(), right, sum, cpu, worst_name.c_str(), worst,
+                  rss / 1024.0);
+    }
+  }
+  std::printf("\n== Jepsen etcd logs: the 102 files are not in %s; not measured\n", data.c_str());
+  return 0;
+}
