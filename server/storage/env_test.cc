@@ -1,7 +1,10 @@
 // MemEnv's crash model and FaultyEnv's injection, which every storage test relies on.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
 
 #include "server/storage/faulty_env.h"
 #include "server/storage/mem_env.h"
@@ -154,6 +157,74 @@ TEST(FaultyEnvTest, EverythingAfterTheCrashPointFailsAndHasNoEffect) {
   EXPECT_FALSE(env.Rename("/d", "/x").ok());
   EXPECT_FALSE(mem.Exists("/e"));
   EXPECT_TRUE(mem.Exists("/d"));
+}
+
+class PosixEnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/env_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+  Env* env_ = PosixEnv();
+};
+
+TEST_F(PosixEnvTest, AppendSyncReadRenameRemoveAndList) {
+  const std::string a = JoinPath(dir_, "a");
+  const std::string b = JoinPath(dir_, "b");
+  {
+    auto f = env_->NewAppendableFile(a);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    ASSERT_TRUE(f.value()->Append("hello ").ok());
+    ASSERT_TRUE(f.value()->Sync().ok());
+  }
+  {
+    auto f = env_->NewAppendableFile(a);  // appends at the end
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f.value()->Append("world").ok());
+  }
+  EXPECT_EQ(Read(env_, a), "hello world");
+  EXPECT_EQ(*env_->FileSize(a), 11u);
+  ASSERT_TRUE(env_->Truncate(a, 5).ok());
+  EXPECT_EQ(Read(env_, a), "hello");
+  ASSERT_TRUE(env_->Rename(a, b).ok());
+  ASSERT_TRUE(env_->SyncDir(dir_).ok());
+  EXPECT_FALSE(env_->Exists(a));
+  ASSERT_TRUE(env_->CreateDir(JoinPath(dir_, "sub")).ok());
+  ASSERT_TRUE(env_->CreateDir(JoinPath(dir_, "sub")).ok());  // idempotent
+  auto names = env_->ListDir(dir_);
+  ASSERT_TRUE(names.ok());
+  std::sort(names.value().begin(), names.value().end());
+  EXPECT_EQ(names.value(), (std::vector<std::string>{"b", "sub"}));
+  {
+    auto f = env_->NewWritableFile(b);  // starts empty
+    ASSERT_TRUE(f.ok());
+  }
+  EXPECT_EQ(Read(env_, b), "");
+  ASSERT_TRUE(env_->Remove(b).ok());
+  EXPECT_FALSE(env_->Exists(b));
+}
+
+TEST_F(PosixEnvTest, ErrorsNameThePathAndMissingFilesAreNotFound) {
+  const std::string missing = JoinPath(dir_, "missing");
+  auto r = env_->ReadFile(missing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), faultline::StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find(missing), std::string::npos);
+  EXPECT_EQ(env_->Remove(missing).code(), faultline::StatusCode::kNotFound);
+  faultline::Status s = env_->CreateDir(JoinPath(missing, "x"));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(missing), std::string::npos) << s.message();
+}
+
+TEST(PathTest, JoinAndDirname) {
+  EXPECT_EQ(JoinPath("a/b", "c"), "a/b/c");
+  EXPECT_EQ(JoinPath("a/b/", "c"), "a/b/c");
+  EXPECT_EQ(Dirname("a/b/c"), "a/b");
+  EXPECT_EQ(Dirname("/db"), "/");
+  EXPECT_EQ(Dirname("db"), ".");
 }
 
 }  // namespace

@@ -95,6 +95,11 @@ Status StorageImpl::Recover(Recovered* out) {
   auto log_names = env_->ListDir(log_dir_);
   if (!log_names.ok()) return log_names.status();
   for (const std::string& name : log_names.value()) {
+    if (name == std::string(kLogBaseFile) + kTmpSuffix) {  // an interrupted marker write
+      if (auto s = env_->Remove(JoinPath(log_dir_, name)); !s.ok()) return s;
+      if (auto s = SyncDirCounted(log_dir_); !s.ok()) return s;
+      continue;
+    }
     if (name.rfind(kLogPrefix, 0) != 0) continue;
     auto z = ParseHex16(std::string_view(name).substr(sizeof(kLogPrefix) - 1));
     if (!z) continue;
@@ -105,6 +110,18 @@ Status StorageImpl::Recover(Recovered* out) {
   }
   std::sort(segments_.begin(), segments_.end(),
             [](const Segment& a, const Segment& b) { return a.first_zxid < b.first_zxid; });
+
+  // --- The log base marker (absent: the log holds the whole history).
+  const std::string base_path = JoinPath(log_dir_, kLogBaseFile);
+  if (auto text = env_->ReadFile(base_path); text.ok()) {
+    std::string_view digits = text.value();
+    if (digits.ends_with('\n')) digits.remove_suffix(1);
+    auto base = ParseHex16(digits);
+    if (!base) return Status::Corruption(At(base_path, 0) + ": not a 16-digit hex zxid");
+    log_base_ = *base;
+  } else if (text.status().code() != faultline::StatusCode::kNotFound) {
+    return text.status();
+  }
 
   // --- The newest valid snapshot; corrupt newer ones are skipped and reported.
   std::sort(snapshot_files.rbegin(), snapshot_files.rend());
@@ -183,30 +200,21 @@ Status StorageImpl::Recover(Recovered* out) {
 
   // --- The log must continue the chosen snapshot without a hole.
   const uint64_t log_first = segments_.empty() ? 0 : segments_.front().first_zxid;
-  if (newest_corrupt > snap) {
-    // Falling back to an older snapshot is safe only if the log rebuilds everything after it,
-    // at least up to the corrupt snapshot's zxid.
-    bool covered =
-        snap != 0 && !segments_.empty() && log_first <= snap + 1 && prev >= newest_corrupt;
-    if (!covered) {
-      return Status::Corruption(report.skipped_snapshots + "no older valid snapshot (" +
-                                (snap ? ZxidHex(snap) : std::string("none")) +
-                                ") from which the log (first zxid " + ZxidHex(log_first) +
-                                ", last " + ZxidHex(prev) + ") rebuilds the state");
+  if (snap < log_base_ || prev < newest_corrupt) {
+    // The log was compacted behind a snapshot that is now corrupt (or it does not reach a corrupt
+    // snapshot's zxid): the state cannot be rebuilt without losing committed transactions.
+    return Status::Corruption(
+        report.skipped_snapshots + "no valid snapshot from which the log rebuilds the state: " +
+        (snap ? "newest valid " + JoinPath(dir_, SnapshotName(snap)) : std::string("none")) +
+        ", log complete only after " + ZxidHex(log_base_) + " (" +
+        JoinPath(log_dir_, kLogBaseFile) + "), log ends at " + ZxidHex(prev));
+  }
+  if (!segments_.empty() && log_first > snap + 1 && snap != 0) {
+    // A log that starts past snap + 1 began after a SNAP install; a same-epoch jump is a hole.
+    if (std::string why = CheckSuccessor(snap, log_first); !why.empty()) {
+      return Status::Corruption(At(SegmentPath(segments_.front()), 0) + ": " + why + " (after " +
+                                SnapshotName(snap) + ")");
     }
-    log_base_ = log_first - 1;
-  } else if (!segments_.empty() && log_first > snap + 1) {
-    // Only a log started after a SNAP install (or the whole history, with no snapshot) begins
-    // past snap + 1; a same-epoch jump is a hole.
-    if (snap != 0) {
-      if (std::string why = CheckSuccessor(snap, log_first); !why.empty()) {
-        return Status::Corruption(At(SegmentPath(segments_.front()), 0) + ": " + why + " (after " +
-                                  SnapshotName(snap) + ")");
-      }
-    }
-    log_base_ = snap;
-  } else {
-    log_base_ = segments_.empty() ? snap : log_first - 1;
   }
   last_zxid_ = std::max(snap, prev);
   if (snap > prev) last_where = JoinPath(dir_, SnapshotName(snap)) + " at offset 8";

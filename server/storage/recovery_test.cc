@@ -146,7 +146,7 @@ TEST_F(RecoveryTest, EmptyLastSegmentLeftByARollIsRemoved) {
   Plant(SegmentPath("/db", Z(1, 3)), "");
   OpenOk();
   EXPECT_EQ(rec_.log, Recs(1, 1, 2));
-  EXPECT_EQ(List("/db/log").size(), 1u);
+  EXPECT_EQ(Segments().size(), 1u);
   AppendAll(Recs(1, 3, 3));
 }
 
@@ -239,7 +239,48 @@ TEST_F(RecoveryTest, OnlySnapshotCorruptWithACompactedLogIsCorruption) {
   st_.reset();
   const std::string snap = "/db/snapshot." + Hex16(Z(1, 6));
   mem_.CorruptFile(snap, "FLSNAP01 truncated");
-  ExpectCorruptionMentions({"snapshot." + Hex16(Z(1, 6)), "no older valid snapshot"});
+  ExpectCorruptionMentions({"snapshot." + Hex16(Z(1, 6)), "no valid snapshot", "/db/log/base"});
+}
+
+TEST_F(RecoveryTest, OnlySnapshotCorruptButTheLogCoversFromZeroRecoversFromTheLog) {
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 5));
+  ASSERT_TRUE(st_->WriteSnapshot(Z(1, 3), "s3").ok());
+  st_.reset();
+  mem_.CorruptFile("/db/snapshot." + Hex16(Z(1, 3)), "rot");
+  OpenOk();
+  EXPECT_EQ(rec_.snapshot.zxid, 0u);
+  EXPECT_EQ(rec_.log, Recs(1, 1, 5));
+  EXPECT_NE(rec_.report.skipped_snapshots.find("short file"), std::string::npos);
+}
+
+TEST_F(RecoveryTest, CorruptSnapshotTheLogDoesNotReachIsCorruption) {
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 5));
+  ASSERT_TRUE(st_->WriteSnapshot(Z(1, 5), "s5").ok());
+  st_.reset();
+  // The log lost its tail behind the snapshot (say, a disk that lied about fsync).
+  ASSERT_TRUE(mem_.Truncate(seg_, 2 * kRecordBytes).ok());
+  mem_.CorruptFile("/db/snapshot." + Hex16(Z(1, 5)), "rot");
+  ExpectCorruptionMentions({"snapshot." + Hex16(Z(1, 5)), "log ends at 0x100000002"});
+}
+
+TEST_F(RecoveryTest, CorruptInstalledSnapshotIsCorruptionEvenWhenTheLogRunsPastIt) {
+  OpenFresh(2);
+  AppendAll(Recs(1, 1, 3));
+  ASSERT_TRUE(st_->InstallSnapshot(Z(2, 4), "leader").ok());
+  AppendAll(Recs(2, 5, 7));
+  st_.reset();
+  mem_.CorruptFile("/db/snapshot." + Hex16(Z(2, 4)), "rot");
+  // The log starts at 2.5: replaying it alone would silently drop everything up to 2.4.
+  ExpectCorruptionMentions({"snapshot." + Hex16(Z(2, 4)), "complete only after 0x200000004"});
+}
+
+TEST_F(RecoveryTest, GarbageLogBaseMarkerIsCorruption) {
+  OpenFresh(1);
+  st_.reset();
+  Plant("/db/log/base", "zz\n");
+  ExpectCorruptionMentions({"/db/log/base", "offset 0"});
 }
 
 TEST_F(RecoveryTest, CorruptSnapshotNotCoveredByTheLogAfterAnInstallIsCorruption) {

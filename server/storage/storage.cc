@@ -171,12 +171,13 @@ Status StorageImpl::CutLogAfter(uint64_t keep_up_to) {
 Status StorageImpl::TruncateAfter(uint64_t keep_up_to) {
   if (!failed_.ok()) return failed_;
   if (auto s = Sync(); !s.ok()) return s;
+  if (keep_up_to >= last_zxid_) return Status::Ok();  // nothing above it, not even a snapshot
   uint64_t newest_kept = 0;
   for (uint64_t z : snapshots_) {
     if (z <= keep_up_to) newest_kept = z;
   }
   // The state at keep_up_to must stay rebuildable: from a kept snapshot plus the log after it.
-  if (keep_up_to > newest_kept && newest_kept < log_base_ && keep_up_to < last_zxid_) {
+  if (newest_kept < log_base_) {
     return Status::InvalidArgument("cannot truncate after " + ZxidHex(keep_up_to) +
                                    ": the log is compacted up to " + ZxidHex(log_base_) +
                                    " and no snapshot at or below it would remain");
@@ -192,21 +193,42 @@ Status StorageImpl::TruncateAfter(uint64_t keep_up_to) {
 // retained snapshot O. Segment i is wholly below O only if segment i+1 starts at or before O+1;
 // the last segment is never removed.
 Status StorageImpl::Compact() {
-  while (snapshots_.size() > options_.snapshots_retained) {
-    if (auto s = env_->Remove(JoinPath(dir_, SnapshotName(snapshots_.front()))); !s.ok()) return s;
-    snapshots_.erase(snapshots_.begin());
+  while (snapshots_.size() > options_.snapshots_retained) snapshots_.erase(snapshots_.begin());
+  if (snapshots_.empty()) return Status::Ok();
+  // By listing, not from memory: corrupt snapshots skipped at recovery go too once superseded.
+  auto names = env_->ListDir(dir_);
+  if (!names.ok()) return names.status();
+  bool removed_snapshot = false;
+  for (const std::string& name : names.value()) {
+    if (name.rfind(kSnapshotPrefix, 0) != 0) continue;
+    auto z = ParseHex16(std::string_view(name).substr(sizeof(kSnapshotPrefix) - 1));
+    if (!z || *z >= snapshots_.front()) continue;
+    if (auto s = env_->Remove(JoinPath(dir_, name)); !s.ok()) return s;
+    removed_snapshot = true;
+  }
+  if (removed_snapshot) {
     if (auto s = SyncDirCounted(dir_); !s.ok()) return s;
   }
-  if (snapshots_.empty()) return Status::Ok();
   const uint64_t oldest = snapshots_.front();
-  bool removed = false;
-  while (segments_.size() >= 2 && segments_[1].first_zxid <= oldest + 1) {
-    if (auto s = env_->Remove(SegmentPath(segments_.front())); !s.ok()) return s;
-    log_base_ = std::max(log_base_, segments_[1].first_zxid - 1);
-    segments_.erase(segments_.begin());
-    removed = true;
+  size_t drop = 0;
+  while (drop + 1 < segments_.size() && segments_[drop + 1].first_zxid <= oldest + 1) ++drop;
+  if (drop == 0) return Status::Ok();
+  // The base marker lands before any segment goes, so a crash never leaves a log that claims to
+  // start from zero while its prefix is missing.
+  if (auto s = WriteLogBase(segments_[drop].first_zxid - 1); !s.ok()) return s;
+  for (size_t i = 0; i < drop; ++i) {
+    if (auto s = env_->Remove(SegmentPath(segments_[i])); !s.ok()) return s;
   }
-  if (removed) return SyncDirCounted(log_dir_);
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(drop));
+  return SyncDirCounted(log_dir_);
+}
+
+Status StorageImpl::WriteLogBase(uint64_t base) {
+  if (auto s = WriteFileAtomically(env_, log_dir_, kLogBaseFile, Hex16(base) + "\n", &fsync_count_);
+      !s.ok()) {
+    return s;
+  }
+  log_base_ = base;
   return Status::Ok();
 }
 
@@ -242,6 +264,7 @@ Status StorageImpl::InstallSnapshot(uint64_t zxid, const std::string& state) {
       !s.ok()) {
     return Fail(s);
   }
+  if (auto s = WriteLogBase(zxid); !s.ok()) return Fail(s);
   writer_.reset();
   while (!segments_.empty()) {
     if (auto s = env_->Remove(SegmentPath(segments_.back())); !s.ok()) return Fail(s);
@@ -255,7 +278,6 @@ Status StorageImpl::InstallSnapshot(uint64_t zxid, const std::string& state) {
   snapshots_ = {zxid};
   if (auto s = SyncDirCounted(dir_); !s.ok()) return Fail(s);
   last_zxid_ = zxid;
-  log_base_ = zxid;
   return Status::Ok();
 }
 

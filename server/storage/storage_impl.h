@@ -5,7 +5,10 @@
 //   segments_   every log segment in zxid order; the last one is open in `writer_`
 //   pending_    encoded records appended but not yet written to the file (group commit)
 //   snapshots_  zxids of the valid snapshot files, ascending
-//   log_base_   every record with zxid > log_base_ is in the log (the log is complete after it)
+//   log_base_   every record with zxid > log_base_ is in the log (the log is complete after it);
+//               durable in <dir>/log/base once compaction or a SNAP install drops a log prefix
+//               (absent: 0, the log holds the whole history). Recovery extends a snapshot S by
+//               the log only if S >= log_base_.
 // Invariant: every segment but the last is whole and fsynced (Roll syncs it before the next
 // segment exists), so a torn record can only ever be at the tail of the last segment.
 #pragma once
@@ -24,6 +27,7 @@ inline constexpr char kLogDirName[] = "log";
 inline constexpr char kLogPrefix[] = "log.";
 inline constexpr char kAcceptedEpochFile[] = "acceptedEpoch";
 inline constexpr char kCurrentEpochFile[] = "currentEpoch";
+inline constexpr char kLogBaseFile[] = "base";  // in the log directory
 // Bound on buffered bytes: past this Append writes them out (without fsync).
 inline constexpr size_t kPendingWriteBytes = 1 << 20;
 
@@ -68,6 +72,8 @@ class StorageImpl final : public Storage {
   faultline::Status CutLogAfter(uint64_t keep_up_to);
   faultline::Status Compact();
   faultline::Status WriteEpochFile(const char* name, uint32_t epoch);
+  // Durably records that the log is complete only after `base` (before any prefix is dropped).
+  faultline::Status WriteLogBase(uint64_t base);
 
   Env* env_;
   std::string dir_;

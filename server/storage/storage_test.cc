@@ -50,7 +50,7 @@ TEST_F(StorageTest, AppendSyncReopenRoundTrip) {
   AppendAll(Recs(2, 4, 4));
   OpenOk();
   EXPECT_EQ(rec_.log.size(), 9u);
-  EXPECT_EQ(List("/db/log").size(), 1u);
+  EXPECT_EQ(Segments().size(), 1u);
 }
 
 TEST_F(StorageTest, AppendRejectsAZxidThatDoesNotIncrease) {
@@ -112,7 +112,7 @@ TEST_F(StorageTest, SegmentsRollAtTheSizeBoundAndAreNamedByTheirFirstZxid) {
   OpenFresh(2);
   std::vector<Record> records = Concat(Recs(1, 1, 5), Recs(2, 1, 2));
   AppendAll(records);
-  std::vector<std::string> segs = List("/db/log");
+  std::vector<std::string> segs = Segments();
   ASSERT_GE(segs.size(), 3u);
   EXPECT_EQ(segs.front(), "log." + Hex16(Z(1, 1)));
   OpenOk();
@@ -168,7 +168,7 @@ TEST_F(StorageTest, TruncateInsideTheFirstRecordsOfASegmentKeepsEarlierSegmentsW
   ASSERT_TRUE(st_->TruncateAfter(0).ok());
   CrashAndReopen();
   EXPECT_TRUE(rec_.log.empty());
-  EXPECT_TRUE(List("/db/log").empty());
+  EXPECT_TRUE(Segments().empty());
   AppendAll(Recs(1, 1, 1));
 }
 
@@ -200,7 +200,7 @@ TEST_F(StorageTest, SnapshotCompactionKeepsRetainedSnapshotsAndTheLogBehindThem)
             2);
   EXPECT_FALSE(mem_.Exists("/db/snapshot." + Hex16(Z(1, 3))));
   // Every segment wholly below the oldest retained snapshot (1.6) is gone, none else.
-  std::vector<std::string> segs = List("/db/log");
+  std::vector<std::string> segs = Segments();
   ASSERT_FALSE(segs.empty());
   uint64_t first = *ParseHex16(std::string_view(segs.front()).substr(4));
   EXPECT_LE(first, Z(1, 7));
@@ -217,15 +217,40 @@ TEST_F(StorageTest, CompactionKeepsTheSegmentThatStraddlesTheOldestSnapshot) {
   options_.snapshots_retained = 1;
   OpenFresh(1);
   AppendAll(Recs(1, 1, 9));  // segments [1..3] [4..6] [7..9]
-  ASSERT_EQ(List("/db/log").size(), 3u);
+  ASSERT_EQ(Segments().size(), 3u);
   ASSERT_TRUE(st_->WriteSnapshot(Z(1, 5), "s5").ok());
   // [1..3] is wholly below 1.5 (the next segment starts at 1.4 <= 1.6); [4..6] is not.
-  EXPECT_EQ(List("/db/log"),
+  EXPECT_EQ(Segments(),
             (std::vector<std::string>{"log." + Hex16(Z(1, 4)), "log." + Hex16(Z(1, 7))}));
   ASSERT_TRUE(st_->WriteSnapshot(Z(1, 6), "s6").ok());
-  EXPECT_EQ(List("/db/log"), (std::vector<std::string>{"log." + Hex16(Z(1, 7))}));
+  EXPECT_EQ(Segments(), (std::vector<std::string>{"log." + Hex16(Z(1, 7))}));
   OpenOk();
   EXPECT_EQ(rec_.log, Recs(1, 7, 9));
+}
+
+TEST_F(StorageTest, CompactionAlsoRemovesCorruptSnapshotsOnceSuperseded) {
+  options_.snapshots_retained = 1;
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 4));
+  ASSERT_TRUE(st_->WriteSnapshot(Z(1, 2), "s2").ok());
+  st_.reset();
+  mem_.CorruptFile("/db/snapshot." + Hex16(Z(1, 2)), "rot");
+  OpenOk();
+  ASSERT_TRUE(st_->WriteSnapshot(Z(1, 3), "s3").ok());
+  EXPECT_FALSE(mem_.Exists("/db/snapshot." + Hex16(Z(1, 2))));
+  EXPECT_TRUE(mem_.Exists("/db/snapshot." + Hex16(Z(1, 3))));
+}
+
+TEST_F(StorageTest, TruncateAfterTheLastZxidChangesNothing) {
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 3));
+  ASSERT_TRUE(st_->WriteSnapshot(Z(1, 3), "s3").ok());
+  uint64_t fsyncs = st_->fsync_count();
+  ASSERT_TRUE(st_->TruncateAfter(Z(1, 3)).ok());
+  ASSERT_TRUE(st_->TruncateAfter(Z(2, 0)).ok());
+  EXPECT_EQ(st_->fsync_count(), fsyncs);
+  CrashAndReopen();
+  EXPECT_EQ(rec_.snapshot.zxid, Z(1, 3));
 }
 
 TEST_F(StorageTest, WriteSnapshotAheadOfTheLogIsRejected) {
@@ -250,7 +275,7 @@ TEST_F(StorageTest, InstallSnapshotReplacesLogAndSnapshotsAndSurvivesReopen) {
   ASSERT_TRUE(st_->WriteSnapshot(Z(1, 3), "old").ok());
   ASSERT_TRUE(st_->InstallSnapshot(Z(2, 4), "leader-state").ok());
   EXPECT_EQ(st_->last_zxid(), Z(2, 4));
-  EXPECT_TRUE(List("/db/log").empty());
+  EXPECT_TRUE(Segments().empty());
   CrashAndReopen();
   EXPECT_EQ(rec_.snapshot.zxid, Z(2, 4));
   EXPECT_EQ(rec_.snapshot.state, "leader-state");

@@ -105,6 +105,15 @@ class StorageFixture : public ::testing::Test {
     return names.value();
   }
 
+  // Segment file names in the log directory, sorted.
+  std::vector<std::string> Segments() {
+    std::vector<std::string> out;
+    for (const std::string& name : List(std::string(kDir) + "/log")) {
+      if (name.rfind("log.", 0) == 0) out.push_back(name);
+    }
+    return out;
+  }
+
   MemEnv mem_;
   Options options_;
   std::unique_ptr<Storage> st_;
