@@ -2,6 +2,8 @@
 //   <dir>/log/log.<first-zxid-hex>     append-only txn log segments, one checksummed record each
 //   <dir>/snapshot.<zxid-hex>          snapshots of the committed kv state
 //   <dir>/acceptedEpoch, currentEpoch  written atomically: temp, fsync, rename, fsync dir
+//   <dir>/log/base                     once compaction or a SNAP install dropped a log prefix:
+//                                      the zxid after which the log is complete
 //
 // Records are opaque to storage: a zxid plus payload bytes (the core's encoded Txn). Storage
 // enforces what it can see: zxids strictly increase, no gap inside an epoch (counter +1), a
@@ -9,6 +11,12 @@
 //
 // All file access goes through Env (env.h) so tests can run storage in memory, crash it (drop
 // every byte not synced) and inject EIO/ENOSPC.
+//
+// Errors: InvalidArgument = the call was refused and changed nothing (a zxid out of order, a
+// snapshot ahead of the log, a truncation the log can no longer rebuild). IoError = the disk said
+// no; from then on every mutating call returns that same error (a failed fsync leaves the file in
+// an unknown state, so nothing is retried): the owner must stop and reopen, and recovery decides
+// what survived. The destructor never syncs (what was not synced is lost, as in a crash).
 //
 // Thread-safety: none; one owner thread.
 #pragma once
