@@ -147,5 +147,88 @@ TEST(Linearizability, StatesExploredAndPeakMemoryAreReported) {
   EXPECT_GT(r.peak_memory_bytes, 0);
 }
 
+TEST(SetModel, ReadSetMustContainExactlyTheAddsLinearizedBeforeIt) {
+  HistoryBuilder b;
+  b.Add(1, Fn::kAdd, "1", 0, 10).Add(2, Fn::kAdd, "2", 5, 100);
+  b.Add(3, Fn::kReadSet, std::nullopt, 20, 30).Add(3, Fn::kReadSet, std::nullopt, 200, 210);
+  History ok = b.Build();
+  ok.ops[2].elements = {"1"};       // add 2 still in flight
+  ok.ops[3].elements = {"1", "2"};
+  EXPECT_EQ(Check(ok, ModelKind::kSet), Verdict::kValid);
+  History lost = ok;
+  lost.ops[3].elements = {"2"};     // element 1 vanished
+  EXPECT_EQ(Check(lost, ModelKind::kSet), Verdict::kInvalid);
+}
+
+TEST(MutexModel, TwoOverlappingHoldersAreInvalid) {
+  HistoryBuilder b;
+  b.Add(1, Fn::kAcquire, std::nullopt, 0, 10).Add(2, Fn::kAcquire, std::nullopt, 20, 30);
+  EXPECT_EQ(Check(b.Build(), ModelKind::kMutex), Verdict::kInvalid);
+  b.Add(1, Fn::kRelease, std::nullopt, 12, 15);  // released in between: fine
+  EXPECT_EQ(Check(b.Build(), ModelKind::kMutex), Verdict::kValid);
+}
+
+TEST(MultiRegisterModel, TxnReadsMustSeeOneConsistentState) {
+  auto txn = [](std::vector<TxnStep> steps, int64_t p, int64_t a, int64_t b) {
+    Op op;
+    op.process = p;
+    op.f = Fn::kTxn;
+    op.txn = std::move(steps);
+    op.invoke_ns = a;
+    op.complete_ns = b;
+    op.outcome = Outcome::kOk;
+    return op;
+  };
+  History h;
+  h.ops.push_back(txn({{true, "x", "1"}, {true, "y", "1"}}, 1, 0, 10));
+  h.ops.push_back(txn({{false, "x", "1"}, {false, "y", "1"}}, 2, 20, 30));
+  EXPECT_EQ(Check(h, ModelKind::kMultiRegister), Verdict::kValid);
+  h.ops.push_back(txn({{false, "x", "1"}, {false, "y", std::string("0")}}, 2, 40, 50));
+  EXPECT_EQ(Check(h, ModelKind::kMultiRegister), Verdict::kInvalid);
+}
+
+TEST(KvStringModel, AppendsAreSeenInOneOrderByEveryGet) {
+  HistoryBuilder b;
+  b.Add(1, Fn::kAppend, "a", 0, 100, Outcome::kOk, "k").Add(2, Fn::kAppend, "b", 0, 100, Outcome::kOk, "k");
+  b.Add(3, Fn::kGet, "ba", 200, 210, Outcome::kOk, "k");
+  History ok = b.Build();
+  ok.initial_value = "";
+  EXPECT_EQ(Check(ok, ModelKind::kKv), Verdict::kValid);
+  b.Add(4, Fn::kGet, "ab", 220, 230, Outcome::kOk, "k");  // the other order, later: impossible
+  History bad = b.Build();
+  bad.initial_value = "";
+  EXPECT_EQ(Check(bad, ModelKind::kKv), Verdict::kInvalid);
+}
+
+TEST(KvStringModel, PutResetsTheStringAndInfoAppendMayApplyLate) {
+  HistoryBuilder b;
+  b.Add(1, Fn::kAppend, "a", 0, 10, Outcome::kOk, "k");
+  b.Add(2, Fn::kAppend, "z", 5, 6, Outcome::kInfo, "k");
+  b.Add(1, Fn::kPut, "p", 20, 30, Outcome::kOk, "k");
+  b.Add(3, Fn::kGet, "p", 40, 50, Outcome::kOk, "k");
+  b.Add(3, Fn::kGet, "pz", 60, 70, Outcome::kOk, "k");
+  History h = b.Build();
+  h.initial_value = "";
+  EXPECT_EQ(Check(h, ModelKind::kKv), Verdict::kValid);
+}
+
+TEST(Linearizability, StopEarlyLeavesOtherKeysUnknownNotValid) {
+  HistoryBuilder b;
+  b.Write(1, "1", 0, 10, Outcome::kOk, "a").Read(2, "9", 20, 30, Outcome::kOk, "a");
+  for (int k = 0; k < 8; ++k) b.Write(1, "1", 0, 10, Outcome::kOk, "k" + std::to_string(k));
+  ModelOptions m;
+  Budget budget;
+  budget.stop_on_first_invalid = true;
+  budget.threads = 1;
+  LinearizabilityResult r = CheckLinearizable(b.Build(), m, budget);
+  EXPECT_EQ(r.verdict, Verdict::kInvalid);
+  // Key "a" has the most ops, so it is checked first; the others are never claimed valid.
+  for (const KeyResult& k : r.keys) {
+    if (k.key != "a") {
+      EXPECT_EQ(k.verdict, Verdict::kUnknown) << k.key;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace faultline::checkers
