@@ -2,6 +2,7 @@
 // durable-state mirror (log, snapshot, epochs) and event emission.
 #include "server/core/peer.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -302,14 +303,21 @@ void PeerImpl::ApplyCommitted(const Txn& txn) {
       Reply(ClientReply{txn.origin.request_id, ReplyStatus::kOk, "", txn.zxid, r.applied, {}});
     }
   }
-  MaybeSnapshot();
+  MaybeSnapshot();  // last: it may trim log_, where `txn` may live
+}
+
+std::deque<Txn>::const_iterator PeerImpl::FirstLoggedAfter(Zxid z) const {
+  // log_ is sorted by zxid: binary search instead of a scan (this runs on every COMMIT).
+  return std::upper_bound(log_.begin(), log_.end(), z,
+                          [](Zxid v, const Txn& t) { return v < t.zxid; });
 }
 
 void PeerImpl::ApplyLogUpTo(Zxid z) {
-  for (const Txn& t : log_) {
-    if (t.zxid <= last_applied_) continue;
-    if (t.zxid > z) break;
-    ApplyCommitted(t);
+  // ApplyCommitted may trim log_ (MaybeSnapshot, its last action), which invalidates iterators:
+  // search again after each apply.
+  for (auto it = FirstLoggedAfter(last_applied_); it != log_.end() && it->zxid <= z;
+       it = FirstLoggedAfter(last_applied_)) {
+    ApplyCommitted(*it);
   }
 }
 
@@ -343,11 +351,9 @@ bool PeerImpl::RollbackTo(Zxid z) {
   store_ = std::move(s);
   last_applied_ = snapshot_zxid_;
   std::erase_if(unannounced_, [&](Zxid u) { return u > z; });
-  for (const Txn& t : log_) {
-    if (t.zxid <= last_applied_) continue;
-    if (t.zxid > z) break;
-    store_.Apply(t.op, t.zxid.value);
-    last_applied_ = t.zxid;
+  for (auto it = FirstLoggedAfter(last_applied_); it != log_.end() && it->zxid <= z; ++it) {
+    store_.Apply(it->op, it->zxid.value);
+    last_applied_ = it->zxid;
   }
   return true;
 }

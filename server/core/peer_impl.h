@@ -87,6 +87,7 @@ class PeerImpl {
   void Append(const Txn& txn);               // AppendTxn + log_ + "logged"
   void ApplyCommitted(const Txn& txn);       // kv apply + client reply + "committed"/snapshot
   void ApplyLogUpTo(Zxid z);                 // apply own logged txns (last_applied_, z]
+  std::deque<Txn>::const_iterator FirstLoggedAfter(Zxid z) const;
   bool RollbackTo(Zxid z);                   // applied state back to z (false: below snapshot)
   void TruncateTo(Zxid z);                   // TruncateLog + log_ + "truncate"
   void FlushUnannounced();                   // "committed" for txns applied before serving
