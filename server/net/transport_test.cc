@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 
+#include "server/net/limits.h"
 #include "server/net/wire.h"
 
 namespace zabd {
@@ -135,6 +136,25 @@ TEST_F(TransportTest, SendingToAPeerThatIsDownDropsInsteadOfQueueing) {
   nodes_[1].transport->Send(2, "first");
   ASSERT_TRUE(RunUntil([&] { return !nodes_[2].received.empty(); }));
   EXPECT_EQ(nodes_[2].received[0].second, "first");
+}
+
+TEST_F(TransportTest, AnOverfullSendQueueResetsTheLinkInsteadOfGrowing) {
+  Make(1, "s", {2});
+  Make(2, "s", {1});
+  ASSERT_TRUE(RunUntil([&] { return nodes_[1].transport->connected_to(2); }));
+  // The loop does not run between these sends, so nothing drains: the queue hits its bound.
+  for (std::size_t i = 0; i < kPeerSendQueueFramesMax + 10; ++i) {
+    nodes_[1].transport->Send(2, "x");
+  }
+  EXPECT_FALSE(nodes_[1].transport->connected_to(2));
+  EXPECT_EQ(nodes_[1].disconnects, (std::vector<uint64_t>{2}));
+  EXPECT_GT(nodes_[1].transport->stats().frames_dropped, 0u);
+  // It redials and works again.
+  ASSERT_TRUE(RunUntil([&] { return nodes_[1].transport->connected_to(2); }));
+  nodes_[2].received.clear();
+  nodes_[1].transport->Send(2, "after");
+  ASSERT_TRUE(RunUntil(
+      [&] { return !nodes_[2].received.empty() && nodes_[2].received.back().second == "after"; }));
 }
 
 }  // namespace
