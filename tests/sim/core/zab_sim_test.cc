@@ -80,7 +80,7 @@ class Sim {
         }
       }
       for (uint64_t v = 1; v <= n_; ++v) {
-        if (!c_.up(v) && chance(0.01)) c_.Restart(v);
+        if (!c_.up(v) && chance(0.01)) Restart(v);
       }
       if (chance(part_p)) c_.Isolate(1 + rng() % n_);
       if (chance(part_p)) {
@@ -95,7 +95,7 @@ class Sim {
     c_.HealAll();
     c_.net().drop_probability = 0;
     for (uint64_t v = 1; v <= n_; ++v) {
-      if (!c_.up(v)) c_.Restart(v);
+      if (!c_.up(v)) Restart(v);
     }
     auto all_serving = [&] {
       auto l = c_.Leader();
@@ -168,6 +168,11 @@ class Sim {
   const std::map<std::string, uint64_t>& stats() const { return stats_; }
 
  private:
+  void Restart(uint64_t id) {
+    last_committed_[id] = 0;  // a new incarnation re-applies its log from its snapshot
+    c_.Restart(id);
+  }
+
   void Submit(uint64_t id) {
     kv::Op op = testing::SetOp("k" + std::to_string(c_.rng()() % 4), "v" + std::to_string(next_++));
     uint64_t rid = c_.Write(id, op);
@@ -176,6 +181,15 @@ class Sim {
 
   void Fail(const std::string& why) {
     if (failure_.empty()) failure_ = why;
+  }
+
+  static std::string StrField(const Event& e, const std::string& name) {
+    for (const auto& [k, v] : e.fields) {
+      if (k == name) {
+        if (const auto* s = std::get_if<std::string>(&v)) return *s;
+      }
+    }
+    return "";
   }
 
   static uint64_t U(const Event& e, const std::string& name) {
@@ -226,6 +240,7 @@ class Sim {
     }
     if (!c_.violations.empty()) Fail(c_.violations.front());
     for (const Event& e : out.events) {
+      if (e.type == "role" && StrField(e, "role") == "looking") last_committed_[id] = 0;
       if (e.type == "established") {
         auto [it, fresh] = established_.emplace(U(e, "epoch"), id);
         if (!fresh && it->second != id) {
@@ -235,6 +250,12 @@ class Sim {
         installed_upto_[id] = std::max(installed_upto_[id], U(e, "zxid"));
       } else if (e.type == "committed") {
         uint64_t first = U(e, "first"), last = U(e, "last"), count = 0;
+        // 7.3 rule 8: each node commits in zxid order (reset when it leaves its leader).
+        if (first <= last_committed_[id]) {
+          Fail("node " + std::to_string(id) + " committed " + ToHex(Zxid{first}) + " after " +
+               ToHex(Zxid{last_committed_[id]}));
+        }
+        last_committed_[id] = last;
         for (const Txn& t : c_.durable(id).log) {
           if (t.zxid.value < first || t.zxid.value > last) continue;
           count++;
@@ -247,6 +268,15 @@ class Sim {
         if (count != U(e, "count")) {
           Fail("node " + std::to_string(id) + ": committed event count mismatch at " +
                ToHex(Zxid{first}));
+        }
+      }
+    }
+    for (const StorageOp& op : out.storage) {
+      // 7.3 rule 5: a snapshot holds committed state only (checked after this Output's
+      // committed events).
+      if (const auto* w = std::get_if<WriteSnapshot>(&op)) {
+        if (w->zxid.value != 0 && !committed_.count(w->zxid.value)) {
+          Fail("node " + std::to_string(id) + " snapshotted uncommitted " + ToHex(w->zxid));
         }
       }
     }
@@ -274,6 +304,7 @@ class Sim {
   std::map<uint64_t, std::set<uint64_t>> node_committed_;
   std::map<uint64_t, uint64_t> installed_upto_;
   std::map<uint64_t, uint64_t> established_;  // epoch -> leader
+  std::map<uint64_t, uint64_t> last_committed_;  // node -> last committed zxid while serving
 };
 
 uint64_t EnvOr(const char* name, uint64_t dflt) {
