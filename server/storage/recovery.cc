@@ -1,6 +1,6 @@
 // Storage::Open: rebuild the durable state of a data directory, or refuse with a Corruption that
 // names the file, the byte offset and the zxid. What may be repaired silently is exactly what a
-// crash can legitimately leave behind, and each repair is reported:
+// crash can legitimately leave behind, and each repair is reported (RecoveryReport):
 //   - a torn record at the tail of the last segment (cut off, durably);
 //   - an empty last segment (created by a roll just before the crash; removed);
 //   - leftover temp files of interrupted atomic writes (removed; currentEpoch.tmp is consulted
@@ -82,10 +82,13 @@ Status StorageImpl::Recover(Recovered* out) {
         snapshot_files.push_back(*z);
       } else if (rest.ends_with(kTmpSuffix)) {
         if (auto s = env_->Remove(JoinPath(dir_, name)); !s.ok()) return s;
+        report.removed_files.push_back(JoinPath(dir_, name));
+        report.removed_files.push_back(JoinPath(dir_, name));
         removed = true;
       }
     } else if (name == std::string(kAcceptedEpochFile) + kTmpSuffix) {
       if (auto s = env_->Remove(JoinPath(dir_, name)); !s.ok()) return s;
+      report.removed_files.push_back(JoinPath(dir_, name));
       removed = true;
     }
   }
@@ -97,6 +100,7 @@ Status StorageImpl::Recover(Recovered* out) {
   for (const std::string& name : log_names.value()) {
     if (name == std::string(kLogBaseFile) + kTmpSuffix) {  // an interrupted marker write
       if (auto s = env_->Remove(JoinPath(log_dir_, name)); !s.ok()) return s;
+      report.removed_files.push_back(JoinPath(log_dir_, name));
       if (auto s = SyncDirCounted(log_dir_); !s.ok()) return s;
       continue;
     }
@@ -193,6 +197,7 @@ Status StorageImpl::Recover(Recovered* out) {
       if (!is_last) return Status::Corruption(path + ": empty segment before the last one");
       // A roll created it just before a crash: nothing in it was ever synced or acknowledged.
       if (auto s = env_->Remove(path); !s.ok()) return s;
+      report.removed_files.push_back(path);
       if (auto s = SyncDirCounted(log_dir_); !s.ok()) return s;
       segments_.pop_back();
     }
@@ -268,6 +273,7 @@ Status StorageImpl::Recover(Recovered* out) {
   } else if (env_->Exists(current_tmp)) {
     // Stale: its write never completed and nothing needs it; it must not be used later.
     if (auto s = env_->Remove(current_tmp); !s.ok()) return s;
+    report.removed_files.push_back(current_tmp);
     if (auto s = SyncDirCounted(dir_); !s.ok()) return s;
   }
   missing = false;

@@ -147,6 +147,7 @@ TEST_F(RecoveryTest, EmptyLastSegmentLeftByARollIsRemoved) {
   OpenOk();
   EXPECT_EQ(rec_.log, Recs(1, 1, 2));
   EXPECT_EQ(Segments().size(), 1u);
+  EXPECT_EQ(rec_.report.removed_files, std::vector<std::string>{SegmentPath("/db", Z(1, 3))});
   AppendAll(Recs(1, 3, 3));
 }
 
@@ -196,6 +197,7 @@ TEST_F(RecoveryTest, StaleCurrentEpochTmpIsRemovedWhenNotNeeded) {
   OpenOk();
   EXPECT_EQ(rec_.current_epoch, 4u);
   EXPECT_FALSE(mem_.Exists("/db/currentEpoch.tmp"));
+  EXPECT_EQ(rec_.report.removed_files, std::vector<std::string>{"/db/currentEpoch.tmp"});
 }
 
 TEST_F(RecoveryTest, AcceptedEpochBelowCurrentEpochIsCorruption) {

@@ -53,6 +53,9 @@ struct RecoveryReport {
   bool used_current_epoch_tmp = false;
   // Non-empty when newer snapshots were corrupt and an older one was used: which, and why.
   std::string skipped_snapshots;
+  // Leftovers recovery deleted: an empty last segment (a roll cut short by a crash), temp files
+  // of interrupted atomic writes, a stale currentEpoch.tmp. Never a record or a snapshot.
+  std::vector<std::string> removed_files;
 };
 
 struct Recovered {
