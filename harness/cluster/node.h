@@ -1,7 +1,6 @@
-// Vocabulary shared by the cluster, the network faults and the nemesis: node
-// ids, addresses, process states and the ZAB role a node reports through `ROLE`
-// (docs/contracts.md section 1). Plain values; no behaviour beyond formatting
-// and parsing.
+// Vocabulary shared by the cluster, the network faults and the nemesis: node ids, addresses,
+// process states and the ZAB role a node reports through `ROLE` (docs/contracts.md section 1).
+// Plain values; no behaviour beyond formatting and parsing.
 #pragma once
 
 #include <cstdint>
@@ -18,11 +17,10 @@ struct Endpoint {
   std::string host;  // dotted quad, e.g. "127.0.0.11"
   uint16_t port = 0;
   std::string ToString() const { return host + ":" + std::to_string(port); }
-  bool operator==(const Endpoint &) const = default;
+  bool operator==(const Endpoint&) const = default;
 };
 
-// What the controller knows about a node's process (not what the node thinks of
-// itself).
+// What the controller knows about a node's process (not what the node thinks of itself).
 enum class NodeState {
   kNotStarted,         // configured, never started (or stopped by StopAll)
   kRunning,            // started by us, not reaped
@@ -43,8 +41,7 @@ enum class Role {
 std::string_view RoleName(Role role);   // "leading", "following", "looking", "unknown"
 Role ParseRole(std::string_view name);  // unknown names -> kUnknown
 
-// A parsed `ROLE` reply: [role, epoch, last_zxid, leader_id, phase,
-// last_committed].
+// A parsed `ROLE` reply: [role, epoch, last_zxid, leader_id, phase, last_committed].
 struct RoleInfo {
   Role role = Role::kUnknown;
   int64_t epoch = 0;

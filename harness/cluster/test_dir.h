@@ -1,5 +1,5 @@
-// TempDir: a fresh directory under $TMPDIR (or /tmp) removed with everything in it when the
-// object dies, so tests clean up even when an assertion fails. Not thread-safe.
+// TempDir: a fresh directory under $TMPDIR (or /tmp) removed with everything in it when the object
+// dies, so tests clean up even when an assertion fails. Not thread-safe.
 #pragma once
 
 #include <cstdlib>

@@ -1,6 +1,6 @@
 // FakeCluster and FakePartitioner: in-memory stand-ins for nemesis unit tests. They record every
-// call and obey the ClusterControl / Partitioner contracts on states, without processes.
-// Not thread-safe (tests drive them from one thread).
+// call and obey the ClusterControl / Partitioner contracts on states, without processes. Not
+// thread-safe (tests drive them from one thread).
 #pragma once
 
 #include <map>

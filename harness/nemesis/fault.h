@@ -1,7 +1,6 @@
-// Fault vocabulary (ARCHITECTURE.md, fault model): what a fault does
-// (FaultKind), whom it hits (Target, resolved at run time), how a partition is
-// shaped (PartitionShape). Plain values plus the names used in suite YAML
-// files, so the spec parser and the reports agree.
+// Fault vocabulary (ARCHITECTURE.md, fault model): what a fault does (FaultKind), whom it hits
+// (Target, resolved at run time), how a partition is shaped (PartitionShape). Plain values plus the
+// names used in suite YAML files, so the spec parser and the reports agree.
 #pragma once
 
 #include <map>
@@ -21,18 +20,14 @@ enum class FaultKind {
   kKill,       // SIGKILL; Stop starts the node again with the same data
   kPause,      // SIGSTOP; Stop sends SIGCONT
   kPartition,  // a grudge of the given shape; Stop heals the partition
-  kRestart,    // SIGKILL then start at once; Stop does nothing (the fault is
-               // instantaneous)
-  kDelay,      // proxy only: delay_ms on every link to and from the target nodes;
-               // Stop removes it
-  kLoss,       // proxy only: loss on every link to and from the target nodes; Stop
-               // removes it
+  kRestart,    // SIGKILL then start at once; Stop does nothing (the fault is instantaneous)
+  kDelay,      // proxy only: delay_ms on every link to and from the target nodes; Stop removes it
+  kLoss,       // proxy only: loss on every link to and from the target nodes; Stop removes it
 };
 
 enum class TargetKind {
   kRandomNode,  // one node drawn from the seeded RNG
-  kLeader,      // the node leading now (ROLE); the fault fails with Unavailable if
-                // none is found
+  kLeader,      // the node leading now (ROLE); the fault fails with Unavailable if none is found
   kFollowers,   // every node except the leader (needs a leader)
   kMinority,    // floor(n/2) nodes drawn at random (3 -> 1, 5 -> 2)
   kMajority,    // floor(n/2)+1 nodes drawn at random (3 -> 2, 5 -> 3)
@@ -66,22 +61,22 @@ struct FaultSpec {
 // A fault as it was actually applied: what the run loop records and what Stop undoes.
 struct AppliedFault {
   FaultSpec spec;
-  // Resolved targets, ascending. Partitions: the isolated node for isolate-node, isolate-leader
-  // and one-way; every node the grudge mentions for the other shapes.
+  // Resolved targets, ascending. Partitions: the isolated node for isolate-node, isolate-leader and
+  // one-way; every node the grudge mentions for the other shapes.
   std::vector<NodeId> nodes;
   // Every node's role when the fault was resolved (kUnknown: not running or no answer).
   std::map<NodeId, Role> roles;
   std::optional<Grudge> grudge;                  // kPartition only
   std::vector<std::pair<NodeId, NodeId>> links;  // kDelay / kLoss: directed links touched
-  // "kill leader: node 2 (leading)", "partition isolate-leader: node 1 (leading) | 1 drops {2,3};
-  // 2 drops {1}; 3 drops {1}".
+  // "kill leader: node 2 (leading)", "partition isolate-leader: node 1 (leading) | 1 drops {2,3}; 2
+  // drops {1}; 3 drops {1}".
   std::string description;
 };
 
-// Names as written in suite files: kill pause partition restart delay loss /
-// random leader followers minority majority all / halves random-halves
-// isolate-node isolate-leader majorities-ring bridge one-way. Parse* return
-// InvalidArgument naming the bad word and listing the valid ones.
+// Names as written in suite files: kill pause partition restart delay loss / random leader
+// followers minority majority all / halves random-halves isolate-node isolate-leader
+// majorities-ring bridge one-way. Parse* return InvalidArgument naming the bad word and listing the
+// valid ones.
 std::string_view FaultKindName(FaultKind kind);
 std::string_view TargetKindName(TargetKind kind);
 std::string_view PartitionShapeName(PartitionShape shape);
@@ -91,8 +86,7 @@ Result<PartitionShape> ParsePartitionShape(std::string_view name);
 // "leader", "minority", ... or explicit ids "1,3" / "2".
 Result<Target> ParseTarget(std::string_view text);
 
-// "kill leader", "partition isolate-leader", "delay 200ms all", "pause nodes
-// 1,3".
-std::string DescribeSpec(const FaultSpec &spec);
+// "kill leader", "partition isolate-leader", "delay 200ms all", "pause nodes 1,3".
+std::string DescribeSpec(const FaultSpec& spec);
 
 }  // namespace faultline::harness

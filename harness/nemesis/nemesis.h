@@ -1,5 +1,5 @@
-// Nemesis: turns a FaultSpec into action against a live cluster (Jepsen's Nemesis). It resolves
-// the target at the moment of the fault (leader through ROLE, random choices from one seeded RNG),
+// Nemesis: turns a FaultSpec into action against a live cluster (Jepsen's Nemesis). It resolves the
+// target at the moment of the fault (leader through ROLE, random choices from one seeded RNG),
 // applies it, and returns what it did; Stop undoes one applied fault; HealAll undoes everything.
 // There is no timing loop here: the run loop decides when to Start and Stop and records both.
 //
@@ -44,8 +44,8 @@ class Nemesis {
   //   Unavailable      no leader within leader_timeout for a leader-based target or shape; no
   //                    eligible node (kill/pause/restart only pick running nodes); no partitioner
   //   other            the cluster or partitioner call failed for every target node
-  // When some of several target nodes fail, the fault is applied to the rest and the failures
-  // are named in the description.
+  // When some of several target nodes fail, the fault is applied to the rest and the failures are
+  // named in the description.
   Result<AppliedFault> Start(const FaultSpec& spec);
 
   // Undoes one applied fault: start killed nodes, resume paused ones, heal the partition

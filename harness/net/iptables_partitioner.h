@@ -7,13 +7,13 @@
 // runs with its own group id (Cluster does this under root in AddressMode::kPrivateNetns, see
 // NodeInfo::gid), and "b drops packets from a" becomes, in the OUTPUT path,
 //   -A FAULTLINE -m owner --gid-owner <a's gid> -d <b's host> -j DROP
-// i.e. every packet a's process sends to b's address is dropped. zabd sends A->B messages only
-// over A's own connection to B (server/net/transport.h), so this cuts exactly the a -> b message
-// flow and leaves b -> a intact: one-way grudges are one-way. Client traffic from the controller
-// (gid 0) is never matched.
+// i.e. every packet a's process sends to b's address is dropped. zabd sends A->B messages only over
+// A's own connection to B (server/net/transport.h), so this cuts exactly the a -> b message flow
+// and leaves b -> a intact: one-way grudges are one-way. Client traffic from the controller (gid 0)
+// is never matched.
 //
-// Rules live in one chain faultline owns (kChain, jumped from OUTPUT). Apply flushes that chain
-// and writes the new grudge; Heal flushes it. Nothing outside the chain is ever touched.
+// Rules live in one chain faultline owns (kChain, jumped from OUTPUT). Apply flushes that chain and
+// writes the new grudge; Heal flushes it. Nothing outside the chain is ever touched.
 //
 // Thread-safety: thread-safe (a mutex serializes iptables invocations).
 #pragma once

@@ -1,8 +1,8 @@
-// ProxyPartitioner: a TCP proxy inside the controller, one listener per directed peer link.
-// Link (i, j) listens on 127.0.0.1:<free port> and forwards every connection to j's real peer
-// address; node i's config names that listener as j's peer address (Cluster::SetPeerRoute with
-// Routes()). A connection on link (i, j) carries data both ways (i -> j upstream, j -> i
-// downstream): a cut applies to the whole link, delay and loss to each data direction.
+// ProxyPartitioner: a TCP proxy inside the controller, one listener per directed peer link. Link
+// (i, j) listens on 127.0.0.1:<free port> and forwards every connection to j's real peer address;
+// node i's config names that listener as j's peer address (Cluster::SetPeerRoute with Routes()). A
+// connection on link (i, j) carries data both ways (i -> j upstream, j -> i downstream): a cut
+// applies to the whole link, delay and loss to each data direction.
 //
 // Per directed pair (from, to):
 //   cut    (from the grudge: `to` drops packets from `from`) link (from, to) is dead: its open
@@ -18,8 +18,8 @@
 //
 // Threading: one Asio io_context on one internal thread, started by Create and joined by the
 // destructor (which closes every listener and connection). Public methods are thread-safe and
-// return once the change is in force for every chunk read afterwards (connections a cut closes
-// are closed before Apply returns).
+// return once the change is in force for every chunk read afterwards (connections a cut closes are
+// closed before Apply returns).
 #pragma once
 
 #include <cstdint>
@@ -36,9 +36,8 @@ namespace faultline::harness {
 
 class ProxyPartitioner final : public Partitioner {
  public:
-  // `peers`: node id -> the node's real peer listen address. Opens one listener
-  // per ordered pair (n * (n - 1) listeners) on `listen_host`. IoError when a
-  // listener cannot be bound.
+  // `peers`: node id -> the node's real peer listen address. Opens one listener per ordered pair (n
+  // * (n - 1) listeners) on `listen_host`. IoError when a listener cannot be bound.
   static Result<std::unique_ptr<ProxyPartitioner>> Create(std::map<NodeId, Endpoint> peers,
                                                           uint64_t seed = 1,
                                                           std::string listen_host = "127.0.0.1");
@@ -47,7 +46,7 @@ class ProxyPartitioner final : public Partitioner {
   // (from, to) -> where `from` must dial to reach `to` through the proxy.
   std::map<std::pair<NodeId, NodeId>, Endpoint> Routes() const;
 
-  Status Apply(const Grudge &grudge) override;
+  Status Apply(const Grudge& grudge) override;
   Status Heal() override;
   bool SupportsLinkFaults() const override { return true; }
   Status SetDelay(NodeId from, NodeId to, int delay_ms) override;
