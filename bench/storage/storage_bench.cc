@@ -1,6 +1,7 @@
 // Storage throughput on the real file system (PosixEnv, a temp dir under /tmp), not a test.
 //   BM_AppendSync/G: G appends of 128-byte payloads, then one Sync (group commit of G records);
 //                    reports records/s and fsyncs/s.
+//   BM_AppendSyncMem/G: the same on MemEnv: storage's own CPU cost per record (no disk).
 //   BM_Recover/N:    Open() of a log holding N 128-byte records (recovery scan), records/s.
 // Run: build-storage/bin/storage_bench   (each benchmark makes and removes its own directory)
 #include <benchmark/benchmark.h>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "server/storage/env.h"
+#include "server/storage/mem_env.h"
 #include "server/storage/storage.h"
 
 namespace {
@@ -48,11 +50,8 @@ std::unique_ptr<Storage> OpenOrSkip(benchmark::State& state, const std::string& 
   return std::move(st).value();
 }
 
-void BM_AppendSync(benchmark::State& state) {
+void AppendSyncLoop(benchmark::State& state, Storage* st) {
   const int64_t group = state.range(0);
-  TempDir tmp;
-  auto st = OpenOrSkip(state, tmp.data());
-  if (!st) return;
   if (!st->WriteAcceptedEpoch(1).ok() || !st->WriteCurrentEpoch(1).ok()) {
     state.SkipWithError("epoch write failed");
     return;
@@ -71,7 +70,25 @@ void BM_AppendSync(benchmark::State& state) {
   state.counters["fsyncs/s"] = benchmark::Counter(
       static_cast<double>(st->fsync_count() - fsyncs_before), benchmark::Counter::kIsRate);
 }
+
+void BM_AppendSync(benchmark::State& state) {
+  TempDir tmp;
+  auto st = OpenOrSkip(state, tmp.data());
+  if (st) AppendSyncLoop(state, st.get());
+}
 BENCHMARK(BM_AppendSync)->Arg(1)->Arg(16)->Arg(128)->UseRealTime();
+
+void BM_AppendSyncMem(benchmark::State& state) {
+  storage::MemEnv env;
+  Recovered rec;
+  auto st = Storage::Open(&env, "/db", storage::Options{}, &rec);
+  if (!st.ok()) {
+    state.SkipWithError(st.status().ToString().c_str());
+    return;
+  }
+  AppendSyncLoop(state, st.value().get());
+}
+BENCHMARK(BM_AppendSyncMem)->Arg(1)->Arg(128);
 
 void BM_Recover(benchmark::State& state) {
   const int64_t records = state.range(0);

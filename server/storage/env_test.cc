@@ -97,6 +97,30 @@ TEST(MemEnvTest, ListDirNamesEntriesOfTheRootAndOfSubdirectories) {
   EXPECT_EQ(db.value(), std::vector<std::string>{"x"});
 }
 
+TEST(MemEnvTest, ReopeningEmptyIsLostInACrashUntilSynced) {
+  MemEnv env;
+  {
+    auto f = env.NewAppendableFile("/f");
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f.value()->Append("old").ok());
+    ASSERT_TRUE(f.value()->Sync().ok());
+    ASSERT_TRUE(env.SyncDir("/").ok());
+  }
+  auto f = env.NewWritableFile("/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(f.value()->Append("new").ok());
+  env.Crash();
+  EXPECT_EQ(Read(&env, "/f"), "old");
+  f = env.NewWritableFile("/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(f.value()->Append("new").ok());
+  ASSERT_TRUE(f.value()->Sync().ok());
+  ASSERT_TRUE(f.value()->Append("+more").ok());
+  ASSERT_TRUE(f.value()->Sync().ok());
+  env.Crash();
+  EXPECT_EQ(Read(&env, "/f"), "new+more");
+}
+
 TEST(MemEnvTest, TruncateIsDurable) {
   MemEnv env;
   auto f = env.NewAppendableFile("/f");

@@ -17,7 +17,12 @@ class MemWritableFile final : public WritableFile {
     return Status::Ok();
   }
   Status Sync() override {
-    inode_->durable = inode_->data;
+    if (inode_->durable_is_prefix) {
+      inode_->durable.append(inode_->data, inode_->durable.size());
+    } else {
+      inode_->durable = inode_->data;
+      inode_->durable_is_prefix = true;
+    }
     return Status::Ok();
   }
 
@@ -51,7 +56,9 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewAppendableFile(const std::strin
 Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string& path) {
   auto file = NewAppendableFile(path);
   if (!file.ok()) return file.status();
-  current_[path]->data.clear();  // O_TRUNC on the same inode; not durable until Sync
+  Inode& inode = *current_[path];
+  inode.data.clear();  // O_TRUNC on the same inode; not durable until Sync
+  inode.durable_is_prefix = inode.durable.empty();
   return file;
 }
 
@@ -66,6 +73,7 @@ Status MemEnv::Truncate(const std::string& path, uint64_t size) {
   if (!inode || inode->is_dir) return Status::NotFound(path + ": no such file");
   if (size < inode->data.size()) inode->data.resize(size);
   inode->durable = inode->data;  // truncate + fsync
+  inode->durable_is_prefix = true;
   return Status::Ok();
 }
 
@@ -140,7 +148,10 @@ void MemEnv::Crash() {
     }
   }
   durable_ = current_;
-  for (auto& [path, inode] : current_) inode->data = inode->durable;
+  for (auto& [path, inode] : current_) {
+    inode->data = inode->durable;
+    inode->durable_is_prefix = true;
+  }
 }
 
 void MemEnv::CorruptFile(const std::string& path, const std::string& bytes) {
@@ -148,6 +159,7 @@ void MemEnv::CorruptFile(const std::string& path, const std::string& bytes) {
   if (!inode) return;
   inode->data = bytes;
   inode->durable = bytes;
+  inode->durable_is_prefix = true;
 }
 
 uint64_t MemEnv::UnsyncedBytes(const std::string& path) {

@@ -54,6 +54,7 @@ class MemEnv final : public Env {
   struct Inode {
     std::string data;
     std::string durable;
+    bool durable_is_prefix = true;  // durable == data[0, durable.size()): Sync only appends
     bool is_dir = false;
   };
 
