@@ -69,7 +69,7 @@ struct Recovered {
 struct Options {
   uint64_t segment_bytes_max = 64 << 20;  // roll to a new log segment past this
   uint32_t snapshots_retained = 2;        // older snapshots, and log segments wholly below the
-                                          // oldest retained snapshot, are deleted
+                                          // oldest retained snapshot, are deleted (0 acts as 1)
 };
 
 class Storage {
@@ -77,6 +77,8 @@ class Storage {
   // Opens (creating if absent) the data directory and recovers it. Errors (exit code 2 in zabd):
   // corruption before the tail, a zxid gap, epoch files contradicting the log — the message
   // names the file, offset and zxid. A torn record at the very tail is cut off and reported.
+  // A corrupt newest snapshot falls back to an older one only if the log rebuilds from there (see
+  // report.skipped_snapshots). `recovered` may be null.
   static faultline::Result<std::unique_ptr<Storage>> Open(Env* env, std::string dir,
                                                           Options options, Recovered* recovered);
   virtual ~Storage() = default;
@@ -84,20 +86,27 @@ class Storage {
   // Buffered append; durable only after Sync(). Rejects a zxid that is not above the last one,
   // or a same-epoch gap (zab.md 7.3 rule 3).
   virtual faultline::Status Append(const Record& record) = 0;
-  // One fsync covering every record appended since the last Sync (group commit).
+  // One fsync covering every record appended since the last Sync (group commit); no fsync when
+  // nothing was appended. A segment roll inside Append fsyncs the finished segment.
   virtual faultline::Status Sync() = 0;
   // Durably remove every record with zxid > keep_up_to and every snapshot newer than it
-  // (zab.md 7.3 rule 5).
+  // (zab.md 7.3 rule 5). Syncs pending appends first. InvalidArgument (nothing changed) if no
+  // snapshot at or below keep_up_to would remain and the log no longer reaches back to it.
   virtual faultline::Status TruncateAfter(uint64_t keep_up_to) = 0;
   // Durably write a snapshot of committed state at zxid, then compact: drop snapshots beyond
-  // `snapshots_retained` and log segments wholly covered by the oldest retained snapshot.
+  // `snapshots_retained` and log segments wholly covered by the oldest retained snapshot. Syncs
+  // pending appends first. InvalidArgument if zxid > last_zxid().
   virtual faultline::Status WriteSnapshot(uint64_t zxid, const std::string& state) = 0;
-  // SNAP sync: durably replace everything (log and snapshots) with this snapshot.
+  // SNAP sync: durably replace everything (log and snapshots) with this snapshot; afterwards
+  // last_zxid() == zxid. A crash part-way leaves the old state or the new one (records above zxid
+  // may already be gone, as after a TRUNC).
   virtual faultline::Status InstallSnapshot(uint64_t zxid, const std::string& state) = 0;
   virtual faultline::Status WriteAcceptedEpoch(uint32_t epoch) = 0;
   virtual faultline::Status WriteCurrentEpoch(uint32_t epoch) = 0;
 
+  // The newest zxid appended (synced or not), or of the snapshot if the log holds nothing newer.
   virtual uint64_t last_zxid() const = 0;
+  // Every fsync/fdatasync issued so far: log segments, snapshots, epoch files, directories.
   virtual uint64_t fsync_count() const = 0;
 };
 
