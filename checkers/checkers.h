@@ -22,8 +22,8 @@ Verdict CombineVerdicts(Verdict a, Verdict b);
 
 // One anomaly, placed in time so reports can put it against the fault timeline.
 struct Anomaly {
-  std::string checker;  // "linearizability", "lost-write", "zab-invariants", "session-order"
-  std::string key;      // "" when not about one key
+  std::string checker;      // "linearizability", "lost-write", "zab-invariants", "session-order"
+  std::string key;          // "" when not about one key
   std::string description;  // one paragraph, human readable
   int64_t start_ns = 0;     // time range the anomaly concerns
   int64_t end_ns = 0;
@@ -54,7 +54,7 @@ struct ModelOptions {
 struct Budget {
   int64_t time_limit_ms = 60'000;  // wall clock for the whole check; exceeded keys -> unknown
   int64_t memory_limit_bytes = int64_t{1} << 30;  // search caches, all keys together
-  int threads = 0;                                 // 0 = hardware concurrency
+  int threads = 0;                                // 0 = hardware concurrency
   // P-compositionality: stop the other keys as soon as one key is illegal (they become unknown,
   // "not checked: key K is invalid"). Off by default so that every key gets its own verdict.
   bool stop_on_first_invalid = false;
@@ -77,7 +77,7 @@ struct LinearizabilityResult {
   std::string reason;
   std::vector<KeyResult> keys;  // sorted by key
   int64_t states_explored = 0;
-  int64_t peak_memory_bytes = 0;  // peak of all memo caches together (estimated)
+  int64_t peak_memory_bytes = 0;   // peak of all memo caches together (estimated)
   std::vector<Anomaly> anomalies;  // one per invalid key, with timeline in detail
 };
 

@@ -12,12 +12,11 @@
 
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace faultline::checkers {
 
@@ -39,7 +38,7 @@ enum class Fn {
 
 enum class Outcome { kOk, kFail, kInfo };
 
-std::string_view FnName(Fn f);            // "read", "write", ..., "append"
+std::string_view FnName(Fn f);  // "read", "write", ..., "append"
 std::optional<Fn> FnFromName(std::string_view name);
 std::string_view OutcomeName(Outcome o);  // "ok", "fail", "info"
 std::optional<Outcome> OutcomeFromName(std::string_view name);
@@ -60,7 +59,7 @@ struct Op {
   int64_t index = 0;    // unique, stable id (position in the source); used to name ops
   int64_t process = 0;  // client/worker id; a process runs one op at a time
   Fn f = Fn::kRead;
-  std::string key;      // "" for single-register histories
+  std::string key;  // "" for single-register histories
   // kWrite/kPut/kAppend/kAdd: the value written. kCas: the new value ("to").
   // kRead/kGet, outcome ok: the observed value; nullopt = nil (key absent). Not ok: ignored.
   std::optional<std::string> value;
@@ -104,7 +103,7 @@ struct History {
   std::vector<Fault> faults;
   std::vector<NodeEvent> node_events;  // every node's events, any order
   // Metadata (may be empty when imported from a foreign format).
-  std::string model;   // suggested model name ("register", "cas-register", "kv", "set", ...)
+  std::string model;  // suggested model name ("register", "cas-register", "kv", "set", ...)
   ReadMode read_mode = ReadMode::kLinearizable;
   // Value of every key before the first op (nullopt = absent / nil). Porcupine kv: "".
   std::optional<std::string> initial_value;

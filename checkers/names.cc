@@ -45,9 +45,12 @@ std::optional<Fn> FnFromName(std::string_view name) {
 }
 std::string_view OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kOk: return "ok";
-    case Outcome::kFail: return "fail";
-    case Outcome::kInfo: return "info";
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kFail:
+      return "fail";
+    case Outcome::kInfo:
+      return "info";
   }
   return "?";
 }
@@ -59,9 +62,12 @@ std::optional<Outcome> OutcomeFromName(std::string_view name) {
 }
 std::string_view VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return "valid";
-    case Verdict::kInvalid: return "invalid";
-    case Verdict::kUnknown: return "unknown";
+    case Verdict::kValid:
+      return "valid";
+    case Verdict::kInvalid:
+      return "invalid";
+    case Verdict::kUnknown:
+      return "unknown";
   }
   return "?";
 }

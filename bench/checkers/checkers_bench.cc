@@ -65,7 +65,8 @@ Measure RunOnce(const fs::path& file, const std::string& model, bool per_key) {
       h = faultline::checkers::ImportJepsenEdn(Slurp(file), file.string(), m.kind);
       if (m.kind == ModelKind::kMultiRegister && h.ok()) h->initial_value = "0";
     }
-    double import_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double import_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::string out;
     if (!h.ok()) {
       out = "error 0 0\n";
@@ -89,7 +90,8 @@ Measure RunOnce(const fs::path& file, const std::string& model, bool per_key) {
   close(fds[1]);
   std::string text;
   char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+    text.append(buf, static_cast<size_t>(n));
   close(fds[0]);
   int status = 0;
   struct rusage ru {};
@@ -109,7 +111,8 @@ Measure RunOnce(const fs::path& file, const std::string& model, bool per_key) {
 Measure Median(const fs::path& file, const std::string& model, int reps) {
   std::vector<Measure> ms;
   for (int i = 0; i < reps; ++i) ms.push_back(RunOnce(file, model, false));
-  std::sort(ms.begin(), ms.end(), [](const Measure& a, const Measure& b) { return a.seconds < b.seconds; });
+  std::sort(ms.begin(), ms.end(),
+            [](const Measure& a, const Measure& b) { return a.seconds < b.seconds; });
   Measure m = ms[ms.size() / 2];
   for (const Measure& x : ms) m.peak_rss_kb = std::max(m.peak_rss_kb, x.peak_rss_kb);
   return m;
@@ -132,7 +135,8 @@ int main(int argc, char** argv) {
     std::printf("no data at %s\n", data.c_str());
     return 2;
   }
-  std::printf("checkers_bench: %s, median of %d runs, each file in a fresh process\n", data.c_str(), reps);
+  std::printf("checkers_bench: %s, median of %d runs, each file in a fresh process\n", data.c_str(),
+              reps);
   std::printf("\n== porcupine kv (import + check; Porcupine ~0.15 s checking for all 6)\n");
   double total = 0, total_cpu = 0, total_import = 0;
   std::printf("%-10s %-8s %10s %10s %10s %9s %s\n", "file", "verdict", "wall s", "import s",
@@ -181,10 +185,10 @@ int main(int argc, char** argv) {
           worst_name = f.filename().string();
         }
       }
-      std::printf("%-15s %-4s %3zu files, %3d right, total %.4f s wall %.4f s cpu, slowest %s "
-                  "%.4f s, peak RSS %.1f MB\n",
-                  model, kind, files.size(), right, sum, cpu, worst_name.c_str(), worst,
-                  rss / 1024.0);
+      std::printf(
+          "%-15s %-4s %3zu files, %3d right, total %.4f s wall %.4f s cpu, slowest %s "
+          "%.4f s, peak RSS %.1f MB\n",
+          model, kind, files.size(), right, sum, cpu, worst_name.c_str(), worst, rss / 1024.0);
     }
   }
   std::printf("\n== Jepsen etcd logs: the 102 files are not in %s; not measured\n", data.c_str());

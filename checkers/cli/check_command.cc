@@ -1,12 +1,12 @@
 #include "checkers/cli/check_command.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "checkers/import/import.h"
 
@@ -51,8 +51,12 @@ Result<std::string> ReadFile(const std::string& path) {
 json AnomaliesJson(const std::vector<Anomaly>& anomalies) {
   json out = json::array();
   for (const Anomaly& a : anomalies) {
-    out.push_back({{"checker", a.checker}, {"key", a.key}, {"description", a.description},
-                   {"start_ns", a.start_ns}, {"end_ns", a.end_ns}, {"ops", a.ops},
+    out.push_back({{"checker", a.checker},
+                   {"key", a.key},
+                   {"description", a.description},
+                   {"start_ns", a.start_ns},
+                   {"end_ns", a.end_ns},
+                   {"ops", a.ops},
                    {"detail", a.detail}});
   }
   return out;
@@ -92,8 +96,10 @@ void Run(const Options& o, int* exit_code, const RunLoader& load_run) {
     if (!history.ok()) {
       any_error = true;
       if (o.json) {
-        std::cout << json{{"input", input}, {"verdict", "error"},
-                          {"error", history.status().message()}}.dump()
+        std::cout << json{{"input", input},
+                          {"verdict", "error"},
+                          {"error", history.status().message()}}
+                         .dump()
                   << "\n";
       } else {
         std::cout << input << ": error: " << history.status().message() << "\n";
@@ -120,7 +126,8 @@ void Run(const Options& o, int* exit_code, const RunLoader& load_run) {
     budget.shrink = !o.no_shrink;
     CheckReport report = RunChecks(*history, model, budget, format == "jsonl" || format == "run");
     overall = CombineVerdicts(overall, report.verdict);
-    std::cout << (o.json ? FormatReportJson(input, report) + "\n" : FormatReportLine(input, report));
+    std::cout << (o.json ? FormatReportJson(input, report) + "\n"
+                         : FormatReportLine(input, report));
     std::cout.flush();
   }
   *exit_code = ExitCodeFor(overall);
@@ -148,8 +155,9 @@ CheckReport RunChecks(const History& history, const ModelOptions& model, const B
   r.verdict = r.linearizability.verdict;
   bool has_zxids = std::any_of(history.ops.begin(), history.ops.end(),
                                [](const Op& op) { return op.zxid.has_value(); });
-  bool register_like = model.kind == ModelKind::kRegister || model.kind == ModelKind::kCasRegister ||
-                       model.kind == ModelKind::kKv || model.kind == ModelKind::kSet;
+  bool register_like = model.kind == ModelKind::kRegister ||
+                       model.kind == ModelKind::kCasRegister || model.kind == ModelKind::kKv ||
+                       model.kind == ModelKind::kSet;
   if (own_history && register_like && (has_zxids || !history.node_events.empty())) {
     r.lost_writes = CheckLostWrites(history);
     r.ran_lost_writes = true;
@@ -182,7 +190,8 @@ std::string FormatReportLine(const std::string& input, const CheckReport& r) {
   out += "\n";
   auto section = [&](const char* name, Verdict v, const std::string& reason,
                      const std::vector<Anomaly>& anomalies) {
-    out += fmt::format("  {}: {}{}\n", name, VerdictName(v), reason.empty() ? "" : " (" + reason + ")");
+    out += fmt::format("  {}: {}{}\n", name, VerdictName(v),
+                       reason.empty() ? "" : " (" + reason + ")");
     for (const Anomaly& a : anomalies) {
       out += "    - " + a.description + "\n";
       std::istringstream lines(a.detail);
@@ -190,12 +199,16 @@ std::string FormatReportLine(const std::string& input, const CheckReport& r) {
     }
   };
   for (const KeyResult& k : l.keys) {
-    if (k.verdict == Verdict::kUnknown) out += fmt::format("  key {:?}: unknown ({})\n", k.key, k.reason);
+    if (k.verdict == Verdict::kUnknown)
+      out += fmt::format("  key {:?}: unknown ({})\n", k.key, k.reason);
   }
   if (!l.anomalies.empty()) section("linearizability", l.verdict, "", l.anomalies);
-  if (r.ran_lost_writes) section("lost writes", r.lost_writes.verdict, r.lost_writes.reason, r.lost_writes.anomalies);
-  if (r.ran_invariants) section("zab invariants", r.invariants.verdict, r.invariants.reason, r.invariants.anomalies);
-  if (r.ran_session) section("session order", r.session.verdict, r.session.reason, r.session.anomalies);
+  if (r.ran_lost_writes)
+    section("lost writes", r.lost_writes.verdict, r.lost_writes.reason, r.lost_writes.anomalies);
+  if (r.ran_invariants)
+    section("zab invariants", r.invariants.verdict, r.invariants.reason, r.invariants.anomalies);
+  if (r.ran_session)
+    section("session order", r.session.verdict, r.session.reason, r.session.anomalies);
   return out;
 }
 
@@ -203,9 +216,13 @@ std::string FormatReportJson(const std::string& input, const CheckReport& r) {
   const LinearizabilityResult& l = r.linearizability;
   json keys = json::array();
   for (const KeyResult& k : l.keys) {
-    keys.push_back({{"key", k.key}, {"verdict", VerdictName(k.verdict)}, {"reason", k.reason},
-                    {"ops", k.ops}, {"states_explored", k.states_explored},
-                    {"cache_bytes", k.cache_bytes}, {"seconds", k.seconds},
+    keys.push_back({{"key", k.key},
+                    {"verdict", VerdictName(k.verdict)},
+                    {"reason", k.reason},
+                    {"ops", k.ops},
+                    {"states_explored", k.states_explored},
+                    {"cache_bytes", k.cache_bytes},
+                    {"seconds", k.seconds},
                     {"minimal_ops", k.minimal_ops}});
   }
   json j = {{"input", input},
@@ -213,21 +230,27 @@ std::string FormatReportJson(const std::string& input, const CheckReport& r) {
             {"model", r.model},
             {"seconds", r.seconds},
             {"linearizability",
-             {{"verdict", VerdictName(l.verdict)}, {"reason", l.reason},
-              {"states_explored", l.states_explored}, {"peak_memory_bytes", l.peak_memory_bytes},
-              {"keys", keys}, {"anomalies", AnomaliesJson(l.anomalies)}}}};
+             {{"verdict", VerdictName(l.verdict)},
+              {"reason", l.reason},
+              {"states_explored", l.states_explored},
+              {"peak_memory_bytes", l.peak_memory_bytes},
+              {"keys", keys},
+              {"anomalies", AnomaliesJson(l.anomalies)}}}};
   if (r.ran_lost_writes) {
-    j["lost_writes"] = {{"verdict", VerdictName(r.lost_writes.verdict)}, {"reason", r.lost_writes.reason},
+    j["lost_writes"] = {{"verdict", VerdictName(r.lost_writes.verdict)},
+                        {"reason", r.lost_writes.reason},
                         {"writes_checked", r.lost_writes.writes_checked},
                         {"anomalies", AnomaliesJson(r.lost_writes.anomalies)}};
   }
   if (r.ran_invariants) {
-    j["zab_invariants"] = {{"verdict", VerdictName(r.invariants.verdict)}, {"reason", r.invariants.reason},
+    j["zab_invariants"] = {{"verdict", VerdictName(r.invariants.verdict)},
+                           {"reason", r.invariants.reason},
                            {"events_checked", r.invariants.events_checked},
                            {"anomalies", AnomaliesJson(r.invariants.anomalies)}};
   }
   if (r.ran_session) {
-    j["session_order"] = {{"verdict", VerdictName(r.session.verdict)}, {"reason", r.session.reason},
+    j["session_order"] = {{"verdict", VerdictName(r.session.verdict)},
+                          {"reason", r.session.reason},
                           {"reads_checked", r.session.reads_checked},
                           {"anomalies", AnomaliesJson(r.session.anomalies)}};
   }
@@ -244,7 +267,8 @@ void AddCheckCommand(CLI::App& app, int* exit_code, RunLoader load_run) {
   cmd->add_option("--initial", options->initial,
                   "Initial value of every key/register (nil = absent; default: the format's)");
   cmd->add_flag("--json", options->json, "One JSON object per input");
-  cmd->add_option("--time-limit", options->time_limit_s, "Seconds per input (undecided keys: unknown)");
+  cmd->add_option("--time-limit", options->time_limit_s,
+                  "Seconds per input (undecided keys: unknown)");
   cmd->add_option("--memory-limit", options->memory_limit_mb, "MB of search caches per input");
   cmd->add_option("--threads", options->threads, "Worker threads (0 = all cores)");
   cmd->add_flag("--stop-early", options->stop_early, "Stop other keys once one key is invalid");

@@ -8,10 +8,9 @@
 // object on one line instead of the text report.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "checkers/checkers.h"
 #include "checkers/history.h"

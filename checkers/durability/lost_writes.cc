@@ -6,10 +6,10 @@
 // zxid(W) > zxid(V) when both are known, otherwise W was invoked after V completed. A final read of
 // nil loses every ok write not possibly followed by a delete. Sets: every ok add must be in the
 // final read-set.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "checkers/checkers.h"
 #include "checkers/zab/zxid.h"
@@ -51,29 +51,31 @@ std::string Forensics(int64_t z, const std::vector<NodeEvent>& events) {
       int64_t leader = Get(f, "leader_zxid"), peer = Get(f, "peer_zxid");
       std::string mode = f.value("mode", std::string());
       if (leader < z && peer >= z && mode != "DIFF") {
-        syncs.push_back(fmt::format("leader node {} chose {} for peer {} at {} ms (peer_zxid {}, "
-                                    "leader_zxid {}, trunc_to {})",
-                                    ev.node, mode, Get(f, "peer"), ev.ts_ms, ZxidString(peer),
-                                    ZxidString(leader), ZxidString(Get(f, "trunc_to"))));
+        syncs.push_back(
+            fmt::format("leader node {} chose {} for peer {} at {} ms (peer_zxid {}, "
+                        "leader_zxid {}, trunc_to {})",
+                        ev.node, mode, Get(f, "peer"), ev.ts_ms, ZxidString(peer),
+                        ZxidString(leader), ZxidString(Get(f, "trunc_to"))));
       }
     }
   }
   auto list = [](const std::vector<std::string>& v) {
     return v.empty() ? std::string("none") : fmt::format("{}", fmt::join(v, "; "));
   };
-  return fmt::format("logged by: {}\ncommitted by: {}\nremoved by truncate: {}\nremoved by sync "
-                     "decision: {}\n",
-                     list(logged), list(committed), list(removed), list(syncs));
+  return fmt::format(
+      "logged by: {}\ncommitted by: {}\nremoved by truncate: {}\nremoved by sync "
+      "decision: {}\n",
+      list(logged), list(committed), list(removed), list(syncs));
 }
 
 std::string FaultsAround(const History& h, int64_t from, int64_t to) {
   std::vector<std::string> out;
   for (const Fault& f : h.faults) {
     if (f.start_ns <= to && f.stop_ns >= from) {
-      out.push_back(fmt::format("{} {} [{} .. {}] {}", f.kind, fmt::join(f.targets, ","), f.start_ns,
-                                f.stop_ns == kOpenNs ? std::string("never healed")
-                                                     : std::to_string(f.stop_ns),
-                                f.description));
+      out.push_back(fmt::format(
+          "{} {} [{} .. {}] {}", f.kind, fmt::join(f.targets, ","), f.start_ns,
+          f.stop_ns == kOpenNs ? std::string("never healed") : std::to_string(f.stop_ns),
+          f.description));
     }
   }
   return out.empty() ? "faults around: none\n"
@@ -135,14 +137,16 @@ LostWriteResult CheckLostWrites(const History& h) {
       } else if (visible != nullptr) {
         lost = (w->zxid && visible->zxid) ? *w->zxid > *visible->zxid
                                           : w->invoke_ns > visible->complete_ns;
-        why = fmt::format("the final read (op {}) shows {} written by op {}{}, which this write "
-                          "follows",
-                          final_read->index, final_read->value.value_or("nil"), visible->index,
-                          visible->zxid ? " at " + ZxidString(*visible->zxid) : "");
+        why = fmt::format(
+            "the final read (op {}) shows {} written by op {}{}, which this write "
+            "follows",
+            final_read->index, final_read->value.value_or("nil"), visible->index,
+            visible->zxid ? " at " + ZxidString(*visible->zxid) : "");
       } else if (!final_read->value) {
         // Final read of nil: lost unless a delete may follow the write.
         bool deleted = std::any_of(ops.begin(), ops.end(), [&](const Op* d) {
-          return d->f == Fn::kDelete && d->outcome != Outcome::kFail && d->complete_ns > w->invoke_ns;
+          return d->f == Fn::kDelete && d->outcome != Outcome::kFail &&
+                 d->complete_ns > w->invoke_ns;
         });
         lost = w->f != Fn::kDelete && !deleted;
         why = fmt::format("the final read (op {}) shows the key absent", final_read->index);
@@ -155,7 +159,8 @@ LostWriteResult CheckLostWrites(const History& h) {
       a.end_ns = final_read->complete_ns;
       a.ops = {w->index, final_read->index};
       a.description = fmt::format(
-          "acknowledged {} of {} to key {:?} by process {} (op {}, acknowledged at {}{}) is lost: {}",
+          "acknowledged {} of {} to key {:?} by process {} (op {}, acknowledged at {}{}) is lost: "
+          "{}",
           FnName(w->f), w->value.value_or("nil"), key, w->process, w->index, w->complete_ns,
           w->zxid ? ", zxid " + ZxidString(*w->zxid) : "", why);
       a.detail = w->zxid ? Forensics(*w->zxid, h.node_events)

@@ -1,21 +1,23 @@
 #include "checkers/import/edn.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
-
-#include <fmt/format.h>
 
 namespace faultline::checkers {
 namespace {
 constexpr int kMaxDepth = 256;  // nesting bound: malformed input must not blow the stack
 
 // ASCII whitespace, without the locale lookup of std::isspace (the reader's hot path).
-inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+inline bool IsSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
 
 bool IsDelimiter(char c) {
-  return IsSpace(c) || c == ',' || c == '(' || c == ')' ||
-         c == '[' || c == ']' || c == '{' || c == '}' || c == '"' || c == ';';
+  return IsSpace(c) || c == ',' || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' ||
+         c == '}' || c == '"' || c == ';';
 }
 }  // namespace
 
@@ -34,19 +36,32 @@ std::string EdnValue::ToString() const {
     return out + close;
   };
   switch (type) {
-    case Type::kNil: return "nil";
-    case Type::kBool: return b ? "true" : "false";
-    case Type::kInt: return std::to_string(i);
-    case Type::kFloat: return fmt::format("{}", d);
-    case Type::kString: return fmt::format("{:?}", s);
-    case Type::kChar: return "\\" + s;
-    case Type::kKeyword: return ":" + s;
-    case Type::kSymbol: return s;
-    case Type::kList: return join("(", ")");
-    case Type::kVector: return join("[", "]");
-    case Type::kMap: return join("{", "}");
-    case Type::kSet: return join("#{", "}");
-    case Type::kTagged: return "#" + s + " " + (items.empty() ? "" : items[0].ToString());
+    case Type::kNil:
+      return "nil";
+    case Type::kBool:
+      return b ? "true" : "false";
+    case Type::kInt:
+      return std::to_string(i);
+    case Type::kFloat:
+      return fmt::format("{}", d);
+    case Type::kString:
+      return fmt::format("{:?}", s);
+    case Type::kChar:
+      return "\\" + s;
+    case Type::kKeyword:
+      return ":" + s;
+    case Type::kSymbol:
+      return s;
+    case Type::kList:
+      return join("(", ")");
+    case Type::kVector:
+      return join("[", "]");
+    case Type::kMap:
+      return join("{", "}");
+    case Type::kSet:
+      return join("#{", "}");
+    case Type::kTagged:
+      return "#" + s + " " + (items.empty() ? "" : items[0].ToString());
   }
   return "?";
 }
@@ -175,12 +190,24 @@ Result<EdnValue> EdnReader::ReadString() {
     if (pos_ >= text_.size()) break;
     char e = text_[pos_++];
     switch (e) {
-      case 'n': v.s += '\n'; break;
-      case 't': v.s += '\t'; break;
-      case 'r': v.s += '\r'; break;
-      case '\\': v.s += '\\'; break;
-      case '"': v.s += '"'; break;
-      default: v.s += e; break;
+      case 'n':
+        v.s += '\n';
+        break;
+      case 't':
+        v.s += '\t';
+        break;
+      case 'r':
+        v.s += '\r';
+        break;
+      case '\\':
+        v.s += '\\';
+        break;
+      case '"':
+        v.s += '"';
+        break;
+      default:
+        v.s += e;
+        break;
     }
   }
   return Error("unterminated string");

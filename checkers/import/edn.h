@@ -14,13 +14,26 @@
 namespace faultline::checkers {
 
 struct EdnValue {
-  enum class Type { kNil, kBool, kInt, kFloat, kString, kChar, kKeyword, kSymbol, kList, kVector,
-                    kMap, kSet, kTagged };
+  enum class Type {
+    kNil,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kChar,
+    kKeyword,
+    kSymbol,
+    kList,
+    kVector,
+    kMap,
+    kSet,
+    kTagged
+  };
   Type type = Type::kNil;
   bool b = false;
   int64_t i = 0;
   double d = 0;
-  std::string s;  // string contents, keyword/symbol name without ':', tag name, char
+  std::string s;                // string contents, keyword/symbol name without ':', tag name, char
   std::vector<EdnValue> items;  // list/vector/set elements; map: key, value, key, value...
   int line = 0;                 // 1-based line where the value starts
 
@@ -36,8 +49,7 @@ struct EdnValue {
 // Reads successive top-level forms from `text`. Errors name `source` and the line.
 class EdnReader {
  public:
-  EdnReader(std::string_view text, std::string source)
-      : text_(text), source_(std::move(source)) {}
+  EdnReader(std::string_view text, std::string source) : text_(text), source_(std::move(source)) {}
   // True when only whitespace and comments remain.
   bool AtEnd();
   Result<EdnValue> Next();

@@ -1,8 +1,8 @@
 // Jepsen etcd text logs (the format Porcupine's etcd test reads).
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "checkers/import/edn.h"
 #include "checkers/import/import.h"
@@ -22,8 +22,7 @@ std::string_view NextToken(std::string_view* rest) {
 }
 
 bool IsLogLevel(std::string_view w) {
-  return w == "INFO" || w == "WARN" || w == "DEBUG" || w == "ERROR" || w == "TRACE" ||
-         w == "FATAL";
+  return w == "INFO" || w == "WARN" || w == "DEBUG" || w == "ERROR" || w == "TRACE" || w == "FATAL";
 }
 
 std::optional<std::string> Scalar(const EdnValue& v) {
@@ -50,7 +49,8 @@ Result<History> ImportEtcdLog(std::string_view text, const std::string& source) 
     std::string_view level = NextToken(&rest);
     if (level.empty()) continue;  // blank line
     std::string_view logger = NextToken(&rest);
-    if (!IsLogLevel(level)) return error("not a log line (expected INFO/WARN/... jepsen.util - ...)");
+    if (!IsLogLevel(level))
+      return error("not a log line (expected INFO/WARN/... jepsen.util - ...)");
     if (logger != "jepsen.util") continue;  // other loggers carry no op events
     if (NextToken(&rest) != "-") return error("expected '-' after jepsen.util");
     std::string_view process = NextToken(&rest);
@@ -62,8 +62,8 @@ Result<History> ImportEtcdLog(std::string_view text, const std::string& source) 
     if (process[0] == ':') continue;  // :nemesis
     RawEvent ev;
     ev.line = line_no;
-    auto [end, ec] = std::from_chars(process.data(), process.data() + process.size(),
-                                     ev.op.process);
+    auto [end, ec] =
+        std::from_chars(process.data(), process.data() + process.size(), ev.op.process);
     if (ec != std::errc() || end != process.data() + process.size()) {
       return error(fmt::format("bad process '{}'", process));
     }

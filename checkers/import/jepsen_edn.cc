@@ -1,7 +1,7 @@
 // Jepsen history.edn and Porcupine kv importers (both EDN maps of ops).
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "checkers/import/edn.h"
 #include "checkers/import/import.h"
@@ -17,11 +17,14 @@ Status LineError(const std::string& source, int line, const std::string& what) {
 // Scalar EDN -> history value: nil -> nullopt, "s" -> s, :kw -> kw, 3 -> "3", [1 2] -> "[1 2]".
 std::optional<std::string> Scalar(const EdnValue& v) {
   switch (v.type) {
-    case EdnValue::Type::kNil: return std::nullopt;
+    case EdnValue::Type::kNil:
+      return std::nullopt;
     case EdnValue::Type::kString:
     case EdnValue::Type::kKeyword:
-    case EdnValue::Type::kSymbol: return v.s;
-    default: return v.ToString();
+    case EdnValue::Type::kSymbol:
+      return v.s;
+    default:
+      return v.ToString();
   }
 }
 
@@ -139,8 +142,7 @@ Result<History> Convert(const std::vector<const EdnValue*>& maps, const std::str
 
 }  // namespace
 
-Result<History> ImportJepsenEdn(std::string_view text, const std::string& source,
-                                ModelKind model) {
+Result<History> ImportJepsenEdn(std::string_view text, const std::string& source, ModelKind model) {
   EdnReader reader(text, source);
   std::vector<EdnValue> forms;
   forms.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
@@ -167,8 +169,10 @@ Result<History> ImportPorcupineKv(std::string_view text, const std::string& sour
   if (!h.ok()) return h;
   for (const Op& op : h->ops) {
     if (op.f != Fn::kGet && op.f != Fn::kPut && op.f != Fn::kAppend) {
-      return Status::InvalidArgument(fmt::format("{}: op {} is :{}, porcupine kv has only get, put "
-                                                 "and append", source, op.index, FnName(op.f)));
+      return Status::InvalidArgument(
+          fmt::format("{}: op {} is :{}, porcupine kv has only get, put "
+                      "and append",
+                      source, op.index, FnName(op.f)));
     }
   }
   h->model = "kv";

@@ -1,5 +1,6 @@
 // faultline's JSON-lines history format (docs/history-formats.md) and node event logs.
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "checkers/import/import.h"
@@ -222,7 +223,8 @@ std::string ExportJsonl(const History& h) {
     if (!op.txn.empty()) {
       json t = json::array();
       for (const TxnStep& s : op.txn) {
-        t.push_back({{"f", s.is_write ? "write" : "read"}, {"key", s.key}, {"value", OptJson(s.value)}});
+        t.push_back(
+            {{"f", s.is_write ? "write" : "read"}, {"key", s.key}, {"value", OptJson(s.value)}});
       }
       j["txn"] = t;
     }

@@ -1,10 +1,10 @@
 // Folding invoke/completion events into Ops (shared by the EDN and etcd-log importers).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <map>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "checkers/history.h"
 #include "common/status.h"
@@ -40,16 +40,16 @@ class Pairer {
       return Status::Ok();
     }
     if (it == pending_.end()) {
-      return Status::InvalidArgument(fmt::format("{}:{}: {} completion for process {} without an invoke",
-                                                 source_, ev.line, OutcomeName(ev.outcome),
-                                                 ev.op.process));
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: {} completion for process {} without an invoke", source_, ev.line,
+                      OutcomeName(ev.outcome), ev.op.process));
     }
     Op& op = ops_[it->second];
     pending_.erase(it);
     if (op.f != ev.op.f) {
-      return Status::InvalidArgument(fmt::format("{}:{}: completion :{} does not match invoke :{} of process {}",
-                                                 source_, ev.line, FnName(ev.op.f), FnName(op.f),
-                                                 op.process));
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: completion :{} does not match invoke :{} of process {}", source_,
+                      ev.line, FnName(ev.op.f), FnName(op.f), op.process));
     }
     op.outcome = ev.outcome;
     op.complete_ns = now;

@@ -1,10 +1,10 @@
 // Explanation of an illegal partition: the op that could not be linearized, the writes that could
 // have explained it, a process-row timeline of the shrunk history, the faults around it.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "checkers/linear/partition.h"
 
@@ -16,15 +16,26 @@ std::string Val(const std::optional<std::string>& v) { return v ? *v : "nil"; }
 // Short label drawn inside the op's bar: "W 3", "R 3", "CAS 1>2", "ACQ", "TXN r x 1 w y 2".
 std::string Label(const Op& op) {
   switch (op.f) {
-    case Fn::kRead: case Fn::kGet: return "R " + Val(op.value);
-    case Fn::kWrite: case Fn::kPut: return "W " + Val(op.value);
-    case Fn::kAppend: return "A " + Val(op.value);
-    case Fn::kCas: return fmt::format("CAS {}>{}", Val(op.expected), Val(op.value));
-    case Fn::kDelete: return "DEL";
-    case Fn::kAdd: return "ADD " + Val(op.value);
-    case Fn::kReadSet: return fmt::format("RS {}", fmt::join(op.elements, ","));
-    case Fn::kAcquire: return "ACQ";
-    case Fn::kRelease: return "REL";
+    case Fn::kRead:
+    case Fn::kGet:
+      return "R " + Val(op.value);
+    case Fn::kWrite:
+    case Fn::kPut:
+      return "W " + Val(op.value);
+    case Fn::kAppend:
+      return "A " + Val(op.value);
+    case Fn::kCas:
+      return fmt::format("CAS {}>{}", Val(op.expected), Val(op.value));
+    case Fn::kDelete:
+      return "DEL";
+    case Fn::kAdd:
+      return "ADD " + Val(op.value);
+    case Fn::kReadSet:
+      return fmt::format("RS {}", fmt::join(op.elements, ","));
+    case Fn::kAcquire:
+      return "ACQ";
+    case Fn::kRelease:
+      return "REL";
     case Fn::kTxn: {
       std::string s = "TXN";
       for (const TxnStep& st : op.txn) {
@@ -38,9 +49,10 @@ std::string Label(const Op& op) {
 
 std::string Describe(const Op& op, int64_t t0) {
   std::string end = op.open() ? "never completed" : fmt::format("{}", op.complete_ns - t0);
-  return fmt::format("op {} process {} {} {} [{} .. {}]{}", op.index, op.process, FnName(op.f),
-                     Label(op), op.invoke_ns - t0, end,
-                     op.outcome == Outcome::kOk ? "" : fmt::format(" ({})", OutcomeName(op.outcome)));
+  return fmt::format(
+      "op {} process {} {} {} [{} .. {}]{}", op.index, op.process, FnName(op.f), Label(op),
+      op.invoke_ns - t0, end,
+      op.outcome == Outcome::kOk ? "" : fmt::format(" ({})", OutcomeName(op.outcome)));
 }
 
 bool IsWrite(const Op& op) {
@@ -78,19 +90,21 @@ Explanation ExplainIllegal(const Partition& full, const Shrunk& shrunk,
                      stuck->value->find(*op->value) != std::string::npos);
       if (IsWrite(*op) && source) sources.push_back(Describe(*op, t0));
     }
-    what = fmt::format("read of {} by process {} (op {}) cannot be explained; {}", Val(stuck->value),
-                       stuck->process, stuck->index,
+    what = fmt::format("read of {} by process {} (op {}) cannot be explained; {}",
+                       Val(stuck->value), stuck->process, stuck->index,
                        sources.empty() ? std::string("no write of that value exists")
-                                       : "writes of (parts of) that value: " + fmt::format("{}", fmt::join(sources, "; ")));
+                                       : "writes of (parts of) that value: " +
+                                             fmt::format("{}", fmt::join(sources, "; ")));
   } else {
     what = fmt::format("{} by process {} (op {}) cannot be linearized", Label(*stuck),
                        stuck->process, stuck->index);
   }
-  ex.summary = fmt::format("key {:?}: not linearizable: {}. Minimal illegal sub-history: {} of {} ops{}.",
-                           full.key, what, ops.size(), full.ops.size(),
-                           !shrunk.attempted ? " (not shrunk)"
-                           : shrunk.minimal  ? " (1-minimal)"
-                                             : " (shrinking cut short by the time budget)");
+  ex.summary =
+      fmt::format("key {:?}: not linearizable: {}. Minimal illegal sub-history: {} of {} ops{}.",
+                  full.key, what, ops.size(), full.ops.size(),
+                  !shrunk.attempted ? " (not shrunk)"
+                  : shrunk.minimal  ? " (1-minimal)"
+                                    : " (shrinking cut short by the time budget)");
 
   // Timeline: one row per process; each distinct time gets a column.
   std::set<int64_t> times;
@@ -116,22 +130,23 @@ Explanation ExplainIllegal(const Partition& full, const Shrunk& shrunk,
     if (op == stuck) label = "*" + label;
     for (size_t k = 0; k < label.size() && a + 1 + k < b; ++k) row[a + 1 + k] = label[k];
   }
-  std::string d = "timeline (one row per process; [ invoke, ] completion, > never completed, "
-                  "* the op that cannot be linearized):\n";
+  std::string d =
+      "timeline (one row per process; [ invoke, ] completion, > never completed, "
+      "* the op that cannot be linearized):\n";
   for (auto& [p, row] : rows) {
     while (!row.empty() && row.back() == ' ') row.pop_back();
     d += fmt::format("  p{:<5} {}\n", p, row);
   }
   d += "ops (times relative to the first invoke):\n";
-  for (const Op* op : ops) d += fmt::format("  {}{}\n", op == stuck ? "* " : "  ", Describe(*op, t0));
+  for (const Op* op : ops)
+    d += fmt::format("  {}{}\n", op == stuck ? "* " : "  ", Describe(*op, t0));
   std::vector<std::string> around;
   for (const Fault& f : faults) {
     if (f.start_ns <= t1 && f.stop_ns >= t0) {
-      around.push_back(fmt::format("{} {} [{} .. {}] {}", f.kind, fmt::join(f.targets, ","),
-                                   f.start_ns - t0,
-                                   f.stop_ns == kOpenNs ? std::string("never healed")
-                                                        : fmt::format("{}", f.stop_ns - t0),
-                                   f.description));
+      around.push_back(fmt::format(
+          "{} {} [{} .. {}] {}", f.kind, fmt::join(f.targets, ","), f.start_ns - t0,
+          f.stop_ns == kOpenNs ? std::string("never healed") : fmt::format("{}", f.stop_ns - t0),
+          f.description));
     }
   }
   d += around.empty() ? "faults active: none\n"

@@ -1,8 +1,8 @@
 #include "checkers/linear/kv_string_model.h"
 
-#include <unordered_map>
-
 #include <fmt/format.h>
+
+#include <unordered_map>
 
 namespace faultline::checkers {
 namespace {
@@ -65,7 +65,8 @@ class KvStringModel : public PartitionModel {
         auto [it, inserted] = children_.try_emplace(key, 0);
         if (inserted) {
           const Node& n = nodes_[s];
-          it->second = NewNode(static_cast<uint32_t>(s), i, n.hash * in.pow + in.hash, n.len + in.len);
+          it->second =
+              NewNode(static_cast<uint32_t>(s), i, n.hash * in.pow + in.hash, n.len + in.len);
         }
         *next = it->second;
         return true;
@@ -149,7 +150,7 @@ class KvStringModel : public PartitionModel {
   std::vector<Node> nodes_;
   std::unordered_map<uint64_t, uint64_t> children_;  // (node, append op) -> node
   std::unordered_map<uint64_t, bool> verified_;      // (node, get op) -> equal
-  std::vector<int> puts_;  // scratch for Viable
+  std::vector<int> puts_;                            // scratch for Viable
   std::string init_text_;
   uint64_t init_ = 0;
 };

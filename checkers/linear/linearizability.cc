@@ -1,12 +1,12 @@
 // CheckLinearizable: split by key, search each key on a worker thread, shrink and explain the
 // illegal ones. Every key gets its own verdict; the history's verdict combines them.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "checkers/checkers.h"
 #include "checkers/linear/partition.h"
@@ -17,9 +17,10 @@ std::vector<Partition> SplitByKey(const History& history, const ModelOptions& mo
   std::map<std::string, Partition> parts;
   for (const Op& op : history.ops) {
     if (op.outcome == Outcome::kFail) continue;
-    bool read_only = op.f == Fn::kRead || op.f == Fn::kGet || op.f == Fn::kReadSet ||
-                     (op.f == Fn::kTxn && std::none_of(op.txn.begin(), op.txn.end(),
-                                                       [](const TxnStep& s) { return s.is_write; }));
+    bool read_only =
+        op.f == Fn::kRead || op.f == Fn::kGet || op.f == Fn::kReadSet ||
+        (op.f == Fn::kTxn &&
+         std::none_of(op.txn.begin(), op.txn.end(), [](const TxnStep& s) { return s.is_write; }));
     if (read_only && op.outcome != Outcome::kOk) continue;
     std::string key = model.kind == ModelKind::kMultiRegister ? std::string() : op.key;
     Partition& p = parts[key];
@@ -121,8 +122,9 @@ LinearizabilityResult CheckLinearizable(const History& history, const ModelOptio
       kr.seconds = std::chrono::duration<double>(Clock::now() - key_start).count();
     }
   };
-  int threads = budget.threads > 0 ? budget.threads
-                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = budget.threads > 0
+                    ? budget.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::max(1, std::min<int>(threads, static_cast<int>(parts.size())));
   if (threads <= 1) {
     worker();

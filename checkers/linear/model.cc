@@ -1,19 +1,19 @@
 #include "checkers/linear/model.h"
 
-#include "checkers/linear/kv_string_model.h"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 #include <string_view>
 #include <unordered_map>
 
-#include <fmt/format.h>
+#include "checkers/linear/kv_string_model.h"
 
 namespace faultline::checkers {
 namespace {
 
-constexpr uint32_t kNil = 0;                    // value id of nil / absent
-constexpr uint64_t kNoState = ~uint64_t{0};     // memoized "illegal" transition
+constexpr uint32_t kNil = 0;                 // value id of nil / absent
+constexpr uint64_t kNoState = ~uint64_t{0};  // memoized "illegal" transition
 
 // Interns strings; id 0 is nil.
 class ValueTable {
@@ -111,9 +111,7 @@ class RegisterModel : public PartitionModel {
         return false;
     }
   }
-  bool ReadOnly(int i) const override {
-    return ops_[i]->f == Fn::kRead || ops_[i]->f == Fn::kGet;
-  }
+  bool ReadOnly(int i) const override { return ops_[i]->f == Fn::kRead || ops_[i]->f == Fn::kGet; }
   std::string DescribeState(uint64_t s) const override {
     return values_.Describe(static_cast<uint32_t>(s));
   }

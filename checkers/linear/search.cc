@@ -1,8 +1,9 @@
 #include "checkers/linear/search.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
-#include <fmt/format.h>
 
 namespace faultline::checkers {
 namespace {

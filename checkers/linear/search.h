@@ -24,8 +24,8 @@
 namespace faultline::checkers {
 
 struct SearchOp {
-  int64_t call = 0;  // invoke time
-  int64_t ret = 0;   // completion time; kOpenNs for ops that may never take effect
+  int64_t call = 0;      // invoke time
+  int64_t ret = 0;       // completion time; kOpenNs for ops that may never take effect
   bool required = true;  // ok op: must be linearized
 };
 
@@ -34,7 +34,7 @@ struct SearchLimits {
   int64_t memory_limit_bytes = int64_t{1} << 30;
   std::atomic<int64_t>* memory_used = nullptr;  // shared by concurrent searches; may be null
   std::atomic<int64_t>* memory_peak = nullptr;
-  const std::atomic<bool>* stop = nullptr;      // set by another thread: give up (kUnknown)
+  const std::atomic<bool>* stop = nullptr;  // set by another thread: give up (kUnknown)
 };
 
 struct SearchResult {

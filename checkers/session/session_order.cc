@@ -5,10 +5,10 @@
 // completion time. A read's version is the position of the write whose value it returned (values
 // are unique per key); nil is version -1 (before any write). When reads carry zxids, a process's
 // reads must also be non-decreasing in zxid across keys, and not below its own earlier writes.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "checkers/checkers.h"
 #include "checkers/zab/zxid.h"
@@ -16,9 +16,7 @@
 namespace faultline::checkers {
 namespace {
 
-bool IsWrite(const Op& op) {
-  return op.f == Fn::kWrite || op.f == Fn::kPut || op.f == Fn::kCas;
-}
+bool IsWrite(const Op& op) { return op.f == Fn::kWrite || op.f == Fn::kPut || op.f == Fn::kCas; }
 bool IsRead(const Op& op) { return op.f == Fn::kRead || op.f == Fn::kGet; }
 
 Anomaly Make(const Op& read, const Op* earlier, const std::string& what) {
@@ -44,7 +42,8 @@ SessionResult CheckSessionOrder(const History& h) {
   }
   std::map<std::string, std::map<std::string, int>> version;  // key -> value -> version
   for (auto& [key, ws] : writes) {
-    bool by_zxid = std::all_of(ws.begin(), ws.end(), [](const Op* w) { return w->zxid.has_value(); });
+    bool by_zxid =
+        std::all_of(ws.begin(), ws.end(), [](const Op* w) { return w->zxid.has_value(); });
     std::stable_sort(ws.begin(), ws.end(), [&](const Op* a, const Op* b) {
       return by_zxid ? *a->zxid < *b->zxid : a->complete_ns < b->complete_ns;
     });
@@ -59,7 +58,7 @@ SessionResult CheckSessionOrder(const History& h) {
     std::stable_sort(ops.begin(), ops.end(),
                      [](const Op* a, const Op* b) { return a->invoke_ns < b->invoke_ns; });
     std::map<std::string, std::pair<int, const Op*>> seen;  // key -> highest version + its op
-    const Op* last_zxid_op = nullptr;                        // highest zxid seen or written
+    const Op* last_zxid_op = nullptr;                       // highest zxid seen or written
     for (const Op* op : ops) {
       if (!op->ok()) continue;
       if (IsWrite(*op)) {
@@ -75,9 +74,10 @@ SessionResult CheckSessionOrder(const History& h) {
       if (op->value) {
         auto it = version[op->key].find(*op->value);
         if (it == version[op->key].end()) {
-          result.anomalies.push_back(Make(*op, nullptr, fmt::format(
-              "process {} read {} from key {:?} (op {}), a value no write produced", process,
-              *op->value, op->key, op->index)));
+          result.anomalies.push_back(Make(
+              *op, nullptr,
+              fmt::format("process {} read {} from key {:?} (op {}), a value no write produced",
+                          process, *op->value, op->key, op->index)));
           continue;
         }
         v = it->second;
@@ -85,21 +85,26 @@ SessionResult CheckSessionOrder(const History& h) {
       auto s = seen.find(op->key);
       if (s != seen.end() && v < s->second.first) {
         const Op* before = s->second.second;
-        result.anomalies.push_back(Make(*op, before, fmt::format(
-            "process {} read {} from key {:?} (op {}) after it {} {} (op {}): the read went back "
-            "in time{}",
-            process, op->value.value_or("nil"), op->key, op->index,
-            IsWrite(*before) ? "wrote" : "read", before->value.value_or("nil"), before->index,
-            IsWrite(*before) ? " (read-your-writes)" : " (monotonic reads)")));
+        result.anomalies.push_back(
+            Make(*op, before,
+                 fmt::format("process {} read {} from key {:?} (op {}) after it {} {} (op {}): the "
+                             "read went back "
+                             "in time{}",
+                             process, op->value.value_or("nil"), op->key, op->index,
+                             IsWrite(*before) ? "wrote" : "read", before->value.value_or("nil"),
+                             before->index,
+                             IsWrite(*before) ? " (read-your-writes)" : " (monotonic reads)")));
       } else if (s == seen.end() || v > s->second.first) {
         seen[op->key] = {v, op};
       }
       if (op->zxid) {
         if (last_zxid_op && *op->zxid < *last_zxid_op->zxid) {
-          result.anomalies.push_back(Make(*op, last_zxid_op, fmt::format(
-              "process {} read key {:?} (op {}) from state {} older than {} it already saw (op {})",
-              process, op->key, op->index, ZxidString(*op->zxid), ZxidString(*last_zxid_op->zxid),
-              last_zxid_op->index)));
+          result.anomalies.push_back(
+              Make(*op, last_zxid_op,
+                   fmt::format("process {} read key {:?} (op {}) from state {} older than {} it "
+                               "already saw (op {})",
+                               process, op->key, op->index, ZxidString(*op->zxid),
+                               ZxidString(*last_zxid_op->zxid), last_zxid_op->index)));
         } else {
           last_zxid_op = op;
         }

@@ -1,7 +1,8 @@
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "checkers/cli/check_command.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 namespace faultline::checkers {
 namespace {
@@ -21,7 +22,8 @@ std::pair<int, std::string> RunCheck(std::vector<std::string> args, RunLoader lo
 }
 
 TEST(CheckCommand, OneVerdictLinePerFileAndInvalidWinsTheExitCode) {
-  auto [code, out] = RunCheck({"--format", "etcd-log", kData + "etcd/ok.log", kData + "etcd/bad.log"});
+  auto [code, out] =
+      RunCheck({"--format", "etcd-log", kData + "etcd/ok.log", kData + "etcd/bad.log"});
   EXPECT_EQ(code, 1);
   EXPECT_NE(out.find("etcd/ok.log: valid"), std::string::npos) << out;
   EXPECT_NE(out.find("etcd/bad.log: invalid"), std::string::npos) << out;
@@ -63,8 +65,8 @@ TEST(CheckCommand, RunLoaderIsCalledForRunInputs) {
 }
 
 TEST(CheckCommand, JsonOutputIsOneObjectPerInput) {
-  auto [code, out] = RunCheck({"--json", "--model", "cas-register",
-                               kData + "knossos/cas-register/bad/bad-analysis.edn"});
+  auto [code, out] = RunCheck(
+      {"--json", "--model", "cas-register", kData + "knossos/cas-register/bad/bad-analysis.edn"});
   EXPECT_EQ(code, 1);
   auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["verdict"], "invalid");
@@ -91,7 +93,7 @@ TEST(CheckCommand, LocalReadModeChecksSessionOrderInsteadOfLinearizableReads) {
     };
     add(1, Fn::kWrite, "a", 0, 10, 1);
     add(1, Fn::kWrite, "b", 20, 30, 2);
-    add(2, Fn::kRead, "a", 40, 50, 1);  // stale but allowed
+    add(2, Fn::kRead, "a", 40, 50, 1);    // stale but allowed
     add(3, Fn::kRead, "b", 100, 110, 2);  // final read
     return h;
   };

@@ -1,10 +1,10 @@
 // Every history with a known verdict: the third-party files in ../shared/linearizability-data
 // (skipped when absent) and the small copies carried in testdata/ (always run).
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "checkers/checkers.h"
 #include "checkers/import/import.h"
@@ -114,7 +114,8 @@ TEST(CarriedData, PorcupineCopiesGetTheirExpectedVerdicts) {
 
 TEST(CarriedData, EtcdLogsFollowPorcupineSemantics) {
   ModelOptions model;  // cas-register, a read of nil must see nil
-  for (auto [name, expected] : {std::pair{"ok.log", Verdict::kValid}, {"bad.log", Verdict::kInvalid}}) {
+  for (auto [name, expected] :
+       {std::pair{"ok.log", Verdict::kValid}, {"bad.log", Verdict::kInvalid}}) {
     fs::path file = kTestdata / "etcd" / name;
     auto h = ImportEtcdLog(Slurp(file), file.string());
     ASSERT_TRUE(h.ok()) << h.status().ToString();

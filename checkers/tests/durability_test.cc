@@ -22,8 +22,13 @@ NodeEvent Ev(int64_t node, int64_t ts, const std::string& type, json fields) {
 // ---------------------------------------------------------------- lost writes
 
 TEST(LostWrites, OverwrittenWriteIsNotLost) {
-  auto h = HistoryBuilder().Write(1, "a", 0, 10).WithZxid(Z(1, 1)).Write(1, "b", 20, 30)
-               .WithZxid(Z(1, 2)).Read(2, "b", 100, 110).Build();
+  auto h = HistoryBuilder()
+               .Write(1, "a", 0, 10)
+               .WithZxid(Z(1, 1))
+               .Write(1, "b", 20, 30)
+               .WithZxid(Z(1, 2))
+               .Read(2, "b", 100, 110)
+               .Build();
   EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kValid);
 }
 
@@ -38,10 +43,17 @@ TEST(LostWrites, WriteDroppedByTruncIsReportedWithForensics) {
       Ev(1, 0, "logged", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
       Ev(2, 0, "logged", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
       Ev(1, 0, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
-      Ev(3, 2, "sync_decision", {{"peer", 1}, {"mode", "TRUNC"}, {"peer_zxid", Z(1, 2)},
-                                 {"leader_zxid", Z(1, 1)}, {"trunc_to", Z(1, 1)}}),
-      Ev(1, 3, "truncate", {{"keep_up_to", Z(1, 1)}, {"removed_first", Z(1, 2)},
-                            {"removed_last", Z(1, 2)}, {"removed_count", 1}}),
+      Ev(3, 2, "sync_decision",
+         {{"peer", 1},
+          {"mode", "TRUNC"},
+          {"peer_zxid", Z(1, 2)},
+          {"leader_zxid", Z(1, 1)},
+          {"trunc_to", Z(1, 1)}}),
+      Ev(1, 3, "truncate",
+         {{"keep_up_to", Z(1, 1)},
+          {"removed_first", Z(1, 2)},
+          {"removed_last", Z(1, 2)},
+          {"removed_count", 1}}),
   };
   LostWriteResult r = CheckLostWrites(h);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
@@ -49,16 +61,19 @@ TEST(LostWrites, WriteDroppedByTruncIsReportedWithForensics) {
   const Anomaly& a = r.anomalies[0];
   EXPECT_NE(a.description.find("write of b"), std::string::npos) << a.description;
   EXPECT_NE(a.description.find("epoch 1, counter 2"), std::string::npos) << a.description;
-  EXPECT_NE(a.detail.find("logged by: node 1 at 0 ms; node 2 at 0 ms"), std::string::npos) << a.detail;
+  EXPECT_NE(a.detail.find("logged by: node 1 at 0 ms; node 2 at 0 ms"), std::string::npos)
+      << a.detail;
   EXPECT_NE(a.detail.find("node 1 truncated"), std::string::npos) << a.detail;
   EXPECT_NE(a.detail.find("chose TRUNC for peer 1"), std::string::npos) << a.detail;
   EXPECT_NE(a.detail.find("partition 1"), std::string::npos) << a.detail;
 }
 
 TEST(LostWrites, WithoutZxidsRealTimeOrderDecides) {
-  auto lost = HistoryBuilder().Write(1, "a", 0, 10).Write(1, "b", 20, 30).Read(2, "a", 100, 110).Build();
+  auto lost =
+      HistoryBuilder().Write(1, "a", 0, 10).Write(1, "b", 20, 30).Read(2, "a", 100, 110).Build();
   EXPECT_EQ(CheckLostWrites(lost).verdict, Verdict::kInvalid);
-  auto concurrent = HistoryBuilder().Write(1, "a", 0, 50).Write(2, "b", 20, 30).Read(3, "a", 100, 110).Build();
+  auto concurrent =
+      HistoryBuilder().Write(1, "a", 0, 50).Write(2, "b", 20, 30).Read(3, "a", 100, 110).Build();
   EXPECT_EQ(CheckLostWrites(concurrent).verdict, Verdict::kValid);
 }
 
@@ -101,13 +116,17 @@ TEST(ZabInvariants, TwoEstablishedLeadersInOneEpochAreReported) {
   log.push_back(Ev(2, 9, "established", {{"epoch", 1}, {"leader", 2}, {"quorum", "2,3"}}));
   InvariantResult r = CheckZabInvariants(log);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
-  EXPECT_NE(r.anomalies[0].description.find("two established leaders in epoch 1"), std::string::npos);
+  EXPECT_NE(r.anomalies[0].description.find("two established leaders in epoch 1"),
+            std::string::npos);
 }
 
 TEST(ZabInvariants, TruncDroppingACommittedZxidIsReported) {
   auto log = HealthyLog();
-  log.push_back(Ev(2, 10, "truncate", {{"keep_up_to", Z(1, 1)}, {"removed_first", Z(1, 2)},
-                                       {"removed_last", Z(1, 2)}, {"removed_count", 1}}));
+  log.push_back(Ev(2, 10, "truncate",
+                   {{"keep_up_to", Z(1, 1)},
+                    {"removed_first", Z(1, 2)},
+                    {"removed_last", Z(1, 2)},
+                    {"removed_count", 1}}));
   InvariantResult r = CheckZabInvariants(log);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
   EXPECT_NE(r.anomalies[0].description.find("node 2 truncated"), std::string::npos)
@@ -116,14 +135,18 @@ TEST(ZabInvariants, TruncDroppingACommittedZxidIsReported) {
 
 TEST(ZabInvariants, TruncOfAnUncommittedTailIsFine) {
   auto log = HealthyLog();
-  log.push_back(Ev(2, 10, "truncate", {{"keep_up_to", Z(1, 3)}, {"removed_first", Z(1, 4)},
-                                       {"removed_last", Z(1, 5)}, {"removed_count", 2}}));
+  log.push_back(Ev(2, 10, "truncate",
+                   {{"keep_up_to", Z(1, 3)},
+                    {"removed_first", Z(1, 4)},
+                    {"removed_last", Z(1, 5)},
+                    {"removed_count", 2}}));
   EXPECT_EQ(CheckZabInvariants(log).verdict, Verdict::kValid);
 }
 
 TEST(ZabInvariants, RestartBelowACommittedZxidIsReported) {
   auto log = HealthyLog();
-  log.push_back(Ev(1, 20, "start", {{"last_zxid", Z(1, 1)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
+  log.push_back(
+      Ev(1, 20, "start", {{"last_zxid", Z(1, 1)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
   InvariantResult r = CheckZabInvariants(log);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
   EXPECT_NE(r.anomalies[0].description.find("restarted"), std::string::npos);
@@ -150,14 +173,22 @@ TEST(ZabInvariants, DivergentCommittedSequencesAreReported) {
 // ---------------------------------------------------------------- session order
 
 TEST(SessionOrder, MonotonicReadsAndOwnWritesAreValid) {
-  auto h = HistoryBuilder().Write(1, "a", 0, 10).Read(1, "a", 20, 30).Write(2, "b", 40, 50)
-               .Read(1, "b", 60, 70).Build();
+  auto h = HistoryBuilder()
+               .Write(1, "a", 0, 10)
+               .Read(1, "a", 20, 30)
+               .Write(2, "b", 40, 50)
+               .Read(1, "b", 60, 70)
+               .Build();
   EXPECT_EQ(CheckSessionOrder(h).verdict, Verdict::kValid);
 }
 
 TEST(SessionOrder, ReadGoingBackInTimeIsReported) {
-  auto h = HistoryBuilder().Write(1, "a", 0, 10).Write(1, "b", 20, 30).Read(2, "b", 40, 50)
-               .Read(2, "a", 60, 70).Build();
+  auto h = HistoryBuilder()
+               .Write(1, "a", 0, 10)
+               .Write(1, "b", 20, 30)
+               .Read(2, "b", 40, 50)
+               .Read(2, "a", 60, 70)
+               .Build();
   SessionResult r = CheckSessionOrder(h);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
   EXPECT_NE(r.anomalies[0].description.find("monotonic reads"), std::string::npos);

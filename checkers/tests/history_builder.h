@@ -26,8 +26,8 @@ class HistoryBuilder {
     h_.ops.push_back(std::move(op));
     return *this;
   }
-  HistoryBuilder& Write(int64_t p, std::string v, int64_t a, int64_t b,
-                        Outcome o = Outcome::kOk, std::string key = "") {
+  HistoryBuilder& Write(int64_t p, std::string v, int64_t a, int64_t b, Outcome o = Outcome::kOk,
+                        std::string key = "") {
     return Add(p, Fn::kWrite, std::move(v), a, b, o, std::move(key));
   }
   HistoryBuilder& Read(int64_t p, std::optional<std::string> v, int64_t a, int64_t b,

@@ -1,7 +1,8 @@
+#include "checkers/import/import.h"
+
 #include <gtest/gtest.h>
 
 #include "checkers/import/edn.h"
-#include "checkers/import/import.h"
 
 namespace faultline::checkers {
 namespace {
@@ -72,12 +73,13 @@ TEST(JepsenEdn, CompletionWithoutInvokeNamesFileAndLine) {
 }
 
 TEST(EtcdLog, ParsesTabsAndSpacesAndSkipsOtherLoggers) {
-  auto h = ImportEtcdLog("INFO  jepsen.core - setup\n"
-                         "INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]\n"
-                         "INFO  jepsen.util - 2   :ok   :cas   [3 0]\n"
-                         "INFO  jepsen.util - 4\t:invoke\t:write\t4\n"
-                         "INFO  jepsen.util - 4\t:info\t:write\t:timed-out\n",
-                         "etcd.log");
+  auto h = ImportEtcdLog(
+      "INFO  jepsen.core - setup\n"
+      "INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]\n"
+      "INFO  jepsen.util - 2   :ok   :cas   [3 0]\n"
+      "INFO  jepsen.util - 4\t:invoke\t:write\t4\n"
+      "INFO  jepsen.util - 4\t:info\t:write\t:timed-out\n",
+      "etcd.log");
   ASSERT_TRUE(h.ok()) << h.status().ToString();
   ASSERT_EQ(h->ops.size(), 2u);
   EXPECT_EQ(h->ops[0].expected, "3");
@@ -86,9 +88,10 @@ TEST(EtcdLog, ParsesTabsAndSpacesAndSkipsOtherLoggers) {
 }
 
 TEST(EtcdLog, UnparsableLineIsAnErrorNamingFileAndLine) {
-  auto h = ImportEtcdLog("INFO  jepsen.util - 1\t:invoke\t:read\tnil\n"
-                         "INFO  jepsen.util - 1\t:ok\t:frobnicate\tnil\n",
-                         "x.log");
+  auto h = ImportEtcdLog(
+      "INFO  jepsen.util - 1\t:invoke\t:read\tnil\n"
+      "INFO  jepsen.util - 1\t:ok\t:frobnicate\tnil\n",
+      "x.log");
   ASSERT_FALSE(h.ok());
   EXPECT_NE(h.status().message().find("x.log:2:"), std::string::npos) << h.status().message();
   auto garbage = ImportEtcdLog("hello world\n", "y.log");
@@ -165,7 +168,8 @@ TEST(Jsonl, BadLineNamesFileAndLine) {
 TEST(NodeEvents, ParsesTheContractEventLog) {
   auto ev = ImportNodeEvents(
       "{\"ts_ms\": 1, \"node\": 2, \"type\": \"start\", \"last_zxid\": 0}\n"
-      "{\"ts_ms\": 2, \"node\": 2, \"type\": \"committed\", \"first\": 1, \"last\": 4, \"count\": 4}\n",
+      "{\"ts_ms\": 2, \"node\": 2, \"type\": \"committed\", \"first\": 1, \"last\": 4, \"count\": "
+      "4}\n",
       "events.jsonl");
   ASSERT_TRUE(ev.ok());
   ASSERT_EQ(ev->size(), 2u);

@@ -18,9 +18,7 @@ Verdict Check(const History& h, ModelKind kind = ModelKind::kCasRegister, bool a
   return CheckLinearizable(h, m, b).verdict;
 }
 
-TEST(Linearizability, EmptyHistoryIsValid) {
-  EXPECT_EQ(Check(History{}), Verdict::kValid);
-}
+TEST(Linearizability, EmptyHistoryIsValid) { EXPECT_EQ(Check(History{}), Verdict::kValid); }
 
 TEST(Linearizability, SequentialWriteThenReadOfItIsValid) {
   auto h = HistoryBuilder().Write(1, "1", 0, 10).Read(2, "1", 20, 30).Build();
@@ -69,19 +67,26 @@ TEST(Linearizability, InfoWriteMayTakeEffectLongAfterItsInvoke) {
 }
 
 TEST(Linearizability, InfoWriteMayNeverTakeEffect) {
-  auto h = HistoryBuilder().Write(1, "1", 0, 10).Write(2, "2", 20, kOpenNs, Outcome::kInfo)
-               .Read(3, "1", 40, 50).Build();
+  auto h = HistoryBuilder()
+               .Write(1, "1", 0, 10)
+               .Write(2, "2", 20, kOpenNs, Outcome::kInfo)
+               .Read(3, "1", 40, 50)
+               .Build();
   EXPECT_EQ(Check(h), Verdict::kValid);
 }
 
 TEST(Linearizability, FailedWriteNeverTookEffect) {
-  auto h = HistoryBuilder().Write(1, "1", 0, 10).Write(2, "2", 20, 30, Outcome::kFail)
-               .Read(3, "2", 40, 50).Build();
+  auto h = HistoryBuilder()
+               .Write(1, "1", 0, 10)
+               .Write(2, "2", 20, 30, Outcome::kFail)
+               .Read(3, "2", 40, 50)
+               .Build();
   EXPECT_EQ(Check(h), Verdict::kInvalid);
 }
 
 TEST(Linearizability, CasSucceedsOnlyOnTheExpectedValue) {
-  auto ok = HistoryBuilder().Write(1, "1", 0, 10).Cas(1, "1", "2", 20, 30).Read(2, "2", 40, 50).Build();
+  auto ok =
+      HistoryBuilder().Write(1, "1", 0, 10).Cas(1, "1", "2", 20, 30).Read(2, "2", 40, 50).Build();
   EXPECT_EQ(Check(ok), Verdict::kValid);
   auto bad = HistoryBuilder().Write(1, "1", 0, 10).Cas(1, "3", "2", 20, 30).Build();
   EXPECT_EQ(Check(bad), Verdict::kInvalid);
@@ -140,7 +145,8 @@ TEST(Linearizability, MemoryBudgetExceededGivesUnknownWithReason) {
 }
 
 TEST(Linearizability, StatesExploredAndPeakMemoryAreReported) {
-  auto h = HistoryBuilder().Write(1, "1", 0, 100).Write(2, "2", 0, 100).Read(3, "2", 200, 300).Build();
+  auto h =
+      HistoryBuilder().Write(1, "1", 0, 100).Write(2, "2", 0, 100).Read(3, "2", 200, 300).Build();
   LinearizabilityResult r = CheckLinearizable(h, ModelOptions{}, Budget{});
   EXPECT_EQ(r.verdict, Verdict::kValid);
   EXPECT_GT(r.states_explored, 0);
@@ -152,11 +158,11 @@ TEST(SetModel, ReadSetMustContainExactlyTheAddsLinearizedBeforeIt) {
   b.Add(1, Fn::kAdd, "1", 0, 10).Add(2, Fn::kAdd, "2", 5, 100);
   b.Add(3, Fn::kReadSet, std::nullopt, 20, 30).Add(3, Fn::kReadSet, std::nullopt, 200, 210);
   History ok = b.Build();
-  ok.ops[2].elements = {"1"};       // add 2 still in flight
+  ok.ops[2].elements = {"1"};  // add 2 still in flight
   ok.ops[3].elements = {"1", "2"};
   EXPECT_EQ(Check(ok, ModelKind::kSet), Verdict::kValid);
   History lost = ok;
-  lost.ops[3].elements = {"2"};     // element 1 vanished
+  lost.ops[3].elements = {"2"};  // element 1 vanished
   EXPECT_EQ(Check(lost, ModelKind::kSet), Verdict::kInvalid);
 }
 
@@ -189,7 +195,8 @@ TEST(MultiRegisterModel, TxnReadsMustSeeOneConsistentState) {
 
 TEST(KvStringModel, AppendsAreSeenInOneOrderByEveryGet) {
   HistoryBuilder b;
-  b.Add(1, Fn::kAppend, "a", 0, 100, Outcome::kOk, "k").Add(2, Fn::kAppend, "b", 0, 100, Outcome::kOk, "k");
+  b.Add(1, Fn::kAppend, "a", 0, 100, Outcome::kOk, "k")
+      .Add(2, Fn::kAppend, "b", 0, 100, Outcome::kOk, "k");
   b.Add(3, Fn::kGet, "ba", 200, 210, Outcome::kOk, "k");
   History ok = b.Build();
   ok.initial_value = "";

@@ -27,7 +27,8 @@ TEST(Shrink, ResultIsIllegalAndNoSingleOpCanBeRemoved) {
   for (const Op& op : h.ops) ops.push_back(&op);
   ASSERT_TRUE(StillIllegal(m, ops));
 
-  Shrunk s = ShrinkIllegal(m, ops, std::nullopt, std::chrono::steady_clock::now() + std::chrono::seconds(20));
+  Shrunk s = ShrinkIllegal(m, ops, std::nullopt,
+                           std::chrono::steady_clock::now() + std::chrono::seconds(20));
   EXPECT_TRUE(s.minimal);
   EXPECT_LT(s.ops.size(), ops.size());
   EXPECT_TRUE(StillIllegal(m, s.ops));

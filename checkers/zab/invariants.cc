@@ -4,11 +4,11 @@
 // interval sets, only at zxids some node reported as a range end (those certainly exist): a zxid
 // inside a range is committed by that node. A SNAP install up to Z stands for "everything up to Z"
 // and never counts as a disagreement.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "checkers/checkers.h"
 #include "checkers/zab/zxid.h"
@@ -113,10 +113,10 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
       n.current_epoch = Get(f, "epoch");
     }
     if (n.current_epoch > n.accepted_epoch && n.accepted_epoch >= 0) {
-      result.anomalies.push_back(Make(
-          fmt::format("node {} at {} ms: currentEpoch {} > acceptedEpoch {}", ev->node, ev->ts_ms,
-                      n.current_epoch, n.accepted_epoch),
-          ev->ts_ms));
+      result.anomalies.push_back(
+          Make(fmt::format("node {} at {} ms: currentEpoch {} > acceptedEpoch {}", ev->node,
+                           ev->ts_ms, n.current_epoch, n.accepted_epoch),
+               ev->ts_ms));
       n.accepted_epoch = n.current_epoch;  // report once per divergence
     }
   next_event:;

@@ -1,10 +1,10 @@
 // zxid helpers shared by the durability and ZAB checkers: zxid = epoch << 32 | counter.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace faultline::checkers {
 
