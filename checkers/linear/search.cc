@@ -183,7 +183,8 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   };
 
   // Asks the model whether `next` (reached by linearizing the op of call node `e`) can still
-  // satisfy the next few pending returns, given the calls before them.
+  // satisfy the next pending returns, given the calls before them. Not asked after a read: the
+  // state is unchanged and the constraints are a subset of those it already passed.
   constexpr int kViableReturns = 1024;  // far gets matter (c50-bad key 0); bounds the scan
   std::vector<PartitionModel::Entry> upcoming;
   auto Viable = [&](uint64_t next, int e) {
@@ -243,7 +244,7 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
       const int op = node.op;
       const bool read_only = model.ReadOnly(op);
       uint64_t next;
-      if (model.Step(state, op, &next) && Viable(next, e)) {
+      if (model.Step(state, op, &next) && (read_only || Viable(next, e))) {
         toggle(op);
         if (memo.Insert(bits.data(), set_hash, next)) {
           stack.push_back({e, state, read_only});
