@@ -37,6 +37,12 @@ class WritableFile {
   virtual faultline::Status Sync() = 0;
 };
 
+// An exclusive advisory lock (flock) on a file; released when destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -63,6 +69,9 @@ class Env {
   virtual faultline::Status SyncDir(const std::string& dir) = 0;
   virtual bool Exists(const std::string& path) = 0;
   virtual faultline::Result<uint64_t> FileSize(const std::string& path) = 0;
+  // Locks `path` (created if absent) for the caller alone; IoError naming the path if it is held
+  // already, by another process or by another lock in this one.
+  virtual faultline::Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 };
 
 // The real file system: write(2), fdatasync(2), fsync(2) on directories. Never deleted.

@@ -146,4 +146,8 @@ bool FaultyEnv::Exists(const std::string& path) { return base_->Exists(path); }
 
 Result<uint64_t> FaultyEnv::FileSize(const std::string& path) { return base_->FileSize(path); }
 
+Result<std::unique_ptr<FileLock>> FaultyEnv::LockFile(const std::string& path) {
+  return base_->LockFile(path);
+}
+
 }  // namespace storage

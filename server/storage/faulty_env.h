@@ -51,6 +51,7 @@ class FaultyEnv final : public Env {
   faultline::Status SyncDir(const std::string& dir) override;
   bool Exists(const std::string& path) override;
   faultline::Result<uint64_t> FileSize(const std::string& path) override;
+  faultline::Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
   // Used by the wrapped files. Each returns ok, or the injected error for `path`.
   faultline::Status CheckWrite(const std::string& path);

@@ -30,7 +30,25 @@ class MemWritableFile final : public WritableFile {
   std::shared_ptr<MemEnv::Inode> inode_;
 };
 
+class MemFileLock final : public FileLock {
+ public:
+  MemFileLock(std::shared_ptr<std::set<std::string>> locked, std::string path)
+      : locked_(std::move(locked)), path_(std::move(path)) {}
+  ~MemFileLock() override { locked_->erase(path_); }
+
+ private:
+  std::shared_ptr<std::set<std::string>> locked_;
+  std::string path_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<FileLock>> MemEnv::LockFile(const std::string& path) {
+  if (!locked_->insert(path).second) {
+    return Status::IoError(path + ": locked by another user of the directory");
+  }
+  return std::unique_ptr<FileLock>(std::make_unique<MemFileLock>(locked_, path));
+}
 
 std::shared_ptr<MemEnv::Inode> MemEnv::Find(const std::string& path) const {
   auto it = current_.find(path);

@@ -42,6 +42,8 @@ class MemEnv final : public Env {
   faultline::Status SyncDir(const std::string& dir) override;
   bool Exists(const std::string& path) override;
   faultline::Result<uint64_t> FileSize(const std::string& path) override;
+  // Locks are in memory only (no file is created) and survive nothing but their holder.
+  faultline::Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
   // Power loss: drop every unsynced byte and every unsynced directory operation (see above).
   void Crash();
@@ -66,7 +68,10 @@ class MemEnv final : public Env {
 
   Entries current_;
   Entries durable_;
-  std::set<std::string> created_dirs_;  // every dir ever made by CreateDir (others are implicit)
+  std::set<std::string> created_dirs_;
+  std::shared_ptr<std::set<std::string>> locked_ =
+      std::make_shared<std::set<std::string>>();  // every dir ever made by CreateDir (others are
+                                                  // implicit)
 };
 
 }  // namespace storage

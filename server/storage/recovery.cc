@@ -69,6 +69,10 @@ Status StorageImpl::Recover(Recovered* out) {
   RecoveryReport& report = out->report;
   if (auto s = CreateDirs(env_, dir_); !s.ok()) return s;
   if (auto s = CreateDirs(env_, log_dir_); !s.ok()) return s;
+  // Two writers on one directory would interleave logs: refuse the second.
+  auto lock = env_->LockFile(JoinPath(dir_, kLockFile));
+  if (!lock.ok()) return lock.status();
+  lock_ = std::move(lock).value();
 
   // --- Directory listing: snapshots, leftovers of interrupted atomic writes, log segments.
   auto names = env_->ListDir(dir_);

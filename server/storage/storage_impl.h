@@ -28,6 +28,7 @@ inline constexpr char kLogPrefix[] = "log.";
 inline constexpr char kAcceptedEpochFile[] = "acceptedEpoch";
 inline constexpr char kCurrentEpochFile[] = "currentEpoch";
 inline constexpr char kLogBaseFile[] = "base";  // in the log directory
+inline constexpr char kLockFile[] = "LOCK";
 // Bound on buffered bytes: past this Append writes them out (without fsync).
 inline constexpr size_t kPendingWriteBytes = 1 << 20;
 
@@ -80,6 +81,7 @@ class StorageImpl final : public Storage {
   std::string log_dir_;
   Options options_;
 
+  std::unique_ptr<FileLock> lock_;  // <dir>/LOCK: one Storage per directory; released last
   std::vector<Segment> segments_;
   std::unique_ptr<WritableFile> writer_;
   std::string pending_;

@@ -128,6 +128,17 @@ TEST_F(StorageTest, GroupCommitAcrossSegmentRollsMakesEveryRecordDurable) {
   EXPECT_EQ(rec_.log, Recs(1, 1, 9));
 }
 
+TEST_F(StorageTest, SecondOpenOfAnOpenDirectoryIsRefusedUntilTheFirstCloses) {
+  OpenFresh(1);
+  Recovered rec;
+  auto second = Storage::Open(&mem_, kDir, options_, &rec);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kIoError);
+  EXPECT_NE(second.status().message().find("/db/LOCK"), std::string::npos);
+  st_.reset();
+  EXPECT_TRUE(Storage::Open(&mem_, kDir, options_, &rec).ok());
+}
+
 TEST_F(StorageTest, OpenCreatesMissingParentDirectoriesDurably) {
   Recovered rec;
   auto st = Storage::Open(&mem_, "/a/b/c", options_, &rec);
@@ -398,6 +409,8 @@ TEST(PosixStorageTest, AppendSyncReopenRoundTripOnTheRealFileSystem) {
     EXPECT_EQ(rec.snapshot.zxid, Z(1, 50));
     EXPECT_EQ(rec.log, Recs(2, 1, 40));
     EXPECT_EQ(rec.current_epoch, 2u);
+    auto second = Storage::Open(PosixEnv(), dir, options, &rec);  // flock: one writer only
+    EXPECT_EQ(second.status().code(), StatusCode::kIoError);
   }
   std::filesystem::remove_all(tmpl);
 }
