@@ -37,6 +37,7 @@ void PeerImpl::LeaderOnRequest(PeerId from, const Request& m) {
 void PeerImpl::LeaderPropose(Origin origin, const kv::Op& op) {
   // zxid = epoch << 32 | counter (zab.md 1); counter 0 is the epoch marker, never a txn.
   Txn t{Zxid::Make(epoch_, next_counter_++), origin, op};
+  const Zxid prev = last_logged();
   Append(t);  // the leader's own ACK is its own log write, durable before any PROPOSAL is sent
   last_proposed_ = t.zxid;
   counters_.proposals++;
@@ -44,7 +45,7 @@ void PeerImpl::LeaderPropose(Origin origin, const kv::Op& op) {
   o.txn = t;
   o.acks.insert(config_.self.value);
   for (const auto& [sid, l] : learners_) {
-    if (l.forwarding) Send(PeerId{sid}, Proposal{epoch_, t});
+    if (l.forwarding) Send(PeerId{sid}, Proposal{epoch_, t, prev});
   }
   LeaderTryCommit();
 }
@@ -110,8 +111,9 @@ void PeerImpl::FollowerOnProposal(const Proposal& m) {
   // Same-epoch gap = lost packets: refuse and resync (7.3 rule 3).
   Zxid last = last_logged();
   Zxid expect = last.epoch() == epoch_ ? Zxid{last.value + 1} : Zxid::Make(epoch_, 1);
-  if (m.txn.zxid != expect) {
-    return GoLooking("proposal gap: expected " + ToHex(expect) + " got " + ToHex(m.txn.zxid));
+  if (m.txn.zxid != expect || m.prev != last) {
+    return GoLooking("proposal gap: expected " + ToHex(expect) + " after " + ToHex(last) +
+                     ", got " + ToHex(m.txn.zxid) + " after " + ToHex(m.prev));
   }
   // ACK after the AppendTxn of the same Output: durable before the ACK is sent (7.3 rule 1).
   Append(m.txn);
@@ -127,7 +129,7 @@ void PeerImpl::FollowerOnCommit(Zxid z) {
 }
 
 void PeerImpl::FollowerOnPing(const Ping& m) {
-  Send(*leader_, PingAck{epoch_, m.round});
+  Send(*leader_, PingAck{epoch_, m.round, last_logged()});
   if (phase_ != Phase::kBroadcast || m.last_committed <= last_applied_) return;
   // A missed COMMIT: lastCommitted in the PING lets us catch up; a missed PROPOSAL is a gap.
   if (m.last_committed > last_logged()) {

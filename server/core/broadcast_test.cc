@@ -160,7 +160,7 @@ TEST(ZabBroadcast, CounterExhaustionForcesANewEpoch) {
 TEST(ZabBroadcast, AFollowerThatMissedACommitCatchesUpFromThePing) {
   LonePeer p(1, 3);
   FollowLeader3IntoBroadcast(p);
-  p.Receive(3, Proposal{Epoch{1}, testing::MakeTxn(1, 1)});
+  p.Receive(3, Proposal{Epoch{1}, testing::MakeTxn(1, 1), Zxid{}});
   Output out = p.Receive(3, Ping{Epoch{1}, Zxid::Make(Epoch{1}, 1), 0});
   EXPECT_EQ(p.peer().LocalGet("k"), "e1.1");
   EXPECT_EQ(MessagesOf<PingAck>(out).size(), 1u);
@@ -222,9 +222,9 @@ TEST(ZabReads, ALinearizableReadIsServedOnlyAfterAQuorumConfirmsLeadership) {
   auto pings = MessagesOf<Ping>(out);
   ASSERT_EQ(pings.size(), 2u) << "a confirmation round starts at once";
   uint64_t round = pings[0].round;
-  out = p.Receive(1, PingAck{Epoch{1}, round - 1});
+  out = p.Receive(1, PingAck{Epoch{1}, round - 1, Zxid{}});
   EXPECT_TRUE(out.replies.empty()) << "an older round does not confirm";
-  out = p.Receive(1, PingAck{Epoch{1}, round});
+  out = p.Receive(1, PingAck{Epoch{1}, round, Zxid{}});
   ASSERT_EQ(out.replies.size(), 1u);
   EXPECT_EQ(out.replies[0].status, ReplyStatus::kOk);
   EXPECT_FALSE(out.replies[0].value.has_value());

@@ -26,10 +26,10 @@ template <class F> void Fields(F& f, Snap& m) { f(m.epoch), f(m.zxid), f(m.state
 template <class F> void Fields(F& f, NewLeader& m) { f(m.epoch); }
 template <class F> void Fields(F& f, Ack& m) { f(m.epoch), f(m.zxid); }
 template <class F> void Fields(F& f, UpToDate& m) { f(m.epoch); }
-template <class F> void Fields(F& f, Proposal& m) { f(m.epoch), f(m.txn); }
+template <class F> void Fields(F& f, Proposal& m) { f(m.epoch), f(m.txn), f(m.prev); }
 template <class F> void Fields(F& f, Commit& m) { f(m.epoch), f(m.zxid); }
 template <class F> void Fields(F& f, Ping& m) { f(m.epoch), f(m.last_committed), f(m.round); }
-template <class F> void Fields(F& f, PingAck& m) { f(m.epoch), f(m.round); }
+template <class F> void Fields(F& f, PingAck& m) { f(m.epoch), f(m.round), f(m.last_logged); }
 template <class F> void Fields(F& f, Request& m) { f(m.epoch), f(m.origin), f(m.op); }
 template <class F> void Fields(F& f, RequestReject& m) { f(m.epoch), f(m.request_id), f(m.reason); }
 template <class F> void Fields(F& f, ReadRequest& m) {

@@ -97,10 +97,14 @@ struct UpToDate {
   bool operator==(const UpToDate&) const = default;
 };
 
-// L->F PROPOSAL (type 2).
+// L->F PROPOSAL (type 2). `prev` is the zxid of the entry before txn in the leader's history
+// (zabd extension, Raft-style): the follower logs txn only if prev is its last logged zxid, so
+// a lost packet is detected even across an epoch boundary (7.3 rule 3; zab.md 9b). ZooKeeper
+// gets this from TCP; zabd's transport may lose messages when a link breaks.
 struct Proposal {
   Epoch epoch;
   Txn txn;
+  Zxid prev;
   bool operator==(const Proposal&) const = default;
 };
 
@@ -121,9 +125,12 @@ struct Ping {
 };
 
 // F->L answer to a Ping: the follower still follows `epoch` (liveness + read confirmation).
+// last_logged re-acknowledges (cumulatively) what it has durably logged, so a lost ACK cannot
+// stall a commit forever.
 struct PingAck {
   Epoch epoch;
   uint64_t round = 0;
+  Zxid last_logged;
   bool operator==(const PingAck&) const = default;
 };
 

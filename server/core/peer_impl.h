@@ -128,7 +128,7 @@ class PeerImpl {
   void FollowerOnSyncPacket(const Message& m);
   void FollowerOnNewLeader(const NewLeader& m);
   void FollowerOnUpToDate(const UpToDate& m);
-  bool SyncBufferAccepts(Zxid z) const;
+  bool SyncBufferAccepts(Zxid z, Zxid prev) const;
 
   // ---- broadcast.cc ----
   void LeaderPropose(Origin origin, const kv::Op& op);

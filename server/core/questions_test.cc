@@ -120,7 +120,7 @@ TEST(ZabQuestions, ASameEpochGapInBroadcastIsRefusedAndTheFollowerResyncs) {
   Epoch e = c.peer(l).status().current_epoch;
   Txn hole{Zxid{s.last_logged.value + 2}, Origin{}, SetOp("g", "gap")};
   if (s.last_logged.epoch() != e) hole.zxid = Zxid::Make(e, 2);
-  Output out = c.Step(f, Receive{PeerId{l}, Proposal{e, hole}});
+  Output out = c.Step(f, Receive{PeerId{l}, Proposal{e, hole, Zxid{hole.zxid.value - 1}}});
   EXPECT_FALSE(HasStorage<AppendTxn>(out)) << "7.3 rule 3: never log across a hole";
   EXPECT_TRUE(MessagesOf<Ack>(out).empty());
   EXPECT_EQ(c.peer(f).status().role, Role::kLooking);

@@ -19,12 +19,16 @@ using testing::SetOp;
 
 Txn T(uint32_t e, uint32_t c) { return testing::MakeTxn(e, c); }
 Zxid Z(uint32_t e, uint32_t c) { return Zxid::Make(Epoch{e}, c); }
+// PROPOSAL of txn (e, c) sent in epoch `msg_epoch`; prev is (e, c-1), or 0 for the first txn.
+Proposal Prop(uint32_t msg_epoch, uint32_t e, uint32_t c) {
+  return Proposal{Epoch{msg_epoch}, T(e, c), c > 1 ? Z(e, c - 1) : Zxid{}};
+}
 
 // ---- rule 1: never ACK before durable; currentEpoch only after the history it certifies ----
 TEST(ZabRules, Rule1AFollowerAcksAProposalOnlyInTheOutputThatLogsIt) {
   LonePeer p(1, 3);
   FollowLeader3IntoBroadcast(p);
-  Output out = p.Receive(3, Proposal{Epoch{1}, T(1, 1)});
+  Output out = p.Receive(3, Prop(1, 1, 1));
   ASSERT_EQ(out.storage.size(), 1u);
   EXPECT_EQ(std::get<AppendTxn>(out.storage[0]).txn, T(1, 1));
   ASSERT_EQ(MessagesOf<Ack>(out).size(), 1u);
@@ -36,9 +40,9 @@ TEST(ZabRules, Rule1NewLeaderLogsCommittedTxnsThenPersistsCurrentEpochThenAcks) 
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{2}});
   p.Receive(3, Diff{Epoch{2}, Z(1, 1)});
-  p.Receive(3, Proposal{Epoch{2}, T(1, 1)});
+  p.Receive(3, Prop(2, 1, 1));
   p.Receive(3, Commit{Epoch{2}, Z(1, 1)});
-  Output buffered = p.Receive(3, Proposal{Epoch{2}, T(1, 2)});  // outstanding, not committed
+  Output buffered = p.Receive(3, Prop(2, 1, 2));  // outstanding, not committed
   EXPECT_TRUE(buffered.storage.empty()) << "sync proposals are buffered, not logged";
   Output out = p.Receive(3, NewLeader{Epoch{2}});
   ASSERT_EQ(out.storage.size(), 2u);
@@ -59,9 +63,9 @@ TEST(ZabRules, Rule1NewLeaderLogsCommittedTxnsThenPersistsCurrentEpochThenAcks) 
 TEST(ZabRules, Rule2TheVoteAdvertisesTheLastLoggedZxidIncludingTheUncommittedTail) {
   LonePeer p(1, 3);
   FollowLeader3IntoBroadcast(p);
-  p.Receive(3, Proposal{Epoch{1}, T(1, 1)});
+  p.Receive(3, Prop(1, 1, 1));
   p.Receive(3, Commit{Epoch{1}, Z(1, 1)});
-  p.Receive(3, Proposal{Epoch{1}, T(1, 2)});  // logged, never committed
+  p.Receive(3, Prop(1, 1, 2));  // logged, never committed
   Output out = p.Step(PeerDisconnected{PeerId{3}});
   auto votes = MessagesOf<Vote>(out);
   ASSERT_FALSE(votes.empty());
@@ -76,8 +80,8 @@ TEST(ZabRules, Rule3AGapInTheSyncStreamAbortsTheSync) {
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{1}});
   p.Receive(3, Diff{Epoch{1}, Z(1, 3)});
-  p.Receive(3, Proposal{Epoch{1}, T(1, 1)});
-  Output out = p.Receive(3, Proposal{Epoch{1}, T(1, 3)});
+  p.Receive(3, Prop(1, 1, 1));
+  Output out = p.Receive(3, Prop(1, 1, 3));
   EXPECT_EQ(p.peer().status().role, Role::kLooking);
   EXPECT_TRUE(HasEvent(out, "step_down"));
 }
@@ -151,7 +155,7 @@ TEST(ZabRules, Rule6AnInterruptedSyncDiscardsItsBufferedProposals) {
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{1}});
   p.Receive(3, Diff{Epoch{1}, Z(1, 1)});
-  p.Receive(3, Proposal{Epoch{1}, T(1, 1)});
+  p.Receive(3, Prop(1, 1, 1));
   p.Receive(3, Commit{Epoch{1}, Z(1, 1)});
   Output out = p.Step(PeerDisconnected{PeerId{3}});  // leader lost before NEWLEADER
   EXPECT_FALSE(HasStorage<AppendTxn>(out));
@@ -164,12 +168,12 @@ TEST(ZabRules, Rule6AnInterruptedSyncDiscardsItsBufferedProposals) {
 TEST(ZabRules, Rule7StaleEpochProposalAndCommitAreDropped) {
   LonePeer p(1, 3);
   FollowLeader3IntoBroadcast(p);
-  Output out = p.Receive(3, Proposal{Epoch{0}, T(1, 1)});
+  Output out = p.Receive(3, Prop(0, 1, 1));
   EXPECT_TRUE(out.storage.empty());
   EXPECT_TRUE(out.messages.empty());
-  out = p.Receive(2, Proposal{Epoch{1}, T(1, 1)});  // right epoch, not our leader
+  out = p.Receive(2, Prop(1, 1, 1));  // right epoch, not our leader
   EXPECT_TRUE(out.storage.empty());
-  p.Receive(3, Proposal{Epoch{1}, T(1, 1)});
+  p.Receive(3, Prop(1, 1, 1));
   out = p.Receive(3, Commit{Epoch{0}, Z(1, 1)});
   EXPECT_FALSE(p.peer().LocalGet("k").has_value());
   EXPECT_GE(p.peer().counters().fenced, 2u);
@@ -193,8 +197,8 @@ TEST(ZabRules, Rule7TheLeaderDropsAcksOfAnotherEpoch) {
 TEST(ZabRules, Rule8ACommitOfALaterTxnAppliesTheEarlierPendingTxnsFirst) {
   LonePeer p(1, 3);
   FollowLeader3IntoBroadcast(p);
-  p.Receive(3, Proposal{Epoch{1}, T(1, 1)});
-  p.Receive(3, Proposal{Epoch{1}, T(1, 2)});
+  p.Receive(3, Prop(1, 1, 1));
+  p.Receive(3, Prop(1, 1, 2));
   Output out = p.Receive(3, Commit{Epoch{1}, Z(1, 2)});
   ASSERT_EQ(out.events.size(), 1u);
   EXPECT_EQ(out.events[0].type, "committed");

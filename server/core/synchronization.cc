@@ -60,37 +60,43 @@ void PeerImpl::LeaderSync(PeerId follower) {
   // Row 6 (P < min, or P > max with a new-epoch zxid != L): SNAP.
 
   Zxid first_sent, last_sent;
+  Zxid prev;  // the follower's last logged zxid once the mode packet is applied
   const char* mode_name = "SNAP";
   switch (mode) {
     case Mode::kDiff:
       mode_name = "DIFF";
       counters_.sync_diff++;
       Send(follower, Diff{epoch_, p == big_l ? p : max});
+      prev = p;
       break;
     case Mode::kTrunc:
     case Mode::kTruncDiff:
       mode_name = mode == Mode::kTrunc ? "TRUNC" : "TRUNC+DIFF";
       counters_.sync_trunc++;
       Send(follower, Trunc{epoch_, trunc_to});
+      prev = trunc_to;
       break;
     case Mode::kSnap:
       counters_.sync_snap++;
       first_pair = committed.size();
       Send(follower, Snap{epoch_, last_applied_, store_.Serialize()});
+      prev = last_applied_;
       break;
   }
   for (size_t i = first_pair; i < committed.size(); ++i) {
     if (first_sent.value == 0) first_sent = committed[i]->zxid;
     last_sent = committed[i]->zxid;
-    Send(follower, Proposal{epoch_, *committed[i]});
+    Send(follower, Proposal{epoch_, *committed[i], prev});
     Send(follower, Commit{epoch_, committed[i]->zxid});
+    prev = committed[i]->zxid;
   }
   // startForwarding: every outstanding (uncommitted) proposal, then live broadcasts; NEWLEADER
   // goes last (ZOOKEEPER-3104).
   for (const auto& [z, o] : outstanding_) {
     if (first_sent.value == 0) first_sent = o.txn.zxid;
     last_sent = o.txn.zxid;
-    Send(follower, Proposal{epoch_, o.txn});
+    Send(follower, Proposal{epoch_, o.txn, prev});
+    prev = o.txn.zxid;
   }
   l.forwarding = true;
   l.stage = Learner::Stage::kSyncing;
@@ -151,11 +157,11 @@ void PeerImpl::Activate() {
 }
 
 // ---- 5.2 follower: Learner.syncWithLeader --------------------------------------------------
-bool PeerImpl::SyncBufferAccepts(Zxid z) const {
+bool PeerImpl::SyncBufferAccepts(Zxid z, Zxid prev) const {
   // ZOOKEEPER-4925: a same-epoch zxid other than last+1 aborts the sync (7.3 rule 3). A new
-  // epoch's first txn has counter 1.
+  // epoch's first txn has counter 1. And the leader's prev must be our last (no lost packet).
   Zxid last = sync_buffer_.empty() ? last_logged() : sync_buffer_.back().zxid;
-  if (z <= last) return false;
+  if (z <= last || prev != last) return false;
   if (z.epoch() == last.epoch()) return z.value == last.value + 1;
   return z.counter() == 1;
 }
@@ -205,7 +211,7 @@ void PeerImpl::FollowerOnSyncPacket(const Message& m) {
     return GoLooking(std::string("sync: unexpected first packet ") + MessageName(m));
   }
   if (const auto* p = std::get_if<Proposal>(&m)) {
-    if (p->txn.zxid.epoch() > epoch_ || !SyncBufferAccepts(p->txn.zxid)) {
+    if (p->txn.zxid.epoch() > epoch_ || !SyncBufferAccepts(p->txn.zxid, p->prev)) {
       return GoLooking("sync: gap or reorder at " + ToHex(p->txn.zxid));
     }
     sync_buffer_.push_back(p->txn);  // packetsNotLogged: logged at NEWLEADER / UPTODATE
