@@ -39,8 +39,10 @@ struct Shrunk {
 };
 
 // Removes ops (halves, quarters, ..., then single ops until a fixpoint) while the history stays
-// illegal and, when the full history has that property, every ok read still observes values that
-// remaining ops wrote. The result is 1-minimal under that predicate. `ops` must be illegal.
+// illegal and, when the full history has that property, every ok read (and cas) still observes
+// values that remaining ops wrote. The result is 1-minimal under that predicate (`minimal`). When
+// some read observes a value no op wrote, that read alone is the result. Budget: 5 s per key,
+// 200 ms and 64 MB per candidate (a candidate that runs out keeps its ops). `ops` must be illegal.
 Shrunk ShrinkIllegal(const ModelOptions& model, std::vector<const Op*> ops,
                      const std::optional<std::string>& initial,
                      std::chrono::steady_clock::time_point deadline);

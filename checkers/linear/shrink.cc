@@ -6,6 +6,11 @@
 namespace faultline::checkers {
 namespace {
 
+// Shrinking is best effort on top of a decided verdict: bounded per key and per candidate.
+constexpr std::chrono::seconds kShrinkBudget{5};
+constexpr std::chrono::milliseconds kCandidateBudget{200};
+constexpr int64_t kCandidateMemory = int64_t{64} << 20;
+
 bool WritesValue(const Op& op) {
   return op.f == Fn::kWrite || op.f == Fn::kPut || op.f == Fn::kCas || op.f == Fn::kAdd;
 }
@@ -35,7 +40,11 @@ bool Decomposes(const std::string& v, const std::vector<const Op*>& ops,
 
 // Every ok read observes only values that some op of `ops` (or the initial value) produced, so a
 // shrunk history still shows where each observed value came from.
-bool Supported(const std::vector<const Op*>& ops, const std::optional<std::string>& initial) {
+// The first ok op that observes a value no op of `ops` (nor the initial value) produced: a read,
+// get, read-set, txn read, or the expected value of a cas. nullptr when every value is explained,
+// so a shrunk history still shows where each observed value came from.
+const Op* FirstUnsupported(const std::vector<const Op*>& ops,
+                           const std::optional<std::string>& initial) {
   auto written = [&](const std::optional<std::string>& v, const std::string& key) {
     if (!v || v == initial) return true;
     for (const Op* op : ops) {
@@ -48,55 +57,72 @@ bool Supported(const std::vector<const Op*>& ops, const std::optional<std::strin
   };
   for (const Op* op : ops) {
     if (!op->ok()) continue;
+    bool ok = true;
     switch (op->f) {
       case Fn::kRead:
-        if (!written(op->value, op->key)) return false;
+        ok = written(op->value, op->key);
+        break;
+      case Fn::kCas:
+        ok = written(op->expected, op->key);
         break;
       case Fn::kGet:
-        if (op->value && !Decomposes(*op->value, ops, initial)) return false;
+        ok = !op->value || Decomposes(*op->value, ops, initial);
         break;
       case Fn::kReadSet:
-        for (const auto& e : op->elements) {
-          if (!written(e, op->key)) return false;
-        }
+        for (const auto& e : op->elements) ok = ok && written(e, op->key);
         break;
       case Fn::kTxn:
-        for (const TxnStep& st : op->txn) {
-          if (!st.is_write && !written(st.value, st.key)) return false;
-        }
+        for (const TxnStep& st : op->txn) ok = ok && (st.is_write || written(st.value, st.key));
         break;
       default:
         break;
     }
+    if (!ok) return op;
   }
-  return true;
+  return nullptr;
 }
 
 }  // namespace
 
 bool ObservedValuesSupported(const std::vector<const Op*>& ops,
                              const std::optional<std::string>& initial) {
-  return Supported(ops, initial);
+  return FirstUnsupported(ops, initial) == nullptr;
 }
 
 Shrunk ShrinkIllegal(const ModelOptions& model, std::vector<const Op*> ops,
                      const std::optional<std::string>& initial,
                      std::chrono::steady_clock::time_point deadline) {
-  SearchLimits limits;
-  limits.deadline = deadline;
-  limits.memory_limit_bytes = int64_t{256} << 20;
-  // Keep every observed value explained by a remaining write when the full history allows it:
-  // otherwise the minimum is a lone read of a value nobody wrote, which explains nothing.
-  const bool keep_support = Supported(ops, initial);
+  using Clock = std::chrono::steady_clock;
+  deadline = std::min(deadline, Clock::now() + kShrinkBudget);
+  Shrunk s;
+  s.attempted = true;
+  // A read of a value nobody wrote is its own minimal counterexample.
+  if (const Op* lone = FirstUnsupported(ops, initial)) {
+    SearchLimits limits;
+    limits.deadline = deadline;
+    SearchResult r = CheckPartition(model, {lone}, initial, limits);
+    if (r.verdict == Verdict::kInvalid) {
+      s.ops = {lone};
+      s.search = std::move(r);
+      s.minimal = true;  // the empty history is linearizable
+      return s;
+    }
+  }
+  // Otherwise keep every observed value explained by a remaining write: a shrunk history that
+  // loses the writes its reads saw explains nothing.
+  const bool keep_support = FirstUnsupported(ops, initial) == nullptr;
+  bool undecided = false;  // some candidate ran out of budget: 1-minimality not proved
   auto illegal = [&](const std::vector<const Op*>& candidate, SearchResult* out) {
-    if (keep_support && !Supported(candidate, initial)) return false;
+    if (keep_support && FirstUnsupported(candidate, initial) != nullptr) return false;
+    SearchLimits limits;
+    limits.deadline = std::min(deadline, Clock::now() + kCandidateBudget);
+    limits.memory_limit_bytes = kCandidateMemory;
     SearchResult r = CheckPartition(model, candidate, initial, limits);
+    undecided = undecided || r.verdict == Verdict::kUnknown;
     bool bad = r.verdict == Verdict::kInvalid;  // unknown: keep the op (never claim more)
     if (bad && out != nullptr) *out = std::move(r);
     return bad;
   };
-  Shrunk s;
-  s.attempted = true;
   s.ops = std::move(ops);
   illegal(s.ops, &s.search);
   bool timed_out = false;
@@ -104,6 +130,7 @@ Shrunk ShrinkIllegal(const ModelOptions& model, std::vector<const Op*> ops,
   // makes the result 1-minimal: removing any single op makes it linearizable (or undecidable).
   for (size_t chunk = std::max<size_t>(1, s.ops.size() / 2); chunk >= 1 && !timed_out;) {
     bool removed = false;
+    undecided = false;
     for (size_t end = s.ops.size(); end > 0 && !timed_out;) {
       size_t begin = end >= chunk ? end - chunk : 0;
       std::vector<const Op*> candidate;
@@ -122,7 +149,7 @@ Shrunk ShrinkIllegal(const ModelOptions& model, std::vector<const Op*> ops,
     if (chunk > 1) {
       chunk /= 2;
     } else if (!removed) {
-      s.minimal = !timed_out;
+      s.minimal = !timed_out && !undecided;
       break;
     }
   }
