@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -26,7 +27,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr auto kElectionDeadline = seconds(30);
+constexpr auto kElectionDeadline = seconds(45);
 const std::string kZabd = FAULTLINE_BIN_DIR "/zabd";
 
 bool WaitFor(const std::function<bool()>& done, std::chrono::steady_clock::duration deadline) {
@@ -36,6 +37,16 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::steady_clock::durat
     std::this_thread::sleep_for(milliseconds(100));
   }
   return done();
+}
+
+// Elapsed milliseconds since `start`, reported (never asserted) as a test property.
+int64_t MsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+void Measure(const std::string& name, int64_t ms) {
+  ::testing::Test::RecordProperty(name, std::to_string(ms));
+  std::cout << "[ MEASURE  ] " << name << " = " << ms << " ms\n";
 }
 
 bool Alive(int pid) {
@@ -117,6 +128,7 @@ TEST_F(ClusterE2eTest, ThreeNodesElectALeaderAndRecoverFromKillRestartAndPause) 
     ASSERT_TRUE(first.ok());
 
     // Kill the leader: the other two elect a new one; the old one comes back as a follower.
+    auto killed_at = std::chrono::steady_clock::now();
     ASSERT_TRUE(cluster.Kill(*leader).ok());
     NodeId next = 0;
     std::string why;
@@ -124,8 +136,11 @@ TEST_F(ClusterE2eTest, ThreeNodesElectALeaderAndRecoverFromKillRestartAndPause) 
         [&] { return (why = NewLeaderElsewhere(cluster, *leader, first->epoch, &next)).empty(); },
         kElectionDeadline))
         << why;
+    Measure("kill_leader_to_new_leader", MsSince(killed_at));
+    const auto restarted_at = std::chrono::steady_clock::now();
     ASSERT_TRUE(cluster.Start(*leader).ok());
     EXPECT_TRUE(WaitFor([&] { return Converged(cluster); }, kElectionDeadline));
+    Measure("restart_to_converged", MsSince(restarted_at));
 
     // Pause a follower: it stops answering; resumed, it answers again.
     const NodeId follower = next == 1 ? 2 : 1;
@@ -169,6 +184,7 @@ TEST_F(ClusterE2eTest, ProxyPartitionIsolatingTheLeaderElectsANewLeaderOnTheMajo
   FaultSpec spec;
   spec.kind = FaultKind::kPartition;
   spec.shape = PartitionShape::kIsolateLeader;
+  const auto cut_at = std::chrono::steady_clock::now();
   auto fault = nemesis.Start(spec);
   ASSERT_TRUE(fault.ok()) << fault.status().ToString();
   EXPECT_EQ(fault->nodes, std::vector<NodeId>{*leader});
@@ -178,11 +194,52 @@ TEST_F(ClusterE2eTest, ProxyPartitionIsolatingTheLeaderElectsANewLeaderOnTheMajo
       [&] { return (why = NewLeaderElsewhere(cluster, *leader, before->epoch, &next)).empty(); },
       kElectionDeadline))
       << why << " (" << fault->description << ")";
+  Measure("proxy_isolate_leader_to_new_leader", MsSince(cut_at));
+  const auto healed_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(nemesis.Stop(*fault).ok());
   EXPECT_TRUE(WaitFor([&] { return Converged(cluster); }, kElectionDeadline));
+  Measure("proxy_heal_to_converged", MsSince(healed_at));
   EXPECT_GT((*proxy)->Stats(*leader, next).dropped + (*proxy)->Stats(next, *leader).dropped +
                 (*proxy)->Stats(*leader, next).refused + (*proxy)->Stats(next, *leader).refused,
             0u);
+}
+
+TEST_F(ClusterE2eTest, ProxyOneWayCutSilencingTheLeaderElectsANewLeaderAmongTheOthers) {
+  auto created = Cluster::Create(Options(dir_.path() + "/run"));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  Cluster& cluster = **created;
+  auto proxy = ProxyPartitioner::Create(cluster.PeerEndpoints(), /*seed=*/9);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  for (const auto& [link, endpoint] : (*proxy)->Routes()) {
+    ASSERT_TRUE(cluster.SetPeerRoute(link.first, link.second, endpoint).ok());
+  }
+  ASSERT_TRUE(cluster.StartAll().ok());
+  auto leader = cluster.FindLeader(kElectionDeadline);
+  ASSERT_TRUE(leader.ok()) << leader.status().ToString();
+  EXPECT_TRUE(WaitFor([&] { return Converged(cluster); }, kElectionDeadline));
+  const auto before = cluster.QueryRole(*leader, seconds(5));
+  ASSERT_TRUE(before.ok());
+
+  // The leader still hears everyone, but nothing it sends arrives.
+  Nemesis nemesis(cluster, proxy->get(), {.seed = 9});
+  FaultSpec spec;
+  spec.kind = FaultKind::kPartition;
+  spec.shape = PartitionShape::kOneWay;
+  spec.target = {TargetKind::kLeader, {}};
+  const auto cut_at = std::chrono::steady_clock::now();
+  auto fault = nemesis.Start(spec);
+  ASSERT_TRUE(fault.ok()) << fault.status().ToString();
+  ASSERT_TRUE(fault->grudge.has_value());
+  EXPECT_EQ(*fault->grudge, OneWayIsolate(cluster.NodeIds(), *leader));
+  NodeId next = 0;
+  std::string why;
+  EXPECT_TRUE(WaitFor(
+      [&] { return (why = NewLeaderElsewhere(cluster, *leader, before->epoch, &next)).empty(); },
+      kElectionDeadline))
+      << why << " (" << fault->description << ")";
+  Measure("proxy_one_way_leader_to_new_leader", MsSince(cut_at));
+  ASSERT_TRUE(nemesis.HealAll().ok());
+  EXPECT_TRUE(WaitFor([&] { return Converged(cluster); }, kElectionDeadline));
 }
 
 // Root only: the whole scenario runs in a forked child that enters its own network namespace
@@ -220,6 +277,7 @@ TEST_F(ClusterE2eTest, IptablesPartitionInAPrivateNetnsElectsANewLeaderAndLeaves
       FaultSpec spec;
       spec.kind = FaultKind::kPartition;
       spec.shape = PartitionShape::kIsolateLeader;
+      auto cut_at = std::chrono::steady_clock::now();
       auto fault = nemesis.Start(spec);
       if (!fault.ok()) return say("FAIL " + fault.status().ToString());
       NodeId next = 0;
@@ -231,9 +289,31 @@ TEST_F(ClusterE2eTest, IptablesPartitionInAPrivateNetnsElectsANewLeaderAndLeaves
               kElectionDeadline)) {
         return say("FAIL " + why + " (" + fault->description + ")");
       }
+      say("MEASURE iptables_isolate_leader_to_new_leader " + std::to_string(MsSince(cut_at)));
       if (Status s = nemesis.Stop(*fault); !s.ok()) return say("FAIL " + s.ToString());
       if (!WaitFor([&] { return Converged(cluster); }, kElectionDeadline)) {
         return say("FAIL no convergence after healing");
+      }
+      // One-way: the new leader's messages vanish while it still hears everyone.
+      const auto second = cluster.QueryRole(next, seconds(5));
+      if (!second.ok()) return say("FAIL " + second.status().ToString());
+      spec.shape = PartitionShape::kOneWay;
+      spec.target = {TargetKind::kExplicit, {next}};
+      cut_at = std::chrono::steady_clock::now();
+      auto one_way = nemesis.Start(spec);
+      if (!one_way.ok()) return say("FAIL " + one_way.status().ToString());
+      NodeId third = 0;
+      if (!WaitFor(
+              [&] {
+                return (why = NewLeaderElsewhere(cluster, next, second->epoch, &third)).empty();
+              },
+              kElectionDeadline)) {
+        return say("FAIL one-way: " + why + " (" + one_way->description + ")");
+      }
+      say("MEASURE iptables_one_way_leader_to_new_leader " + std::to_string(MsSince(cut_at)));
+      if (Status s = nemesis.HealAll(); !s.ok()) return say("FAIL " + s.ToString());
+      if (!WaitFor([&] { return Converged(cluster); }, kElectionDeadline)) {
+        return say("FAIL no convergence after healing the one-way cut");
       }
       say("OK new leader " + std::to_string(next));
     }();
@@ -256,7 +336,9 @@ TEST_F(ClusterE2eTest, IptablesPartitionInAPrivateNetnsElectsANewLeaderAndLeaves
   int pid = 0;
   int pids = 0;
   while (lines >> word) {
-    if (word == "PID" && lines >> pid) {
+    if (std::string name; word == "MEASURE" && lines >> name && lines >> pid) {
+      Measure(name, pid);
+    } else if (word == "PID" && lines >> pid) {
       ++pids;
       EXPECT_FALSE(Alive(pid)) << "node pid " << pid << " outlived the run";
     }
