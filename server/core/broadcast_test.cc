@@ -71,6 +71,17 @@ TEST(ZabBroadcast, AWriteAtAFollowerIsForwardedAndAnsweredByTheFollower) {
   EXPECT_EQ(c.peer(l).LocalGet("k"), "v");
 }
 
+TEST(ZabBroadcast, ASingleNodeEnsembleLeadsAndCommitsAlone) {
+  Cluster c(1);
+  ASSERT_TRUE(c.RunUntil([&] { return c.Leader().has_value(); }, 2000));
+  uint64_t rid = c.Write(1, SetOp("a", "1"));
+  ASSERT_TRUE(c.ReplyFor(1, rid).has_value());
+  EXPECT_EQ(c.ReplyFor(1, rid)->status, ReplyStatus::kOk);
+  rid = c.Read(1, "a", ReadMode::kLinearizable);
+  ASSERT_TRUE(c.ReplyFor(1, rid).has_value());
+  EXPECT_EQ(c.ReplyFor(1, rid)->value, "1");
+}
+
 TEST(ZabBroadcast, ZxidsAreEpochShiftedCountersStartingAtOne) {
   LonePeer p(3, 3);
   LeadIntoBroadcast(p);

@@ -73,10 +73,8 @@ void PeerImpl::LeaderOnAckEpoch(PeerId from, const AckEpoch& m) {
       // Leader step 4: "Follower is ahead of the leader": its (currentEpoch, lastZxid) summary is
       // more recent than ours; drop it (it times out and goes LOOKING).
       Epoch fe{static_cast<uint32_t>(m.current_epoch)};
+      // (No event: "step_down" means this node gives up its role, which the leader does not.)
       if (fe > summary_epoch_ || (fe == summary_epoch_ && m.last_zxid > summary_zxid_)) {
-        Emit("step_down", {{"epoch", uint64_t{epoch_.value}},
-                           {"reason", "follower " + std::to_string(from.value) +
-                                          " is ahead of the leader; dropped"}});
         learners_.erase(it);
         return;
       }
