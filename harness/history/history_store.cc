@@ -195,9 +195,12 @@ class HistoryStore::Impl {
       ++stats_.producer_waits;
       space_cv_.wait(l, [&] { return queue_.size() < kQueueCapacity; });
     }
+    bool was_empty = queue_.empty();
     queue_.push_back(std::move(rec));
     ++enqueued_;
-    if (queue_.size() >= kBatchMax) work_cv_.notify_one();
+    // Wake the writer when work appears (it then lingers up to kCommitIntervalMs to gather a
+    // batch) and when a full batch is ready.
+    if (was_empty || queue_.size() >= kBatchMax) work_cv_.notify_one();
   }
 
   Status Flush() {

@@ -149,11 +149,12 @@ TEST(HistoryStore, ManyRecordsAreCommittedInFewerBatches) {
   EXPECT_EQ(CountRows(dir.File("h.db"), "SELECT COUNT(*) FROM ops WHERE outcome='ok'"), kOps);
 }
 
-TEST(HistoryStore, RecordsBecomeVisibleWithoutAnExplicitFlush) {
+TEST(HistoryStore, RecordToAnIdleWriterBecomesVisibleWithoutAnExplicitFlush) {
   TempDir dir;
   auto store = HistoryStore::Open(dir.File("h.db"));
   ASSERT_TRUE(store.ok());
   int64_t run = *(*store)->CreateRun(NewRun());
+  ASSERT_TRUE((*store)->Flush().ok());  // the writer is now idle, waiting for work
   (*store)->RecordInvoke(run, WriteOp(0, "v"));
   // The writer commits on its own; poll from another connection (no timing asserted).
   int64_t n = 0;
