@@ -30,10 +30,18 @@ class KvStringModel : public PartitionModel {
       in.pow = 1;
       for (size_t k = 0; k < in.len; ++k) in.pow *= kBase;
       if (in.kind == Fn::kGet) {
-        in.prefix.resize(in.len + 1);
-        for (size_t k = 0; k < in.len; ++k) {
-          in.prefix[k + 1] = in.prefix[k] * kBase + static_cast<unsigned char>(in.text[k]) + 1;
+        // Gets that saw the same string share one table of prefix hashes.
+        auto [it, inserted] = prefix_ids_.try_emplace(in.text, prefixes_.size());
+        if (inserted) {
+          std::vector<uint32_t> p(in.len + 1);
+          uint64_t h = 0;
+          for (size_t k = 0; k < in.len; ++k) {
+            h = h * kBase + static_cast<unsigned char>(in.text[k]) + 1;
+            p[k + 1] = static_cast<uint32_t>(h);
+          }
+          prefixes_.push_back(std::move(p));
         }
+        in.prefix = it->second;
       }
       if (in.kind == Fn::kPut) in.root = NewNode(kNone, static_cast<int>(i), in.hash, in.len);
     }
@@ -90,10 +98,12 @@ class KvStringModel : public PartitionModel {
         continue;
       }
       if (in.kind != Fn::kGet) continue;
-      bool reachable = n.len <= in.len && in.prefix[n.len] == n.hash;
+      // Low 32 bits of the hashes: a mismatch still proves "not a prefix".
+      const std::vector<uint32_t>& prefix = prefixes_[in.prefix];
+      bool reachable = n.len <= in.len && prefix[n.len] == static_cast<uint32_t>(n.hash);
       for (size_t k = 0; !reachable && k < puts_.size(); ++k) {
         const OpInfo& p = info_[puts_[k]];
-        reachable = p.len <= in.len && in.prefix[p.len] == p.hash;
+        reachable = p.len <= in.len && prefix[p.len] == static_cast<uint32_t>(p.hash);
       }
       if (!reachable) return false;  // hash mismatch proves "not a prefix"
     }
@@ -124,7 +134,7 @@ class KvStringModel : public PartitionModel {
     Fn kind;
     std::string text;
     uint64_t len, hash, pow;
-    std::vector<uint64_t> prefix;  // gets: hash of every prefix
+    size_t prefix = 0;             // gets: index into prefixes_
     uint64_t root = 0;             // puts: the node of the new value
   };
 
@@ -151,6 +161,8 @@ class KvStringModel : public PartitionModel {
   std::unordered_map<uint64_t, uint64_t> children_;  // (node, append op) -> node
   std::unordered_map<uint64_t, bool> verified_;      // (node, get op) -> equal
   std::vector<int> puts_;                            // scratch for Viable
+  std::unordered_map<std::string, size_t> prefix_ids_;  // get text -> index into prefixes_
+  std::vector<std::vector<uint32_t>> prefixes_;          // low 32 bits of every prefix hash
   std::string init_text_;
   uint64_t init_ = 0;
 };
