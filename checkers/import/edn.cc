@@ -97,61 +97,52 @@ Result<EdnValue> EdnReader::Next() {
   return ReadForm();
 }
 
+// Every Read* sets the value's line itself, so results are returned without copies.
 Result<EdnValue> EdnReader::ReadForm() {
   SkipSpace();
   if (pos_ >= text_.size()) return Error("unexpected end of input");
   if (depth_ > kMaxDepth) return Error("nesting deeper than 256");
-  const int start_line = line_;
-  char c = text_[pos_];
-  Result<EdnValue> r = Status::InvalidArgument("unset");
-  if (c == '(') {
-    ++pos_;
-    r = ReadSeq(')', EdnValue::Type::kList);
-  } else if (c == '[') {
-    ++pos_;
-    r = ReadSeq(']', EdnValue::Type::kVector);
-  } else if (c == '{') {
-    ++pos_;
-    r = ReadSeq('}', EdnValue::Type::kMap);
-    if (r.ok() && r->items.size() % 2 != 0) return Error("map with an odd number of forms");
-  } else if (c == ')' || c == ']' || c == '}') {
-    return Error(fmt::format("unexpected '{}'", c));
-  } else if (c == '"') {
-    r = ReadString();
-  } else if (c == '#') {
-    if (pos_ + 1 >= text_.size()) return Error("unexpected end of input after '#'");
-    char d = text_[pos_ + 1];
-    if (d == '{') {
-      pos_ += 2;
-      r = ReadSeq('}', EdnValue::Type::kSet);
-    } else if (d == '_') {
-      pos_ += 2;
-      auto discarded = ReadForm();
-      if (!discarded.ok()) return discarded;
-      return ReadForm();
-    } else {
-      ++pos_;
-      auto tag = ReadAtom();
-      if (!tag.ok()) return tag;
-      if (tag->type != EdnValue::Type::kSymbol) return Error("bad tag after '#'");
-      auto inner = ReadForm();
-      if (!inner.ok()) return inner;
-      EdnValue v;
-      v.type = EdnValue::Type::kTagged;
-      v.s = tag->s;
-      v.items.push_back(std::move(*inner));
-      r = std::move(v);
-    }
-  } else {
-    r = ReadAtom();
+  const char c = text_[pos_];
+  switch (c) {
+    case '(': ++pos_; return ReadSeq(')', EdnValue::Type::kList);
+    case '[': ++pos_; return ReadSeq(']', EdnValue::Type::kVector);
+    case '{': ++pos_; return ReadSeq('}', EdnValue::Type::kMap);
+    case ')': case ']': case '}': return Error(fmt::format("unexpected '{}'", c));
+    case '"': return ReadString();
+    case '#': break;
+    default: return ReadAtom();
   }
-  if (r.ok()) r->line = start_line;
-  return r;
+  if (pos_ + 1 >= text_.size()) return Error("unexpected end of input after '#'");
+  const char d = text_[pos_ + 1];
+  if (d == '{') {
+    pos_ += 2;
+    return ReadSeq('}', EdnValue::Type::kSet);
+  }
+  if (d == '_') {
+    pos_ += 2;
+    auto discarded = ReadForm();
+    if (!discarded.ok()) return discarded;
+    return ReadForm();
+  }
+  const int start_line = line_;
+  ++pos_;
+  auto tag = ReadAtom();
+  if (!tag.ok()) return tag;
+  if (tag->type != EdnValue::Type::kSymbol) return Error("bad tag after '#'");
+  auto inner = ReadForm();
+  if (!inner.ok()) return inner;
+  EdnValue v;
+  v.type = EdnValue::Type::kTagged;
+  v.line = start_line;
+  v.s = std::move(tag->s);
+  v.items.push_back(std::move(*inner));
+  return v;
 }
 
 Result<EdnValue> EdnReader::ReadSeq(char close, EdnValue::Type type) {
   EdnValue v;
   v.type = type;
+  v.line = line_;
   v.items.reserve(type == EdnValue::Type::kMap ? 12 : 4);  // Jepsen op maps: 4-6 pairs
   const int open_line = line_;
   ++depth_;
@@ -164,6 +155,9 @@ Result<EdnValue> EdnReader::ReadSeq(char close, EdnValue::Type type) {
     if (text_[pos_] == close) {
       ++pos_;
       --depth_;
+      if (type == EdnValue::Type::kMap && v.items.size() % 2 != 0) {
+        return Error("map with an odd number of forms");
+      }
       return v;
     }
     auto item = ReadForm();
@@ -179,6 +173,7 @@ Result<EdnValue> EdnReader::ReadString() {
   ++pos_;  // opening quote
   EdnValue v;
   v.type = EdnValue::Type::kString;
+  v.line = line_;
   while (pos_ < text_.size()) {
     char c = text_[pos_++];
     if (c == '"') return v;
@@ -215,10 +210,12 @@ Result<EdnValue> EdnReader::ReadString() {
 
 Result<EdnValue> EdnReader::ReadAtom() {
   size_t start = pos_;
+  const int line = line_;
   if (text_[pos_] == '\\') {  // character literal: \a \newline \space
     ++pos_;
     while (pos_ < text_.size() && (pos_ == start + 1 || !IsDelimiter(text_[pos_]))) ++pos_;
     EdnValue v;
+    v.line = line;
     v.type = EdnValue::Type::kChar;
     v.s = std::string(text_.substr(start + 1, pos_ - start - 1));
     return v;
@@ -227,6 +224,7 @@ Result<EdnValue> EdnReader::ReadAtom() {
   std::string_view tok = text_.substr(start, pos_ - start);
   if (tok.empty()) return Error(fmt::format("unexpected character '{}'", text_[pos_]));
   EdnValue v;
+  v.line = line;
   if (tok == "nil") return v;
   if (tok == "true" || tok == "false") {
     v.type = EdnValue::Type::kBool;
