@@ -104,13 +104,25 @@ Result<EdnValue> EdnReader::ReadForm() {
   if (depth_ > kMaxDepth) return Error("nesting deeper than 256");
   const char c = text_[pos_];
   switch (c) {
-    case '(': ++pos_; return ReadSeq(')', EdnValue::Type::kList);
-    case '[': ++pos_; return ReadSeq(']', EdnValue::Type::kVector);
-    case '{': ++pos_; return ReadSeq('}', EdnValue::Type::kMap);
-    case ')': case ']': case '}': return Error(fmt::format("unexpected '{}'", c));
-    case '"': return ReadString();
-    case '#': break;
-    default: return ReadAtom();
+    case '(':
+      ++pos_;
+      return ReadSeq(')', EdnValue::Type::kList);
+    case '[':
+      ++pos_;
+      return ReadSeq(']', EdnValue::Type::kVector);
+    case '{':
+      ++pos_;
+      return ReadSeq('}', EdnValue::Type::kMap);
+    case ')':
+    case ']':
+    case '}':
+      return Error(fmt::format("unexpected '{}'", c));
+    case '"':
+      return ReadString();
+    case '#':
+      break;
+    default:
+      return ReadAtom();
   }
   if (pos_ + 1 >= text_.size()) return Error("unexpected end of input after '#'");
   const char d = text_[pos_ + 1];

@@ -98,6 +98,19 @@ Explanation ExplainIllegal(const Partition& full, const Shrunk& shrunk,
   } else {
     what = fmt::format("{} by process {} (op {}) cannot be linearized", Label(*stuck),
                        stuck->process, stuck->index);
+    // The reads that rule it out: those of the shrunk history that start after it completed.
+    std::vector<std::string> reads;
+    for (const Op* op : ops) {
+      bool read = op->f == Fn::kRead || op->f == Fn::kGet || op->f == Fn::kReadSet ||
+                  (op->f == Fn::kTxn && !IsWrite(*op));
+      if (read && op != stuck && !stuck->open() && op->invoke_ns > stuck->complete_ns) {
+        reads.push_back(fmt::format("op {} process {} {}", op->index, op->process, Label(*op)));
+      }
+    }
+    if (!reads.empty()) {
+      what += fmt::format(" before the later reads {} (none of the possible orders explains them)",
+                          fmt::join(reads, "; "));
+    }
   }
   ex.summary =
       fmt::format("key {:?}: not linearizable: {}. Minimal illegal sub-history: {} of {} ops{}.",

@@ -134,8 +134,8 @@ class KvStringModel : public PartitionModel {
     Fn kind;
     std::string text;
     uint64_t len, hash, pow;
-    size_t prefix = 0;             // gets: index into prefixes_
-    uint64_t root = 0;             // puts: the node of the new value
+    size_t prefix = 0;  // gets: index into prefixes_
+    uint64_t root = 0;  // puts: the node of the new value
   };
 
   uint64_t NewNode(uint32_t parent, int op, uint64_t hash, uint64_t len) {
@@ -158,11 +158,11 @@ class KvStringModel : public PartitionModel {
   const std::vector<const Op*>& ops_;
   std::vector<OpInfo> info_;
   std::vector<Node> nodes_;
-  std::unordered_map<uint64_t, uint64_t> children_;  // (node, append op) -> node
-  std::unordered_map<uint64_t, bool> verified_;      // (node, get op) -> equal
-  std::vector<int> puts_;                            // scratch for Viable
+  std::unordered_map<uint64_t, uint64_t> children_;     // (node, append op) -> node
+  std::unordered_map<uint64_t, bool> verified_;         // (node, get op) -> equal
+  std::vector<int> puts_;                               // scratch for Viable
   std::unordered_map<std::string, size_t> prefix_ids_;  // get text -> index into prefixes_
-  std::vector<std::vector<uint32_t>> prefixes_;          // low 32 bits of every prefix hash
+  std::vector<std::vector<uint32_t>> prefixes_;         // low 32 bits of every prefix hash
   std::string init_text_;
   uint64_t init_ = 0;
 };

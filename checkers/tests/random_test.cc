@@ -1,8 +1,8 @@
 // The optimized search (memo, greedy reads, viability pruning, hash-consed strings) against a
 // brute-force enumeration of every order, on many small random histories.
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include "checkers/checkers.h"
 #include "checkers/import/import.h"
@@ -13,16 +13,25 @@ namespace {
 // Sequential semantics written independently of checkers/linear/model.cc.
 bool Apply(const Op& op, std::optional<std::string>* state) {
   switch (op.f) {
-    case Fn::kRead: return op.value == *state;
-    case Fn::kWrite: *state = op.value; return true;
+    case Fn::kRead:
+      return op.value == *state;
+    case Fn::kWrite:
+      *state = op.value;
+      return true;
     case Fn::kCas:
       if (*state != op.expected) return false;
       *state = op.value;
       return true;
-    case Fn::kGet: return state->value_or("") == op.value.value_or("");
-    case Fn::kPut: *state = op.value; return true;
-    case Fn::kAppend: *state = state->value_or("") + op.value.value_or(""); return true;
-    default: return false;
+    case Fn::kGet:
+      return state->value_or("") == op.value.value_or("");
+    case Fn::kPut:
+      *state = op.value;
+      return true;
+    case Fn::kAppend:
+      *state = state->value_or("") + op.value.value_or("");
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -33,7 +42,8 @@ int64_t Ret(const Op& op) { return Required(op) ? op.complete_ns : kOpenNs; }
 bool BruteForce(const std::vector<Op>& ops, std::vector<bool>& done,
                 const std::optional<std::string>& state) {
   bool all_required = true;
-  for (size_t i = 0; i < ops.size(); ++i) all_required = all_required && (done[i] || !Required(ops[i]));
+  for (size_t i = 0; i < ops.size(); ++i)
+    all_required = all_required && (done[i] || !Required(ops[i]));
   if (all_required) return true;
   for (size_t i = 0; i < ops.size(); ++i) {
     if (done[i]) continue;
@@ -79,7 +89,8 @@ History RandomHistory(std::mt19937& rng, bool strings) {
       op.f = kind == 0 ? Fn::kRead : kind == 1 ? Fn::kWrite : Fn::kCas;
       op.value = v;
       if (op.f == Fn::kRead && out == 0) op.value.reset();  // a read of nil
-      if (op.f == Fn::kCas) op.expected = std::to_string(std::uniform_int_distribution<int>(0, 2)(rng));
+      if (op.f == Fn::kCas)
+        op.expected = std::to_string(std::uniform_int_distribution<int>(0, 2)(rng));
     }
     h.ops.push_back(op);
   }
@@ -107,7 +118,8 @@ void CompareOnRandomHistories(bool strings, uint32_t seed) {
     Verdict v = CheckLinearizable(h, m, budget).verdict;
     invalid += !expected;
     ASSERT_EQ(v, expected ? Verdict::kValid : Verdict::kInvalid)
-        << "seed " << seed << " iteration " << iter << "\n" << ExportJsonl(h);
+        << "seed " << seed << " iteration " << iter << "\n"
+        << ExportJsonl(h);
   }
   EXPECT_GT(invalid, 100);  // the generator exercises both verdicts
 }
