@@ -19,7 +19,9 @@ template <class F> void Fields(F& f, Vote& m) {
 }
 template <class F> void Fields(F& f, FollowerInfo& m) { f(m.epoch); }
 template <class F> void Fields(F& f, LeaderInfo& m) { f(m.epoch); }
-template <class F> void Fields(F& f, AckEpoch& m) { f(m.epoch), f(m.current_epoch), f(m.last_zxid); }
+template <class F> void Fields(F& f, AckEpoch& m) {
+  f(m.epoch), f(m.current_epoch), f(m.last_zxid), f(m.snapshot_zxid);
+}
 template <class F> void Fields(F& f, Diff& m) { f(m.epoch), f(m.zxid); }
 template <class F> void Fields(F& f, Trunc& m) { f(m.epoch), f(m.zxid); }
 template <class F> void Fields(F& f, Snap& m) { f(m.epoch), f(m.zxid), f(m.state); }

@@ -21,7 +21,7 @@ std::vector<Message> AllKinds() {
       Vote{e, PeerState::kFollowing, PeerId{3}, Zxid{0x700000002}, 11, Epoch{6}},
       FollowerInfo{e},
       LeaderInfo{e},
-      AckEpoch{e, -1, Zxid{0x600000004}},
+      AckEpoch{e, -1, Zxid{0x600000004}, Zxid{0x600000001}},
       Diff{e, Zxid{0x600000009}},
       Trunc{e, Zxid{0x600000003}},
       Snap{e, Zxid{0x600000009}, std::string("state\0bytes", 11)},

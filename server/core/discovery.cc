@@ -22,7 +22,7 @@ void PeerImpl::StartLeading() {
     Persist(WriteAcceptedEpoch{epoch_});
     accepted_epoch_ = epoch_;
     Emit("accepted_epoch", {{"epoch", uint64_t{epoch_.value}}});
-    LeaderOnAckEpoch(config_.self, AckEpoch{});  // only to run the quorum check
+    LeaderOnAckEpoch(config_.self, AckEpoch{Epoch{}, -1, Zxid{}, Zxid{}});  // only to run the quorum check
   }
 }
 
@@ -80,6 +80,7 @@ void PeerImpl::LeaderOnAckEpoch(PeerId from, const AckEpoch& m) {
       }
     }
     l.peer_zxid = m.last_zxid;
+    l.peer_snapshot_zxid = m.snapshot_zxid;
     l.stage = Learner::Stage::kEpochAcked;
     // A -1 reply is not an epoch ack (the follower acked e' to another leader), but it is synced.
     l.epoch_counted = m.current_epoch != -1;
@@ -128,7 +129,7 @@ void PeerImpl::FollowerOnLeaderInfo(PeerId from, const LeaderInfo& m) {
   // last zxid is still reported so the leader can sync us.
   epoch_ = m.epoch;
   // 7.3 rule 2: the advertised zxid is the last durable log entry.
-  Send(from, AckEpoch{m.epoch, reply_epoch, last_logged()});
+  Send(from, AckEpoch{m.epoch, reply_epoch, last_logged(), snapshot_zxid_});
   SetRole(Role::kFollowing, Phase::kSynchronization);
 }
 

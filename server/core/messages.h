@@ -52,10 +52,13 @@ struct LeaderInfo {
 
 // F->L ACK-E (type 18): current_epoch is -1 when e' == the follower's acceptedEpoch already
 // (it acks an epoch to at most one leader, 7.3 rule 4). last_zxid = last LOGGED zxid (rule 2).
+// snapshot_zxid (zabd extension) is the follower's newest durable snapshot: a TRUNC below it
+// cannot be executed without resurrecting or losing state (7.3 rule 5), so the leader sends SNAP.
 struct AckEpoch {
   Epoch epoch;  // e' being acknowledged
   int64_t current_epoch = -1;
   Zxid last_zxid;
+  Zxid snapshot_zxid;
   bool operator==(const AckEpoch&) const = default;
 };
 

@@ -37,6 +37,7 @@ struct Learner {
   Stage stage = Stage::kInfo;
   Epoch accepted_epoch;
   Zxid peer_zxid;             // from ACKEPOCH
+  Zxid peer_snapshot_zxid;    // from ACKEPOCH: no TRUNC below it
   bool epoch_counted = false; // its ACKEPOCH counts toward the quorum (currentEpoch != -1)
   bool forwarding = false;    // receives live PROPOSAL/COMMIT (startForwarding done)
   bool uptodate_sent = false;

@@ -152,10 +152,10 @@ TEST(ZabQuestions, AFollowerAheadOfTheLeaderIsDroppedFromDiscovery) {
   ASSERT_EQ(p.peer().status().role, Role::kLeading);
   p.Receive(2, FollowerInfo{Epoch{0}});
   p.Receive(1, FollowerInfo{Epoch{0}});
-  Output out = p.Receive(1, AckEpoch{Epoch{1}, 3, Zxid{0x300000001}});
+  Output out = p.Receive(1, AckEpoch{Epoch{1}, 3, Zxid{0x300000001}, Zxid{}});
   EXPECT_TRUE(out.messages.empty());
   EXPECT_EQ(p.peer().status().role, Role::kLeading) << "the leader keeps leading";
-  out = p.Receive(2, AckEpoch{Epoch{1}, 0, Zxid{}});
+  out = p.Receive(2, AckEpoch{Epoch{1}, 0, Zxid{}, Zxid{}});
   EXPECT_TRUE(HasStorage<WriteCurrentEpoch>(out)) << "2 + leader are the quorum";
   for (const Envelope& m : out.messages) EXPECT_NE(m.to, PeerId{1});
 }

@@ -119,10 +119,10 @@ TEST(ZabRules, Rule4AMinusOneAckEpochDoesNotCountTowardTheLeadersQuorum) {
   p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
   p.Advance(60);
   p.Receive(1, FollowerInfo{Epoch{}});
-  Output out = p.Receive(1, AckEpoch{Epoch{1}, -1, Zxid{}});
+  Output out = p.Receive(1, AckEpoch{Epoch{1}, -1, Zxid{}, Zxid{}});
   EXPECT_FALSE(HasStorage<WriteCurrentEpoch>(out));
   out = p.Receive(2, FollowerInfo{Epoch{}});
-  out = p.Receive(2, AckEpoch{Epoch{1}, 0, Zxid{}});
+  out = p.Receive(2, AckEpoch{Epoch{1}, 0, Zxid{}, Zxid{}});
   EXPECT_TRUE(HasStorage<WriteCurrentEpoch>(out));
   EXPECT_EQ(MessagesOf<NewLeader>(out).size(), 2u) << "the -1 follower is still synced";
 }
@@ -215,7 +215,7 @@ TEST(ZabRules, Rule8TheLeaderCommitsInZxidOrderOnlyWhatAQuorumCovers) {
   }
   p.Advance(60);
   for (uint64_t s : {1, 2, 3, 4}) p.Receive(s, FollowerInfo{Epoch{}});
-  for (uint64_t s : {1, 2, 3, 4}) p.Receive(s, AckEpoch{Epoch{1}, 0, Zxid{}});
+  for (uint64_t s : {1, 2, 3, 4}) p.Receive(s, AckEpoch{Epoch{1}, 0, Zxid{}, Zxid{}});
   for (uint64_t s : {1, 2, 3, 4}) p.Receive(s, Ack{Epoch{1}, Z(1, 0)});
   ASSERT_EQ(p.peer().status().phase, Phase::kBroadcast);
   p.Step(ClientWrite{1, SetOp("a", "1")});

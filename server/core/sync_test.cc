@@ -137,6 +137,19 @@ TEST(ZabSync, Row6PeerBelowTheCommittedLogWindowGetsSnap) {
   EXPECT_EQ(c.peer(1).StateDigest(), c.peer(3).StateDigest());
 }
 
+TEST(ZabSync, ATruncBelowThePeersSnapshotIsReplacedBySnap) {
+  // Node 1's durable snapshot at 1|3 holds a failed leader's tail (it was SNAP-synced by it);
+  // row 3 would TRUNC it to 1|2, below that snapshot, which it cannot do (7.3 rule 5).
+  std::vector<Txn> applied{MakeTxn(1, 1), MakeTxn(1, 2), MakeTxn(1, 3)};
+  Cluster c({WithSnapshot(MakeDisk(1, 1, {}), Z(1, 3), applied),
+             MakeDisk(2, 2, {{1, 1}, {1, 2}}), MakeDisk(2, 2, {{1, 1}, {1, 2}})});
+  Event d = DecisionForNode1(c);
+  EXPECT_EQ(StrField(d, "mode"), "SNAP");
+  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 3000));
+  EXPECT_EQ(c.peer(1).LocalGet("k"), "e1.2");
+  EXPECT_EQ(c.peer(1).StateDigest(), c.peer(3).StateDigest());
+}
+
 TEST(ZabSync, RecoveredTailIsNotAppliedUntilSyncProvesItCommitted) {
   // zab.md 1 / 9a: after a restart the log tail is "logged, commit unknown".
   Cluster c({MakeDisk(1, 1, {{1, 1}, {1, 2}}), MakeDisk(1, 1, {{1, 1}}), MakeDisk(1, 1, {{1, 1}})});

@@ -59,6 +59,13 @@ void PeerImpl::LeaderSync(PeerId follower) {
   }
   // Row 6 (P < min, or P > max with a new-epoch zxid != L): SNAP.
 
+  // zabd refinement: the peer cannot truncate below its newest durable snapshot (the state
+  // before it is gone; ZOOKEEPER-1549/2832 territory, 7.3 rule 5). Such a snapshot can only hold
+  // a failed leader's tail that SNAP-synced it; replace its state instead.
+  if ((mode == Mode::kTrunc || mode == Mode::kTruncDiff) && trunc_to < l.peer_snapshot_zxid) {
+    mode = Mode::kSnap;
+  }
+
   Zxid first_sent, last_sent;
   Zxid prev;  // the follower's last logged zxid once the mode packet is applied
   const char* mode_name = "SNAP";

@@ -94,8 +94,8 @@ inline void LeadIntoBroadcast(LonePeer& p) {
   p.Advance(60);
   p.Receive(1, FollowerInfo{Epoch{}});
   p.Receive(2, FollowerInfo{Epoch{}});
-  p.Receive(1, AckEpoch{Epoch{1}, 0, Zxid{}});
-  p.Receive(2, AckEpoch{Epoch{1}, 0, Zxid{}});
+  p.Receive(1, AckEpoch{Epoch{1}, 0, Zxid{}, Zxid{}});
+  p.Receive(2, AckEpoch{Epoch{1}, 0, Zxid{}, Zxid{}});
   p.Receive(1, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 0)});
   p.Receive(2, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 0)});
 }
