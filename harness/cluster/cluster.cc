@@ -197,12 +197,13 @@ Status Cluster::Impl::Spawn(NodeId id) {
             // Own process group: a Ctrl-C on the controller's terminal must not kill the nodes
             // before the controller records and cleans up. Die with the supervisor thread.
             setpgid(0, 0);
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (gid != 0) {
               // The node's own group: iptables recognises its packets by it.
               (void)setgroups(0, nullptr);
               (void)setgid(gid);
             }
+            // After setgid: a credential change clears the parent-death signal.
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
           },
       ec);
   std::fclose(log);

@@ -3,11 +3,15 @@
 #include "harness/cluster/cluster.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "harness/cluster/test_dir.h"
@@ -209,6 +213,60 @@ TEST_F(ClusterTest, DestroyingTheClusterKillsEveryProcessItStarted) {
     for (const NodeInfo& info : cluster->Infos()) pids.push_back(info.pid);
   }
   for (int pid : pids) EXPECT_FALSE(Alive(pid)) << pid;
+}
+
+// A controller that dies without any cleanup (a crash, SIGKILL) takes its nodes along:
+// PR_SET_PDEATHSIG. Under root the same holds in netns mode, where nodes also change their gid
+// (a credential change that would clear the death signal if it came after prctl).
+std::vector<int> PidsOfACrashedController(const std::string& fake, const std::string& run_dir,
+                                          bool netns) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    if (netns && unshare(CLONE_NEWNET) != 0) _exit(3);
+    ClusterOptions options;
+    options.zabd_path = fake;
+    options.run_dir = run_dir;
+    options.address_mode = netns ? AddressMode::kPrivateNetns : AddressMode::kLoopback;
+    auto cluster = Cluster::Create(options);
+    if (!cluster.ok() || !(*cluster)->StartAll().ok()) _exit(2);
+    std::string pids;
+    for (const NodeInfo& info : (*cluster)->Infos()) {
+      if (netns && info.gid != kNodeGidBase + static_cast<unsigned>(info.id)) _exit(4);
+      pids += std::to_string(info.pid) + " ";
+    }
+    (void)!write(fds[1], pids.data(), pids.size());
+    _exit(0);  // no destructor: the Cluster never cleans up
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[128];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::vector<int> pids;
+  std::istringstream in(text);
+  for (int pid; in >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+TEST_F(ClusterTest, NodesDieWithAControllerThatCrashes) {
+  auto pids = PidsOfACrashedController(fake_, dir_.path() + "/run", /*netns=*/false);
+  ASSERT_EQ(pids.size(), 3u);
+  // The nodes were the crashed child's children; init reaps them once SIGKILL lands.
+  for (int pid : pids) EXPECT_TRUE(Eventually([&] { return !Alive(pid); })) << pid;
+}
+
+TEST_F(ClusterTest, NodesWithTheirOwnGidInNetnsModeStillDieWithACrashedController) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (gid change and a private netns)";
+  auto pids = PidsOfACrashedController(fake_, dir_.path() + "/run", /*netns=*/true);
+  ASSERT_EQ(pids.size(), 3u);
+  for (int pid : pids) EXPECT_TRUE(Eventually([&] { return !Alive(pid); })) << pid;
 }
 
 TEST_F(ClusterTest, StopAllKillsEverythingAndStartAllBringsItBack) {
