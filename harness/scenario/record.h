@@ -39,6 +39,7 @@ struct ScenarioRecord {
   std::vector<checkers::Op> final_reads;        // settle phase: local read of each key per node
   std::map<NodeId, std::map<std::string, std::optional<std::string>>> final_values;
   std::map<NodeId, std::vector<checkers::NodeEvent>> events;  // per node, file order
+  std::map<int, int64_t> step_ms;       // step index -> unix ms when it began
   std::vector<std::string> step_lines;  // "+0.41s step 3 kill L -> n3"
   std::map<std::string, std::vector<NodeId>> bindings;
 };

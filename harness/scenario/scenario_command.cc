@@ -1,0 +1,74 @@
+#include "harness/scenario/scenario_command.h"
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "harness/scenario/runner.h"
+#include "harness/scenario/scenario.h"
+
+namespace faultline::harness::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+
+// `zabd` beside this binary (build/bin/faultline -> build/bin/zabd).
+std::string DefaultZabdPath() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "zabd";
+  return (self.parent_path() / "zabd").string();
+}
+
+struct Args {
+  std::string file;
+  int repeat = 1;
+  std::string store = "results/faultline.db";
+  std::string results = "results";
+  std::string zabd;
+};
+
+int Run(const Args& a) {
+  Result<Scenario> s = LoadScenarioFile(a.file);
+  if (!s.ok()) {
+    std::cerr << "error: " << s.status().message() << "\n";
+    return 2;
+  }
+  ScenarioRunOptions o;
+  o.zabd_path = a.zabd.empty() ? DefaultZabdPath() : a.zabd;
+  o.store_path = a.store;
+  o.results_dir = a.results;
+  o.out = &std::cout;
+  int worst = 0;
+  for (int i = 1; i <= a.repeat; ++i) {
+    if (a.repeat > 1) std::cout << "=== repetition " << i << " of " << a.repeat << "\n";
+    ScenarioOutcome out = RunScenario(*s, o);
+    worst = std::max(worst, out.exit_code);
+  }
+  return worst;
+}
+
+}  // namespace
+
+void AddScenarioCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "scenario", "run a scenario file (workloads/scenarios/*.yaml) against a fresh zabd cluster "
+                  "and explain the outcome");
+  cmd->add_option("FILE", args->file, "scenario YAML (docs/scenarios.md)")->required();
+  cmd->add_option("--repeat", args->repeat, "run it N times (each a fresh cluster and run row)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--store", args->store, "SQLite history store")->capture_default_str();
+  cmd->add_option("--results", args->results, "folder for run folders")->capture_default_str();
+  cmd->add_option("--zabd", args->zabd, "zabd binary (default: beside this program)");
+  cmd->callback([args, exit_code] {
+    try {
+      *exit_code = Run(*args);
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      *exit_code = 2;
+    }
+  });
+}
+
+}  // namespace faultline::harness::scenario
