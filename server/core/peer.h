@@ -17,6 +17,27 @@
 //    directed link (sender -> receiver). The core tolerates loss by detecting gaps (7.3 rule 3)
 //    and by timeouts.
 //  * Same state + same inputs = same outputs: protocol tests are deterministic.
+//  * Tick may come at any rate (every few ms is fine); timers use now_ms, never the tick count.
+//
+// DURABLE-STATE MODEL (what the core assumes storage holds):
+//  * The kv store holds APPLIED (committed) state only. After a restart the recovered log tail
+//    is "logged, commit unknown": advertised in votes and ACKEPOCH (7.3 rule 2) but applied
+//    only once a sync proves it (DIFF from P: all <= P committed; TRUNC(z): all <= z), or,
+//    as leader, at the start of synchronization (its whole log is its initial history, 9c).
+//  * WriteSnapshot is emitted only while serving (BROADCAST), every snapshot_every_commits
+//    commits, so a snapshot never holds an uncommitted tail (7.3 rule 5).
+//  * A follower logs the committed part of a sync stream at NEWLEADER (in every mode: zabd logs
+//    instead of taking ZooKeeper's NEWLEADER snapshot), then WriteCurrentEpoch, then ACKs.
+//  * Sync decision: zab.md 5.1 rows 2-4 and 6 exactly; row 5 (on-disk txnlog) does not exist
+//    in the pure core, so P < min is SNAP. Refinement: a TRUNC below the peer's newest snapshot
+//    (reported in ACKEPOCH) becomes SNAP.
+//
+// CLIENT OUTCOMES: ReplyStatus::kNotApplied -> RESP -NOTAPPLIED (no leader, not serving,
+// rejected before any proposal); kUnknown -> -UNKNOWN (proposed/forwarded, then leadership or
+// the leader connection was lost). kOk replies to writes come from the node the client used,
+// when it applies the commit; ClientReply.zxid is the commit zxid (reads: the zxid of the state
+// read). A forwarded write or read never answered stays pending until the node leaves its
+// leader: the driver should time requests out itself (and report -UNKNOWN for writes).
 //
 // Thread-safety: none; the driver calls everything from one thread.
 #pragma once
