@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
+#include <chrono>
 #include <deque>
 
 #include "server/net/limits.h"
@@ -41,6 +42,7 @@ class Session : public ClientSession, public std::enable_shared_from_this<Sessio
   Session(std::shared_ptr<ClientServerImpl> server, tcp::socket socket)
       : server_(std::move(server)),
         socket_(std::move(socket)),
+        linger_timer_(socket_.get_executor()),
         read_buffer_(kClientReadChunkBytes) {}
 
   void Begin() {
@@ -73,6 +75,7 @@ class Session : public ClientSession, public std::enable_shared_from_this<Sessio
     closed_ = true;
     error_code ignored;
     socket_.close(ignored);
+    linger_timer_.cancel();
     --server_->connections_;
   }
 
@@ -85,6 +88,7 @@ class Session : public ClientSession, public std::enable_shared_from_this<Sessio
       reading_ = false;
       if (closed_) return;
       if (ec) return Close();  // EOF or reset: requests in flight are completed into the void
+      if (lingering_) return Drain();
       parser_.Append(std::string_view(read_buffer_.data(), n));
       if (ProcessBuffered()) Read();
     });
@@ -117,7 +121,7 @@ class Session : public ClientSession, public std::enable_shared_from_this<Sessio
   void Flush() {
     if (closed_ || writing_) return;
     if (out_.empty()) {
-      if (close_after_flush_ && pending_.empty()) Close();
+      if (close_after_flush_ && pending_.empty()) LingeringClose();
       return;
     }
     writing_ = true;
@@ -132,14 +136,44 @@ class Session : public ClientSession, public std::enable_shared_from_this<Sessio
     });
   }
 
+  // After a protocol error, once the -ERR is written: send FIN, then discard whatever the
+  // client still sends for a bounded time before closing. Closing with unread input would make
+  // the kernel send a reset that can destroy the -ERR before the client reads it.
+  void LingeringClose() {
+    if (closed_ || lingering_) return;
+    lingering_ = true;
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    auto self = shared_from_this();
+    linger_timer_.expires_after(std::chrono::milliseconds(kClientLingerMs));
+    linger_timer_.async_wait([this, self](error_code ec) {
+      if (!ec) Close();
+    });
+    if (!reading_) Drain();
+  }
+
+  void Drain() {
+    if (closed_) return;
+    reading_ = true;
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(read_buffer_), [this, self](error_code ec, std::size_t) {
+      reading_ = false;
+      if (closed_) return;
+      if (ec) return Close();  // the client closed too
+      Drain();
+    });
+  }
+
   std::shared_ptr<ClientServerImpl> server_;
   tcp::socket socket_;
+  asio::steady_timer linger_timer_;
   std::vector<char> read_buffer_;
   RequestParser parser_;
   std::deque<std::optional<std::string>> pending_;  // replies owed, in request order
   uint64_t first_seq_ = 0;                          // seq of pending_.front()
   std::string out_;                                 // encoded replies not yet handed to write
   bool reading_ = false, writing_ = false, paused_ = false, close_after_flush_ = false;
+  bool lingering_ = false;
   bool closed_ = false;
 };
 

@@ -22,6 +22,8 @@ inline constexpr std::size_t kClientPipelineMax = 256;
 // A request the core has not answered after this long gets -UNKNOWN (writes) / -UNKNOWN (reads).
 inline constexpr uint64_t kClientRequestTimeoutMs = 3000;
 inline constexpr std::size_t kClientReadChunkBytes = 64 * 1024;
+// After a protocol error: how long zabd keeps discarding a client's input before closing.
+inline constexpr uint64_t kClientLingerMs = 1000;
 
 // ---- Peer transport -----------------------------------------------------------------------
 inline constexpr uint32_t kPeerMagic = 0x5a414244;  // "ZABD"

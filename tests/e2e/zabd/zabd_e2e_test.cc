@@ -11,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include "server/kv/op.h"
 #include "tests/e2e/zabd/cluster.h"
 
 namespace zabd::testing {
@@ -308,6 +309,26 @@ TEST_F(ZabdE2eTest, AWriteTheLeaderCannotCommitInTimeIsAnsweredUnknownNeverFail)
   for (int id = 1; id <= 3; ++id) {
     if (id != leader) ::kill(cluster_->pid(id), SIGCONT);
   }
+}
+
+TEST_F(ZabdE2eTest, AValueOfTheMaximumSizeIsReplicatedAndALargerOneIsRefused) {
+  StartAndWaitForService();
+  const std::string big(kv::kValueBytesMax, 'b');
+  auto c = cluster_->Connect(2, 20000);
+  ASSERT_TRUE(c.ok());
+  auto r = c->Call({"SET", "big", big});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->str, "OK") << r->ToString().substr(0, 200);
+  for (int id = 1; id <= 3; ++id) {
+    RespValue v = GetEventually(id, "big");
+    EXPECT_EQ(v.str.size(), big.size()) << "node " << id;
+  }
+  auto d = cluster_->Connect(1, 20000);
+  ASSERT_TRUE(d.ok());
+  auto refused = d->Call({"SET", "bigger", big + "x"});
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->kind, Kind::kError);
+  EXPECT_EQ(refused->str.rfind("ERR", 0), 0u) << refused->str;
 }
 
 TEST_F(ZabdE2eTest, TheEventLogStartsWithAStartRecordAndShowsTheRole) {
