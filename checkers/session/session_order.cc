@@ -1,10 +1,11 @@
 // Session order for `local` reads (ZooKeeper's client guarantees): per process, reads never go
 // back in time and see the process's own acknowledged writes.
 //
-// Write order per key: by zxid when every non-failed write of the key carries one, otherwise by
-// completion time. A read's version is the position of the write whose value it returned (values
-// are unique per key); nil is version -1 (before any write). When reads carry zxids, a process's
-// reads must also be non-decreasing in zxid across keys, and not below its own earlier writes.
+// "Back in time" needs a write order that is certain: write A precedes write B when both carry
+// zxids and zxid(A) < zxid(B), otherwise when A completed before B was invoked. Concurrent writes
+// without zxids are never ordered, so they never make a false anomaly. A read names the write it
+// saw by its value (values are unique per key). When reads carry zxids, a process's reads must
+// also be non-decreasing in zxid across keys, and never below a zxid it wrote.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,6 +19,12 @@ namespace {
 
 bool IsWrite(const Op& op) { return op.f == Fn::kWrite || op.f == Fn::kPut || op.f == Fn::kCas; }
 bool IsRead(const Op& op) { return op.f == Fn::kRead || op.f == Fn::kGet; }
+
+// True when write a certainly took effect before write b.
+bool Precedes(const Op& a, const Op& b) {
+  if (a.zxid && b.zxid) return *a.zxid < *b.zxid;
+  return !a.open() && a.complete_ns < b.invoke_ns;
+}
 
 Anomaly Make(const Op& read, const Op* earlier, const std::string& what) {
   Anomaly a;
@@ -35,68 +42,65 @@ Anomaly Make(const Op& read, const Op* earlier, const std::string& what) {
 
 SessionResult CheckSessionOrder(const History& h) {
   SessionResult result;
-  // Versions of the writes of every key.
-  std::map<std::string, std::vector<const Op*>> writes;
+  // key -> value -> the (non-failed) write of it; keys with deletes skip nil reads.
+  std::map<std::string, std::map<std::string, const Op*>> writer;
+  std::map<std::string, bool> has_delete;
   for (const Op& op : h.ops) {
-    if (IsWrite(op) && op.outcome != Outcome::kFail) writes[op.key].push_back(&op);
+    if (op.outcome == Outcome::kFail) continue;
+    if (IsWrite(op) && op.value) writer[op.key][*op.value] = &op;
+    if (op.f == Fn::kDelete) has_delete[op.key] = true;
   }
-  std::map<std::string, std::map<std::string, int>> version;  // key -> value -> version
-  for (auto& [key, ws] : writes) {
-    bool by_zxid =
-        std::all_of(ws.begin(), ws.end(), [](const Op* w) { return w->zxid.has_value(); });
-    std::stable_sort(ws.begin(), ws.end(), [&](const Op* a, const Op* b) {
-      return by_zxid ? *a->zxid < *b->zxid : a->complete_ns < b->complete_ns;
-    });
-    for (size_t i = 0; i < ws.size(); ++i) {
-      if (ws[i]->value) version[key][*ws[i]->value] = static_cast<int>(i);
-    }
-  }
-  // Each process's ops in invoke order.
   std::map<int64_t, std::vector<const Op*>> by_process;
   for (const Op& op : h.ops) by_process[op.process].push_back(&op);
   for (auto& [process, ops] : by_process) {
     std::stable_sort(ops.begin(), ops.end(),
                      [](const Op* a, const Op* b) { return a->invoke_ns < b->invoke_ns; });
-    std::map<std::string, std::pair<int, const Op*>> seen;  // key -> highest version + its op
-    const Op* last_zxid_op = nullptr;                       // highest zxid seen or written
+    // key -> the writes this process has seen (read or written) that no other seen write follows,
+    // with the op through which it saw each.
+    std::map<std::string, std::vector<std::pair<const Op*, const Op*>>> seen;
+    const Op* last_zxid_op = nullptr;  // highest zxid read or written so far
+    auto observe = [&](const Op* w, const Op* via) {
+      auto& s = seen[w->key];
+      std::erase_if(s, [&](const auto& e) { return Precedes(*e.first, *w); });
+      s.push_back({w, via});
+    };
     for (const Op* op : ops) {
       if (!op->ok()) continue;
       if (IsWrite(*op)) {
-        int v = op->value ? version[op->key][*op->value] : -1;
-        auto it = seen.find(op->key);
-        if (it == seen.end() || v > it->second.first) seen[op->key] = {v, op};
+        observe(op, op);
         if (op->zxid && (!last_zxid_op || *op->zxid > *last_zxid_op->zxid)) last_zxid_op = op;
         continue;
       }
       if (!IsRead(*op)) continue;
       ++result.reads_checked;
-      int v = -1;
+      const Op* w = nullptr;
       if (op->value) {
-        auto it = version[op->key].find(*op->value);
-        if (it == version[op->key].end()) {
+        auto it = writer[op->key].find(*op->value);
+        if (it == writer[op->key].end()) {
           result.anomalies.push_back(Make(
               *op, nullptr,
               fmt::format("process {} read {} from key {:?} (op {}), a value no write produced",
                           process, *op->value, op->key, op->index)));
           continue;
         }
-        v = it->second;
+        w = it->second;
       }
-      auto s = seen.find(op->key);
-      if (s != seen.end() && v < s->second.first) {
-        const Op* before = s->second.second;
+      // The read goes back in time if a write it already saw follows the one it now sees (or,
+      // for nil, if it saw any write of a key that is never deleted).
+      for (const auto& [saw, via] : seen[op->key]) {
+        bool back = w != nullptr ? Precedes(*w, *saw) : !has_delete[op->key];
+        if (!back) continue;
+        bool own = via == saw;
         result.anomalies.push_back(
-            Make(*op, before,
+            Make(*op, via,
                  fmt::format("process {} read {} from key {:?} (op {}) after it {} {} (op {}): the "
-                             "read went back "
-                             "in time{}",
+                             "read went back in time ({})",
                              process, op->value.value_or("nil"), op->key, op->index,
-                             IsWrite(*before) ? "wrote" : "read", before->value.value_or("nil"),
-                             before->index,
-                             IsWrite(*before) ? " (read-your-writes)" : " (monotonic reads)")));
-      } else if (s == seen.end() || v > s->second.first) {
-        seen[op->key] = {v, op};
+                             own ? "wrote" : "read", saw->value.value_or("nil"), via->index,
+                             own ? "read-your-writes" : "monotonic reads")));
+        break;
       }
+      if (w != nullptr) observe(w, op);
       if (op->zxid) {
         if (last_zxid_op && *op->zxid < *last_zxid_op->zxid) {
           result.anomalies.push_back(

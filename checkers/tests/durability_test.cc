@@ -207,5 +207,37 @@ TEST(SessionOrder, StaleReadOfAnotherClientIsAllowed) {
   EXPECT_EQ(CheckSessionOrder(h).verdict, Verdict::kValid);
 }
 
+TEST(SessionOrder, ConcurrentWritesWithoutZxidsMayBeSeenInEitherOrder) {
+  auto h = HistoryBuilder()
+               .Write(1, "a", 0, 100)
+               .Write(2, "b", 10, 20)
+               .Read(3, "b", 30, 40)
+               .Read(3, "a", 150, 160)
+               .Build();
+  EXPECT_EQ(CheckSessionOrder(h).verdict, Verdict::kValid);
+}
+
+TEST(SessionOrder, ZxidsOrderConcurrentWrites) {
+  auto h = HistoryBuilder()
+               .Write(1, "a", 0, 100)
+               .WithZxid(Z(1, 2))
+               .Write(2, "b", 10, 20)
+               .WithZxid(Z(1, 1))
+               .Read(3, "a", 110, 120)
+               .Read(3, "b", 150, 160)
+               .Build();
+  SessionResult r = CheckSessionOrder(h);
+  EXPECT_EQ(r.verdict, Verdict::kInvalid);
+}
+
+TEST(SessionOrder, ReadOfNilAfterSeeingAWriteIsReported) {
+  auto h = HistoryBuilder()
+               .Write(1, "a", 0, 10)
+               .Read(2, "a", 20, 30)
+               .Read(2, std::nullopt, 40, 50)
+               .Build();
+  EXPECT_EQ(CheckSessionOrder(h).verdict, Verdict::kInvalid);
+}
+
 }  // namespace
 }  // namespace faultline::checkers
