@@ -25,7 +25,7 @@ template <class F> void Fields(F& f, AckEpoch& m) {
 template <class F> void Fields(F& f, Diff& m) { f(m.epoch), f(m.zxid); }
 template <class F> void Fields(F& f, Trunc& m) { f(m.epoch), f(m.zxid); }
 template <class F> void Fields(F& f, Snap& m) { f(m.epoch), f(m.zxid), f(m.state); }
-template <class F> void Fields(F& f, NewLeader& m) { f(m.epoch); }
+template <class F> void Fields(F& f, NewLeader& m) { f(m.epoch), f(m.history); }
 template <class F> void Fields(F& f, Ack& m) { f(m.epoch), f(m.zxid); }
 template <class F> void Fields(F& f, UpToDate& m) { f(m.epoch); }
 template <class F> void Fields(F& f, Proposal& m) { f(m.epoch), f(m.txn), f(m.prev); }

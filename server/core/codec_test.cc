@@ -25,7 +25,7 @@ std::vector<Message> AllKinds() {
       Diff{e, Zxid{0x600000009}},
       Trunc{e, Zxid{0x600000003}},
       Snap{e, Zxid{0x600000009}, std::string("state\0bytes", 11)},
-      NewLeader{e},
+      NewLeader{e, Zxid{0x600000009}},
       Ack{e, Zxid{0x700000000}},
       UpToDate{e},
       Proposal{e, SampleTxn(), Zxid{0x300000006}},

@@ -80,9 +80,13 @@ struct Snap {
   bool operator==(const Snap&) const = default;
 };
 
-// L->F NEWLEADER (type 10): pure marker after the sync stream; zxid = epoch<<32.
+// L->F NEWLEADER (type 10): marker after the sync stream; zxid = epoch<<32. `history` (zabd
+// extension) is the last committed zxid the stream shipped (the leader's L): everything up to it
+// is committed, and the follower must have logged exactly up to it before it may persist
+// currentEpoch and ACK (7.3 rule 1). ZooKeeper gets this from TCP never losing a COMMIT.
 struct NewLeader {
   Epoch epoch;
+  Zxid history;
   bool operator==(const NewLeader&) const = default;
 };
 

@@ -44,7 +44,7 @@ TEST(ZabRules, Rule1NewLeaderLogsCommittedTxnsThenPersistsCurrentEpochThenAcks) 
   p.Receive(3, Commit{Epoch{2}, Z(1, 1)});
   Output buffered = p.Receive(3, Prop(2, 1, 2));  // outstanding, not committed
   EXPECT_TRUE(buffered.storage.empty()) << "sync proposals are buffered, not logged";
-  Output out = p.Receive(3, NewLeader{Epoch{2}});
+  Output out = p.Receive(3, NewLeader{Epoch{2}, Z(1, 1)});
   ASSERT_EQ(out.storage.size(), 2u);
   EXPECT_EQ(std::get<AppendTxn>(out.storage[0]).txn.zxid, Z(1, 1));
   EXPECT_EQ(std::get<WriteCurrentEpoch>(out.storage[1]).epoch, Epoch{2});
@@ -57,6 +57,36 @@ TEST(ZabRules, Rule1NewLeaderLogsCommittedTxnsThenPersistsCurrentEpochThenAcks) 
   ASSERT_EQ(out.storage.size(), 1u);
   EXPECT_EQ(std::get<AppendTxn>(out.storage[0]).txn.zxid, Z(1, 2));
   EXPECT_EQ(MessagesOf<Ack>(out).back().zxid, Z(1, 2));
+}
+
+TEST(ZabRules, Rule1NoCurrentEpochNorAckForAHistoryWithALostPacket) {
+  // Found by the sim (seed 2440): the last pair's PROPOSAL was lost, the follower ACKed
+  // NEWLEADER with a shorter log and its new currentEpoch later won FLE, truncating a committed
+  // txn elsewhere.
+  LonePeer p(1, 3);
+  p.ElectLeader(3, Zxid{}, Epoch{});
+  p.Receive(3, LeaderInfo{Epoch{1}});
+  p.Receive(3, Diff{Epoch{1}, Z(1, 2)});
+  p.Receive(3, Prop(1, 1, 1));
+  p.Receive(3, Commit{Epoch{1}, Z(1, 1)});
+  Output out = p.Receive(3, NewLeader{Epoch{1}, Z(1, 2)});  // 1|2 never arrived
+  EXPECT_FALSE(HasStorage<WriteCurrentEpoch>(out));
+  EXPECT_TRUE(MessagesOf<Ack>(out).empty());
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+  EXPECT_EQ(p.peer().status().current_epoch, Epoch{});
+}
+
+TEST(ZabRules, Rule1NewLeaderHistoryCommitsAPairWhoseCommitWasLost) {
+  LonePeer p(1, 3);
+  p.ElectLeader(3, Zxid{}, Epoch{});
+  p.Receive(3, LeaderInfo{Epoch{1}});
+  p.Receive(3, Diff{Epoch{1}, Z(1, 1)});
+  p.Receive(3, Prop(1, 1, 1));
+  Output out = p.Receive(3, NewLeader{Epoch{1}, Z(1, 1)});  // its COMMIT was lost
+  ASSERT_EQ(out.storage.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<AppendTxn>(out.storage[0]));
+  EXPECT_TRUE(std::holds_alternative<WriteCurrentEpoch>(out.storage[1]));
+  EXPECT_EQ(MessagesOf<Ack>(out).size(), 1u);
 }
 
 // ---- rule 2: the advertised zxid is the last durable log entry ----

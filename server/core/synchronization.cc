@@ -107,7 +107,7 @@ void PeerImpl::LeaderSync(PeerId follower) {
   }
   l.forwarding = true;
   l.stage = Learner::Stage::kSyncing;
-  Send(follower, NewLeader{epoch_});
+  Send(follower, NewLeader{epoch_, big_l});
   Emit("sync_decision", {{"peer", follower.value},
                          {"mode", std::string(mode_name)},
                          {"peer_zxid", p.value},
@@ -246,10 +246,18 @@ void PeerImpl::FollowerOnNewLeader(const NewLeader& m) {
   // All three are in this one Output, so the driver's fsync covers 1 and 2 before 3 is sent.
   // In SNAP/TRUNC mode we log the committed txns too instead of taking a NEWLEADER snapshot, so
   // no snapshot ever holds state a failed leader shipped (7.3 rule 5).
+  // Everything up to m.history is committed (the stream shipped it as PROPOSAL+COMMIT pairs).
+  sync_commit_upto_ = std::max(sync_commit_upto_, m.history);
   while (!sync_buffer_.empty() && sync_buffer_.front().zxid <= sync_commit_upto_) {
     Append(sync_buffer_.front());
     ApplyCommitted(sync_buffer_.front());
     sync_buffer_.pop_front();
+  }
+  // currentEpoch certifies this history (FLE compares it first): never persist it for a
+  // history we do not fully hold, e.g. after a lost packet (7.3 rule 1; ZOOKEEPER-4643 class).
+  if (last_logged() != m.history) {
+    return GoLooking("NEWLEADER history " + ToHex(m.history) + " but our log ends at " +
+                     ToHex(last_logged()));
   }
   Persist(WriteCurrentEpoch{epoch_});
   current_epoch_ = epoch_;

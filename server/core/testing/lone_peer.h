@@ -83,7 +83,7 @@ inline void FollowLeader3IntoBroadcast(LonePeer& p) {
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{1}});
   p.Receive(3, Diff{Epoch{1}, Zxid{}});
-  p.Receive(3, NewLeader{Epoch{1}});
+  p.Receive(3, NewLeader{Epoch{1}, Zxid{}});
   p.Receive(3, UpToDate{Epoch{1}});
 }
 
