@@ -16,9 +16,12 @@ class TempDir {
         (std::filesystem::path(base != nullptr ? base : "/tmp") / (prefix + "-XXXXXX")).string();
     path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
   }
+  // FAULTLINE_KEEP_TEST_DIRS=1 keeps the directory (node logs) for a post-mortem.
   ~TempDir() {
     std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+    if (!path_.empty() && std::getenv("FAULTLINE_KEEP_TEST_DIRS") == nullptr) {
+      std::filesystem::remove_all(path_, ec);
+    }
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
