@@ -10,7 +10,7 @@
 //  * every acknowledged write is committed at its zxid with its value, and present on every node
 //    after heal (no acknowledged write lost); replicas converge to the same digest.
 // Replay one seed: ZAB_SIM_SEED=<seed> ZAB_SIM_NODES=<3|5> tests/zab_sim_test
-// More seeds: ZAB_SIM_SEEDS=<count per size>.
+// More seeds: ZAB_SIM_SEEDS=<count per size>, starting at ZAB_SIM_FIRST_SEED (default 1).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -339,7 +339,8 @@ void RunSeeds(size_t n, uint64_t count) {
   }
   size_t total_acked = 0;
   std::map<std::string, uint64_t> stats;
-  for (uint64_t seed = 1; seed <= count; ++seed) {
+  const uint64_t first = EnvOr("ZAB_SIM_FIRST_SEED", 1);
+  for (uint64_t seed = first; seed < first + count; ++seed) {
     Sim sim(seed, n);
     std::string f = sim.Run();
     total_acked += sim.acked();
