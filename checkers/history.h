@@ -34,6 +34,10 @@ enum class Fn {
   kGet,      // Porcupine kv get: value = observed string
   kPut,      // Porcupine kv put: value = new string
   kAppend,   // Porcupine kv append: value = suffix appended
+  // A cas that answered "not swapped" (etcd :fail :cas, zabd CAS -> :0): an observation that the
+  // value differed from `expected` at some point in the op; changes nothing. Record it with
+  // outcome ok (it is certain); recording it as a fail op is also sound, only weaker.
+  kCasMismatch,
 };
 
 enum class Outcome { kOk, kFail, kInfo };

@@ -7,7 +7,7 @@
 
 namespace faultline::checkers {
 namespace {
-constexpr std::array<std::pair<Fn, std::string_view>, 12> kFnNames = {{
+constexpr std::array<std::pair<Fn, std::string_view>, 13> kFnNames = {{
     {Fn::kRead, "read"},
     {Fn::kWrite, "write"},
     {Fn::kCas, "cas"},
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<Fn, std::string_view>, 12> kFnNames = {{
     {Fn::kGet, "get"},
     {Fn::kPut, "put"},
     {Fn::kAppend, "append"},
+    {Fn::kCasMismatch, "cas-mismatch"},
 }};
 constexpr std::array<std::pair<ModelKind, std::string_view>, 6> kModelNames = {{
     {ModelKind::kRegister, "register"},

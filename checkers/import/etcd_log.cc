@@ -107,6 +107,13 @@ Result<History> ImportEtcdLog(std::string_view text, const std::string& source) 
   }
   History h;
   h.ops = pairer.Take();
+  // Porcupine's etcd semantics: a failed cas observed a value other than `from`.
+  for (Op& op : h.ops) {
+    if (op.f == Fn::kCas && op.outcome == Outcome::kFail) {
+      op.f = Fn::kCasMismatch;
+      op.outcome = Outcome::kOk;
+    }
+  }
   h.model = "cas-register";
   h.source = source;
   return h;

@@ -26,6 +26,8 @@ std::string Label(const Op& op) {
       return "A " + Val(op.value);
     case Fn::kCas:
       return fmt::format("CAS {}>{}", Val(op.expected), Val(op.value));
+    case Fn::kCasMismatch:
+      return fmt::format("CAS {}>{} no", Val(op.expected), Val(op.value));
     case Fn::kDelete:
       return "DEL";
     case Fn::kAdd:

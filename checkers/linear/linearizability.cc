@@ -18,7 +18,7 @@ std::vector<Partition> SplitByKey(const History& history, const ModelOptions& mo
   for (const Op& op : history.ops) {
     if (op.outcome == Outcome::kFail) continue;
     bool read_only =
-        op.f == Fn::kRead || op.f == Fn::kGet || op.f == Fn::kReadSet ||
+        op.f == Fn::kRead || op.f == Fn::kGet || op.f == Fn::kReadSet || op.f == Fn::kCasMismatch ||
         (op.f == Fn::kTxn &&
          std::none_of(op.txn.begin(), op.txn.end(), [](const TxnStep& s) { return s.is_write; }));
     if (read_only && op.outcome != Outcome::kOk) continue;

@@ -98,6 +98,9 @@ class RegisterModel : public PartitionModel {
       case Fn::kDelete:
         *next = kNil;
         return true;
+      case Fn::kCasMismatch:
+        *next = s;
+        return s != b_[i];
       case Fn::kCas:
         *next = a_[i];
         return s == b_[i];
@@ -111,7 +114,9 @@ class RegisterModel : public PartitionModel {
         return false;
     }
   }
-  bool ReadOnly(int i) const override { return ops_[i]->f == Fn::kRead || ops_[i]->f == Fn::kGet; }
+  bool ReadOnly(int i) const override {
+    return ops_[i]->f == Fn::kRead || ops_[i]->f == Fn::kGet || ops_[i]->f == Fn::kCasMismatch;
+  }
   std::string DescribeState(uint64_t s) const override {
     return values_.Describe(static_cast<uint32_t>(s));
   }
@@ -255,7 +260,7 @@ bool Accepts(ModelKind kind, Fn f) {
     case ModelKind::kCasRegister:
     case ModelKind::kKv:
       return f == Fn::kRead || f == Fn::kWrite || f == Fn::kCas || f == Fn::kDelete ||
-             f == Fn::kGet || f == Fn::kPut || f == Fn::kAppend;
+             f == Fn::kGet || f == Fn::kPut || f == Fn::kAppend || f == Fn::kCasMismatch;
     case ModelKind::kSet:
       return f == Fn::kAdd || f == Fn::kReadSet;
     case ModelKind::kMutex:

@@ -92,6 +92,15 @@ TEST(Linearizability, CasSucceedsOnlyOnTheExpectedValue) {
   EXPECT_EQ(Check(bad), Verdict::kInvalid);
 }
 
+TEST(Linearizability, CasMismatchObservesThatTheValueDiffered) {
+  HistoryBuilder b;
+  b.Write(1, "1", 0, 10).Cas(2, "1", "2", 20, 30);
+  b.history().ops.back().f = Fn::kCasMismatch;  // "not swapped" while the value is certainly 1
+  EXPECT_EQ(Check(b.Build()), Verdict::kInvalid);
+  b.Write(3, "5", 15, 25);  // a concurrent write explains the mismatch
+  EXPECT_EQ(Check(b.Build()), Verdict::kValid);
+}
+
 TEST(Linearizability, ReadOfNilMustSeeAbsentValueUnlessKnossosSemantics) {
   auto h = HistoryBuilder().Write(1, "1", 0, 10).Read(2, std::nullopt, 20, 30).Build();
   EXPECT_EQ(Check(h, ModelKind::kCasRegister, false), Verdict::kInvalid);

@@ -22,6 +22,8 @@ bool Apply(const Op& op, std::optional<std::string>* state) {
       if (*state != op.expected) return false;
       *state = op.value;
       return true;
+    case Fn::kCasMismatch:
+      return *state != op.expected;
     case Fn::kGet:
       return state->value_or("") == op.value.value_or("");
     case Fn::kPut:
@@ -88,8 +90,9 @@ History RandomHistory(std::mt19937& rng, bool strings) {
     } else {
       op.f = kind == 0 ? Fn::kRead : kind == 1 ? Fn::kWrite : Fn::kCas;
       op.value = v;
-      if (op.f == Fn::kRead && out == 0) op.value.reset();  // a read of nil
-      if (op.f == Fn::kCas)
+      if (op.f == Fn::kRead && out == 0) op.value.reset();        // a read of nil
+      if (op.f == Fn::kCas && out == 1) op.f = Fn::kCasMismatch;  // an ok "not swapped"
+      if (op.f == Fn::kCas || op.f == Fn::kCasMismatch)
         op.expected = std::to_string(std::uniform_int_distribution<int>(0, 2)(rng));
     }
     h.ops.push_back(op);
@@ -109,7 +112,7 @@ void CompareOnRandomHistories(bool strings, uint32_t seed) {
     History h = RandomHistory(rng, strings);
     std::vector<Op> live;
     for (const Op& op : h.ops) {
-      bool read = op.f == Fn::kRead || op.f == Fn::kGet;
+      bool read = op.f == Fn::kRead || op.f == Fn::kGet || op.f == Fn::kCasMismatch;
       if (op.outcome == Outcome::kFail || (read && op.outcome != Outcome::kOk)) continue;
       live.push_back(op);
     }
