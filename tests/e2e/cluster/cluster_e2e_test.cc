@@ -242,6 +242,41 @@ TEST_F(ClusterE2eTest, ProxyOneWayCutSilencingTheLeaderElectsANewLeaderAmongTheO
   EXPECT_TRUE(WaitFor([&] { return Converged(cluster); }, kElectionDeadline));
 }
 
+TEST_F(ClusterE2eTest, ProxyDelayOnTheLeadersLinksSlowsRealTrafficAndStopRemovesIt) {
+  auto created = Cluster::Create(Options(dir_.path() + "/run"));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  Cluster& cluster = **created;
+  auto proxy = ProxyPartitioner::Create(cluster.PeerEndpoints(), /*seed=*/11);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  for (const auto& [link, endpoint] : (*proxy)->Routes()) {
+    ASSERT_TRUE(cluster.SetPeerRoute(link.first, link.second, endpoint).ok());
+  }
+  ASSERT_TRUE(cluster.StartAll().ok());
+  ASSERT_TRUE(WaitFor([&] { return Converged(cluster); }, kElectionDeadline));
+  Nemesis nemesis(cluster, proxy->get(), {.seed = 11});
+  FaultSpec spec;
+  spec.kind = FaultKind::kDelay;
+  spec.delay_ms = 20;  // well below sync_limit (500 ms): a slow network, not a partition
+  spec.target = {TargetKind::kLeader, {}};
+  auto fault = nemesis.Start(spec);
+  ASSERT_TRUE(fault.ok()) << fault.status().ToString();
+  ASSERT_EQ(fault->nodes.size(), 1u);
+  const NodeId leader = fault->nodes[0];
+  EXPECT_EQ(fault->links.size(), 4u);
+  // Heartbeats keep flowing, now delayed, on the leader's links.
+  const NodeId follower = leader == 1 ? 2 : 1;
+  EXPECT_TRUE(WaitFor([&] { return (*proxy)->Stats(leader, follower).chunks_delayed > 0; },
+                      kElectionDeadline));
+  EXPECT_TRUE(WaitFor([&] { return Converged(cluster); }, kElectionDeadline));
+  ASSERT_TRUE(nemesis.Stop(*fault).ok());
+  const auto delayed = (*proxy)->Stats(leader, follower).chunks_delayed;
+  const auto forwarded = (*proxy)->Stats(leader, follower).bytes_forwarded;
+  EXPECT_TRUE(WaitFor([&] { return (*proxy)->Stats(leader, follower).bytes_forwarded > forwarded; },
+                      kElectionDeadline));
+  // Every chunk read after Stop returned went through undelayed.
+  EXPECT_EQ((*proxy)->Stats(leader, follower).chunks_delayed, delayed);
+}
+
 // Root only: the whole scenario runs in a forked child that enters its own network namespace
 // (nodes on 127.0.0.11-13, grudges as iptables rules there), so the host's rules are never
 // touched and the namespace dies with the child. The child reports through a pipe; the parent
