@@ -147,6 +147,7 @@ void Cluster::SetDurable(uint64_t id, DurableState d) {
 
 void Cluster::Crash(uint64_t id) {
   node(id).peer.reset();
+  node(id).unflushed.clear();  // never synced: lost with its messages and replies
   for (auto& [link, q] : links_) {
     if (link.first == id || link.second == id) q.clear();
   }
@@ -155,9 +156,35 @@ void Cluster::Crash(uint64_t id) {
 Output Cluster::Step(uint64_t id, const Input& input) {
   assert(up(id));
   Output out = node(id).peer->Step(input);
+  if (group_commit_) {
+    node(id).unflushed.emplace_back(input, out);
+    return out;
+  }
   Execute(id, out);
   if (on_output) on_output(id, input, out);
   return out;
+}
+
+void Cluster::FlushAll() {
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+    auto batch = std::move(node(id).unflushed);
+    node(id).unflushed.clear();
+    // One sync point for the whole batch: every storage op first, then the messages.
+    Output merged;
+    for (auto& [in, out] : batch) {
+      for (auto& op : out.storage) merged.storage.push_back(op);
+    }
+    for (const StorageOp& op : merged.storage) {
+      std::string err = node(id).durable.Execute(op);
+      if (!err.empty()) violations.push_back("node " + std::to_string(id) + ": " + err);
+    }
+    for (auto& [in, out] : batch) {
+      Output rest = out;
+      rest.storage.clear();
+      Execute(id, rest);
+      if (on_output) on_output(id, in, out);
+    }
+  }
 }
 
 void Cluster::StepAndCrash(uint64_t id, const Input& input) {
@@ -206,7 +233,18 @@ bool Cluster::DeliverOne() {
 }
 
 void Cluster::DeliverAll() {
-  for (int i = 0; i < 20000 && DeliverOne(); ++i) {
+  // Bounded: a livelock of messages at one logical instant must not hang a test.
+  int budget = 20000;
+  while (budget > 0) {
+    bool any = false;
+    while (budget > 0 && DeliverOne()) {
+      budget--;
+      any = true;
+    }
+    bool pending = false;
+    for (const Node& n : nodes_) pending |= !n.unflushed.empty();
+    if (pending) FlushAll();
+    if (!any && !pending) return;
   }
 }
 
@@ -223,6 +261,7 @@ bool Cluster::RunUntil(const std::function<bool()>& pred, uint64_t max_ms, uint6
     for (uint64_t id = 1; id <= nodes_.size(); ++id) {
       if (up(id)) Step(id, Tick{now_ms_});
     }
+    if (group_commit_) FlushAll();
     DeliverAll();
     if (pred()) return true;
   }

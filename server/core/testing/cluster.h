@@ -66,10 +66,16 @@ class Cluster {
   DurableState& mutable_durable(uint64_t id) { return node(id).durable; }
   const std::vector<Event>& events(uint64_t id) const { return node(id).events; }
   NetOptions& net() { return net_; }
+  // Group commit (the driver may merge consecutive Outputs under one fsync, peer.h CONTRACT):
+  // when on, each node's Outputs accumulate and execute together at the next Flush (RunFor /
+  // RunUntil flush every node after each delivery round). A crash drops the unflushed batch:
+  // its storage ops, its messages and its replies.
+  void set_group_commit(bool on) { group_commit_ = on; }
+  void FlushAll();
   std::mt19937_64& rng() { return rng_; }
 
   // Feeds one input to a node and executes its Output (storage, then messages, then replies
-  // and events). Returns the Output for inspection.
+  // and events), or queues it for the next flush under group commit. Returns the Output.
   Output Step(uint64_t id, const Input& input);
   // Like Step, but the node crashes before the Output's sync point: nothing of it survives.
   void StepAndCrash(uint64_t id, const Input& input);
@@ -115,6 +121,7 @@ class Cluster {
     std::vector<Event> events;
     std::map<uint64_t, ClientReply> replies;
     uint64_t next_request_id = 1;
+    std::vector<std::pair<Input, Output>> unflushed;  // group commit batch
   };
   Node& node(uint64_t id) { return nodes_.at(id - 1); }
   const Node& node(uint64_t id) const { return nodes_.at(id - 1); }
@@ -127,6 +134,7 @@ class Cluster {
   std::map<std::pair<uint64_t, uint64_t>, std::deque<SentMessage>> links_;
   std::map<std::pair<uint64_t, uint64_t>, bool> blocked_;
   NetOptions net_;
+  bool group_commit_ = false;
   std::mt19937_64 rng_;
   uint64_t now_ms_ = 1000;
 };
