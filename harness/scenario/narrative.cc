@@ -15,10 +15,6 @@ int64_t Field(const nlohmann::json& j, const char* name) {
   return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
 
-struct Timed {
-  const checkers::NodeEvent* event;
-};
-
 std::vector<const checkers::NodeEvent*> OfType(const ScenarioRecord& rec, const std::string& type) {
   std::vector<const checkers::NodeEvent*> out;
   for (const auto& [id, events] : rec.events) {
@@ -118,9 +114,20 @@ std::string Narrate(const Scenario& s, const ScenarioRecord& rec,
                        Field(e->fields, "epoch"), Field(e->fields, "leader"),
                        e->fields.value("quorum", "?"));
   }
+  // Step-downs of established epochs; failed attempts (epoch 0: discovery never finished) are
+  // only counted, they repeat every initLimit while no quorum can form.
+  int failed_attempts = 0;
   for (const auto* e : OfType(rec, "step_down")) {
+    if (Field(e->fields, "epoch") == 0) {
+      ++failed_attempts;
+      continue;
+    }
     out += fmt::format("  {} n{} stepped down from epoch {}: {}\n", At(rec, e->ts_ms), e->node,
                        Field(e->fields, "epoch"), e->fields.value("reason", ""));
+  }
+  if (failed_attempts > 0) {
+    out += fmt::format("  ({} election attempts gave up before establishing an epoch)\n",
+                       failed_attempts);
   }
 
   auto syncs = OfType(rec, "sync_decision");

@@ -494,17 +494,21 @@ class ScenarioRun {
     *note = fmt::format("{} {} sent to n{} (not waiting for the reply)", step.name, what, target);
     if (leader != 0) {
       // Sync point: the next step starts once the leader has logged it (or after kSubmitSync).
-      Status s = WaitUntil(
+      Probe seen;
+      (void)WaitUntil(
           [&] {
-            {
-              std::lock_guard<std::mutex> lock(mu_);
-              if (record_.ops[idx].op.complete_ns != checkers::kOpenNs) return Probe{true, ""};
-            }
             Result<RoleInfo> r = cluster_->QueryRole(leader, kRoleTimeout);
-            return Probe{r.ok() && r->last_zxid > before, ""};
+            if (r.ok() && r->last_zxid > before) return Probe{true, "logged"};
+            std::lock_guard<std::mutex> lock(mu_);
+            const OpRecord& o = record_.ops[idx];
+            if (o.op.complete_ns != checkers::kOpenNs) {
+              return Probe{true, fmt::format("completed: {} {}", checkers::OutcomeName(o.op.outcome),
+                                             o.error)};
+            }
+            return Probe{false, "pending"};
           },
-          kSubmitSync, milliseconds(5), RealClock(), "submit");
-      if (s.ok()) *note += fmt::format("; n{} logged it", leader);
+          kSubmitSync, milliseconds(5), RealClock(), "submit", &seen);
+      *note += seen.seen == "logged" ? fmt::format("; n{} logged it", leader) : "; " + seen.seen;
     }
     return Status::Ok();
   }
