@@ -8,8 +8,8 @@ void PeerImpl::OnClientWrite(const ClientWrite& w) {
   Origin origin{config_.self, w.request_id, incarnation_};
   if (role_ == Role::kLeading && established_) {
     if (next_counter_ > config_.counter_max) {
-      Reply(ClientReply{w.request_id, ReplyStatus::kNotApplied, "epoch counter exhausted",
-                        Zxid{}, false, {}});
+      Reply(ClientReply{
+          w.request_id, ReplyStatus::kNotApplied, "epoch counter exhausted", Zxid{}, false, {}});
       return GoLooking("zxid counter exhausted; forcing a new epoch (ZOOKEEPER-1277)");
     }
     pending_writes_[w.request_id] = false;
@@ -19,8 +19,12 @@ void PeerImpl::OnClientWrite(const ClientWrite& w) {
     pending_writes_[w.request_id] = true;
     return Send(*leader_, Request{epoch_, origin, w.op});
   }
-  Reply(ClientReply{w.request_id, ReplyStatus::kNotApplied,
-                    role_ == Role::kLooking ? "no leader" : "not serving yet", Zxid{}, false, {}});
+  Reply(ClientReply{w.request_id,
+                    ReplyStatus::kNotApplied,
+                    role_ == Role::kLooking ? "no leader" : "not serving yet",
+                    Zxid{},
+                    false,
+                    {}});
 }
 
 void PeerImpl::LeaderOnRequest(PeerId from, const Request& m) {

@@ -218,8 +218,9 @@ TEST(ZabBroadcast, SnapshotsAreWrittenEverySnapshotEveryCommits) {
   // A restart recovers from the snapshot plus the log tail.
   c.Crash(l);
   c.Restart(l);
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c) && c.up(l) &&
-                                      c.peer(l).status().phase == Phase::kBroadcast; }, 5000));
+  ASSERT_TRUE(c.RunUntil(
+      [&] { return AllServing(c) && c.up(l) && c.peer(l).status().phase == Phase::kBroadcast; },
+      5000));
   c.RunFor(100);
   EXPECT_EQ(c.peer(l).LocalGet("a"), "6");
 }

@@ -14,30 +14,76 @@ namespace {
 constexpr uint8_t kTxnFormat = 1;
 
 // --- field lists ----------------------------------------------------------------------------
-template <class F> void Fields(F& f, Vote& m) {
+template <class F>
+void Fields(F& f, Vote& m) {
   f(m.epoch), f(m.state), f(m.leader), f(m.zxid), f(m.round), f(m.peer_epoch);
 }
-template <class F> void Fields(F& f, FollowerInfo& m) { f(m.epoch); }
-template <class F> void Fields(F& f, LeaderInfo& m) { f(m.epoch); }
-template <class F> void Fields(F& f, AckEpoch& m) {
+template <class F>
+void Fields(F& f, FollowerInfo& m) {
+  f(m.epoch);
+}
+template <class F>
+void Fields(F& f, LeaderInfo& m) {
+  f(m.epoch);
+}
+template <class F>
+void Fields(F& f, AckEpoch& m) {
   f(m.epoch), f(m.current_epoch), f(m.last_zxid), f(m.snapshot_zxid);
 }
-template <class F> void Fields(F& f, Diff& m) { f(m.epoch), f(m.zxid); }
-template <class F> void Fields(F& f, Trunc& m) { f(m.epoch), f(m.zxid); }
-template <class F> void Fields(F& f, Snap& m) { f(m.epoch), f(m.zxid), f(m.state); }
-template <class F> void Fields(F& f, NewLeader& m) { f(m.epoch), f(m.history); }
-template <class F> void Fields(F& f, Ack& m) { f(m.epoch), f(m.zxid); }
-template <class F> void Fields(F& f, UpToDate& m) { f(m.epoch); }
-template <class F> void Fields(F& f, Proposal& m) { f(m.epoch), f(m.txn), f(m.prev); }
-template <class F> void Fields(F& f, Commit& m) { f(m.epoch), f(m.zxid); }
-template <class F> void Fields(F& f, Ping& m) { f(m.epoch), f(m.last_committed), f(m.round); }
-template <class F> void Fields(F& f, PingAck& m) { f(m.epoch), f(m.round), f(m.last_logged); }
-template <class F> void Fields(F& f, Request& m) { f(m.epoch), f(m.origin), f(m.op); }
-template <class F> void Fields(F& f, RequestReject& m) { f(m.epoch), f(m.request_id), f(m.reason); }
-template <class F> void Fields(F& f, ReadRequest& m) {
+template <class F>
+void Fields(F& f, Diff& m) {
+  f(m.epoch), f(m.zxid);
+}
+template <class F>
+void Fields(F& f, Trunc& m) {
+  f(m.epoch), f(m.zxid);
+}
+template <class F>
+void Fields(F& f, Snap& m) {
+  f(m.epoch), f(m.zxid), f(m.state);
+}
+template <class F>
+void Fields(F& f, NewLeader& m) {
+  f(m.epoch), f(m.history);
+}
+template <class F>
+void Fields(F& f, Ack& m) {
+  f(m.epoch), f(m.zxid);
+}
+template <class F>
+void Fields(F& f, UpToDate& m) {
+  f(m.epoch);
+}
+template <class F>
+void Fields(F& f, Proposal& m) {
+  f(m.epoch), f(m.txn), f(m.prev);
+}
+template <class F>
+void Fields(F& f, Commit& m) {
+  f(m.epoch), f(m.zxid);
+}
+template <class F>
+void Fields(F& f, Ping& m) {
+  f(m.epoch), f(m.last_committed), f(m.round);
+}
+template <class F>
+void Fields(F& f, PingAck& m) {
+  f(m.epoch), f(m.round), f(m.last_logged);
+}
+template <class F>
+void Fields(F& f, Request& m) {
+  f(m.epoch), f(m.origin), f(m.op);
+}
+template <class F>
+void Fields(F& f, RequestReject& m) {
+  f(m.epoch), f(m.request_id), f(m.reason);
+}
+template <class F>
+void Fields(F& f, ReadRequest& m) {
   f(m.epoch), f(m.request_id), f(m.mode), f(m.key);
 }
-template <class F> void Fields(F& f, ReadReply& m) {
+template <class F>
+void Fields(F& f, ReadReply& m) {
   f(m.epoch), f(m.request_id), f(m.ok), f(m.zxid), f(m.value);
 }
 
@@ -102,10 +148,10 @@ struct Dec {
   void operator()(Txn& v) { ok = ok && ReadTxn(r, &v); }
 };
 
-const char* const kNames[] = {"VOTE",     "FOLLOWERINFO", "LEADERINFO",  "ACKEPOCH",   "DIFF",
-                              "TRUNC",    "SNAP",         "NEWLEADER",   "ACK",        "UPTODATE",
-                              "PROPOSAL", "COMMIT",       "PING",        "PINGACK",    "REQUEST",
-                              "REQUESTREJECT", "READREQUEST", "READREPLY"};
+const char* const kNames[] = {"VOTE",          "FOLLOWERINFO", "LEADERINFO", "ACKEPOCH", "DIFF",
+                              "TRUNC",         "SNAP",         "NEWLEADER",  "ACK",      "UPTODATE",
+                              "PROPOSAL",      "COMMIT",       "PING",       "PINGACK",  "REQUEST",
+                              "REQUESTREJECT", "READREQUEST",  "READREPLY"};
 static_assert(std::size(kNames) == std::variant_size_v<Message>);
 
 // Decodes alternative I of Message (kind byte already consumed).

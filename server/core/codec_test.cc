@@ -1,9 +1,10 @@
 // Wire codec of ZAB messages and the Txn storage payload (messages.h, codec.h).
+#include "server/core/codec.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "server/core/codec.h"
 #include "server/core/messages.h"
 
 namespace zab {
@@ -97,7 +98,9 @@ TEST(ZabCodec, RandomAndMutatedBytesNeverCrashTheDecoder) {
           case 1:
             if (pos < bytes.size()) bytes.erase(pos, 1);
             break;
-          default: bytes.insert(pos, 1, static_cast<char>(rng())); break;
+          default:
+            bytes.insert(pos, 1, static_cast<char>(rng()));
+            break;
         }
       }
     }

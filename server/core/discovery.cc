@@ -22,7 +22,8 @@ void PeerImpl::StartLeading() {
     Persist(WriteAcceptedEpoch{epoch_});
     accepted_epoch_ = epoch_;
     Emit("accepted_epoch", {{"epoch", uint64_t{epoch_.value}}});
-    LeaderOnAckEpoch(config_.self, AckEpoch{Epoch{}, -1, Zxid{}, Zxid{}});  // only to run the quorum check
+    LeaderOnAckEpoch(config_.self,
+                     AckEpoch{Epoch{}, -1, Zxid{}, Zxid{}});  // only to run the quorum check
   }
 }
 
@@ -122,8 +123,8 @@ void PeerImpl::FollowerOnLeaderInfo(PeerId from, const LeaderInfo& m) {
     Emit("accepted_epoch", {{"epoch", uint64_t{m.epoch.value}}});
   } else if (m.epoch < accepted_epoch_) {
     // zab.md 9d.1: a stale prospective leader; we cannot join that epoch.
-    return GoLooking("LEADERINFO epoch " + std::to_string(m.epoch.value) +
-                     " below acceptedEpoch " + std::to_string(accepted_epoch_.value));
+    return GoLooking("LEADERINFO epoch " + std::to_string(m.epoch.value) + " below acceptedEpoch " +
+                     std::to_string(accepted_epoch_.value));
   }
   // e' == acceptedEpoch: reply -1; an epoch is acked to at most one leader (7.3 rule 4), but the
   // last zxid is still reported so the leader can sync us.

@@ -21,8 +21,12 @@ Vote PeerImpl::MyVote() const {
   PeerState st = role_ == Role::kLooking     ? PeerState::kLooking
                  : role_ == Role::kFollowing ? PeerState::kFollowing
                                              : PeerState::kLeading;
-  return Vote{current_epoch_, st,         vote_leader_,
-              vote_zxid_,     role_ == Role::kLooking ? round_ : decided_round_, vote_epoch_};
+  return Vote{current_epoch_,
+              st,
+              vote_leader_,
+              vote_zxid_,
+              role_ == Role::kLooking ? round_ : decided_round_,
+              vote_epoch_};
 }
 
 // totalOrderPredicate(new, cur): (peerEpoch, zxid, sid) lexicographic (zab.md 3).

@@ -90,7 +90,7 @@ TEST(ZabElection, NonLookingServersAnswerALookingPeerWithTheirCurrentVote) {
   uint64_t f = l == 1 ? 2 : 1;
   uint64_t other = 6 - l - f;
   Output out = c.Step(f, Receive{PeerId{other}, Vote{Epoch{}, PeerState::kLooking, PeerId{other},
-                                                      Zxid{}, 1, Epoch{}}});
+                                                     Zxid{}, 1, Epoch{}}});
   auto votes = MessagesOf<Vote>(out);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_EQ(votes[0].state, PeerState::kFollowing);
@@ -101,12 +101,14 @@ TEST(ZabElection, NonLookingServersAnswerALookingPeerWithTheirCurrentVote) {
 TEST(ZabElection, ARestartedNodeJoinsTheEstablishedLeaderWithoutANewEpoch) {
   Cluster c(3);
   uint64_t l = ElectedLeader(c);
-  ASSERT_TRUE(c.RunUntil([&] {
-    for (uint64_t i = 1; i <= 3; ++i) {
-      if (c.peer(i).status().phase != Phase::kBroadcast) return false;
-    }
-    return true;
-  }, 3000));
+  ASSERT_TRUE(c.RunUntil(
+      [&] {
+        for (uint64_t i = 1; i <= 3; ++i) {
+          if (c.peer(i).status().phase != Phase::kBroadcast) return false;
+        }
+        return true;
+      },
+      3000));
   Epoch e = c.peer(l).status().current_epoch;
   uint64_t f = l == 1 ? 2 : 1;
   c.Crash(f);

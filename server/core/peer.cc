@@ -13,26 +13,36 @@ namespace zab {
 
 const char* ToString(Role r) {
   switch (r) {
-    case Role::kLooking: return "looking";
-    case Role::kFollowing: return "following";
-    case Role::kLeading: return "leading";
+    case Role::kLooking:
+      return "looking";
+    case Role::kFollowing:
+      return "following";
+    case Role::kLeading:
+      return "leading";
   }
   return "?";
 }
 const char* ToString(Phase p) {
   switch (p) {
-    case Phase::kElection: return "election";
-    case Phase::kDiscovery: return "discovery";
-    case Phase::kSynchronization: return "synchronization";
-    case Phase::kBroadcast: return "broadcast";
+    case Phase::kElection:
+      return "election";
+    case Phase::kDiscovery:
+      return "discovery";
+    case Phase::kSynchronization:
+      return "synchronization";
+    case Phase::kBroadcast:
+      return "broadcast";
   }
   return "?";
 }
 const char* ToString(ReadMode m) {
   switch (m) {
-    case ReadMode::kLinearizable: return "linearizable";
-    case ReadMode::kSync: return "sync";
-    case ReadMode::kLocal: return "local";
+    case ReadMode::kLinearizable:
+      return "linearizable";
+    case ReadMode::kSync:
+      return "sync";
+    case ReadMode::kLocal:
+      return "local";
   }
   return "?";
 }
@@ -116,9 +126,15 @@ Output PeerImpl::Step(const Input& input) {
 void PeerImpl::OnTick(uint64_t now_ms) {
   if (now_ms > now_ms_) now_ms_ = now_ms;
   switch (role_) {
-    case Role::kLooking: ElectionTick(); break;
-    case Role::kLeading: LeaderTick(); break;
-    case Role::kFollowing: FollowerTick(); break;
+    case Role::kLooking:
+      ElectionTick();
+      break;
+    case Role::kLeading:
+      LeaderTick();
+      break;
+    case Role::kFollowing:
+      FollowerTick();
+      break;
   }
 }
 
@@ -168,8 +184,12 @@ void PeerImpl::OnReceive(PeerId from, const Message& m) {
             FollowerOnPing(msg);
           } else if constexpr (std::is_same_v<T, RequestReject>) {
             if (pending_writes_.erase(msg.request_id) > 0) {
-              Reply(ClientReply{msg.request_id, ReplyStatus::kNotApplied,
-                                "leader rejected: " + msg.reason, Zxid{}, false, {}});
+              Reply(ClientReply{msg.request_id,
+                                ReplyStatus::kNotApplied,
+                                "leader rejected: " + msg.reason,
+                                Zxid{},
+                                false,
+                                {}});
             }
           } else if constexpr (std::is_same_v<T, ReadReply>) {
             FollowerOnReadReply(msg);
@@ -223,8 +243,7 @@ void PeerImpl::GoLooking(const std::string& reason) {
   // Requests whose fate is decided by a leader we no longer talk to: a proposed or forwarded
   // write may still commit (UNKNOWN); reads are simply not served.
   for (const auto& [id, forwarded] : pending_writes_) {
-    Reply(ClientReply{id, ReplyStatus::kUnknown, "leadership lost: " + reason, Zxid{},
-                      false, {}});
+    Reply(ClientReply{id, ReplyStatus::kUnknown, "leadership lost: " + reason, Zxid{}, false, {}});
   }
   pending_writes_.clear();
   FailPendingReads(reason);
@@ -241,9 +260,7 @@ void PeerImpl::GoLooking(const std::string& reason) {
   StartElection();
 }
 
-void PeerImpl::Send(PeerId to, Message m) {
-  out_.messages.push_back(Envelope{to, std::move(m)});
-}
+void PeerImpl::Send(PeerId to, Message m) { out_.messages.push_back(Envelope{to, std::move(m)}); }
 
 void PeerImpl::Emit(
     std::string type,
@@ -383,7 +400,8 @@ Status PeerImpl::status() const {
   s.last_logged = last_logged();
   s.last_committed = last_applied_;
   s.last_applied = last_applied_;
-  if (established_ || (role_ == Role::kFollowing && phase_ == Phase::kBroadcast)) s.leader = leader_;
+  if (established_ || (role_ == Role::kFollowing && phase_ == Phase::kBroadcast))
+    s.leader = leader_;
   return s;
 }
 

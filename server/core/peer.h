@@ -77,47 +77,77 @@ struct Config {
   uint32_t init_limit_ticks = 10;  // discovery + sync must finish within this
   uint32_t sync_limit_ticks = 5;   // a follower silent this long is dropped; leader silence too
   uint64_t finalize_wait_ms = 50;  // FLE finalizeWait (zab.md 3 step 4)
-  uint64_t election_resend_ms_min = 50;   // FLE notification timeout, doubles up to max
+  uint64_t election_resend_ms_min = 50;  // FLE notification timeout, doubles up to max
   uint64_t election_resend_ms_max = 2000;
-  uint64_t snapshot_every_commits = 10000;  // emit a WriteSnapshot after this many commits
-  uint64_t committed_log_entries_min = 500; // zookeeper.commitLogCount: DIFF window kept in memory
-  uint32_t counter_max = kCounterMax;       // test knob for ZK-1277 (counter exhaustion)
+  uint64_t snapshot_every_commits = 10000;   // emit a WriteSnapshot after this many commits
+  uint64_t committed_log_entries_min = 500;  // zookeeper.commitLogCount: DIFF window kept in memory
+  uint32_t counter_max = kCounterMax;        // test knob for ZK-1277 (counter exhaustion)
 };
 
 // What storage recovered at start (server/storage), handed to the core once.
 struct Recovered {
   Epoch accepted_epoch;
   Epoch current_epoch;
-  Zxid snapshot_zxid;            // 0 if none
-  std::string snapshot_state;    // kv::Store::Serialize() at snapshot_zxid ("" = empty store)
-  std::vector<Txn> log;          // every logged txn after snapshot_zxid, in zxid order,
-                                 // committed or not (zab.md 1: the tail counts for the vote)
+  Zxid snapshot_zxid;          // 0 if none
+  std::string snapshot_state;  // kv::Store::Serialize() at snapshot_zxid ("" = empty store)
+  std::vector<Txn> log;        // every logged txn after snapshot_zxid, in zxid order,
+                               // committed or not (zab.md 1: the tail counts for the vote)
 };
 
 // ---- Inputs ------------------------------------------------------------------------------
-struct Tick { uint64_t now_ms; };
-struct Receive { PeerId from; Message message; };
+struct Tick {
+  uint64_t now_ms;
+};
+struct Receive {
+  PeerId from;
+  Message message;
+};
 // A client write submitted at this node. request_id is unique per node for the process life.
-struct ClientWrite { uint64_t request_id; kv::Op op; };
-struct ClientRead { uint64_t request_id; std::string key; ReadMode mode; };
+struct ClientWrite {
+  uint64_t request_id;
+  kv::Op op;
+};
+struct ClientRead {
+  uint64_t request_id;
+  std::string key;
+  ReadMode mode;
+};
 // The transport noticed the link to/from `peer` broke (optional hint; timeouts suffice).
-struct PeerDisconnected { PeerId peer; };
+struct PeerDisconnected {
+  PeerId peer;
+};
 using Input = std::variant<Tick, Receive, ClientWrite, ClientRead, PeerDisconnected>;
 
 // ---- Outputs -----------------------------------------------------------------------------
 // Storage ops, executed in order, then one fsync (see CONTRACT).
-struct AppendTxn { Txn txn; };
-struct TruncateLog { Zxid keep_up_to; };       // remove every logged txn > keep_up_to, and every
-                                              // snapshot newer than it (7.3 rule 5)
-struct WriteAcceptedEpoch { Epoch epoch; };
-struct WriteCurrentEpoch { Epoch epoch; };
-struct WriteSnapshot { Zxid zxid; std::string state; };  // committed state only (7.3 rule 5)
-struct InstallSnapshot { Zxid zxid; std::string state; }; // SNAP sync: discard the whole log
-using StorageOp =
-    std::variant<AppendTxn, TruncateLog, WriteAcceptedEpoch, WriteCurrentEpoch, WriteSnapshot,
-                 InstallSnapshot>;
+struct AppendTxn {
+  Txn txn;
+};
+struct TruncateLog {
+  Zxid keep_up_to;
+};  // remove every logged txn > keep_up_to, and every
+    // snapshot newer than it (7.3 rule 5)
+struct WriteAcceptedEpoch {
+  Epoch epoch;
+};
+struct WriteCurrentEpoch {
+  Epoch epoch;
+};
+struct WriteSnapshot {
+  Zxid zxid;
+  std::string state;
+};  // committed state only (7.3 rule 5)
+struct InstallSnapshot {
+  Zxid zxid;
+  std::string state;
+};  // SNAP sync: discard the whole log
+using StorageOp = std::variant<AppendTxn, TruncateLog, WriteAcceptedEpoch, WriteCurrentEpoch,
+                               WriteSnapshot, InstallSnapshot>;
 
-struct Envelope { PeerId to; Message message; };
+struct Envelope {
+  PeerId to;
+  Message message;
+};
 
 enum class ReplyStatus : uint8_t {
   kOk,
@@ -128,9 +158,9 @@ enum class ReplyStatus : uint8_t {
 struct ClientReply {
   uint64_t request_id = 0;
   ReplyStatus status = ReplyStatus::kOk;
-  std::string error;                 // human reason when status != kOk
-  Zxid zxid;                         // write: the zxid it committed at; read: zxid of the state read
-  bool applied = true;               // write: kv::ApplyResult::applied (CAS swapped, DEL existed)
+  std::string error;    // human reason when status != kOk
+  Zxid zxid;            // write: the zxid it committed at; read: zxid of the state read
+  bool applied = true;  // write: kv::ApplyResult::applied (CAS swapped, DEL existed)
   std::optional<std::string> value;  // read: the value, nullopt if the key is absent
 };
 

@@ -29,17 +29,17 @@ namespace zab {
 // Leader-side view of one learner (ZooKeeper's LearnerHandler).
 struct Learner {
   enum class Stage : uint8_t {
-    kInfo,       // FOLLOWERINFO received, waiting for the epoch decision / ACKEPOCH
-    kEpochAcked, // ACKEPOCH received, waiting for a quorum of ACKEPOCH before syncing
-    kSyncing,    // sync stream + NEWLEADER sent, waiting for the NEWLEADER ACK
-    kAcked,      // NEWLEADER acked; UPTODATE sent once the leader is established
+    kInfo,        // FOLLOWERINFO received, waiting for the epoch decision / ACKEPOCH
+    kEpochAcked,  // ACKEPOCH received, waiting for a quorum of ACKEPOCH before syncing
+    kSyncing,     // sync stream + NEWLEADER sent, waiting for the NEWLEADER ACK
+    kAcked,       // NEWLEADER acked; UPTODATE sent once the leader is established
   };
   Stage stage = Stage::kInfo;
   Epoch accepted_epoch;
-  Zxid peer_zxid;             // from ACKEPOCH
-  Zxid peer_snapshot_zxid;    // from ACKEPOCH: no TRUNC below it
-  bool epoch_counted = false; // its ACKEPOCH counts toward the quorum (currentEpoch != -1)
-  bool forwarding = false;    // receives live PROPOSAL/COMMIT (startForwarding done)
+  Zxid peer_zxid;              // from ACKEPOCH
+  Zxid peer_snapshot_zxid;     // from ACKEPOCH: no TRUNC below it
+  bool epoch_counted = false;  // its ACKEPOCH counts toward the quorum (currentEpoch != -1)
+  bool forwarding = false;     // receives live PROPOSAL/COMMIT (startForwarding done)
   bool uptodate_sent = false;
   uint64_t last_heard_ms = 0;
   uint64_t ping_round_acked = 0;
@@ -56,9 +56,9 @@ struct PendingRead {
   uint64_t request_id = 0;
   std::string key;
   ReadMode mode = ReadMode::kLinearizable;
-  std::optional<PeerId> from;  // leader side: the follower that forwarded it; nullopt = local
-  uint64_t round_needed = 0;   // linearizable: the confirmation round that must complete
-  Zxid index;                  // linearizable: commit index; sync: zxid that must be committed
+  std::optional<PeerId> from;       // leader side: the follower that forwarded it; nullopt = local
+  uint64_t round_needed = 0;        // linearizable: the confirmation round that must complete
+  Zxid index;                       // linearizable: commit index; sync: zxid that must be committed
   bool answered_by_leader = false;  // follower side, sync: index is known
 };
 
@@ -81,17 +81,17 @@ class PeerImpl {
   // (7.3 rule 6), starts a new election round.
   void GoLooking(const std::string& reason);
   void Send(PeerId to, Message m);
-  void Emit(std::string type, std::vector<std::pair<std::string,
-                                                    std::variant<int64_t, uint64_t, std::string>>>
-                                  fields);
+  void Emit(
+      std::string type,
+      std::vector<std::pair<std::string, std::variant<int64_t, uint64_t, std::string>>> fields);
   void EmitRange(const char* type, Zxid z);  // merges into the previous event of that type
   void Append(const Txn& txn);               // AppendTxn + log_ + "logged"
   void ApplyCommitted(const Txn& txn);       // kv apply + client reply + "committed"/snapshot
   void ApplyLogUpTo(Zxid z);                 // apply own logged txns (last_applied_, z]
   std::deque<Txn>::const_iterator FirstLoggedAfter(Zxid z) const;
-  bool RollbackTo(Zxid z);                   // applied state back to z (false: below snapshot)
-  void TruncateTo(Zxid z);                   // TruncateLog + log_ + "truncate"
-  void FlushUnannounced();                   // "committed" for txns applied before serving
+  bool RollbackTo(Zxid z);  // applied state back to z (false: below snapshot)
+  void TruncateTo(Zxid z);  // TruncateLog + log_ + "truncate"
+  void FlushUnannounced();  // "committed" for txns applied before serving
   void MaybeSnapshot();
   Zxid last_logged() const;
   bool serving() const { return phase_ == Phase::kBroadcast; }
@@ -169,7 +169,7 @@ class PeerImpl {
   Epoch current_epoch_;
   kv::Store store_;
   Zxid last_applied_;
-  std::deque<Txn> log_;         // durable log, every entry > snapshot_zxid_ and a window below
+  std::deque<Txn> log_;  // durable log, every entry > snapshot_zxid_ and a window below
   Zxid snapshot_zxid_;
   std::string snapshot_state_;  // last durable snapshot (for rollback on TRUNC)
   uint64_t commits_since_snapshot_ = 0;
@@ -178,8 +178,8 @@ class PeerImpl {
   // ---- role ----
   Role role_ = Role::kLooking;
   Phase phase_ = Phase::kElection;
-  std::optional<PeerId> leader_;  // prospective or established leader (self when leading)
-  Epoch epoch_;                   // e': the epoch being established / run / followed
+  std::optional<PeerId> leader_;    // prospective or established leader (self when leading)
+  Epoch epoch_;                     // e': the epoch being established / run / followed
   uint64_t phase_deadline_ms_ = 0;  // init_limit deadline for discovery + sync (zab.md 3 step 7)
 
   // ---- election (zab.md 3) ----

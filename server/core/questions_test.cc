@@ -76,8 +76,8 @@ TEST(ZabQuestions, AMinorityOnlyProposalIsDiscardedWhenNoHolderIsInTheElectingQu
   uint64_t rid = c.Write(l2, SetOp("y", "Y"));
   ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(l2, rid).has_value(); }, 1000));
   c.Restart(l);
-  ASSERT_TRUE(c.RunUntil([&] { return AllUpServing(c) && c.peer(l).status().phase ==
-                                                                Phase::kBroadcast; }, 5000));
+  ASSERT_TRUE(c.RunUntil(
+      [&] { return AllUpServing(c) && c.peer(l).status().phase == Phase::kBroadcast; }, 5000));
   c.RunFor(200);
   for (uint64_t i = 1; i <= 3; ++i) {
     EXPECT_FALSE(c.peer(i).LocalGet("x").has_value()) << i;

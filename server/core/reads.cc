@@ -46,7 +46,8 @@ void PeerImpl::OnClientRead(const ClientRead& r) {
 void PeerImpl::LeaderOnReadRequest(PeerId from, const ReadRequest& m) {
   if (!established_) return Send(from, ReadReply{epoch_, m.request_id, false, Zxid{}, {}});
   PendingRead p{m.request_id, m.key, m.mode == 1 ? ReadMode::kSync : ReadMode::kLinearizable,
-                from, 0, Zxid{}, false};
+                from,         0,     Zxid{},
+                false};
   if (p.mode == ReadMode::kLinearizable) {
     p.round_needed = ping_round_ + 1;
     p.index = last_applied_;

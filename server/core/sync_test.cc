@@ -100,8 +100,7 @@ TEST(ZabSync, Row4bNewEpochPeerGetsDiffOfEveryLaterEntry) {
 TEST(ZabSync, Row4cPeerZxidMissingInsideTheSameEpochGetsTruncThenDiff) {
   // ZOOKEEPER-1154: node 1 holds 1|3, which the leader's log lacks while it has 1|4 (a hand-made
   // hole: only this rule's decision is checked here).
-  Cluster c({MakeDisk(1, 1, {{1, 1}, {1, 2}, {1, 3}}),
-             MakeDisk(1, 1, {{1, 1}, {1, 2}, {1, 4}}),
+  Cluster c({MakeDisk(1, 1, {{1, 1}, {1, 2}, {1, 3}}), MakeDisk(1, 1, {{1, 1}, {1, 2}, {1, 4}}),
              MakeDisk(1, 1, {{1, 1}, {1, 2}, {1, 4}})});
   Event d = DecisionForNode1(c);
   EXPECT_EQ(StrField(d, "mode"), "TRUNC+DIFF");
@@ -141,8 +140,8 @@ TEST(ZabSync, ATruncBelowThePeersSnapshotIsReplacedBySnap) {
   // Node 1's durable snapshot at 1|3 holds a failed leader's tail (it was SNAP-synced by it);
   // row 3 would TRUNC it to 1|2, below that snapshot, which it cannot do (7.3 rule 5).
   std::vector<Txn> applied{MakeTxn(1, 1), MakeTxn(1, 2), MakeTxn(1, 3)};
-  Cluster c({WithSnapshot(MakeDisk(1, 1, {}), Z(1, 3), applied),
-             MakeDisk(2, 2, {{1, 1}, {1, 2}}), MakeDisk(2, 2, {{1, 1}, {1, 2}})});
+  Cluster c({WithSnapshot(MakeDisk(1, 1, {}), Z(1, 3), applied), MakeDisk(2, 2, {{1, 1}, {1, 2}}),
+             MakeDisk(2, 2, {{1, 1}, {1, 2}})});
   Event d = DecisionForNode1(c);
   EXPECT_EQ(StrField(d, "mode"), "SNAP");
   ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 3000));

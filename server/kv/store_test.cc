@@ -50,9 +50,15 @@ TEST(KvStore, ApplyIsDeterministicAcrossReplicas) {
     std::string k = "k" + std::to_string(rng() % 20);
     Op op;
     switch (rng() % 3) {
-      case 0: op = Set(k, std::to_string(rng() % 5)); break;
-      case 1: op = Del(k); break;
-      default: op = Cas(k, std::to_string(rng() % 5), std::to_string(rng() % 5)); break;
+      case 0:
+        op = Set(k, std::to_string(rng() % 5));
+        break;
+      case 1:
+        op = Del(k);
+        break;
+      default:
+        op = Cas(k, std::to_string(rng() % 5), std::to_string(rng() % 5));
+        break;
     }
     EXPECT_EQ(a.Apply(op, z).applied, b.Apply(op, z).applied);
   }

@@ -39,7 +39,8 @@ class LonePeer {
   // Returns the outputs of the deciding tick.
   Output ElectLeader(uint64_t leader, Zxid zxid, Epoch epoch, uint64_t round = 1) {
     for (uint64_t p = 1; p <= n_; ++p) {
-      if (p != self_) Receive(p, Vote{epoch, PeerState::kLooking, PeerId{leader}, zxid, round, epoch});
+      if (p != self_)
+        Receive(p, Vote{epoch, PeerState::kLooking, PeerId{leader}, zxid, round, epoch});
     }
     return Advance(100);
   }

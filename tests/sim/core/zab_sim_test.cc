@@ -326,7 +326,7 @@ class Sim {
   std::map<uint64_t, Txn> committed_;  // zxid -> txn, agreed by every node
   std::map<uint64_t, std::set<uint64_t>> node_committed_;
   std::map<uint64_t, uint64_t> installed_upto_;
-  std::map<uint64_t, uint64_t> established_;  // epoch -> leader
+  std::map<uint64_t, uint64_t> established_;     // epoch -> leader
   std::map<uint64_t, uint64_t> last_committed_;  // node -> last committed zxid while serving
 };
 
