@@ -145,7 +145,15 @@ void PeerImpl::FollowerOnPing(const Ping& m) {
 
 void PeerImpl::FollowerTick() {
   if (phase_ != Phase::kBroadcast) {
-    if (now_ms_ >= phase_deadline_ms_) GoLooking("discovery+sync did not finish within init_limit");
+    if (now_ms_ >= phase_deadline_ms_) {
+      return GoLooking("discovery+sync did not finish within init_limit");
+    }
+    // FOLLOWERINFO may have been sent before the link to the leader was up: repeat it every
+    // tick until LEADERINFO arrives (the leader treats a repeat as a reconnect).
+    if (phase_ == Phase::kDiscovery && now_ms_ - last_heard_leader_ms_ >= config_.tick_time_ms) {
+      last_heard_leader_ms_ = now_ms_;
+      Send(*leader_, FollowerInfo{accepted_epoch_});
+    }
     return;
   }
   if (now_ms_ - last_heard_leader_ms_ > TickMs(config_.sync_limit_ticks)) {

@@ -133,6 +133,17 @@ TEST(ZabElection, CheckLeaderRefusesToFollowALeaderThatIsNotHeardLeading) {
   ASSERT_EQ(MessagesOf<FollowerInfo>(out).size(), 1u);
 }
 
+TEST(ZabElection, AFollowerRepeatsFollowerInfoUntilLeaderInfoArrives) {
+  LonePeer p(1, 3);
+  Output out = p.ElectLeader(3, Zxid{}, Epoch{});
+  EXPECT_EQ(MessagesOf<FollowerInfo>(out).size(), 1u);
+  EXPECT_TRUE(MessagesOf<FollowerInfo>(p.Advance(50)).empty());
+  EXPECT_EQ(MessagesOf<FollowerInfo>(p.Advance(50)).size(), 1u) << "one tick later";
+  p.Receive(3, LeaderInfo{Epoch{1}});
+  EXPECT_TRUE(MessagesOf<FollowerInfo>(p.Advance(100)).empty());
+  EXPECT_TRUE(MessagesOf<FollowerInfo>(p.Advance(100)).empty());
+}
+
 TEST(ZabElection, TerminationIsNotCommitmentAFollowerReturnsToLookingAfterInitLimit) {
   LonePeer p(1, 3);
   p.ElectLeader(3, Zxid{}, Epoch{});
