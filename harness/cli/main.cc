@@ -203,6 +203,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  } catch (const std::exception& e) {  // process edge: nothing below should throw, but if it does
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
   }
   return exit_code;
 }
