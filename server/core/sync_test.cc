@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "server/core/testing/cluster.h"
+#include "server/core/testing/lone_peer.h"
 #include "server/kv/store.h"
 
 namespace zab {
@@ -172,6 +173,71 @@ TEST(ZabSync, FollowerBuffersProposalsAndLogsOnlyCommittedOnesAtNewLeader) {
   EXPECT_EQ(c.peer(f).LocalGet("a"), "2");
   EXPECT_EQ(c.peer(f).StateDigest(), c.peer(l).StateDigest());
   EXPECT_TRUE(c.violations.empty());
+}
+
+Proposal Prop(uint32_t msg_epoch, uint32_t e, uint32_t c) {
+  return Proposal{Epoch{msg_epoch}, MakeTxn(e, c), c > 1 ? Zxid{Z(e, c - 1)} : Zxid{}};
+}
+
+TEST(ZabSync, ACommitBetweenNewLeaderAndUpToDateIsAppliedAfterItsTxnIsLogged) {
+  // ZOOKEEPER-4394: live COMMITs can reach a follower between NEWLEADER and UPTODATE.
+  testing::LonePeer p(1, 3);
+  p.ElectLeader(3, Zxid{}, Epoch{});
+  p.Receive(3, LeaderInfo{Epoch{1}});
+  p.Receive(3, Diff{Epoch{1}, Zxid{}});
+  p.Receive(3, Prop(1, 1, 1));  // outstanding at the leader: no COMMIT in the stream
+  p.Receive(3, NewLeader{Epoch{1}, Zxid{}});
+  Output out = p.Receive(3, Commit{Epoch{1}, Zxid{Z(1, 1)}});
+  EXPECT_TRUE(out.storage.empty());
+  EXPECT_FALSE(p.peer().LocalGet("k").has_value());
+  out = p.Receive(3, UpToDate{Epoch{1}});
+  ASSERT_EQ(out.storage.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<AppendTxn>(out.storage[0]));
+  EXPECT_EQ(p.peer().LocalGet("k"), "e1.1");
+  EXPECT_EQ(p.peer().status().phase, Phase::kBroadcast);
+}
+
+TEST(ZabSync, OnlyTheNewLeaderAckCountsTowardActivation) {
+  // ZOOKEEPER-4685: any other ACK before activation is ignored, never mistaken for it.
+  testing::LonePeer p(3, 3);
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  p.Advance(60);
+  p.Receive(1, FollowerInfo{Epoch{}});
+  p.Receive(1, AckEpoch{Epoch{1}, 0, Zxid{}, Zxid{}});
+  p.Receive(1, Ack{Epoch{1}, Zxid{Z(1, 1)}});
+  EXPECT_EQ(p.peer().status().phase, Phase::kSynchronization);
+  Output out = p.Receive(1, Ack{Epoch{1}, Zxid{Z(1, 0)}});
+  EXPECT_EQ(p.peer().status().phase, Phase::kBroadcast);
+  EXPECT_EQ(testing::MessagesOf<UpToDate>(out).size(), 1u);
+}
+
+TEST(ZabSync, ATruncBelowTheAppliedStateRollsTheStoreBack) {
+  // The follower applied 1|1..1|2 at a NEWLEADER whose leader never got established; the next
+  // leader's history ends at 1|1 (zab.md 5.2 TRUNC: reload from snapshot plus log).
+  testing::LonePeer p(1, 3);
+  p.ElectLeader(3, Zxid{}, Epoch{});
+  p.Receive(3, LeaderInfo{Epoch{1}});
+  p.Receive(3, Diff{Epoch{1}, Zxid{Z(1, 2)}});
+  p.Receive(3, Prop(1, 1, 1));
+  p.Receive(3, Commit{Epoch{1}, Zxid{Z(1, 1)}});
+  p.Receive(3, Prop(1, 1, 2));
+  p.Receive(3, Commit{Epoch{1}, Zxid{Z(1, 2)}});
+  p.Receive(3, NewLeader{Epoch{1}, Zxid{Z(1, 2)}});
+  ASSERT_EQ(p.peer().LocalGet("k"), "e1.2");
+  p.Step(PeerDisconnected{PeerId{3}});
+  ASSERT_EQ(p.peer().status().role, Role::kLooking);
+  p.ElectLeader(2, Zxid{Z(1, 3)}, Epoch{1}, 3);
+  ASSERT_EQ(p.peer().status().role, Role::kFollowing);
+  p.Receive(2, LeaderInfo{Epoch{2}});
+  Output out = p.Receive(2, Trunc{Epoch{2}, Zxid{Z(1, 1)}});
+  ASSERT_EQ(out.storage.size(), 1u);
+  EXPECT_EQ(std::get<TruncateLog>(out.storage[0]).keep_up_to, Zxid{Z(1, 1)});
+  EXPECT_EQ(p.peer().LocalGet("k"), "e1.1");
+  EXPECT_EQ(p.peer().status().last_logged, Zxid{Z(1, 1)});
+  p.Receive(2, NewLeader{Epoch{2}, Zxid{Z(1, 1)}});
+  p.Receive(2, UpToDate{Epoch{2}});
+  EXPECT_EQ(p.peer().status().phase, Phase::kBroadcast);
+  EXPECT_EQ(p.peer().LocalGet("k"), "e1.1");
 }
 
 }  // namespace
