@@ -122,7 +122,7 @@ TEST_F(ZabdE2eTest, AfterTheLeaderIsKilledWritesResumeAndEveryAcknowledgedWriteS
   const int survivor = leader % 3 + 1;
   for (int i = 0; i < 20; ++i) {
     auto key = fmt::format("after{}", i);
-    auto s = cluster_->SetWithRetry(survivor, key, "x" + key, 20000);
+    auto s = cluster_->SetWithRetry(survivor, key, "x" + key, 45000);
     ASSERT_TRUE(s.ok()) << s.ToString();
     acked.push_back(key);
   }
