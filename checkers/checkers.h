@@ -53,7 +53,7 @@ struct ModelOptions {
 
 struct Budget {
   int64_t time_limit_ms = 60'000;  // wall clock for the whole check; exceeded keys -> unknown
-  int64_t memory_limit_bytes = int64_t{1} << 30;  // search caches, all keys together
+  int64_t memory_limit_bytes = int64_t{1} << 30;  // memo caches + model tables, all keys
   int threads = 0;                                // 0 = hardware concurrency
   // P-compositionality: stop the other keys as soon as one key is illegal (they become unknown,
   // "not checked: key K is invalid"). Off by default so that every key gets its own verdict.
@@ -77,7 +77,7 @@ struct LinearizabilityResult {
   std::string reason;
   std::vector<KeyResult> keys;  // sorted by key
   int64_t states_explored = 0;
-  int64_t peak_memory_bytes = 0;   // peak of all memo caches together (estimated)
+  int64_t peak_memory_bytes = 0;   // peak of memo caches + model tables (estimated)
   std::vector<Anomaly> anomalies;  // one per invalid key, with timeline in detail
 };
 
@@ -115,9 +115,9 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& events);
 
 // ---------------------------------------------------------------- session order
 
-// ZooKeeper's guarantee for `local` reads: per process, reads are monotonic (never observe an
-// older write than one it already observed) and see the process's own acknowledged writes. Write
-// order comes from zxids when present, else from the order writes completed.
+// ZooKeeper's guarantee for `local` reads: per process, reads are monotonic (never observe a write
+// that certainly precedes one it already observed) and see the process's own acknowledged writes.
+// Writes are ordered only when certain: by zxid when both carry one, else by real time.
 struct SessionResult {
   Verdict verdict = Verdict::kValid;
   std::string reason;
