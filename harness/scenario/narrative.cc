@@ -87,10 +87,15 @@ std::string OpStory(const Scenario& s, const ScenarioRecord& rec, const OpRecord
                                                         "'s log",
                      Ids(logged));
   if (!truncated.empty()) out += "; truncated on " + Ids(truncated);
-  // The first leader established in a later epoch: did it hold the txn when it won?
   int64_t epoch = zxid >> 32;
+  if (r.op.outcome == checkers::Outcome::kOk) {
+    return out + fmt::format("; committed in epoch {} before the reply", epoch);
+  }
+  // Unacknowledged: the first leader established in a later epoch (during the steps) decided its
+  // fate. Did it hold the txn when it won?
   for (const auto* e : OfType(rec, "established")) {
     if (Field(e->fields, "epoch") <= epoch) continue;
+    if (rec.settle_ms && e->ts_ms >= rec.settle_ms) break;
     NodeId leader = static_cast<NodeId>(Field(e->fields, "leader"));
     bool had = LoggedAt(rec, leader, zxid, e->ts_ms).has_value();
     out += fmt::format("; n{} won the election of epoch {} {}", leader, Field(e->fields, "epoch"),

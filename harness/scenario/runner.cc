@@ -270,7 +270,10 @@ class ScenarioRun {
   }
 
   void Line(const std::string& text) {
-    std::string line = fmt::format("+{:.2f}s {}", (NowMs() - record_.t0_ms) / 1000.0, text);
+    // Before step 1 (t0 not set yet) the cluster is still being set up.
+    std::string line = record_.t0_ms == 0
+                           ? "setup: " + text
+                           : fmt::format("+{:.2f}s {}", (NowMs() - record_.t0_ms) / 1000.0, text);
     record_.step_lines.push_back(line);
   }
 
