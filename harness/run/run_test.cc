@@ -2,10 +2,12 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "harness/nemesis/fake_cluster.h"
+#include "harness/run/event_ingest.h"
 #include "harness/run/nemesis_loop.h"
 #include "harness/run/progress.h"
 #include "harness/run/runner.h"
@@ -224,6 +226,42 @@ TEST(NemesisLoop, FaultThatCannotBeAppliedIsReportedNotRecorded) {
   EXPECT_FALSE(loop.realized()[0].error.empty());
   ASSERT_TRUE((*store)->Flush().ok());
   EXPECT_TRUE((*store)->LoadFaults(run)->empty());
+}
+
+TEST(EventIngest, EveryEventIsStoredAndATornLastLineIsSkipped) {
+  TempDb db;
+  std::string log = db.dir() + "/events.jsonl";
+  {
+    std::ofstream out(log);
+    out << R"({"ts_ms": 10, "node": 2, "type": "start", "pid": 42})"
+        << "\n";
+    out << R"({"ts_ms": 11, "type": "elected", "leader": 2, "epoch": 1})"
+        << "\n";  // no node
+    out << "\n";
+    out << R"({"ts_ms": 12, "node": 2, "type": "comm)";  // torn by SIGKILL
+  }
+  auto store = HistoryStore::Open(db.path());
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(RunRecord{});
+  IngestCounts c = IngestEventLog(**store, run, 2, log);
+  EXPECT_EQ(c.events, 2);
+  EXPECT_EQ(c.skipped, 1);
+  ASSERT_TRUE((*store)->Flush().ok());
+  checkers::History h = *(*store)->LoadHistory(run);
+  ASSERT_EQ(h.node_events.size(), 2u);
+  EXPECT_EQ(h.node_events[0].type, "start");
+  EXPECT_EQ(h.node_events[0].fields["pid"], 42);
+  EXPECT_EQ(h.node_events[1].node, 2);  // taken from the file's node
+  EXPECT_EQ(h.node_events[1].ts_ms, 11);
+}
+
+TEST(EventIngest, MissingLogIsZeroEvents) {
+  TempDb db;
+  auto store = HistoryStore::Open(db.path());
+  ASSERT_TRUE(store.ok());
+  IngestCounts c = IngestEventLog(**store, 1, 1, db.dir() + "/nope.jsonl");
+  EXPECT_EQ(c.events, 0);
+  EXPECT_EQ(c.skipped, 0);
 }
 
 TEST(Progress, LineShowsElapsedCountsRateFaultsAndLeader) {

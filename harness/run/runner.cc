@@ -20,6 +20,7 @@
 #include "harness/net/iptables_partitioner.h"
 #include "harness/net/netns.h"
 #include "harness/net/proxy_partitioner.h"
+#include "harness/run/event_ingest.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/nemesis_loop.h"
 #include "harness/run/progress.h"
@@ -64,31 +65,6 @@ std::string CheckerName(const std::string& spec_name) {
   if (spec_name == "linearizable") return "linearizability";
   if (spec_name == "set") return "lost-writes";
   return spec_name;
-}
-
-// Reads one node's JSON-lines event log into the store. A torn last line (SIGKILL mid-write) and
-// any unparsable line are skipped and counted.
-int IngestEventLog(HistoryStore& store, int64_t run_id, NodeId node, const std::string& path,
-                   int* skipped) {
-  std::ifstream in(path);
-  int count = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("type") || !j.contains("ts_ms")) {
-      ++*skipped;
-      continue;
-    }
-    checkers::NodeEvent e;
-    e.node = j.value("node", static_cast<int64_t>(node));
-    e.ts_ms = j["ts_ms"].is_number() ? j["ts_ms"].get<int64_t>() : 0;
-    e.type = j["type"].is_string() ? j["type"].get<std::string>() : "";
-    e.fields = std::move(j);
-    store.RecordNodeEvent(run_id, e);
-    ++count;
-  }
-  return count;
 }
 
 class Run {
@@ -210,7 +186,9 @@ class Run {
       partitioner_ = std::move(p).value();
     }
     if (Status s = cluster_->StartAll(); !s.ok()) return s;
+    if (Interrupted()) return Status::Ok();  // Drive notices and cleans up
     if (Status s = cluster_->WaitUntilServing(kServeTimeout); !s.ok()) return s;
+    if (Interrupted()) return Status::Ok();
     Result<NodeId> leader = cluster_->FindLeader(kLeaderTimeout);
     if (!leader.ok())
       return Status::Unavailable("no leader elected: " + leader.status().ToString());
@@ -367,7 +345,9 @@ class Run {
     if (!cluster_) return;
     int events = 0, skipped = 0;
     for (const auto& info : cluster_->Infos()) {
-      events += IngestEventLog(*store_, outcome_.run_id, info.id, info.event_log_path, &skipped);
+      IngestCounts c = IngestEventLog(*store_, outcome_.run_id, info.id, info.event_log_path);
+      events += c.events;
+      skipped += c.skipped;
     }
     (void)store_->Flush();
     out_ << fmt::format("node events ingested: {}{}\n", events,
