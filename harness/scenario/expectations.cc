@@ -123,10 +123,11 @@ ExpectationResult EvalLinearizable(const Scenario& s, const ScenarioRecord& rec)
   budget.threads = 1;
   checkers::LinearizabilityResult lr = checkers::CheckLinearizable(h, model, budget);
   r.held = lr.verdict == checkers::Verdict::kValid;
-  r.detail = fmt::format("{} ops ({} scenario ops, {} final reads; {} local/sync reads excluded): "
-                         "{}",
-                         h.ops.size(), h.ops.size() - rec.final_reads.size(),
-                         rec.final_reads.size(), excluded, checkers::VerdictName(lr.verdict));
+  r.detail = fmt::format(
+      "{} ops ({} scenario ops, {} final reads; {} local/sync reads excluded): "
+      "{}",
+      h.ops.size(), h.ops.size() - rec.final_reads.size(), rec.final_reads.size(), excluded,
+      checkers::VerdictName(lr.verdict));
   if (!lr.reason.empty()) r.detail += " (" + lr.reason + ")";
   for (const auto& a : lr.anomalies) r.detail += "; " + a.description;
   return r;
@@ -142,15 +143,16 @@ ExpectationResult EvalSync(const ScenarioRecord& rec, const Expectation& e, int6
     } else if (auto b = rec.bindings.find(t); b != rec.bindings.end()) {
       nodes.insert(nodes.end(), b->second.begin(), b->second.end());
     } else {
-      r.detail = fmt::format("sync.node '{}' must be n<k> or a binding (roles change by the end "
-                             "of the run)",
-                             t);
+      r.detail = fmt::format(
+          "sync.node '{}' must be n<k> or a binding (roles change by the end "
+          "of the run)",
+          t);
       return r;
     }
   }
   if (nodes.size() != 1) {
-    r.detail = fmt::format("sync.node '{}' resolved to {} nodes, expected one", e.node.text,
-                           nodes.size());
+    r.detail =
+        fmt::format("sync.node '{}' resolved to {} nodes, expected one", e.node.text, nodes.size());
     return r;
   }
   NodeId node = nodes[0];
@@ -167,7 +169,8 @@ ExpectationResult EvalSync(const ScenarioRecord& rec, const Expectation& e, int6
     return r;
   }
   std::string mode = last->fields.value("mode", "");
-  int64_t first_sent = Field(last->fields, "first_sent"), last_sent = Field(last->fields, "last_sent");
+  int64_t first_sent = Field(last->fields, "first_sent"),
+          last_sent = Field(last->fields, "last_sent");
   r.detail = fmt::format("n{} -> n{}: {} (peer_zxid {}, leader_zxid {}, trunc_to {}, sent {}..{})",
                          last->node, node, mode, Zx(Field(last->fields, "peer_zxid")),
                          Zx(Field(last->fields, "leader_zxid")),
@@ -231,8 +234,8 @@ ExpectationResult EvalAckedKept(const ScenarioRecord& rec) {
       const auto& v = n->second.at(w.op.key);
       if (!v || !allowed.count(*v)) {
         r.held = false;
-        r.detail += fmt::format("{} ({}={}, ok) is missing on n{} (it has {}); ", w.name,
-                                w.op.key, *w.op.value, id, Shown(v));
+        r.detail += fmt::format("{} ({}={}, ok) is missing on n{} (it has {}); ", w.name, w.op.key,
+                                *w.op.value, id, Shown(v));
       }
     }
   }
@@ -272,13 +275,13 @@ ExpectationResult EvalRead(const ScenarioRecord& rec, const Expectation& e) {
   }
   bool fresh = rd->op.value ? fresh_values.count(*rd->op.value) > 0 : latest == nullptr;
   r.held = e.outcome == "either" || (e.outcome == "fresh") == fresh;
-  r.detail = fmt::format("{} (n{}, {} read) observed {}={}; the latest acknowledged write before "
-                         "it: {}: {}",
-                         e.op, rd->target, rd->read_mode.empty() ? "default" : rd->read_mode,
-                         rd->op.key, Shown(rd->op.value),
-                         latest ? fmt::format("{} ({})", latest->name, *latest->op.value)
-                                : "none",
-                         fresh ? "fresh" : "stale");
+  r.detail = fmt::format(
+      "{} (n{}, {} read) observed {}={}; the latest acknowledged write before "
+      "it: {}: {}",
+      e.op, rd->target, rd->read_mode.empty() ? "default" : rd->read_mode, rd->op.key,
+      Shown(rd->op.value),
+      latest ? fmt::format("{} ({})", latest->name, *latest->op.value) : "none",
+      fresh ? "fresh" : "stale");
   return r;
 }
 
@@ -292,16 +295,26 @@ std::vector<ExpectationResult> EvaluateExpectations(const Scenario& scenario,
     const Expectation& e = step.expectation;
     ExpectationResult r;
     switch (e.kind) {
-      case ExpectKind::kOp: r = EvalOp(scenario, record, e); break;
-      case ExpectKind::kLinearizable: r = EvalLinearizable(scenario, record); break;
+      case ExpectKind::kOp:
+        r = EvalOp(scenario, record, e);
+        break;
+      case ExpectKind::kLinearizable:
+        r = EvalLinearizable(scenario, record);
+        break;
       case ExpectKind::kSync: {
         auto at = record.step_ms.find(step.index);
         r = EvalSync(record, e, at != record.step_ms.end() ? at->second : record.settle_ms);
         break;
       }
-      case ExpectKind::kInvariants: r = EvalInvariants(record); break;
-      case ExpectKind::kAckedKept: r = EvalAckedKept(record); break;
-      case ExpectKind::kRead: r = EvalRead(record, e); break;
+      case ExpectKind::kInvariants:
+        r = EvalInvariants(record);
+        break;
+      case ExpectKind::kAckedKept:
+        r = EvalAckedKept(record);
+        break;
+      case ExpectKind::kRead:
+        r = EvalRead(record, e);
+        break;
     }
     r.step = step.index;
     r.text = step.text;

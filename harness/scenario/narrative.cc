@@ -39,8 +39,7 @@ std::optional<int64_t> LoggedAt(const ScenarioRecord& rec, NodeId node, int64_t 
   if (it == rec.events.end()) return std::nullopt;
   for (const auto& e : it->second) {
     if (e.ts_ms > until_ms) break;
-    if (e.type == "logged" && Field(e.fields, "first") <= zxid &&
-        zxid <= Field(e.fields, "last")) {
+    if (e.type == "logged" && Field(e.fields, "first") <= zxid && zxid <= Field(e.fields, "last")) {
       return e.ts_ms;
     }
   }
@@ -82,10 +81,10 @@ std::string OpStory(const Scenario& s, const ScenarioRecord& rec, const OpRecord
       }
     }
   }
-  out += fmt::format("; zxid {} ({}); logged on {}", Zx(zxid),
-                     r.op.zxid ? "from the reply" : "from n" + std::to_string(r.leader_at_submit) +
-                                                        "'s log",
-                     Ids(logged));
+  out += fmt::format(
+      "; zxid {} ({}); logged on {}", Zx(zxid),
+      r.op.zxid ? "from the reply" : "from n" + std::to_string(r.leader_at_submit) + "'s log",
+      Ids(logged));
   if (!truncated.empty()) out += "; truncated on " + Ids(truncated);
   int64_t epoch = zxid >> 32;
   if (r.op.outcome == checkers::Outcome::kOk) {
@@ -160,8 +159,8 @@ std::string Narrate(const Scenario& s, const ScenarioRecord& rec,
 
   if (!results.empty()) out += "expectations:\n";
   for (const auto& r : results) {
-    out += fmt::format("  {} step {} {}: {}\n", r.held ? "HOLDS" : "FAILS", r.step, r.text,
-                       r.detail);
+    out +=
+        fmt::format("  {} step {} {}: {}\n", r.held ? "HOLDS" : "FAILS", r.step, r.text, r.detail);
   }
   return out;
 }

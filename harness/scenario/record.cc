@@ -1,7 +1,7 @@
 // Op zxid attribution (record.h ResolveOpZxids).
-#include <set>
-
 #include "harness/scenario/record.h"
+
+#include <set>
 
 namespace faultline::harness::scenario {
 namespace {

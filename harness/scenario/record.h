@@ -18,8 +18,8 @@ namespace faultline::harness::scenario {
 // One client op of the scenario.
 struct OpRecord {
   std::string name;
-  int step = 0;  // step index
-  checkers::Op op;  // invoke/complete times, outcome, observed value, zxid (when ok)
+  int step = 0;           // step index
+  checkers::Op op;        // invoke/complete times, outcome, observed value, zxid (when ok)
   std::string read_mode;  // reads: the mode asked for ("" = server default)
   std::string error;      // fail/info: why
   NodeId target = 0;      // the node the client talked to
@@ -32,15 +32,15 @@ struct OpRecord {
 
 struct ScenarioRecord {
   int nodes = 3;
-  int64_t t0_ms = 0;        // unix ms when step 1 began
-  int64_t start_epoch = 0;  // the leader's epoch before step 1
-  int64_t settle_ms = 0;    // unix ms when the settle phase began (0: never reached)
-  std::vector<OpRecord> ops;                    // in submit order
-  std::vector<checkers::Op> final_reads;        // settle phase: local read of each key per node
+  int64_t t0_ms = 0;                      // unix ms when step 1 began
+  int64_t start_epoch = 0;                // the leader's epoch before step 1
+  int64_t settle_ms = 0;                  // unix ms when the settle phase began (0: never reached)
+  std::vector<OpRecord> ops;              // in submit order
+  std::vector<checkers::Op> final_reads;  // settle phase: local read of each key per node
   std::map<NodeId, std::map<std::string, std::optional<std::string>>> final_values;
   std::map<NodeId, std::vector<checkers::NodeEvent>> events;  // per node, file order
-  std::map<int, int64_t> step_ms;       // step index -> unix ms when it began
-  std::vector<std::string> step_lines;  // "+0.41s step 3 kill L -> n3"
+  std::map<int, int64_t> step_ms;                             // step index -> unix ms when it began
+  std::vector<std::string> step_lines;                        // "+0.41s step 3 kill L -> n3"
   std::map<std::string, std::vector<NodeId>> bindings;
 };
 

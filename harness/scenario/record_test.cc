@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "harness/scenario/record.h"
+
+#include <gtest/gtest.h>
 
 namespace faultline::harness::scenario {
 namespace {
@@ -69,10 +69,11 @@ TEST(ResolveOpZxids, NothingLoggedAfterTheSubmitMeansNoZxid) {
 }
 
 Scenario OneWrite(const std::string& outcome) {
-  Result<Scenario> s = ParseScenario("name: t\nsteps:\n  - write: {name: w1, value: '1'}\n"
-                                     "  - expect: {op: w1, outcome: " +
-                                         outcome + "}\n  - expect: acked-kept\n",
-                                     "t.yaml");
+  Result<Scenario> s = ParseScenario(
+      "name: t\nsteps:\n  - write: {name: w1, value: '1'}\n"
+      "  - expect: {op: w1, outcome: " +
+          outcome + "}\n  - expect: acked-kept\n",
+      "t.yaml");
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   return *s;
 }
@@ -86,13 +87,13 @@ ScenarioRecord Finals(std::vector<std::optional<std::string>> values, checkers::
 }
 
 TEST(EvaluateExpectations, KeptHoldsOnlyWhenEveryNodeHasTheValue) {
-  auto r = EvaluateExpectations(OneWrite("kept"), Finals({"1", "1", "1"},
-                                                         checkers::Outcome::kInfo));
+  auto r =
+      EvaluateExpectations(OneWrite("kept"), Finals({"1", "1", "1"}, checkers::Outcome::kInfo));
   ASSERT_EQ(r.size(), 2u);
   EXPECT_TRUE(r[0].held) << r[0].detail;
   EXPECT_NE(r[0].detail.find("w1 was info for the client"), std::string::npos) << r[0].detail;
-  r = EvaluateExpectations(OneWrite("kept"), Finals({"1", std::nullopt, "1"},
-                                                    checkers::Outcome::kInfo));
+  r = EvaluateExpectations(OneWrite("kept"),
+                           Finals({"1", std::nullopt, "1"}, checkers::Outcome::kInfo));
   EXPECT_FALSE(r[0].held);
   EXPECT_NE(r[0].detail.find("divergent (n1, n3 have x=1, n2 do not)"), std::string::npos)
       << r[0].detail;
@@ -108,17 +109,17 @@ TEST(EvaluateExpectations, LostHoldsWhenNoNodeHasTheValue) {
 }
 
 TEST(EvaluateExpectations, EitherStillFailsOnDivergence) {
-  auto r = EvaluateExpectations(OneWrite("either"), Finals({"1", "1", "1"},
-                                                           checkers::Outcome::kInfo));
+  auto r =
+      EvaluateExpectations(OneWrite("either"), Finals({"1", "1", "1"}, checkers::Outcome::kInfo));
   EXPECT_TRUE(r[0].held);
-  r = EvaluateExpectations(OneWrite("either"), Finals({"1", std::nullopt, std::nullopt},
-                                                      checkers::Outcome::kInfo));
+  r = EvaluateExpectations(OneWrite("either"),
+                           Finals({"1", std::nullopt, std::nullopt}, checkers::Outcome::kInfo));
   EXPECT_FALSE(r[0].held);
 }
 
 TEST(EvaluateExpectations, AnAcknowledgedWriteMissingOnOneNodeFailsAckedKept) {
-  auto r = EvaluateExpectations(OneWrite("either"), Finals({"1", std::nullopt, "1"},
-                                                           checkers::Outcome::kOk));
+  auto r = EvaluateExpectations(OneWrite("either"),
+                                Finals({"1", std::nullopt, "1"}, checkers::Outcome::kOk));
   EXPECT_FALSE(r[1].held);
   EXPECT_NE(r[1].detail.find("w1 (x=1, ok) is missing on n2"), std::string::npos) << r[1].detail;
 }

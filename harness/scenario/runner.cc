@@ -36,13 +36,20 @@ constexpr int kFinalReadAttempts = 10;
 Status Prefixed(const Status& s, const std::string& prefix) {
   std::string m = prefix + ": " + s.message();
   switch (s.code()) {
-    case StatusCode::kOk: return s;
-    case StatusCode::kIoError: return Status::IoError(m);
-    case StatusCode::kCorruption: return Status::Corruption(m);
-    case StatusCode::kInvalidArgument: return Status::InvalidArgument(m);
-    case StatusCode::kNotFound: return Status::NotFound(m);
-    case StatusCode::kTimeout: return Status::Timeout(m);
-    case StatusCode::kUnavailable: return Status::Unavailable(m);
+    case StatusCode::kOk:
+      return s;
+    case StatusCode::kIoError:
+      return Status::IoError(m);
+    case StatusCode::kCorruption:
+      return Status::Corruption(m);
+    case StatusCode::kInvalidArgument:
+      return Status::InvalidArgument(m);
+    case StatusCode::kNotFound:
+      return Status::NotFound(m);
+    case StatusCode::kTimeout:
+      return Status::Timeout(m);
+    case StatusCode::kUnavailable:
+      return Status::Unavailable(m);
   }
   return Status::Unavailable(m);
 }
@@ -124,8 +131,8 @@ class ScenarioRun {
     fs::create_directories(folder_, ec);
     if (ec) return Status::IoError("cannot create " + folder_ + ": " + ec.message());
     std::ofstream(fs::path(folder_) / "scenario.yaml") << s_.text;
-    out_ << fmt::format("scenario {} (run {}, {} nodes, tick {} ms, folder {})\n", s_.name,
-                        run_id_, s_.nodes, s_.tick_time_ms, folder_);
+    out_ << fmt::format("scenario {} (run {}, {} nodes, tick {} ms, folder {})\n", s_.name, run_id_,
+                        s_.nodes, s_.tick_time_ms, folder_);
     if (!s_.question.empty()) out_ << "question: " << s_.question << "\n";
     return store_->SetRunFolder(run_id_, folder_);
   }
@@ -197,9 +204,9 @@ class ScenarioRun {
       check.verdict = verdict;
       check.reason = outcome_.error.empty() ? reason : outcome_.error;
       (void)store_->StoreCheck(run_id_, check);
-      (void)store_->FinishRun(run_id_, outcome_.error.empty() ? kRunFinished : kRunError, verdict,
-                              fmt::format("{} expectations, {} ops", outcome_.expectations.size(),
-                                          record_.ops.size()));
+      (void)store_->FinishRun(
+          run_id_, outcome_.error.empty() ? kRunFinished : kRunError, verdict,
+          fmt::format("{} expectations, {} ops", outcome_.expectations.size(), record_.ops.size()));
     }
     outcome_.record = record_;
   }
@@ -237,8 +244,8 @@ class ScenarioRun {
   }
 
   Status WaitAgree(const std::string& what, Probe* seen) {
-    return WaitUntil([&] { return EvalAgree(Statuses(true)); },
-                     milliseconds(s_.default_timeout_ms), kPoll, RealClock(), what, seen);
+    return WaitUntil([&] { return EvalAgree(Statuses(true)); }, milliseconds(s_.default_timeout_ms),
+                     kPoll, RealClock(), what, seen);
   }
 
   std::map<NodeId, std::vector<checkers::NodeEvent>> AllEvents() {
@@ -323,8 +330,8 @@ class ScenarioRun {
       Result<std::vector<NodeId>> f = Followers(ctx);
       if (!f.ok()) return f.status();
       if (i >= f->size()) {
-        return Status::Unavailable(fmt::format("'{}': only {} followers ({})", t, f->size(),
-                                               Names(*f)));
+        return Status::Unavailable(
+            fmt::format("'{}': only {} followers ({})", t, f->size(), Names(*f)));
       }
       return std::vector<NodeId>{(*f)[i]};
     }
@@ -398,7 +405,8 @@ class ScenarioRun {
     switch (step.kind) {
       case StepKind::kWrite:
       case StepKind::kRead:
-      case StepKind::kCas: return RunOp(step, ctx, note);
+      case StepKind::kCas:
+        return RunOp(step, ctx, note);
       case StepKind::kBind:
         for (const auto& [name, sel] : step.bindings) {
           Result<std::vector<NodeId>> r = Resolve(sel, ctx);
@@ -409,18 +417,24 @@ class ScenarioRun {
         return Status::Ok();
       case StepKind::kCut:
       case StepKind::kCutOneWay:
-      case StepKind::kDelay: return RunLinks(step, ctx, note);
-      case StepKind::kHeal: return Heal();
+      case StepKind::kDelay:
+        return RunLinks(step, ctx, note);
+      case StepKind::kHeal:
+        return Heal();
       case StepKind::kKill:
       case StepKind::kPause:
       case StepKind::kResume:
       case StepKind::kRestart:
-      case StepKind::kStart: return RunProcess(step, ctx, note);
-      case StepKind::kWait: return RunWait(step, ctx, note);
+      case StepKind::kStart:
+        return RunProcess(step, ctx, note);
+      case StepKind::kWait:
+        return RunWait(step, ctx, note);
       case StepKind::kSleep:
         std::this_thread::sleep_for(milliseconds(step.sleep_ms));
         return Status::Ok();
-      case StepKind::kExpect: *note = "checked after the settle phase"; return Status::Ok();
+      case StepKind::kExpect:
+        *note = "checked after the settle phase";
+        return Status::Ok();
     }
     return Status::Ok();
   }
@@ -505,8 +519,8 @@ class ScenarioRun {
             std::lock_guard<std::mutex> lock(mu_);
             const OpRecord& o = record_.ops[idx];
             if (o.op.complete_ns != checkers::kOpenNs) {
-              return Probe{true, fmt::format("completed: {} {}", checkers::OutcomeName(o.op.outcome),
-                                             o.error)};
+              return Probe{true, fmt::format("completed: {} {}",
+                                             checkers::OutcomeName(o.op.outcome), o.error)};
             }
             return Probe{false, "pending"};
           },
@@ -635,7 +649,8 @@ class ScenarioRun {
           }
           s = StartNode(id);
           break;
-        default: break;
+        default:
+          break;
       }
       if (!s.ok()) return Prefixed(s, fmt::format("n{}", id));
       done.push_back(fmt::format("n{} {}", id, StepKindName(step.kind)));
@@ -726,8 +741,7 @@ class ScenarioRun {
         int64_t since = last_action_ms_;
         what = fmt::format("until {} logged a {} event", Names(nodes), c.event);
         probe = each([this, c, since](NodeId id) {
-          return EvalEvent(id, ReadEventLog(cluster_->Info(id).event_log_path, id), c.event,
-                           since);
+          return EvalEvent(id, ReadEventLog(cluster_->Info(id).event_log_path, id), c.event, since);
         });
         break;
       }
@@ -765,8 +779,7 @@ class ScenarioRun {
       for (NodeId id : cluster_->NodeIds()) {
         if (Status s = cluster_->Start(id); !s.ok()) return s;
       }
-      if (Status s = WaitAgree("settle: wait until every node agrees after restarting all",
-                               &seen);
+      if (Status s = WaitAgree("settle: wait until every node agrees after restarting all", &seen);
           !s.ok()) {
         return s;
       }

@@ -84,9 +84,9 @@ enum class ExpectKind {
 
 struct Expectation {
   ExpectKind kind = ExpectKind::kInvariants;
-  std::string op;       // kOp, kRead
-  std::string outcome;  // kOp: kept | lost | either; kRead: fresh | stale | either
-  Selector node;        // kSync
+  std::string op;                  // kOp, kRead
+  std::string outcome;             // kOp: kept | lost | either; kRead: fresh | stale | either
+  Selector node;                   // kSync
   std::vector<std::string> modes;  // kSync: any of (DIFF, TRUNC, TRUNC+DIFF, SNAP)
   std::string first_op, last_op;   // kSync: the decision must send at least [first, last]
 };
@@ -100,10 +100,10 @@ struct Step {
   // Ops.
   std::string name;  // w1, r1, ...
   std::string key = "x";
-  std::string value;     // write/cas: the value written
-  std::string expected;  // cas
-  bool wait = true;      // wait for the reply before the next step
-  int timeout_ms = 0;    // op: client timeout; wait: condition timeout (0 = scenario default)
+  std::string value;      // write/cas: the value written
+  std::string expected;   // cas
+  bool wait = true;       // wait for the reply before the next step
+  int timeout_ms = 0;     // op: client timeout; wait: condition timeout (0 = scenario default)
   std::string read_mode;  // read: linearizable | sync | local ("" = server default)
 
   // Node selection: op target / kill..start targets (`nodes`), links (`from` -> `to`).
@@ -111,8 +111,8 @@ struct Step {
   Selector from, to;
   std::string bind_as;  // `as:` binding for nodes (or from, for cuts)
   std::vector<std::pair<std::string, Selector>> bindings;  // kBind
-  int delay_ms = 0;     // kDelay
-  int sleep_ms = 0;     // kSleep
+  int delay_ms = 0;                                        // kDelay
+  int sleep_ms = 0;                                        // kSleep
 
   Condition condition;      // kWait
   Expectation expectation;  // kExpect

@@ -53,8 +53,9 @@ int Run(const Args& a) {
 void AddScenarioCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
-      "scenario", "run a scenario file (workloads/scenarios/*.yaml) against a fresh zabd cluster "
-                  "and explain the outcome");
+      "scenario",
+      "run a scenario file (workloads/scenarios/*.yaml) against a fresh zabd cluster "
+      "and explain the outcome");
   cmd->add_option("FILE", args->file, "scenario YAML (docs/scenarios.md)")->required();
   cmd->add_option("--repeat", args->repeat, "run it N times (each a fresh cluster and run row)")
       ->check(CLI::Range(1, 1000));

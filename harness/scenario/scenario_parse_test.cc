@@ -99,8 +99,7 @@ TEST(ScenarioParse, UnknownKeyInAStepIsAnError) {
 
 TEST(ScenarioParse, UnboundBindingIsAnError) {
   std::string e = ErrorOf("name: d\nsteps:\n  - kill: Old\n");
-  EXPECT_NE(e.find("step 1 (kill): 'Old' is not bound by an earlier step"), std::string::npos)
-      << e;
+  EXPECT_NE(e.find("step 1 (kill): 'Old' is not bound by an earlier step"), std::string::npos) << e;
 }
 
 TEST(ScenarioParse, NodeBeyondTheClusterIsAnError) {
@@ -116,8 +115,7 @@ TEST(ScenarioParse, BadSelectorIsAnError) {
 TEST(ScenarioParse, WaitOnAnOpDefinedLaterIsAnError) {
   std::string e = ErrorOf(
       "name: d\nsteps:\n  - wait: {until: {node: n1, logged: w1}}\n  - write: {name: w1}\n");
-  EXPECT_NE(e.find("s.yaml:3: step 1 (wait): no op named 'w1' before this step"),
-            std::string::npos)
+  EXPECT_NE(e.find("s.yaml:3: step 1 (wait): no op named 'w1' before this step"), std::string::npos)
       << e;
 }
 
@@ -134,8 +132,8 @@ TEST(ScenarioParse, DuplicateOpNameIsAnError) {
 }
 
 TEST(ScenarioParse, SameValueWrittenTwiceToAKeyIsAnError) {
-  std::string e = ErrorOf(
-      "name: d\nsteps:\n  - write: {name: a, value: v}\n  - write: {name: b, value: v}\n");
+  std::string e =
+      ErrorOf("name: d\nsteps:\n  - write: {name: a, value: v}\n  - write: {name: b, value: v}\n");
   EXPECT_NE(e.find("step 2 (write): value 'v' is already written to key 'x' by a"),
             std::string::npos)
       << e;

@@ -21,14 +21,14 @@ struct ParseError {
 };
 
 const std::vector<std::pair<StepKind, std::string_view>> kKindNames = {
-    {StepKind::kWrite, "write"},     {StepKind::kRead, "read"},
-    {StepKind::kCas, "cas"},         {StepKind::kBind, "bind"},
-    {StepKind::kCut, "cut"},         {StepKind::kCutOneWay, "cut-oneway"},
-    {StepKind::kDelay, "delay"},     {StepKind::kHeal, "heal"},
-    {StepKind::kKill, "kill"},       {StepKind::kPause, "pause"},
-    {StepKind::kResume, "resume"},   {StepKind::kRestart, "restart"},
-    {StepKind::kStart, "start"},     {StepKind::kWait, "wait"},
-    {StepKind::kSleep, "sleep"},     {StepKind::kExpect, "expect"},
+    {StepKind::kWrite, "write"},   {StepKind::kRead, "read"},
+    {StepKind::kCas, "cas"},       {StepKind::kBind, "bind"},
+    {StepKind::kCut, "cut"},       {StepKind::kCutOneWay, "cut-oneway"},
+    {StepKind::kDelay, "delay"},   {StepKind::kHeal, "heal"},
+    {StepKind::kKill, "kill"},     {StepKind::kPause, "pause"},
+    {StepKind::kResume, "resume"}, {StepKind::kRestart, "restart"},
+    {StepKind::kStart, "start"},   {StepKind::kWait, "wait"},
+    {StepKind::kSleep, "sleep"},   {StepKind::kExpect, "expect"},
 };
 
 bool IsBindingName(const std::string& s) {
@@ -79,8 +79,9 @@ class StepParser {
     auto it = std::find_if(kKindNames.begin(), kKindNames.end(),
                            [&](const auto& p) { return p.second == kind; });
     if (it == kKindNames.end()) {
-      Fail(item, "unknown step kind; expected one of write, read, cas, bind, cut, cut-oneway, "
-                 "delay, heal, kill, pause, resume, restart, start, wait, sleep, expect");
+      Fail(item,
+           "unknown step kind; expected one of write, read, cas, bind, cut, cut-oneway, "
+           "delay, heal, kill, pause, resume, restart, start, wait, sleep, expect");
     }
     step_.kind = it->first;
     step_.text = OneLine(item);
@@ -89,11 +90,17 @@ class StepParser {
     switch (step_.kind) {
       case StepKind::kWrite:
       case StepKind::kRead:
-      case StepKind::kCas: ParseOp(); break;
-      case StepKind::kBind: ParseBind(); break;
+      case StepKind::kCas:
+        ParseOp();
+        break;
+      case StepKind::kBind:
+        ParseBind();
+        break;
       case StepKind::kCut:
       case StepKind::kCutOneWay:
-      case StepKind::kDelay: ParseLinks(); break;
+      case StepKind::kDelay:
+        ParseLinks();
+        break;
       case StepKind::kHeal:
         if (args.IsDefined() && !args.IsNull() && !(args.IsMap() && args.size() == 0)) {
           Fail(args, "heal takes no arguments");
@@ -103,13 +110,19 @@ class StepParser {
       case StepKind::kPause:
       case StepKind::kResume:
       case StepKind::kRestart:
-      case StepKind::kStart: ParseNodes(); break;
-      case StepKind::kWait: ParseWait(); break;
+      case StepKind::kStart:
+        ParseNodes();
+        break;
+      case StepKind::kWait:
+        ParseWait();
+        break;
       case StepKind::kSleep:
         if (!args.IsScalar()) Fail(args, "sleep takes a number of milliseconds");
         step_.sleep_ms = AsInt(args, "sleep", 0, 60000);
         break;
-      case StepKind::kExpect: ParseExpect(); break;
+      case StepKind::kExpect:
+        ParseExpect();
+        break;
     }
     if (args_.IsMap()) {
       for (const auto& kv : args_) {
@@ -144,15 +157,14 @@ class StepParser {
   }
 
   void CheckTerm(const YAML::Node& at, const std::string& t) {
-    static const std::set<std::string> kNamed = {"leader",       "followers",
-                                                 "follower",     "highest-zxid",
-                                                 "all",          "minority-with-leader"};
+    static const std::set<std::string> kNamed = {
+        "leader", "followers", "follower", "highest-zxid", "all", "minority-with-leader"};
     if (kNamed.count(t)) return;
     static const std::regex idx("followers\\[([0-9])\\]");
     std::smatch m;
     if (std::regex_match(t, m, idx)) {
-      if (std::stoi(m[1]) >= nodes_ - 1) Fail(at, fmt::format("'{}': only {} followers", t,
-                                                              nodes_ - 1));
+      if (std::stoi(m[1]) >= nodes_ - 1)
+        Fail(at, fmt::format("'{}': only {} followers", t, nodes_ - 1));
       return;
     }
     static const std::regex node_id("n([1-9])");
@@ -311,8 +323,10 @@ class StepParser {
     if (keys.count("logged")) {
       c.kind = ConditionKind::kLogged;
       c.op = Str(until["logged"], "until.logged");
-      if (!op_names_->count(c.op)) Fail(until["logged"], fmt::format("no op named '{}' before "
-                                                                     "this step", c.op));
+      if (!op_names_->count(c.op))
+        Fail(until["logged"], fmt::format("no op named '{}' before "
+                                          "this step",
+                                          c.op));
       need_node();
       allowed = {"logged", "node"};
     } else if (keys.count("leader-epoch-above")) {
@@ -338,8 +352,9 @@ class StepParser {
       need_node();
       allowed = {"event", "node"};
     } else {
-      Fail(until, "until: one of agree, {node, logged}, {leader-epoch-above}, {role, node}, "
-                  "{node, event}");
+      Fail(until,
+           "until: one of agree, {node, logged}, {leader-epoch-above}, {role, node}, "
+           "{node, event}");
     }
     for (const auto& kv : until) {
       if (!allowed.count(kv.first.as<std::string>())) {
@@ -443,10 +458,10 @@ void CheckOps(const Scenario& s) {
     if (st.kind != StepKind::kWrite && st.kind != StepKind::kCas) continue;
     auto [it, fresh] = written.emplace(std::make_pair(st.key, st.value), &st);
     if (!fresh) {
-      throw ParseError{fmt::format("{}:{}: step {} ({}): value '{}' is already written to key "
-                                   "'{}' by {} (values are unique per key)",
-                                   s.source, st.line, st.index, StepKindName(st.kind), st.value,
-                                   st.key, it->second->name)};
+      throw ParseError{fmt::format(
+          "{}:{}: step {} ({}): value '{}' is already written to key "
+          "'{}' by {} (values are unique per key)",
+          s.source, st.line, st.index, StepKindName(st.kind), st.value, st.key, it->second->name)};
     }
   }
   // kept/lost is judged from the key's final value, so no write to that key may follow the op.
@@ -454,9 +469,10 @@ void CheckOps(const Scenario& s) {
     if (st.kind != StepKind::kExpect || st.expectation.kind != ExpectKind::kOp) continue;
     const Step* op = s.FindOp(st.expectation.op);
     if (op->kind == StepKind::kRead) {
-      throw ParseError{fmt::format("{}:{}: step {} (expect): '{}' is a read; kept/lost is about "
-                                   "writes (use {{read: {}, observed: ...}})",
-                                   s.source, st.line, st.index, op->name, op->name)};
+      throw ParseError{
+          fmt::format("{}:{}: step {} (expect): '{}' is a read; kept/lost is about "
+                      "writes (use {{read: {}, observed: ...}})",
+                      s.source, st.line, st.index, op->name, op->name)};
     }
     for (const Step& later : s.steps) {
       if (later.index <= op->index || later.key != op->key) continue;
@@ -510,9 +526,8 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& sourc
       if (*out < lo || *out > hi) fail(n, key, fmt::format("must be in [{}, {}]", lo, hi));
     };
     static const std::set<std::string> kTop = {
-        "name",       "question",      "answer",          "nodes",         "tick_time_ms",
-        "init_limit", "sync_limit",    "read_mode",       "timeout_ms",    "op_timeout_ms",
-        "steps",      "final_restart"};
+        "name",       "question",  "answer",     "nodes",         "tick_time_ms", "init_limit",
+        "sync_limit", "read_mode", "timeout_ms", "op_timeout_ms", "steps",        "final_restart"};
     for (const auto& kv : root) {
       std::string k = kv.first.as<std::string>();
       if (!kTop.count(k)) fail(kv.first, k, "unknown key");

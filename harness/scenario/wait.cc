@@ -40,8 +40,8 @@ Status WaitUntil(const std::function<Probe()>& probe, std::chrono::milliseconds 
     if (p.met) return Status::Ok();
     auto now = clock.Now();
     if (now >= deadline) break;
-    clock.Sleep(std::min(poll, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   deadline - now)));
+    clock.Sleep(
+        std::min(poll, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)));
   }
   return Status::Timeout(fmt::format("{}: not reached within {} ms; last seen: {}", what,
                                      timeout.count(), p.seen.empty() ? "nothing" : p.seen));
@@ -59,9 +59,9 @@ std::string DescribeStatuses(const std::vector<NodeStatus>& nodes) {
     } else if (!n.role) {
       out += "no ROLE answer";
     } else {
-      out += fmt::format("{} {} e{} last_zxid={} committed={}", RoleName(n.role->role),
-                         n.role->phase, n.role->epoch, Zx(n.role->last_zxid),
-                         Zx(n.role->last_committed));
+      out +=
+          fmt::format("{} {} e{} last_zxid={} committed={}", RoleName(n.role->role), n.role->phase,
+                      n.role->epoch, Zx(n.role->last_zxid), Zx(n.role->last_committed));
     }
   }
   return out;
@@ -137,7 +137,8 @@ Probe EvalEvent(NodeId node, const std::vector<checkers::NodeEvent>& events,
   std::string last_type;
   for (const auto& e : events) {
     if (e.ts_ms < since_ms) continue;
-    if (e.type == type) return {true, fmt::format("n{} logged {}: {}", node, type, e.fields.dump())};
+    if (e.type == type)
+      return {true, fmt::format("n{} logged {}: {}", node, type, e.fields.dump())};
     last_type = e.type;
   }
   return {false, last_type.empty() ? fmt::format("n{} logged no event since the step began", node)

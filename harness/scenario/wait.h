@@ -42,9 +42,9 @@ Status WaitUntil(const std::function<Probe()>& probe, std::chrono::milliseconds 
 // What the controller saw of one node at one moment.
 struct NodeStatus {
   NodeId id = 0;
-  bool running = false;                // the process is running (not killed, paused or stopped)
-  std::optional<RoleInfo> role;        // nullopt: no ROLE answer
-  std::optional<std::string> digest;   // INFO state_digest, when read
+  bool running = false;               // the process is running (not killed, paused or stopped)
+  std::optional<RoleInfo> role;       // nullopt: no ROLE answer
+  std::optional<std::string> digest;  // INFO state_digest, when read
 };
 
 // "0x100000003"; "0x0" for zero.

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "harness/scenario/wait.h"
+
+#include <gtest/gtest.h>
 
 namespace faultline::harness::scenario {
 namespace {
@@ -45,9 +45,12 @@ TEST(WaitUntil, ReturnsAsSoonAsTheConditionHolds) {
   FakeClock clock;
   int calls = 0;
   Probe last;
-  Status s = WaitUntil([&] { return Probe{++calls == 3, "call " + std::to_string(calls)}; },
-                       std::chrono::milliseconds(1000), std::chrono::milliseconds(10), clock,
-                       "step 4 (wait): until agree", &last);
+  Status s = WaitUntil(
+      [&] {
+        return Probe{++calls == 3, "call " + std::to_string(calls)};
+      },
+      std::chrono::milliseconds(1000), std::chrono::milliseconds(10), clock,
+      "step 4 (wait): until agree", &last);
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(last.seen, "call 3");

@@ -114,12 +114,11 @@ std::vector<std::string> ShippedScenarios() {
   return out;
 }
 
-class ShippedScenario : public ScenarioE2E,
-                        public ::testing::WithParamInterface<std::string> {};
+class ShippedScenario : public ScenarioE2E, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(ShippedScenario, PassesAgainstRealZabd) {
-  std::string path = std::string(FAULTLINE_SOURCE_DIR) + "/workloads/scenarios/" + GetParam() +
-                     ".yaml";
+  std::string path =
+      std::string(FAULTLINE_SOURCE_DIR) + "/workloads/scenarios/" + GetParam() + ".yaml";
   Result<Scenario> s = LoadScenarioFile(path);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ScenarioOutcome out = Run(*s);
