@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@
 #include "common/status.h"
 
 namespace faultline::harness {
+
+class SqliteDb;
 
 // Bounds of the recording path (TigerBeetle: bounds live together).
 inline constexpr int64_t kCommitIntervalMs = 100;  // a queued record waits at most this long
@@ -140,6 +143,9 @@ class HistoryStore {
  private:
   class Impl;
   explicit HistoryStore(std::unique_ptr<Impl> impl);
+  // The connection and the mutex that serializes it with the writer (for the readers).
+  std::mutex& DbMutex();
+  SqliteDb& Db();
   std::unique_ptr<Impl> impl_;
 };
 
