@@ -17,6 +17,7 @@
 #include "harness/history/history_store.h"
 #include "harness/net/grudge.h"
 #include "harness/net/proxy_partitioner.h"
+#include "harness/scenario/cluster_view.h"
 #include "harness/scenario/wait.h"
 
 namespace faultline::harness::scenario {
@@ -65,23 +66,11 @@ int64_t NowNs() {
       .count();
 }
 
-std::string Names(const std::vector<NodeId>& ids) {
-  std::string out;
-  for (NodeId id : ids) out += (out.empty() ? "n" : ", n") + std::to_string(id);
-  return out.empty() ? "(none)" : out;
-}
-
 checkers::Fn FnOf(StepKind k) {
   return k == StepKind::kWrite ? checkers::Fn::kWrite
          : k == StepKind::kCas ? checkers::Fn::kCas
                                : checkers::Fn::kRead;
 }
-
-// Per-step memo: `leader` is resolved once per step, so leader and followers agree.
-struct StepContext {
-  std::optional<NodeId> leader;
-  std::vector<std::string> resolved;  // "leader=n3", for the narrative
-};
 
 class ScenarioRun {
  public:
@@ -149,6 +138,8 @@ class ScenarioRun {
     Result<std::unique_ptr<Cluster>> cluster = Cluster::Create(c);
     if (!cluster.ok()) return cluster.status();
     cluster_ = std::move(cluster).value();
+    view_ =
+        std::make_unique<ClusterView>(*cluster_, s_.nodes, s_.default_timeout_ms, record_.bindings);
     Result<std::unique_ptr<ProxyPartitioner>> proxy =
         ProxyPartitioner::Create(cluster_->PeerEndpoints(), 1);
     if (!proxy.ok()) return proxy.status();
@@ -159,7 +150,7 @@ class ScenarioRun {
     if (Status s = cluster_->StartAll(); !s.ok()) return s;
     Probe seen;
     if (Status s = WaitAgree("start: wait until the cluster agrees", &seen); !s.ok()) return s;
-    for (const NodeStatus& n : Statuses(false)) {
+    for (const NodeStatus& n : view_->Statuses(false)) {
       if (n.role && n.role->role == Role::kLeading) {
         record_.start_epoch = n.role->epoch;
         out_ << fmt::format("cluster up: n{} leads epoch {}\n", n.id, n.role->epoch);
@@ -212,40 +203,9 @@ class ScenarioRun {
   }
 
   // ---- observation -------------------------------------------------------------------------
-  std::optional<std::string> Digest(NodeId id) {
-    Endpoint e = cluster_->ClientEndpoint(id);
-    RespConnection conn(e.host, e.port);
-    CallResult r = conn.Call({"INFO"}, kRoleTimeout);
-    if (r.kind != CallResult::Kind::kReply || r.reply.type != RespValue::Type::kBulk) {
-      return std::nullopt;
-    }
-    std::istringstream in(r.reply.str);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("state_digest:", 0) == 0) return line.substr(13);
-    }
-    return std::nullopt;
-  }
-
-  std::vector<NodeStatus> Statuses(bool with_digest) {
-    std::vector<NodeStatus> out;
-    for (NodeId id : cluster_->NodeIds()) {
-      NodeStatus n;
-      n.id = id;
-      n.running = cluster_->State(id) == NodeState::kRunning;
-      if (n.running) {
-        Result<RoleInfo> r = cluster_->QueryRole(id, kRoleTimeout);
-        if (r.ok()) n.role = *r;
-        if (with_digest) n.digest = Digest(id);
-      }
-      out.push_back(std::move(n));
-    }
-    return out;
-  }
-
   Status WaitAgree(const std::string& what, Probe* seen) {
-    return WaitUntil([&] { return EvalAgree(Statuses(true)); }, milliseconds(s_.default_timeout_ms),
-                     kPoll, RealClock(), what, seen);
+    return WaitUntil([&] { return EvalAgree(view_->Statuses(true)); },
+                     milliseconds(s_.default_timeout_ms), kPoll, RealClock(), what, seen);
   }
 
   std::map<NodeId, std::vector<checkers::NodeEvent>> AllEvents() {
@@ -284,102 +244,6 @@ class ScenarioRun {
     record_.step_lines.push_back(line);
   }
 
-  // ---- selectors ---------------------------------------------------------------------------
-  std::vector<NodeId> Started() {
-    std::vector<NodeId> out;
-    for (NodeId id : cluster_->NodeIds()) {
-      NodeState st = cluster_->State(id);
-      if (st == NodeState::kRunning || st == NodeState::kPaused) out.push_back(id);
-    }
-    return out;
-  }
-
-  Result<NodeId> Leader(StepContext& ctx) {
-    if (ctx.leader) return *ctx.leader;
-    Result<NodeId> l = cluster_->FindLeader(milliseconds(s_.default_timeout_ms));
-    if (!l.ok()) {
-      return Status::Unavailable(fmt::format("no node leads within {} ms (seen: {})",
-                                             s_.default_timeout_ms,
-                                             DescribeStatuses(Statuses(false))));
-    }
-    ctx.leader = *l;
-    ctx.resolved.push_back(fmt::format("leader=n{}", *l));
-    return *l;
-  }
-
-  Result<std::vector<NodeId>> Followers(StepContext& ctx) {
-    Result<NodeId> l = Leader(ctx);
-    if (!l.ok()) return l.status();
-    std::vector<NodeId> out;
-    for (NodeId id : Started()) {
-      if (id != *l) out.push_back(id);
-    }
-    return out;
-  }
-
-  Result<std::vector<NodeId>> ResolveTerm(const std::string& t, StepContext& ctx) {
-    if (t == "all") return cluster_->NodeIds();
-    if (t == "leader") {
-      Result<NodeId> l = Leader(ctx);
-      if (!l.ok()) return l.status();
-      return std::vector<NodeId>{*l};
-    }
-    if (t == "followers") return Followers(ctx);
-    if (t == "follower" || t.rfind("followers[", 0) == 0) {
-      size_t i = t == "follower" ? 0 : std::stoul(t.substr(10));
-      Result<std::vector<NodeId>> f = Followers(ctx);
-      if (!f.ok()) return f.status();
-      if (i >= f->size()) {
-        return Status::Unavailable(
-            fmt::format("'{}': only {} followers ({})", t, f->size(), Names(*f)));
-      }
-      return std::vector<NodeId>{(*f)[i]};
-    }
-    if (t == "minority-with-leader") {
-      Result<std::vector<NodeId>> f = Followers(ctx);
-      if (!f.ok()) return f.status();
-      std::vector<NodeId> out = {*ctx.leader};
-      size_t extra = static_cast<size_t>((s_.nodes - 1) / 2) - 1;
-      for (size_t i = 0; i < extra && i < f->size(); ++i) out.push_back((*f)[i]);
-      return out;
-    }
-    if (t == "highest-zxid") {
-      NodeId best = 0;
-      int64_t best_zxid = -1;
-      for (const NodeStatus& n : Statuses(false)) {
-        if (n.role && n.role->last_zxid >= best_zxid) {
-          best = n.id;
-          best_zxid = n.role->last_zxid;
-        }
-      }
-      if (best == 0) return Status::Unavailable("highest-zxid: no running node answers ROLE");
-      ctx.resolved.push_back(fmt::format("highest-zxid=n{} ({})", best, Zx(best_zxid)));
-      return std::vector<NodeId>{best};
-    }
-    if (t.size() >= 2 && t[0] == 'n' && std::isdigit(static_cast<unsigned char>(t[1]))) {
-      return std::vector<NodeId>{std::stoi(t.substr(1))};
-    }
-    auto it = record_.bindings.find(t);
-    if (it == record_.bindings.end()) return Status::InvalidArgument("unbound name " + t);
-    return it->second;
-  }
-
-  Result<std::vector<NodeId>> Resolve(const Selector& sel, StepContext& ctx) {
-    std::set<NodeId> all;
-    for (const auto& t : sel.terms) {
-      Result<std::vector<NodeId>> r = ResolveTerm(t, ctx);
-      if (!r.ok()) return r.status();
-      all.insert(r->begin(), r->end());
-    }
-    std::vector<NodeId> out(all.begin(), all.end());
-    bool literal = sel.terms.size() == 1 && sel.terms[0].size() >= 2 && sel.terms[0][0] == 'n' &&
-                   std::isdigit(static_cast<unsigned char>(sel.terms[0][1]));
-    if (!literal && sel.terms != std::vector<std::string>{"leader"}) {
-      ctx.resolved.push_back(fmt::format("{}={}", sel.text, Names(out)));
-    }
-    return out;
-  }
-
   // ---- steps -------------------------------------------------------------------------------
   Status RunStep(const Step& step) {
     StepContext ctx;
@@ -409,7 +273,7 @@ class ScenarioRun {
         return RunOp(step, ctx, note);
       case StepKind::kBind:
         for (const auto& [name, sel] : step.bindings) {
-          Result<std::vector<NodeId>> r = Resolve(sel, ctx);
+          Result<std::vector<NodeId>> r = view_->Resolve(sel, ctx);
           if (!r.ok()) return r.status();
           record_.bindings[name] = *r;
           *note += fmt::format("{}{}={}", note->empty() ? "" : ", ", name, Names(*r));
@@ -440,7 +304,7 @@ class ScenarioRun {
   }
 
   Status RunOp(const Step& step, StepContext& ctx, std::string* note) {
-    Result<std::vector<NodeId>> nodes = Resolve(step.nodes, ctx);
+    Result<std::vector<NodeId>> nodes = view_->Resolve(step.nodes, ctx);
     if (!nodes.ok()) return nodes.status();
     if (nodes->size() != 1) {
       return Status::InvalidArgument(fmt::format("an op goes to one node; '{}' resolved to {}",
@@ -562,7 +426,7 @@ class ScenarioRun {
   void StopFault(int64_t index) { store_->RecordFaultStop(run_id_, index, NowNs()); }
 
   Status RunLinks(const Step& step, StepContext& ctx, std::string* note) {
-    Result<std::vector<NodeId>> from = Resolve(step.from, ctx);
+    Result<std::vector<NodeId>> from = view_->Resolve(step.from, ctx);
     if (!from.ok()) return from.status();
     std::vector<NodeId> to;
     if (step.to.empty()) {
@@ -570,7 +434,7 @@ class ScenarioRun {
         if (std::find(from->begin(), from->end(), id) == from->end()) to.push_back(id);
       }
     } else {
-      Result<std::vector<NodeId>> r = Resolve(step.to, ctx);
+      Result<std::vector<NodeId>> r = view_->Resolve(step.to, ctx);
       if (!r.ok()) return r.status();
       to = *r;
     }
@@ -610,7 +474,7 @@ class ScenarioRun {
   }
 
   Status RunProcess(const Step& step, StepContext& ctx, std::string* note) {
-    Result<std::vector<NodeId>> nodes = Resolve(step.nodes, ctx);
+    Result<std::vector<NodeId>> nodes = view_->Resolve(step.nodes, ctx);
     if (!nodes.ok()) return nodes.status();
     if (!step.bind_as.empty()) record_.bindings[step.bind_as] = *nodes;
     std::vector<std::string> done;
@@ -676,7 +540,7 @@ class ScenarioRun {
     std::string what;
     std::vector<NodeId> nodes;
     if (!c.node.empty()) {
-      Result<std::vector<NodeId>> r = Resolve(c.node, ctx);
+      Result<std::vector<NodeId>> r = view_->Resolve(c.node, ctx);
       if (!r.ok()) return r.status();
       nodes = *r;
     }
@@ -694,21 +558,21 @@ class ScenarioRun {
     switch (c.kind) {
       case ConditionKind::kAgree:
         what = "until every running node agrees";
-        probe = [this] { return EvalAgree(Statuses(true)); };
+        probe = [this] { return EvalAgree(view_->Statuses(true)); };
         break;
       case ConditionKind::kLeaderEpochAbove: {
         int64_t bound = 0;
         if (c.epoch == "start") {
           bound = record_.start_epoch;
         } else if (c.epoch == "current") {
-          for (const NodeStatus& n : Statuses(false)) {
+          for (const NodeStatus& n : view_->Statuses(false)) {
             if (n.role) bound = std::max(bound, n.role->epoch);
           }
         } else {
           bound = std::stoll(c.epoch);
         }
         what = fmt::format("until a leader is established in an epoch above {}", bound);
-        probe = [this, bound] { return EvalLeaderEpochAbove(Statuses(false), bound); };
+        probe = [this, bound] { return EvalLeaderEpochAbove(view_->Statuses(false), bound); };
         break;
       }
       case ConditionKind::kRole:
@@ -838,6 +702,7 @@ class ScenarioRun {
   std::string folder_;
   std::unique_ptr<Cluster> cluster_;
   std::unique_ptr<ProxyPartitioner> proxy_;
+  std::unique_ptr<ClusterView> view_;  // over cluster_ and record_.bindings
   Grudge grudge_;
   std::vector<std::thread> threads_;
   int64_t fault_count_ = 0;
