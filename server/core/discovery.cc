@@ -129,8 +129,10 @@ void PeerImpl::FollowerOnLeaderInfo(PeerId from, const LeaderInfo& m) {
   // e' == acceptedEpoch: reply -1; an epoch is acked to at most one leader (7.3 rule 4), but the
   // last zxid is still reported so the leader can sync us.
   epoch_ = m.epoch;
-  // 7.3 rule 2: the advertised zxid is the last durable log entry.
-  Send(from, AckEpoch{m.epoch, reply_epoch, last_logged(), snapshot_zxid_});
+  // 7.3 rule 2: the advertised zxid is the last durable log entry. Fault zk-2845 / zk-4712
+  // (ZOOKEEPER-2845, ZOOKEEPER-4712) reports the last applied one instead, hiding a logged but
+  // uncommitted tail from the leader, which then DIFFs where it must TRUNC.
+  Send(from, AckEpoch{m.epoch, reply_epoch, advertised_zxid(), snapshot_zxid_});
   SetRole(Role::kFollowing, Phase::kSynchronization);
 }
 

@@ -46,7 +46,7 @@ void PeerImpl::StartElection() {
   outofelection_.clear();
   finalize_at_ms_.reset();
   vote_leader_ = config_.self;
-  vote_zxid_ = last_logged();
+  vote_zxid_ = advertised_zxid();  // last_logged(); zk-2845/4712: last applied
   vote_epoch_ = current_epoch_;
   Emit("vote", {{"round", round_},
                 {"leader", vote_leader_.value},
@@ -108,10 +108,11 @@ void PeerImpl::OnVote(PeerId from, const Vote& n) {
       round_ = n.round;
       recvset_.clear();
       finalize_at_ms_.reset();
-      if (VoteBeats(n.leader, n.zxid, n.peer_epoch, config_.self, last_logged(), current_epoch_)) {
+      if (VoteBeats(n.leader, n.zxid, n.peer_epoch, config_.self, advertised_zxid(),
+                    current_epoch_)) {
         vote_leader_ = n.leader, vote_zxid_ = n.zxid, vote_epoch_ = n.peer_epoch;
       } else {
-        vote_leader_ = config_.self, vote_zxid_ = last_logged(), vote_epoch_ = current_epoch_;
+        vote_leader_ = config_.self, vote_zxid_ = advertised_zxid(), vote_epoch_ = current_epoch_;
       }
       changed = true;
     } else if (n.round < round_) {

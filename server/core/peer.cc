@@ -47,6 +47,18 @@ const char* ToString(ReadMode m) {
   return "?";
 }
 
+const std::set<std::string>& KnownFaults() {
+  static const std::set<std::string> kFaults = {"zk-1154", "zk-2845", "zk-3911",
+                                                "zk-4643", "zk-4646", "zk-4712"};
+  return kFaults;
+}
+
+std::string JoinFaults(const std::set<std::string>& faults) {
+  std::string s;
+  for (const std::string& f : faults) s += (s.empty() ? "" : ",") + f;
+  return s;
+}
+
 std::string ToHex(Zxid z) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(z.value));
@@ -69,6 +81,11 @@ uint64_t Peer::StateDigest() const { return impl_->StateDigest(); }
 PeerImpl::PeerImpl(Config config, Recovered recovered, uint64_t now_ms)
     : config_(std::move(config)), now_ms_(now_ms), incarnation_(now_ms) {
   quorum_ = config_.voters.size() / 2 + 1;
+  auto on = [&](const char* name) { return config_.faults.count(name) > 0; };
+  fault_zk1154_ = on("zk-1154");
+  fault_zk2845_ = on("zk-2845") || on("zk-4712");
+  fault_zk3911_ = on("zk-3911") || on("zk-4646");
+  fault_zk4643_ = on("zk-4643");
   accepted_epoch_ = recovered.accepted_epoch;
   current_epoch_ = recovered.current_epoch;
   snapshot_zxid_ = recovered.snapshot_zxid;
@@ -250,6 +267,12 @@ void PeerImpl::GoLooking(const std::string& reason) {
   // An interrupted sync discards its in-memory state (7.3 rule 6): buffered proposals were never
   // logged. Applied state stays consistent with the durable log (it is a prefix of it).
   sync_buffer_.clear();
+  if (!unlogged_synced_.empty()) {
+    // Fault zk-3911 only: the synced txns applied at NEWLEADER were never logged. Reload the
+    // applied state from the durable log, as a ZooKeeper restart would (keeps the mirror sane).
+    unlogged_synced_.clear();
+    RollbackTo(last_logged());
+  }
   sync_mode_known_ = false;
   newleader_done_ = false;
   sync_commit_upto_ = Zxid{};

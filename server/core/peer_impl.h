@@ -158,6 +158,14 @@ class PeerImpl {
 
   // ---- configuration and clock ----
   Config config_;
+  // Fault points (peer.h KnownFaults), all false by default.
+  bool fault_zk1154_ = false;
+  bool fault_zk2845_ = false;  // also zk-4712
+  bool fault_zk3911_ = false;  // also zk-4646
+  bool fault_zk4643_ = false;
+  // The zxid votes and ACKEPOCH advertise: the last logged one (7.3 rule 2), or under zk-2845
+  // the last applied one.
+  Zxid advertised_zxid() const { return fault_zk2845_ ? last_applied_ : last_logged(); }
   size_t quorum_ = 1;
   uint64_t now_ms_ = 0;
   uint64_t incarnation_ = 0;  // construction now_ms: Origin::incarnation of our requests
@@ -212,8 +220,9 @@ class PeerImpl {
   // ---- follower (zab.md 5.2, 6) ----
   bool newleader_done_ = false;
   bool sync_mode_known_ = false;
-  std::deque<Txn> sync_buffer_;  // packetsNotLogged
-  Zxid sync_commit_upto_;        // highest COMMIT received during sync
+  std::deque<Txn> sync_buffer_;      // packetsNotLogged
+  std::deque<Txn> unlogged_synced_;  // zk-3911 only: applied and ACKed at NEWLEADER, not logged
+  Zxid sync_commit_upto_;            // highest COMMIT received during sync
   uint64_t last_heard_leader_ms_ = 0;
 
   // ---- clients ----

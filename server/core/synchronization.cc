@@ -49,6 +49,10 @@ void PeerImpl::LeaderSync(PeerId follower) {
         mode = Mode::kDiff, first_pair = i + 1;  // a
       } else if (new_epoch_peer) {
         mode = Mode::kDiff, first_pair = i;  // b
+      } else if (fault_zk1154_) {
+        // Fault zk-1154 (ZOOKEEPER-1154, before git 0552fada): any P inside [min, max] got a plain
+        // DIFF from the first entry above it, so the peer keeps (and applies) its divergent P.
+        mode = Mode::kDiff, first_pair = i;
       } else if (e.epoch() == p.epoch()) {
         mode = Mode::kTruncDiff, trunc_to = prev, first_pair = i;  // c: ZOOKEEPER-1154
       } else {
@@ -167,7 +171,9 @@ void PeerImpl::Activate() {
 bool PeerImpl::SyncBufferAccepts(Zxid z, Zxid prev) const {
   // ZOOKEEPER-4925: a same-epoch zxid other than last+1 aborts the sync (7.3 rule 3). A new
   // epoch's first txn has counter 1. And the leader's prev must be our last (no lost packet).
-  Zxid last = sync_buffer_.empty() ? last_logged() : sync_buffer_.back().zxid;
+  Zxid last = !sync_buffer_.empty()       ? sync_buffer_.back().zxid
+              : !unlogged_synced_.empty() ? unlogged_synced_.back().zxid
+                                          : last_logged();
   if (z <= last || prev != last) return false;
   if (z.epoch() == last.epoch()) return z.value == last.value + 1;
   return z.counter() == 1;
@@ -248,20 +254,39 @@ void PeerImpl::FollowerOnNewLeader(const NewLeader& m) {
   // no snapshot ever holds state a failed leader shipped (7.3 rule 5).
   // Everything up to m.history is committed (the stream shipped it as PROPOSAL+COMMIT pairs).
   sync_commit_upto_ = std::max(sync_commit_upto_, m.history);
+  // Fault zk-4643 (ZOOKEEPER-4643, PR #2028): currentEpoch persisted BEFORE the history it
+  // certifies. A crash between the two leaves a node with the new epoch and a short log, which
+  // wins FLE (epoch first) and TRUNCs a node holding committed txns.
+  const bool epoch_first = fault_zk4643_;
+  if (epoch_first) {
+    Persist(WriteCurrentEpoch{epoch_});
+    current_epoch_ = epoch_;
+    Emit("current_epoch", {{"epoch", uint64_t{epoch_.value}}});
+  }
   while (!sync_buffer_.empty() && sync_buffer_.front().zxid <= sync_commit_upto_) {
-    Append(sync_buffer_.front());
+    if (fault_zk3911_) {
+      // Fault zk-3911 / zk-4646 (ZOOKEEPER-3911 PR #1445, ZOOKEEPER-4646 PR #1993): the DIFF
+      // txns are applied and NEWLEADER is ACKed now, but they reach the log only at UPTODATE.
+      // A crash after the ACK loses txns the leader already counted as held by a quorum.
+      unlogged_synced_.push_back(sync_buffer_.front());
+    } else {
+      Append(sync_buffer_.front());
+    }
     ApplyCommitted(sync_buffer_.front());
     sync_buffer_.pop_front();
   }
   // currentEpoch certifies this history (FLE compares it first): never persist it for a
   // history we do not fully hold, e.g. after a lost packet (7.3 rule 1; ZOOKEEPER-4643 class).
-  if (last_logged() != m.history) {
+  const Zxid held = unlogged_synced_.empty() ? last_logged() : unlogged_synced_.back().zxid;
+  if (held != m.history) {
     return GoLooking("NEWLEADER history " + ToHex(m.history) + " but our log ends at " +
-                     ToHex(last_logged()));
+                     ToHex(held));
   }
-  Persist(WriteCurrentEpoch{epoch_});
-  current_epoch_ = epoch_;
-  Emit("current_epoch", {{"epoch", uint64_t{epoch_.value}}});
+  if (!epoch_first) {
+    Persist(WriteCurrentEpoch{epoch_});
+    current_epoch_ = epoch_;
+    Emit("current_epoch", {{"epoch", uint64_t{epoch_.value}}});
+  }
   newleader_done_ = true;
   Send(*leader_, Ack{epoch_, Zxid::Make(epoch_, 0)});
   Emit("newleader", {{"epoch", uint64_t{epoch_.value}}, {"leader", leader_->value}});
@@ -272,6 +297,9 @@ void PeerImpl::FollowerOnUpToDate(const UpToDate& m) {
   SetRole(Role::kFollowing, Phase::kBroadcast);
   vote_epoch_ = epoch_;  // updateElectionVote (ZOOKEEPER-1732)
   Emit("uptodate", {{"epoch", uint64_t{epoch_.value}}, {"leader", leader_->value}});
+  // Fault zk-3911 / zk-4646: only now do the txns synced (and ACKed) at NEWLEADER reach the log.
+  for (const Txn& t : unlogged_synced_) Append(t);
+  unlogged_synced_.clear();
   FlushUnannounced();
   // Push the still-buffered proposals through the normal log path (ACK after logging), then the
   // COMMITs received after NEWLEADER (ZOOKEEPER-4394).

@@ -2,23 +2,31 @@
 #pragma once
 
 #include <algorithm>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "server/core/peer.h"
 
 namespace zab::testing {
 
-inline Config LoneConfig(uint64_t self, size_t n) {
+inline Config LoneConfig(uint64_t self, size_t n, std::set<std::string> faults = {}) {
   Config c;
   c.self = PeerId{self};
+  c.faults = std::move(faults);
   for (size_t i = 1; i <= n; ++i) c.voters.push_back(PeerId{i});
   return c;
 }
 
 class LonePeer {
  public:
-  LonePeer(uint64_t self, size_t n, Recovered r = {}, uint64_t now_ms = 1000)
-      : now_ms_(now_ms), peer_(LoneConfig(self, n), std::move(r), now_ms), self_(self), n_(n) {
+  // `faults`: named fault points (peer.h KnownFaults), none by default.
+  LonePeer(uint64_t self, size_t n, Recovered r = {}, uint64_t now_ms = 1000,
+           std::set<std::string> faults = {})
+      : now_ms_(now_ms),
+        peer_(LoneConfig(self, n, std::move(faults)), std::move(r), now_ms),
+        self_(self),
+        n_(n) {
     last_ = peer_.Step(Tick{now_ms_});
   }
   Output Receive(uint64_t from, Message m) {
