@@ -189,6 +189,16 @@ class ScenarioRun {
                              outcome_.exit_code);
     out_ << narrative;
     outcome_.narrative = narrative;
+    if (!folder_.empty()) std::ofstream(fs::path(folder_) / "narrative.txt") << narrative;
+    if (store_ && run_id_) {
+      // The realized schedule: each step as run, with its role resolutions, and the bindings.
+      nlohmann::json schedule = nlohmann::json::array();
+      for (const auto& l : record_.step_lines) schedule.push_back({{"line", l}});
+      nlohmann::json bindings = nlohmann::json::object();
+      for (const auto& [name, ids] : record_.bindings) bindings[name] = ids;
+      schedule.push_back({{"bindings", bindings}});
+      (void)store_->SetSchedule(run_id_, schedule.dump());
+    }
     if (store_ && run_id_) {
       CheckRecord check;
       check.checker = "scenario";

@@ -74,6 +74,9 @@ steps:
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(history->ops.size(), 4u);  // w1 + one final read per node
   EXPECT_FALSE(history->node_events.empty());
+  // The realized schedule names who the roles resolved to; the narrative is in the run folder.
+  EXPECT_NE(run->schedule_json.find("leader=n"), std::string::npos) << run->schedule_json;
+  EXPECT_TRUE(fs::exists(fs::path(run->folder) / "narrative.txt"));
 }
 
 TEST_F(ScenarioE2E, AWaitThatNeverHoldsTimesOutNamingTheStepAndWhatItSaw) {
