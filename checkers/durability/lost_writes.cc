@@ -3,7 +3,8 @@
 // Per key, the final read is the last ok read whose invoke follows the completion of every ok
 // write of that key (the harness reads every key after healing). A key without one is not
 // checked. An ok write W is lost when the final read shows a write V that W must follow:
-// zxid(W) > zxid(V) when both are known, otherwise W was invoked after V completed. A final read of
+// zxid(W) > zxid(V) when both are known, otherwise V is ok and W was invoked after V completed
+// (an info V may take effect any time after its invoke, so it may follow W). A final read of
 // nil loses every ok write not possibly followed by a delete. Sets: every ok add must be in the
 // final read-set.
 #include <fmt/format.h>
@@ -135,8 +136,11 @@ LostWriteResult CheckLostWrites(const History& h) {
       } else if (final_read->f == Fn::kReadSet || w == visible) {
         continue;
       } else if (visible != nullptr) {
+        // Real time orders W after V only when V certainly took effect before its completion:
+        // an info (or never completed) write may take effect at any point after its invoke,
+        // so it may have followed W and W is not lost.
         lost = (w->zxid && visible->zxid) ? *w->zxid > *visible->zxid
-                                          : w->invoke_ns > visible->complete_ns;
+                                          : visible->ok() && w->invoke_ns > visible->complete_ns;
         why = fmt::format(
             "the final read (op {}) shows {} written by op {}{}, which this write "
             "follows",
@@ -145,8 +149,9 @@ LostWriteResult CheckLostWrites(const History& h) {
       } else if (!final_read->value) {
         // Final read of nil: lost unless a delete may follow the write.
         bool deleted = std::any_of(ops.begin(), ops.end(), [&](const Op* d) {
+          // An info delete may take effect at any point after its invoke, so it may follow W.
           return d->f == Fn::kDelete && d->outcome != Outcome::kFail &&
-                 d->complete_ns > w->invoke_ns;
+                 (!d->ok() || d->complete_ns > w->invoke_ns);
         });
         lost = w->f != Fn::kDelete && !deleted;
         why = fmt::format("the final read (op {}) shows the key absent", final_read->index);

@@ -77,6 +77,30 @@ TEST(LostWrites, WithoutZxidsRealTimeOrderDecides) {
   EXPECT_EQ(CheckLostWrites(concurrent).verdict, Verdict::kValid);
 }
 
+// Regression (quick run, op 2004): a write to a paused follower timed out (info), was forwarded
+// and committed after the resume, after later acknowledged writes. The final read shows it, and
+// it may have taken effect last: nothing is lost.
+TEST(LostWrites, FinalValueFromATimedOutWriteDoesNotLoseLaterAcknowledgedWrites) {
+  auto h = HistoryBuilder()
+               .Write(1, "late", 0, 10, Outcome::kInfo)
+               .Write(2, "b", 20, 30)
+               .WithZxid(Z(1, 1))
+               .Write(3, "c", 40, 50)
+               .WithZxid(Z(1, 2))
+               .Read(4, "late", 100, 110)
+               .Build();
+  EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kValid);
+}
+
+TEST(LostWrites, TimedOutDeleteMayExplainAFinalNil) {
+  auto h = HistoryBuilder()
+               .Add(1, Fn::kDelete, std::nullopt, 0, 10, Outcome::kInfo)
+               .Write(2, "b", 20, 30)
+               .Read(4, std::nullopt, 100, 110)
+               .Build();
+  EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kValid);
+}
+
 TEST(LostWrites, AcknowledgedSetAddMissingFromFinalReadIsLost) {
   HistoryBuilder b;
   b.Add(1, Fn::kAdd, "1", 0, 10).Add(1, Fn::kAdd, "2", 20, 30);
