@@ -1,7 +1,10 @@
 // zabd: one node of a ZAB-replicated key-value store (docs/contracts.md sections 1-3).
 //
 //   zabd --config cluster.yaml --id N [--data-dir D] [--event-log F] [--read-mode M]
-//        [--tick-time-ms T] [--log-level L]
+//        [--tick-time-ms T] [--log-level L] [--fault NAME]...
+//
+// --fault NAME (repeatable) re-enables a historical ZooKeeper bug (zab::KnownFaults, zab.md 8)
+// so a scenario can prove it catches it. TEST ONLY: a fault can lose committed data.
 //
 // Exit codes: 0 clean stop (SIGTERM/SIGINT), 1 start failure (address in use, ...), 2 bad
 // configuration or storage corruption found at start, 3 storage failure while running.
@@ -32,6 +35,11 @@ int main(int argc, char** argv) {
   auto* tt = app.add_option("--tick-time-ms", tick_time_ms, "ZooKeeper tickTime in ms");
   auto* ll = app.add_option("--log-level", log_level,
                             "trace | debug | info | warn | error | critical | off");
+  app.add_option("--fault", o.faults,
+                 "TEST ONLY: re-create a ZooKeeper bug (repeatable): " +
+                     zab::JoinFaults(zab::KnownFaults()))
+      ->take_all()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

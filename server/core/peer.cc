@@ -47,18 +47,6 @@ const char* ToString(ReadMode m) {
   return "?";
 }
 
-const std::set<std::string>& KnownFaults() {
-  static const std::set<std::string> kFaults = {"zk-1154", "zk-2845", "zk-3911",
-                                                "zk-4643", "zk-4646", "zk-4712"};
-  return kFaults;
-}
-
-std::string JoinFaults(const std::set<std::string>& faults) {
-  std::string s;
-  for (const std::string& f : faults) s += (s.empty() ? "" : ",") + f;
-  return s;
-}
-
 std::string ToHex(Zxid z) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(z.value));

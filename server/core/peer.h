@@ -47,7 +47,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -79,10 +78,19 @@ const char* ToString(ReadMode m);
 //                      the synced history (7.3 rule 1).
 //   zk-3911, zk-4646   follower NEWLEADER: the synced txns are applied and NEWLEADER is ACKed,
 //                      but their AppendTxns are emitted only at UPTODATE (7.3 rule 1).
-// Returns the known names (aliases included), sorted.
-const std::set<std::string>& KnownFaults();
+// Inline (header-only) so the zabd config layer can validate --fault without linking the core.
+// The known names (aliases included), sorted.
+inline const std::set<std::string>& KnownFaults() {
+  static const std::set<std::string> kFaults = {"zk-1154", "zk-2845", "zk-3911",
+                                                "zk-4643", "zk-4646", "zk-4712"};
+  return kFaults;
+}
 // "name1,name2" (empty for none), for logs and the `start` event.
-std::string JoinFaults(const std::set<std::string>& faults);
+inline std::string JoinFaults(const std::set<std::string>& faults) {
+  std::string s;
+  for (const std::string& f : faults) s += (s.empty() ? "" : ",") + f;
+  return s;
+}
 
 struct ServerAddress {
   PeerId id;

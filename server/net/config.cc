@@ -253,6 +253,13 @@ Status Resolve(const Overrides& o, ServerConfig* c) {
     }
     c->log_level = *o.log_level;
   }
+  for (const std::string& f : o.faults) {
+    if (!zab::KnownFaults().count(f)) {
+      return Status::InvalidArgument(fmt::format("--fault: unknown fault '{}' (known: {})", f,
+                                                 zab::JoinFaults(zab::KnownFaults())));
+    }
+    c->faults.insert(f);
+  }
   c->node_dir = o.data_dir ? *o.data_dir : fmt::format("{}/{}", c->data_dir, o.id);
   if (c->node_dir.empty()) return Status::InvalidArgument("--data-dir: must not be empty");
   c->event_log = o.event_log ? *o.event_log : c->node_dir + "/events.jsonl";
@@ -267,6 +274,7 @@ zab::Config ToCoreConfig(const ServerConfig& c) {
   z.init_limit_ticks = c.init_limit;
   z.sync_limit_ticks = c.sync_limit;
   z.snapshot_every_commits = c.snapshot_every;
+  z.faults = c.faults;
   return z;
 }
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,7 @@ struct ServerConfig {
   std::string node_dir;
   std::string event_log;
   std::string log_level = "info";
+  std::set<std::string> faults;  // --fault: named ZooKeeper-bug fault points (zab::KnownFaults)
 
   const NodeConfig* Find(uint64_t id) const;
   const NodeConfig& self() const { return *Find(self_id); }  // only after Resolve()
@@ -70,6 +72,7 @@ struct Overrides {
   std::optional<std::string> read_mode;
   std::optional<uint64_t> tick_time_ms;
   std::optional<std::string> log_level;
+  std::vector<std::string> faults;  // repeatable --fault NAME; unknown names are refused
 };
 
 // `source` names the text in error messages (usually the file path).

@@ -93,6 +93,30 @@ TEST(ConfigTest, ABadReadModeFlagIsRefused) {
   EXPECT_FALSE(Resolve(o, &*r).ok());
 }
 
+TEST(ConfigTest, FaultFlagsReachTheCoreConfigAndAreOffByDefault) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 1;
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_TRUE(ToCoreConfig(*r).faults.empty());
+  o.faults = {"zk-4643", "zk-1154", "zk-4643"};
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_EQ(ToCoreConfig(*r).faults, (std::set<std::string>{"zk-1154", "zk-4643"}));
+}
+
+TEST(ConfigTest, AnUnknownFaultIsRefusedWithTheKnownNames) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 1;
+  o.faults = {"zk-9999"};
+  auto s = Resolve(o, &*r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--fault: unknown fault 'zk-9999'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("zk-1154"), std::string::npos) << s.message();
+}
+
 TEST(ConfigTest, ErrorsNameTheKeyAndTheLine) {
   std::string text = kGood;
   text.replace(text.find("read_mode: local"), 16, "read_mode: fast");

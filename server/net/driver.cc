@@ -569,6 +569,12 @@ int RunNode(const ServerConfig& config) {
     start["torn_tail_file"] = rec.report.torn_tail_file;
     start["torn_tail_offset"] = rec.report.torn_tail_offset;
   }
+  if (!config.faults.empty()) {
+    // TEST ONLY fault points (zab::KnownFaults): absent from the record when none is enabled.
+    start["faults"] = zab::JoinFaults(config.faults);
+    spdlog::warn("FAULTS ENABLED (re-created ZooKeeper bugs, may lose committed data): {}",
+                 zab::JoinFaults(config.faults));
+  }
   std::string line = start.dump() + "\n";
   std::fwrite(line.data(), 1, line.size(), events);
   std::fflush(events);
