@@ -17,6 +17,7 @@
 
 #include "checkers/cli/check_command.h"
 #include "harness/history/history_store.h"
+#include "harness/scenario/scenario_command.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/runner.h"
 #include "harness/run/schedule.h"
@@ -196,6 +197,9 @@ int main(int argc, char** argv) {
         if (!s.ok()) return s.status();
         return (*s)->LoadHistory(id);
       });
+
+  // ---- scenario (issue 5: a written-down schedule against a real cluster, with expectations)
+  faultline::harness::scenario::AddScenarioCommand(app, &exit_code);
 
   fl::InstallInterruptHandlers();
   try {
