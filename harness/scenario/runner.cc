@@ -135,6 +135,7 @@ class ScenarioRun {
     c.init_limit = s_.init_limit;
     c.sync_limit = s_.sync_limit;
     c.read_mode = s_.read_mode;
+    c.extra_args = s_.zabd_flags;
     Result<std::unique_ptr<Cluster>> cluster = Cluster::Create(c);
     if (!cluster.ok()) return cluster.status();
     cluster_ = std::move(cluster).value();

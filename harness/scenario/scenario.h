@@ -132,6 +132,9 @@ struct Scenario {
   int default_timeout_ms = 5000;  // waits and role resolution
   int op_timeout_ms = 2000;       // client ops
   bool final_restart = true;      // settle phase restarts every node before the final reads
+  // Extra zabd arguments for every node, e.g. {"--fault", "zk-1154"}: run a scenario against a
+  // zabd that re-creates a ZooKeeper bug to prove the expectations catch it.
+  std::vector<std::string> zabd_flags;
   std::vector<Step> steps;
 
   const Step* FindOp(const std::string& op_name) const;  // nullptr when no such op

@@ -92,6 +92,17 @@ TEST(ScenarioParse, UnknownStepKindNamesTheStepAndLine) {
   EXPECT_NE(e.find("s.yaml:4: step 2 (explode): unknown step kind"), std::string::npos) << e;
 }
 
+TEST(ScenarioParse, ZabdFlagsAreOptionalExtraArguments) {
+  Result<Scenario> r = Parse("name: d\nsteps:\n  - heal\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->zabd_flags.empty());
+  r = Parse("name: d\nzabd_flags: [--fault, zk-1154]\nsteps:\n  - heal\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->zabd_flags, (std::vector<std::string>{"--fault", "zk-1154"}));
+  std::string e = ErrorOf("name: d\nzabd_flags: --fault\nsteps:\n  - heal\n");
+  EXPECT_NE(e.find("zabd_flags"), std::string::npos) << e;
+}
+
 TEST(ScenarioParse, UnknownKeyInAStepIsAnError) {
   std::string e = ErrorOf("name: d\nsteps:\n  - write: {name: w1, valu: 3}\n");
   EXPECT_NE(e.find("step 1 (write): unknown key 'valu'"), std::string::npos) << e;

@@ -526,8 +526,9 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& sourc
       if (*out < lo || *out > hi) fail(n, key, fmt::format("must be in [{}, {}]", lo, hi));
     };
     static const std::set<std::string> kTop = {
-        "name",       "question",  "answer",     "nodes",         "tick_time_ms", "init_limit",
-        "sync_limit", "read_mode", "timeout_ms", "op_timeout_ms", "steps",        "final_restart"};
+        "name",       "question",      "answer",    "nodes",      "tick_time_ms",
+        "init_limit", "sync_limit",    "read_mode", "timeout_ms", "op_timeout_ms",
+        "steps",      "final_restart", "zabd_flags"};
     for (const auto& kv : root) {
       std::string k = kv.first.as<std::string>();
       if (!kTop.count(k)) fail(kv.first, k, "unknown key");
@@ -553,6 +554,13 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& sourc
         s.final_restart = f.as<bool>();
       } catch (const YAML::Exception&) {
         fail(f, "final_restart", "expected true or false");
+      }
+    }
+    if (YAML::Node z = root["zabd_flags"]; z.IsDefined()) {
+      if (!z.IsSequence()) fail(z, "zabd_flags", "expected a list of strings");
+      for (const auto& f : z) {
+        if (!f.IsScalar()) fail(f, "zabd_flags", "expected a list of strings");
+        s.zabd_flags.push_back(f.as<std::string>());
       }
     }
     YAML::Node steps = root["steps"];
