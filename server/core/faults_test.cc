@@ -96,6 +96,40 @@ TEST(ZabFaults, Zk4643WritesCurrentEpochBeforeTheSyncedTxns) {
   EXPECT_EQ(d_bad.last_logged(), Zxid{});
 }
 
+TEST(ZabFaults, Zk4643TornNewLeaderWriteLosesACommittedTxnAfterTheNextElection) {
+  // The ZOOKEEPER-4643 trace (zab.md 8): epoch 1 leader n3 committed 1|2 with n2's ACK and died;
+  // n2 leads epoch 2 and DIFFs 1|2 to n1; n1 is killed after the FIRST storage write of its
+  // NEWLEADER batch; n2 dies; n1 and n3 restart. Correct order: n1's first write is 1|2, the
+  // epoch is not on disk, 1|2 survives. Fault: n1 has epoch 2 and no 1|2, wins FLE on epoch and
+  // TRUNCs n3: the committed 1|2 is gone.
+  for (bool fault : {false, true}) {
+    SCOPED_TRACE(fault);
+    std::set<std::string> faults;
+    if (fault) faults.insert("zk-4643");
+    DurableState n1 = MakeDisk(1, 1, {{1, 1}});
+    LonePeer f0(1, 3, n1.ToRecovered(), 1000, faults);
+    f0.ElectLeader(2, Zxid{Z(1, 2)}, Epoch{1});
+    f0.Receive(2, LeaderInfo{Epoch{2}});
+    f0.Receive(2, Diff{Epoch{2}, Zxid{Z(1, 2)}});
+    f0.Receive(2, Prop(2, 1, 2));
+    f0.Receive(2, Commit{Epoch{2}, Zxid{Z(1, 2)}});
+    Output nl = f0.Receive(2, NewLeader{Epoch{2}, Zxid{Z(1, 2)}});
+    ASSERT_EQ(nl.storage.size(), 2u);
+    n1.accepted_epoch = Epoch{2};              // ACKEPOCH's WriteAcceptedEpoch was durable
+    ASSERT_EQ(n1.Execute(nl.storage[0]), "");  // killed before the second write
+
+    Config base;
+    base.faults = faults;
+    Cluster c({n1, MakeDisk(1, 1, {{1, 1}, {1, 2}}), MakeDisk(1, 1, {{1, 1}, {1, 2}})}, base);
+    c.Crash(2);
+    ASSERT_TRUE(c.RunUntil([&] { return c.Leader().has_value(); }, 5000));
+    c.RunFor(300);
+    EXPECT_EQ(*c.Leader(), fault ? 1u : 3u);
+    EXPECT_EQ(c.peer(3).LocalGet("k"), fault ? "e1.1" : "e1.2");
+    EXPECT_EQ(c.durable(3).last_logged(), Zxid{fault ? Z(1, 1) : Z(1, 2)});
+  }
+}
+
 // ---- zk-3911 / zk-4646: NEWLEADER ACKed before the synced txns are durable -----------------
 TEST(ZabFaults, Zk3911AcksNewLeaderBeforeTheSyncedTxnsAreLogged) {
   for (const char* name : {"zk-3911", "zk-4646"}) {
