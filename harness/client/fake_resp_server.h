@@ -1,15 +1,14 @@
 // FakeRespServer: a scripted RESP server on 127.0.0.1 for client tests (test-only code).
 // Each request's args go to the handler, which answers with a reply, silence (never replies) or
-// a closed connection. Serves one connection at a time on its own thread.
+// a closed connection. Serves one connection at a time on its own thread (FakeTcpServer).
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "harness/client/fake_tcp_server.h"
 #include "harness/client/resp.h"
 
 namespace faultline::harness {
@@ -27,22 +26,17 @@ class FakeRespServer {
  public:
   using Handler = std::function<FakeAction(const std::vector<std::string>& args)>;
   explicit FakeRespServer(Handler handler);
-  ~FakeRespServer();
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
   // Every request seen so far (args joined by spaces), in order.
   std::vector<std::string> requests() const;
-  int connections() const { return connections_; }
+  int connections() const { return server_.connections(); }
 
  private:
-  void Serve();
+  FakeTcpServer::Session NewSession();
   Handler handler_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0};
   mutable std::mutex mu_;
   std::vector<std::string> requests_;
-  std::thread thread_;
+  FakeTcpServer server_;  // last: its thread stops before the members above die
 };
 
 }  // namespace faultline::harness

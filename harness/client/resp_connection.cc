@@ -1,55 +1,36 @@
 #include "harness/client/resp_connection.h"
 
 #include <array>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <utility>  // before asio: Boost 1.74 awaitable.hpp needs std::exchange
+
+#include "harness/client/deadline_socket_asio.h"
 
 namespace faultline::harness {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using Clock = DeadlineSocket::Clock;
 
 class RespConnection::Impl {
  public:
-  Impl() : socket_(io_) {}
-
-  bool connected() const { return socket_.is_open(); }
+  bool connected() const { return socket_.connected(); }
 
   void Close() {
-    boost::system::error_code ec;
-    socket_.close(ec);
+    socket_.Close();
     parser_ = RespParser();
   }
 
   // Connects before `deadline`; returns an error text or "".
   std::string Connect(const std::string& host, int port, Clock::time_point deadline) {
-    boost::system::error_code ec;
-    tcp::endpoint ep(asio::ip::make_address(host, ec), static_cast<uint16_t>(port));
-    if (ec) return "bad address " + host + ": " + ec.message();
-    boost::system::error_code result = asio::error::would_block;
-    socket_.async_connect(ep, [&](const boost::system::error_code& e) { result = e; });
-    if (!RunUntil(deadline) || result == asio::error::would_block) {
-      Close();
-      return "connect timed out";
-    }
-    if (result) {
-      Close();
-      return "connect: " + result.message();
-    }
-    socket_.set_option(tcp::no_delay(true), ec);
-    return "";
+    return socket_.Connect(host, port, deadline);
   }
 
   // Writes all of `bytes`. false + error on failure or deadline.
   bool Write(const std::string& bytes, Clock::time_point deadline, std::string* error,
              bool* timed_out) {
     boost::system::error_code result = asio::error::would_block;
-    asio::async_write(socket_, asio::buffer(bytes),
+    asio::async_write(socket_.impl().socket, asio::buffer(bytes),
                       [&](const boost::system::error_code& e, size_t) { result = e; });
-    if (!RunUntil(deadline) || result == asio::error::would_block) {
+    if (!socket_.RunUntil(deadline) || result == asio::error::would_block) {
       *timed_out = true;
       *error = "write timed out";
       return false;
@@ -72,12 +53,12 @@ class RespConnection::Impl {
       }
       boost::system::error_code result = asio::error::would_block;
       size_t n = 0;
-      socket_.async_read_some(asio::buffer(buf_),
-                              [&](const boost::system::error_code& e, size_t got) {
-                                result = e;
-                                n = got;
-                              });
-      if (!RunUntil(deadline) || result == asio::error::would_block) {
+      socket_.impl().socket.async_read_some(asio::buffer(buf_),
+                                            [&](const boost::system::error_code& e, size_t got) {
+                                              result = e;
+                                              n = got;
+                                            });
+      if (!socket_.RunUntil(deadline) || result == asio::error::would_block) {
         *timed_out = true;
         *error = "reply timed out";
         return false;
@@ -91,23 +72,7 @@ class RespConnection::Impl {
   }
 
  private:
-  // Runs the io_context until the pending operation completes or the deadline passes. On the
-  // deadline the socket is closed, which cancels the operation (its handler then runs with
-  // operation_aborted). Returns false on deadline.
-  bool RunUntil(Clock::time_point deadline) {
-    io_.restart();
-    io_.run_until(deadline);
-    if (!io_.stopped()) {
-      boost::system::error_code ec;
-      socket_.close(ec);
-      io_.run();
-      return false;
-    }
-    return true;
-  }
-
-  asio::io_context io_;
-  tcp::socket socket_;
+  DeadlineSocket socket_;
   RespParser parser_;
   std::array<char, 16384> buf_;
 };
