@@ -49,7 +49,9 @@ struct EdnValue {
 // Reads successive top-level forms from `text`. Errors name `source` and the line.
 class EdnReader {
  public:
-  EdnReader(std::string_view text, std::string source) : text_(text), source_(std::move(source)) {}
+  // `source` (named in errors) must outlive the reader; `first_line` is the line `text` starts on.
+  EdnReader(std::string_view text, std::string_view source, int first_line = 1)
+      : text_(text), source_(source), line_(first_line) {}
   // True when only whitespace and comments remain.
   bool AtEnd();
   Result<EdnValue> Next();
@@ -64,9 +66,9 @@ class EdnReader {
   Result<EdnValue> ReadAtom();
 
   std::string_view text_;
-  std::string source_;
+  std::string_view source_;
   size_t pos_ = 0;
-  int line_ = 1;
+  int line_;
   int depth_ = 0;
 };
 

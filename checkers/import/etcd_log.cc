@@ -1,7 +1,6 @@
 // Jepsen etcd text logs (the format Porcupine's etcd test reads).
 #include <fmt/format.h>
 
-#include <cctype>
 #include <charconv>
 
 #include "checkers/import/edn.h"
@@ -11,11 +10,14 @@
 namespace faultline::checkers {
 namespace {
 
+// ASCII whitespace (std::isspace asks the locale for every character).
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
 std::string_view NextToken(std::string_view* rest) {
   size_t a = 0;
-  while (a < rest->size() && std::isspace(static_cast<unsigned char>((*rest)[a]))) ++a;
+  while (a < rest->size() && IsSpace((*rest)[a])) ++a;
   size_t b = a;
-  while (b < rest->size() && !std::isspace(static_cast<unsigned char>((*rest)[b]))) ++b;
+  while (b < rest->size() && !IsSpace((*rest)[b])) ++b;
   std::string_view tok = rest->substr(a, b - a);
   rest->remove_prefix(b);
   return tok;
@@ -83,10 +85,10 @@ Result<History> ImportEtcdLog(std::string_view text, const std::string& source) 
     } else {
       return error(fmt::format("bad f '{}' (expected :read, :write or :cas)", f));
     }
-    EdnReader reader(rest, fmt::format("{}:{}", source, line_no));
+    EdnReader reader(rest, source, line_no);
     if (reader.AtEnd()) return error("missing value");
     auto value = reader.Next();
-    if (!value.ok()) return error("bad value: " + value.status().message());
+    if (!value.ok()) return value.status();
     if (!reader.AtEnd()) return error("trailing text after the value");
     const bool meaningful = ev.invoke || ev.outcome == Outcome::kOk;
     if (meaningful && !value->IsKeyword("timed-out")) {

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
-#include <set>
 
 #include "checkers/linear/partition.h"
 
@@ -49,12 +49,25 @@ std::string Label(const Op& op) {
   return "?";
 }
 
+// Timelines wider than this many ops are not drawn (an unshrunk history).
+constexpr size_t kTimelineOpsMax = 48;
+
+void AppendDescription(const Op& op, const std::string& label, int64_t t0, std::string* out) {
+  auto it = std::back_inserter(*out);
+  fmt::format_to(it, "op {} process {} {} {} [{} .. ", op.index, op.process, FnName(op.f), label,
+                 op.invoke_ns - t0);
+  if (op.open()) {
+    *out += "never completed]";
+  } else {
+    fmt::format_to(it, "{}]", op.complete_ns - t0);
+  }
+  if (op.outcome != Outcome::kOk) fmt::format_to(it, " ({})", OutcomeName(op.outcome));
+}
+
 std::string Describe(const Op& op, int64_t t0) {
-  std::string end = op.open() ? "never completed" : fmt::format("{}", op.complete_ns - t0);
-  return fmt::format(
-      "op {} process {} {} {} [{} .. {}]{}", op.index, op.process, FnName(op.f), Label(op),
-      op.invoke_ns - t0, end,
-      op.outcome == Outcome::kOk ? "" : fmt::format(" ({})", OutcomeName(op.outcome)));
+  std::string s;
+  AppendDescription(op, Label(op), t0, &s);
+  return s;
 }
 
 bool IsWrite(const Op& op) {
@@ -121,40 +134,56 @@ Explanation ExplainIllegal(const Partition& full, const Shrunk& shrunk,
                   : shrunk.minimal  ? " (1-minimal)"
                                     : " (shrinking cut short by the time budget)");
 
-  // Timeline: one row per process; each distinct time gets a column.
-  std::set<int64_t> times;
-  for (const Op* op : ops) {
-    times.insert(op->invoke_ns);
-    if (!op->open()) times.insert(op->complete_ns);
-  }
-  std::map<int64_t, int> rank;
-  for (int64_t t : times) rank.emplace(t, static_cast<int>(rank.size()));
-  size_t width = 4;
-  for (const Op* op : ops) width = std::max(width, std::min<size_t>(Label(*op).size() + 3, 18));
-  const size_t cols = (rank.size() + 1) * width;
-  std::map<int64_t, std::string> rows;
-  for (const Op* op : ops) {
-    std::string& row = rows[op->process];
-    if (row.empty()) row.assign(cols, ' ');
-    size_t a = rank[op->invoke_ns] * width;
-    size_t b = op->open() ? cols - 1 : rank[op->complete_ns] * width;
-    for (size_t x = a; x <= b; ++x) row[x] = '-';
-    row[a] = '[';
-    row[b] = op->open() ? '>' : ']';
-    std::string label = Label(*op);
-    if (op == stuck) label = "*" + label;
-    for (size_t k = 0; k < label.size() && a + 1 + k < b; ++k) row[a + 1 + k] = label[k];
-  }
-  std::string d =
-      "timeline (one row per process; [ invoke, ] completion, > never completed, "
-      "* the op that cannot be linearized):\n";
-  for (auto& [p, row] : rows) {
-    while (!row.empty() && row.back() == ' ') row.pop_back();
-    d += fmt::format("  p{:<5} {}\n", p, row);
+  // Timeline: one row per process; each distinct time gets a column. Past kTimelineOpsMax ops
+  // (an unshrunk history) the rows would be thousands of columns wide: only the list is shown.
+  std::string d;
+  auto out = std::back_inserter(d);
+  std::vector<std::string> labels(ops.size());
+  for (size_t k = 0; k < ops.size(); ++k) labels[k] = Label(*ops[k]);
+  if (ops.size() <= kTimelineOpsMax) {
+    std::vector<int64_t> times;
+    for (const Op* op : ops) {
+      times.push_back(op->invoke_ns);
+      if (!op->open()) times.push_back(op->complete_ns);
+    }
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    auto rank = [&](int64_t t) {
+      return static_cast<size_t>(std::lower_bound(times.begin(), times.end(), t) - times.begin());
+    };
+    size_t width = 4;
+    for (const std::string& l : labels) width = std::max(width, std::min<size_t>(l.size() + 3, 18));
+    const size_t cols = (times.size() + 1) * width;
+    std::map<int64_t, std::string> rows;
+    for (size_t k = 0; k < ops.size(); ++k) {
+      const Op* op = ops[k];
+      std::string& row = rows[op->process];
+      if (row.empty()) row.assign(cols, ' ');
+      size_t a = rank(op->invoke_ns) * width;
+      size_t b = op->open() ? cols - 1 : rank(op->complete_ns) * width;
+      std::fill(row.begin() + static_cast<ptrdiff_t>(a), row.begin() + static_cast<ptrdiff_t>(b),
+                '-');
+      row[a] = '[';
+      row[b] = op->open() ? '>' : ']';
+      const std::string label = op == stuck ? "*" + labels[k] : labels[k];
+      for (size_t c = 0; c < label.size() && a + 1 + c < b; ++c) row[a + 1 + c] = label[c];
+    }
+    d += "timeline (one row per process; [ invoke, ] completion, > never completed, "
+         "* the op that cannot be linearized):\n";
+    for (auto& [p, row] : rows) {
+      while (!row.empty() && row.back() == ' ') row.pop_back();
+      fmt::format_to(out, "  p{:<5} {}\n", p, row);
+    }
+  } else {
+    fmt::format_to(out, "timeline: not drawn for {} ops (over {}); every op is listed below\n",
+                   ops.size(), kTimelineOpsMax);
   }
   d += "ops (times relative to the first invoke):\n";
-  for (const Op* op : ops)
-    d += fmt::format("  {}{}\n", op == stuck ? "* " : "  ", Describe(*op, t0));
+  for (size_t k = 0; k < ops.size(); ++k) {
+    d += ops[k] == stuck ? "  * " : "    ";
+    AppendDescription(*ops[k], labels[k], t0, &d);
+    d += '\n';
+  }
   std::vector<std::string> around;
   for (const Fault& f : faults) {
     if (f.start_ns <= t1 && f.stop_ns >= t0) {

@@ -122,10 +122,15 @@ LinearizabilityResult CheckLinearizable(const History& history, const ModelOptio
       kr.seconds = std::chrono::duration<double>(Clock::now() - key_start).count();
     }
   };
-  int threads = budget.threads > 0
-                    ? budget.threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(parts.size())));
+  // One key (every register history) runs on the caller's thread: no thread start-up, and no
+  // hardware_concurrency(), which reads sysfs on every call.
+  int threads = 1;
+  if (parts.size() > 1) {
+    threads = budget.threads > 0
+                  ? budget.threads
+                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::max(1, std::min<int>(threads, static_cast<int>(parts.size())));
+  }
   if (threads <= 1) {
     worker();
   } else {

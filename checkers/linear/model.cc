@@ -120,6 +120,12 @@ class RegisterModel : public PartitionModel {
   std::string DescribeState(uint64_t s) const override {
     return values_.Describe(static_cast<uint32_t>(s));
   }
+  // (f, value, expected) packed: value ids are below 2 * ops + 1, so 28 bits each suffice for any
+  // partition under 2^27 ops (bigger ones simply get no effect classes).
+  uint64_t EffectClass(int i) const override {
+    if (ops_.size() >= (size_t{1} << 27)) return kNoEffectClass;
+    return (static_cast<uint64_t>(ops_[i]->f) << 56) | (static_cast<uint64_t>(b_[i]) << 28) | a_[i];
+  }
 
  private:
   const std::vector<const Op*>& ops_;

@@ -41,6 +41,10 @@ class PartitionModel {
   // Which entries Viable needs to see (the search keeps them on a side list, so the scan skips
   // everything else). Models without Viable watch nothing and are never asked.
   virtual bool Watched(int op, bool call) const { return false; }
+  // Ops with equal effect classes have the same Step in every state (same function, same
+  // arguments), so the search may treat unrequired ones as interchangeable. kNoEffectClass: unique.
+  static constexpr uint64_t kNoEffectClass = ~uint64_t{0};
+  virtual uint64_t EffectClass(int i) const { return kNoEffectClass; }
   // Bytes held by the model's tables (counted against the memory budget).
   virtual int64_t MemoryBytes() const { return 0; }
 };

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <unordered_map>
+#include <utility>
 
 namespace faultline::checkers {
 namespace {
@@ -15,18 +17,36 @@ uint64_t Mix(uint64_t x) {  // splitmix64 finalizer
   return x ^ (x >> 31);
 }
 
-// Memo of visited (linearized bitset, state) configurations. Every configuration in it either
-// is on the current search path or has no linearizable completion.
+// Memo of visited (linearized bitset, state) configurations, with subsumption: a configuration
+// is "seen" when the memo holds one with the same state, the same linearized required ops and a
+// subset of its linearized unrequired ops. That one can do everything this one can (an unrequired
+// op never has to be linearized and never blocks another), so this one adds nothing.
+// Soundness (with entries still on the search path too): a configuration reaching a goal in d
+// steps is only ever pruned for one that reaches it in at most d steps and was itself visited, so
+// the visited configuration closest to a goal would have a visited successor closer still.
 class Memo {
  public:
-  explicit Memo(int words) : words_(words) { Resize(1 << 12); }
+  // `required` marks the ops that must be linearized (one bit per op).
+  // `ops` sizes the first table (small histories must not pay for a big one).
+  Memo(int ops, int words, std::vector<uint64_t> required)
+      : words_(words), required_(std::move(required)) {
+    size_t cap = 64;
+    while (cap < static_cast<size_t>(ops) * 4 && cap < (size_t{1} << 12)) cap *= 2;
+    Resize(cap);
+  }
 
-  // Inserts; returns false if already present. `set_hash` is the Zobrist hash of `bits`.
-  bool Insert(const uint64_t* bits, uint64_t set_hash, uint64_t state) {
+  // Inserts; returns false if already present or subsumed. `required_hash` is the Zobrist hash of
+  // the required ops in `bits`.
+  bool Insert(const uint64_t* bits, uint64_t required_hash, uint64_t state) {
     if ((size_ + 1) * 2 > cap_) Resize(cap_ * 2);
-    uint64_t h = Mix(set_hash ^ Mix(state)) | 1;
+    uint64_t h = Mix(required_hash ^ Mix(state)) | 1;
+    size_t replace = SIZE_MAX;  // an entry this configuration subsumes: overwritten in place
     for (size_t i = h & (cap_ - 1);; i = (i + 1) & (cap_ - 1)) {
       if (hashes_[i] == 0) {
+        if (replace != SIZE_MAX) {
+          std::copy(bits, bits + words_, arena_.data() + offsets_[replace]);
+          return true;
+        }
         hashes_[i] = h;
         states_[i] = state;
         offsets_[i] = arena_.size();
@@ -34,10 +54,10 @@ class Memo {
         ++size_;
         return true;
       }
-      if (hashes_[i] == h && states_[i] == state &&
-          std::equal(bits, bits + words_, arena_.data() + offsets_[i])) {
-        return false;
-      }
+      if (hashes_[i] != h || states_[i] != state) continue;
+      const uint64_t* old = arena_.data() + offsets_[i];
+      if (Subsumes(old, bits)) return false;
+      if (replace == SIZE_MAX && Subsumes(bits, old)) replace = i;
     }
   }
   int64_t Bytes() const {
@@ -62,7 +82,16 @@ class Memo {
     cap_ = cap;
   }
 
+  // Same required ops, and old's unrequired ops are a subset of now's.
+  bool Subsumes(const uint64_t* old, const uint64_t* now) const {
+    for (int w = 0; w < words_; ++w) {
+      if (((old[w] ^ now[w]) & required_[w]) != 0 || (old[w] & ~now[w]) != 0) return false;
+    }
+    return true;
+  }
+
   int words_;
+  std::vector<uint64_t> required_;
   size_t cap_ = 0;
   size_t size_ = 0;
   std::vector<uint64_t> hashes_, states_, offsets_;
@@ -101,7 +130,8 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   events.reserve(2 * n);
   for (int i = 0; i < n; ++i) {
     events.push_back({ops[i].call, 0, i});
-    events.push_back({ops[i].ret, 1, i});
+    // An op that need not be linearized never blocks another: its return is at infinity.
+    events.push_back({ops[i].required ? ops[i].ret : kOpenNs, 1, i});
   }
   std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
     if (a.time != b.time) return a.time < b.time;
@@ -121,6 +151,21 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   }
   nodes[prev].next = 0;
   nodes[0].prev = prev;
+  // Interchangeable unrequired ops (same effect class, never return): `twin[i]` is the previous
+  // one in call order. Only the earliest unlinearized op of a class is tried, so the linearized
+  // ops of each class are always a prefix in call order (no permutations of twins in the memo).
+  std::vector<int> twin(n, -1);
+  {
+    std::unordered_map<uint64_t, int> last;
+    for (int id = nodes[0].next; id != 0; id = nodes[id].next) {
+      const int op = nodes[id].op;
+      if (!nodes[id].call || ops[op].required) continue;
+      const uint64_t c = model.EffectClass(op);
+      if (c == PartitionModel::kNoEffectClass) continue;
+      auto [it, inserted] = last.try_emplace(c, op);
+      if (!inserted) twin[op] = std::exchange(it->second, op);
+    }
+  }
   // Side list of watched entries, in the same order.
   bool any_watched = false;
   int wprev = 0;
@@ -163,8 +208,12 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   for (int i = 0; i < n; ++i) zobrist[i] = Mix(0x5eed0000ULL + static_cast<uint64_t>(i));
   const int words = (n + 63) / 64;
   std::vector<uint64_t> bits(words, 0);
-  uint64_t set_hash = 0;
-  Memo memo(words);
+  uint64_t required_hash = 0;
+  std::vector<uint64_t> required_bits(words, 0);
+  for (int i = 0; i < n; ++i) {
+    if (ops[i].required) required_bits[i >> 6] |= uint64_t{1} << (i & 63);
+  }
+  Memo memo(n, words, std::move(required_bits));
   int64_t reported_bytes = 0;
   auto account = [&]() -> bool {  // false when over the memory budget
     int64_t bytes = memo.Bytes() + model.MemoryBytes();
@@ -202,6 +251,7 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
     int node;
     uint64_t state;
     bool forced;  // a read-only op linearized greedily: never branched on
+    bool unrequired_pass;
   };
   std::vector<Frame> stack;
   stack.reserve(n);
@@ -218,10 +268,14 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   };
   auto toggle = [&](int op) {
     bits[op >> 6] ^= uint64_t{1} << (op & 63);
-    set_hash ^= zobrist[op];
+    if (ops[op].required) required_hash ^= zobrist[op];
   };
 
+  // Each configuration tries its candidates in two passes over the entry list: first the ops that
+  // must be linearized, then the ones that may never take effect (info, open), whose calls stay
+  // in the list until the end and would otherwise be tried first at every step.
   int e = nodes[0].next;
+  bool unrequired_pass = false;
   while (true) {
     if ((++iterations & 0xfff) == 0) {
       if (!account()) {
@@ -240,14 +294,29 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
     assert(e != 0 && "a required op's return is always ahead");
     const Node& node = nodes[e];
     bool backtrack = !node.call;
+    if (backtrack && !unrequired_pass) {
+      unrequired_pass = true;
+      e = nodes[0].next;
+      continue;
+    }
     if (node.call) {
       const int op = node.op;
+      if (ops[op].required == unrequired_pass) {
+        e = node.next;
+        continue;
+      }
       const bool read_only = model.ReadOnly(op);
       uint64_t next;
+      const bool twin_waiting =
+          twin[op] >= 0 && (bits[twin[op] >> 6] & (uint64_t{1} << (twin[op] & 63))) == 0;
+      if (twin_waiting) {
+        e = node.next;
+        continue;
+      }
       if (model.Step(state, op, &next) && (read_only || Viable(next, e))) {
         toggle(op);
-        if (memo.Insert(bits.data(), set_hash, next)) {
-          stack.push_back({e, state, read_only});
+        if (memo.Insert(bits.data(), required_hash, next)) {
+          stack.push_back({e, state, read_only, unrequired_pass});
           ++result.states_explored;
           state = next;
           lift(e);
@@ -260,6 +329,7 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
             for (const Frame& f : stack) result.best_prefix.push_back(nodes[f.node].op);
           }
           e = nodes[0].next;
+          unrequired_pass = false;
           continue;
         }
         toggle(op);
@@ -295,6 +365,7 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
       if (ops[op].required) ++required_left;
       if (!f.forced) {
         e = nodes[f.node].next;
+        unrequired_pass = f.unrequired_pass;
         break;
       }
     }

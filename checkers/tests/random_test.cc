@@ -64,10 +64,12 @@ bool BruteForce(const std::vector<Op>& ops, std::vector<bool>& done,
   return false;
 }
 
-History RandomHistory(std::mt19937& rng, bool strings) {
+// `info_heavy`: up to 8 ops, half of them timed out, over two values, so the search's rules for
+// ops that may never take effect (twins, subsumption, acknowledged ops first) are exercised.
+History RandomHistory(std::mt19937& rng, bool strings, bool info_heavy = false) {
   History h;
   h.initial_value = strings ? std::optional<std::string>("") : std::nullopt;
-  int n = std::uniform_int_distribution<int>(1, 7)(rng);
+  int n = std::uniform_int_distribution<int>(1, info_heavy ? 8 : 7)(rng);
   for (int i = 0; i < n; ++i) {
     Op op;
     op.index = i;
@@ -76,8 +78,9 @@ History RandomHistory(std::mt19937& rng, bool strings) {
     op.complete_ns = op.invoke_ns + std::uniform_int_distribution<int>(0, 6)(rng);
     int kind = std::uniform_int_distribution<int>(0, 2)(rng);
     int out = std::uniform_int_distribution<int>(0, 9)(rng);
-    op.outcome = out < 7 ? Outcome::kOk : out < 9 ? Outcome::kInfo : Outcome::kFail;
-    std::string v = std::to_string(std::uniform_int_distribution<int>(0, 2)(rng));
+    const int ok_below = info_heavy ? 5 : 7;
+    op.outcome = out < ok_below ? Outcome::kOk : out < 9 ? Outcome::kInfo : Outcome::kFail;
+    std::string v = std::to_string(std::uniform_int_distribution<int>(0, info_heavy ? 1 : 2)(rng));
     if (strings) {
       op.f = kind == 0 ? Fn::kGet : kind == 1 ? Fn::kPut : Fn::kAppend;
       if (op.f == Fn::kGet) {
@@ -93,14 +96,15 @@ History RandomHistory(std::mt19937& rng, bool strings) {
       if (op.f == Fn::kRead && out == 0) op.value.reset();        // a read of nil
       if (op.f == Fn::kCas && out == 1) op.f = Fn::kCasMismatch;  // an ok "not swapped"
       if (op.f == Fn::kCas || op.f == Fn::kCasMismatch)
-        op.expected = std::to_string(std::uniform_int_distribution<int>(0, 2)(rng));
+        op.expected =
+            std::to_string(std::uniform_int_distribution<int>(0, info_heavy ? 1 : 2)(rng));
     }
     h.ops.push_back(op);
   }
   return h;
 }
 
-void CompareOnRandomHistories(bool strings, uint32_t seed) {
+void CompareOnRandomHistories(bool strings, uint32_t seed, bool info_heavy = false) {
   std::mt19937 rng(seed);
   ModelOptions m;
   m.kind = strings ? ModelKind::kKv : ModelKind::kCasRegister;
@@ -109,7 +113,7 @@ void CompareOnRandomHistories(bool strings, uint32_t seed) {
   budget.shrink = false;
   int invalid = 0;
   for (int iter = 0; iter < 3000; ++iter) {
-    History h = RandomHistory(rng, strings);
+    History h = RandomHistory(rng, strings, info_heavy);
     std::vector<Op> live;
     for (const Op& op : h.ops) {
       bool read = op.f == Fn::kRead || op.f == Fn::kGet || op.f == Fn::kCasMismatch;
@@ -129,6 +133,9 @@ void CompareOnRandomHistories(bool strings, uint32_t seed) {
 
 TEST(RandomHistories, CasRegisterSearchAgreesWithBruteForce) { CompareOnRandomHistories(false, 7); }
 TEST(RandomHistories, KvStringSearchAgreesWithBruteForce) { CompareOnRandomHistories(true, 11); }
+TEST(RandomHistories, CasRegisterWithManyTimedOutOpsAgreesWithBruteForce) {
+  CompareOnRandomHistories(false, 13, true);
+}
 
 }  // namespace
 }  // namespace faultline::checkers
