@@ -101,6 +101,43 @@ TEST(LostWrites, TimedOutDeleteMayExplainAFinalNil) {
   EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kValid);
 }
 
+TEST(LostWrites, AcknowledgedWriteFollowedByAFinalReadOfNilIsLost) {
+  auto h = HistoryBuilder()
+               .Write(1, "a", 0, 10)
+               .WithZxid(Z(1, 1))
+               .Read(2, std::nullopt, 100, 110)
+               .Build();
+  LostWriteResult r = CheckLostWrites(h);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  EXPECT_NE(r.anomalies[0].description.find("write of a"), std::string::npos)
+      << r.anomalies[0].description;
+  EXPECT_NE(r.anomalies[0].description.find("shows the key absent"), std::string::npos)
+      << r.anomalies[0].description;
+  EXPECT_EQ(r.anomalies[0].ops, (std::vector<int64_t>{0, 1}));
+}
+
+TEST(LostWrites, AcknowledgedDeleteAfterTheWriteExplainsAFinalNil) {
+  auto h = HistoryBuilder()
+               .Write(1, "a", 0, 10)
+               .Add(2, Fn::kDelete, std::nullopt, 20, 30)
+               .Read(3, std::nullopt, 100, 110)
+               .Build();
+  EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kValid);
+}
+
+TEST(LostWrites, DeleteThatCompletedBeforeTheWriteDoesNotExplainAFinalNil) {
+  auto h = HistoryBuilder()
+               .Add(2, Fn::kDelete, std::nullopt, 0, 10)
+               .Write(1, "a", 20, 30)
+               .Read(3, std::nullopt, 100, 110)
+               .Build();
+  LostWriteResult r = CheckLostWrites(h);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.anomalies.size(), 1u);  // the delete itself is not a lost write
+  EXPECT_EQ(r.anomalies[0].ops, (std::vector<int64_t>{1, 2}));
+}
+
 TEST(LostWrites, AcknowledgedSetAddMissingFromFinalReadIsLost) {
   HistoryBuilder b;
   b.Add(1, Fn::kAdd, "1", 0, 10).Add(1, Fn::kAdd, "2", 20, 30);
