@@ -5,6 +5,7 @@
 
 #include "checkers/import/edn.h"
 #include "checkers/import/import.h"
+#include "checkers/import/jepsen_ops.h"
 #include "checkers/import/pairing.h"
 
 namespace faultline::checkers {
@@ -142,21 +143,25 @@ Result<History> Convert(const std::vector<const EdnValue*>& maps, const std::str
 
 }  // namespace
 
-Result<History> ImportJepsenEdn(std::string_view text, const std::string& source, ModelKind model) {
+Status ReadJepsenOps(std::string_view text, std::string_view source, std::vector<EdnValue>* forms,
+                     std::vector<const EdnValue*>* maps) {
   EdnReader reader(text, source);
-  std::vector<EdnValue> forms;
-  forms.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  forms->reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   while (!reader.AtEnd()) {
     auto form = reader.Next();
     if (!form.ok()) return form.status();
-    forms.push_back(std::move(*form));
+    forms->push_back(std::move(*form));
   }
+  const bool one_sequence = forms->size() == 1 && (*forms)[0].IsSequential();
+  for (const EdnValue& m : one_sequence ? (*forms)[0].items : *forms) maps->push_back(&m);
+  return Status::Ok();
+}
+
+Result<History> ImportJepsenEdn(std::string_view text, const std::string& source, ModelKind model) {
+  std::vector<EdnValue> forms;
   std::vector<const EdnValue*> maps;
-  if (forms.size() == 1 && forms[0].IsSequential()) {
-    for (const EdnValue& m : forms[0].items) maps.push_back(&m);
-  } else {
-    for (const EdnValue& m : forms) maps.push_back(&m);
-  }
+  Status read = ReadJepsenOps(text, source, &forms, &maps);
+  if (!read.ok()) return read;
   auto h = Convert(maps, source, model);
   if (h.ok() && model != ModelKind::kSet) {
     h->initial_value = std::nullopt;  // Knossos registers start as nil
