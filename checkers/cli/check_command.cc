@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -72,12 +73,17 @@ void Run(const Options& o, int* exit_code, const RunLoader& load_run) {
     ModelKind kind = ModelKind::kCasRegister;
     if (!o.model.empty()) ParseModelKind(o.model, &kind);  // validated by CLI11
     Result<History> history = Status::InvalidArgument("unset");
+    CheckPlan plan;
+    plan.own_history = format == "jsonl" || format == "run";
     if (format == "run") {
       if (!load_run) {
         history = Status::InvalidArgument(fmt::format(
             "{}: runs need the faultline binary (or give --format for a history file)", input));
+      } else if (Result<LoadedRun> run = load_run(input); !run.ok()) {
+        history = run.status();
       } else {
-        history = load_run(input);
+        history = std::move(run->history);
+        plan.required = std::move(run->required);
       }
     } else {
       Result<std::string> text = ReadFile(input);
@@ -124,7 +130,7 @@ void Run(const Options& o, int* exit_code, const RunLoader& load_run) {
     budget.threads = o.threads;
     budget.stop_on_first_invalid = o.stop_early;
     budget.shrink = !o.no_shrink;
-    CheckReport report = RunChecks(*history, model, budget, format == "jsonl" || format == "run");
+    CheckReport report = RunChecks(*history, model, budget, plan);
     overall = CombineVerdicts(overall, report.verdict);
     std::cout << (o.json ? FormatReportJson(input, report) + "\n"
                          : FormatReportLine(input, report));
@@ -138,42 +144,79 @@ void Run(const Options& o, int* exit_code, const RunLoader& load_run) {
 
 CheckReport RunChecks(const History& history, const ModelOptions& model, const Budget& budget,
                       bool own_history) {
+  return RunChecks(history, model, budget, CheckPlan{own_history, {}});
+}
+
+CheckReport RunChecks(const History& history, const ModelOptions& model, const Budget& budget,
+                      const CheckPlan& plan) {
   const auto start = std::chrono::steady_clock::now();
   CheckReport r;
   r.model = std::string(ModelKindName(model.kind));
+  if (history.ops.empty() && history.node_events.empty()) {
+    r.nothing_to_check = true;
+    r.verdict = Verdict::kUnknown;
+    return r;
+  }
+  auto required = [&](const char* name) {
+    return std::find(plan.required.begin(), plan.required.end(), name) != plan.required.end();
+  };
+  const bool no_ops = history.ops.empty();
+  const char* kNoOps = "the history has no operations";
   bool local = history.read_mode == ReadMode::kLocal;
-  if (local) {
+  if (no_ops) {
+    r.not_run.push_back({"linearizability", kNoOps});
+  } else if (local) {
     // Local reads promise only session order; writes must still be linearizable.
     History writes = history;
     std::erase_if(writes.ops, [](const Op& op) { return op.f == Fn::kRead || op.f == Fn::kGet; });
     r.linearizability = CheckLinearizable(writes, model, budget);
-    r.session = CheckSessionOrder(history);
-    r.ran_session = true;
+    r.ran_linearizability = true;
   } else {
     r.linearizability = CheckLinearizable(history, model, budget);
+    r.ran_linearizability = true;
   }
-  r.verdict = r.linearizability.verdict;
+  if (r.ran_linearizability) r.verdict = r.linearizability.verdict;
+  if (!no_ops && (local || required("session-order"))) {
+    r.session = CheckSessionOrder(history);
+    r.ran_session = true;
+  } else if (required("session-order")) {
+    r.not_run.push_back({"session-order", kNoOps});
+  }
   bool has_zxids = std::any_of(history.ops.begin(), history.ops.end(),
                                [](const Op& op) { return op.zxid.has_value(); });
   bool register_like = model.kind == ModelKind::kRegister ||
                        model.kind == ModelKind::kCasRegister || model.kind == ModelKind::kKv ||
                        model.kind == ModelKind::kSet;
-  if (own_history && register_like && (has_zxids || !history.node_events.empty())) {
+  bool lost_writes_apply = plan.own_history && register_like &&
+                           (has_zxids || !history.node_events.empty() || required("lost-writes"));
+  if (lost_writes_apply && !no_ops) {
     r.lost_writes = CheckLostWrites(history);
     r.ran_lost_writes = true;
     r.verdict = CombineVerdicts(r.verdict, r.lost_writes.verdict);
+  } else if (required("lost-writes")) {
+    r.not_run.push_back({"lost-writes", no_ops           ? kNoOps
+                                        : !register_like ? "the model has no writes to lose"
+                                                         : "the history is not faultline's own"});
   }
   if (!history.node_events.empty()) {
     r.invariants = CheckZabInvariants(history.node_events);
     r.ran_invariants = true;
     r.verdict = CombineVerdicts(r.verdict, r.invariants.verdict);
+  } else if (required("zab-invariants")) {
+    r.not_run.push_back({"zab-invariants",
+                         "0 node events in the history (the nodes' event logs never reached the "
+                         "store)"});
   }
   if (r.ran_session) r.verdict = CombineVerdicts(r.verdict, r.session.verdict);
+  if (!r.not_run.empty()) r.verdict = CombineVerdicts(r.verdict, Verdict::kUnknown);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
 
 std::string FormatReportLine(const std::string& input, const CheckReport& r) {
+  if (r.nothing_to_check) {
+    return input + ": nothing to check: the history has no operations and no node events\n";
+  }
   const LinearizabilityResult& l = r.linearizability;
   int ops = 0, invalid = 0, unknown = 0;
   for (const KeyResult& k : l.keys) {
@@ -209,10 +252,19 @@ std::string FormatReportLine(const std::string& input, const CheckReport& r) {
     section("zab invariants", r.invariants.verdict, r.invariants.reason, r.invariants.anomalies);
   if (r.ran_session)
     section("session order", r.session.verdict, r.session.reason, r.session.anomalies);
+  for (const NotRun& n : r.not_run)
+    out += fmt::format("  {}: could not run: {}\n", n.checker, n.reason);
   return out;
 }
 
 std::string FormatReportJson(const std::string& input, const CheckReport& r) {
+  if (r.nothing_to_check) {
+    return json{{"input", input},
+                {"verdict", VerdictName(r.verdict)},
+                {"nothing_to_check", true},
+                {"reason", "the history has no operations and no node events"}}
+        .dump();
+  }
   const LinearizabilityResult& l = r.linearizability;
   json keys = json::array();
   for (const KeyResult& k : l.keys) {
@@ -228,14 +280,15 @@ std::string FormatReportJson(const std::string& input, const CheckReport& r) {
   json j = {{"input", input},
             {"verdict", VerdictName(r.verdict)},
             {"model", r.model},
-            {"seconds", r.seconds},
-            {"linearizability",
-             {{"verdict", VerdictName(l.verdict)},
-              {"reason", l.reason},
-              {"states_explored", l.states_explored},
-              {"peak_memory_bytes", l.peak_memory_bytes},
-              {"keys", keys},
-              {"anomalies", AnomaliesJson(l.anomalies)}}}};
+            {"seconds", r.seconds}};
+  if (r.ran_linearizability) {
+    j["linearizability"] = {{"verdict", VerdictName(l.verdict)},
+                            {"reason", l.reason},
+                            {"states_explored", l.states_explored},
+                            {"peak_memory_bytes", l.peak_memory_bytes},
+                            {"keys", keys},
+                            {"anomalies", AnomaliesJson(l.anomalies)}};
+  }
   if (r.ran_lost_writes) {
     j["lost_writes"] = {{"verdict", VerdictName(r.lost_writes.verdict)},
                         {"reason", r.lost_writes.reason},
@@ -254,6 +307,10 @@ std::string FormatReportJson(const std::string& input, const CheckReport& r) {
                           {"reads_checked", r.session.reads_checked},
                           {"anomalies", AnomaliesJson(r.session.anomalies)}};
   }
+  json not_run = json::array();
+  for (const NotRun& n : r.not_run)
+    not_run.push_back({{"checker", n.checker}, {"reason", n.reason}});
+  j["not_run"] = not_run;
   return j.dump();
 }
 

@@ -1,7 +1,10 @@
 #include "checkers/cli/check_command.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace faultline::checkers {
@@ -47,7 +50,7 @@ TEST(CheckCommand, RunsNeedALoader) {
 }
 
 TEST(CheckCommand, RunLoaderIsCalledForRunInputs) {
-  RunLoader loader = [](const std::string& run) -> Result<History> {
+  RunLoader loader = [](const std::string& run) -> Result<LoadedRun> {
     History h;
     h.model = "register";
     Op w;
@@ -57,7 +60,7 @@ TEST(CheckCommand, RunLoaderIsCalledForRunInputs) {
     w.complete_ns = 1;
     w.outcome = Outcome::kOk;
     h.ops.push_back(w);
-    return h;
+    return LoadedRun{h, {}};
   };
   auto [code, out] = RunCheck({"--format", "run", "r1"}, loader);
   EXPECT_EQ(code, 0) << out;
@@ -76,7 +79,7 @@ TEST(CheckCommand, JsonOutputIsOneObjectPerInput) {
 
 TEST(CheckCommand, LocalReadModeChecksSessionOrderInsteadOfLinearizableReads) {
   // A stale read by another client is fine for local reads; lost writes need a final read.
-  RunLoader loader = [](const std::string&) -> Result<History> {
+  RunLoader loader = [](const std::string&) -> Result<LoadedRun> {
     History h;
     h.read_mode = ReadMode::kLocal;
     auto add = [&](int64_t p, Fn f, std::string v, int64_t a, int64_t b, int64_t zxid) {
@@ -95,7 +98,7 @@ TEST(CheckCommand, LocalReadModeChecksSessionOrderInsteadOfLinearizableReads) {
     add(1, Fn::kWrite, "b", 20, 30, 2);
     add(2, Fn::kRead, "a", 40, 50, 1);    // stale but allowed
     add(3, Fn::kRead, "b", 100, 110, 2);  // final read
-    return h;
+    return LoadedRun{h, {}};
   };
   auto [code, out] = RunCheck({"--format", "run", "local-run"}, loader);
   EXPECT_EQ(code, 0) << out;
@@ -114,6 +117,96 @@ TEST(CheckCommand, OwnJsonlHistoryGetsLostWriteForensicsAndInvariants) {
   EXPECT_NE(out.find("partition 1"), std::string::npos) << out;
   EXPECT_NE(out.find("zab invariants: invalid"), std::string::npos) << out;
   EXPECT_NE(out.find("node 1 truncated at 82 ms"), std::string::npos) << out;
+}
+
+// A small valid zabd-like history: a write, then a final read of it.
+History WriteThenRead() {
+  History h;
+  h.model = "cas-register";
+  auto add = [&](Fn f, std::string v, int64_t a, int64_t b) {
+    Op op;
+    op.index = static_cast<int64_t>(h.ops.size());
+    op.process = op.index;
+    op.f = f;
+    op.key = "k";
+    op.value = v;
+    op.invoke_ns = a;
+    op.complete_ns = b;
+    op.outcome = Outcome::kOk;
+    op.zxid = 4294967297;
+    h.ops.push_back(op);
+  };
+  add(Fn::kWrite, "1", 0, 10);
+  add(Fn::kRead, "1", 20, 30);
+  return h;
+}
+
+const std::vector<std::string> kZabdPromises = {"linearizability", "lost-writes", "zab-invariants"};
+
+TEST(CheckCommand, EmptyHistoryFileSaysNothingToCheckAndExitsTwo) {
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("empty-" + std::to_string(getpid()) + ".jsonl"))
+          .string();
+  std::ofstream(path).close();
+  auto [code, out] = RunCheck({path});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("nothing to check"), std::string::npos) << out;
+  EXPECT_EQ(out.find("valid"), std::string::npos) << out;
+  auto [jcode, jout] = RunCheck({"--json", path});
+  EXPECT_EQ(jcode, 2);
+  auto j = nlohmann::json::parse(jout);
+  EXPECT_EQ(j["verdict"], "unknown");
+  EXPECT_EQ(j["nothing_to_check"], true);
+  std::filesystem::remove(path);
+}
+
+TEST(CheckCommand, EmptyRunSaysNothingToCheck) {
+  RunLoader loader = [](const std::string&) -> Result<LoadedRun> {
+    return LoadedRun{History{}, kZabdPromises};
+  };
+  auto [code, out] = RunCheck({"--format", "run", "7"}, loader);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("7: nothing to check"), std::string::npos) << out;
+}
+
+TEST(CheckCommand, PromisedZabInvariantsWithoutNodeEventsCouldNotRunAndTheRunIsUnknown) {
+  // A crashed run's history: ops are in the store, its node events never reached it.
+  RunLoader loader = [](const std::string&) -> Result<LoadedRun> {
+    return LoadedRun{WriteThenRead(), kZabdPromises};
+  };
+  auto [code, out] = RunCheck({"--format", "run", "3"}, loader);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("3: unknown"), std::string::npos) << out;
+  EXPECT_NE(out.find("zab-invariants: could not run: 0 node events"), std::string::npos) << out;
+  auto [jcode, jout] = RunCheck({"--json", "--format", "run", "3"}, loader);
+  auto j = nlohmann::json::parse(jout);
+  EXPECT_EQ(j["verdict"], "unknown");
+  ASSERT_EQ(j["not_run"].size(), 1u);
+  EXPECT_EQ(j["not_run"][0]["checker"], "zab-invariants");
+}
+
+TEST(CheckCommand, PromisedZabInvariantsWithNodeEventsRunAndTheRunIsValid) {
+  RunLoader loader = [](const std::string&) -> Result<LoadedRun> {
+    History h = WriteThenRead();
+    NodeEvent e;
+    e.node = 1;
+    e.ts_ms = 1;
+    e.type = "committed";
+    e.fields = {{"ts_ms", 1},          {"node", 1},          {"type", "committed"},
+                {"first", 4294967297}, {"last", 4294967297}, {"count", 1}};
+    h.node_events.push_back(e);
+    return LoadedRun{h, kZabdPromises};
+  };
+  auto [code, out] = RunCheck({"--format", "run", "4"}, loader);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("zab invariants: valid"), std::string::npos) << out;
+  EXPECT_EQ(out.find("could not run"), std::string::npos) << out;
+}
+
+TEST(CheckCommand, ForeignHistoryWithoutNodeEventsRequiresNoZabChecks) {
+  auto [code, out] = RunCheck({"--format", "porcupine-kv", kData + "porcupine/c01-ok.txt"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out.find("could not run"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -231,6 +231,18 @@ TEST(ZabInvariants, DivergentCommittedSequencesAreReported) {
   EXPECT_NE(r.anomalies[0].description.find("diverge"), std::string::npos);
 }
 
+TEST(ZabInvariants, DivergenceIsPlacedInTimeWhenBothNodesHadCommittedPastIt) {
+  // Regression (issue 10): the divergence anomaly had time 0, printed as +-1796155125.8s.
+  auto log = HealthyLog();
+  log.push_back(Ev(3, 6, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 1)}, {"count", 1}}));
+  log.push_back(Ev(3, 7, "committed", {{"first", Z(2, 1)}, {"last", Z(2, 1)}, {"count", 1}}));
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_FALSE(r.anomalies.empty());
+  for (const Anomaly& a : r.anomalies) {
+    EXPECT_EQ(a.start_ns, 7'000'000) << a.description;  // node 3 skipped past it at 7 ms
+  }
+}
+
 // ---------------------------------------------------------------- session order
 
 TEST(SessionOrder, MonotonicReadsAndOwnWritesAreValid) {

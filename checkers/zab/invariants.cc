@@ -140,11 +140,21 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
         bool in_a = na.Has(z), in_b = nb.Has(z);
         if (in_a == in_b) continue;
         int64_t with = in_a ? a->first : b->first, without = in_a ? b->first : a->first;
+        // Placed in time where the divergence became visible: when both had committed past z.
+        int64_t seen_ms = 0;
+        for (const NodeState* n : {&na, &nb}) {
+          for (const Commit& c : n->committed) {
+            if (c.last >= z) {
+              seen_ms = std::max(seen_ms, c.ts_ms);
+              break;
+            }
+          }
+        }
         result.anomalies.push_back(
             Make(fmt::format("committed sequences diverge: node {} committed {} but node {} "
                              "committed past it (up to {}) without it",
                              with, ZxidString(z), without, ZxidString(m)),
-                 0));
+                 seen_ms));
         break;
       }
     }

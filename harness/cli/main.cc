@@ -17,11 +17,12 @@
 
 #include "checkers/cli/check_command.h"
 #include "harness/history/history_store.h"
-#include "harness/scenario/scenario_command.h"
+#include "harness/history/run_loader.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/runner.h"
 #include "harness/run/schedule.h"
 #include "harness/run/summary.h"
+#include "harness/scenario/scenario_command.h"
 #include "harness/spec/test_spec.h"
 
 namespace fl = faultline::harness;
@@ -120,9 +121,12 @@ int main(int argc, char** argv) {
   int limit = 30;
   runs->add_option("--limit", limit, "how many")->capture_default_str();
   runs->callback([&] {
-    auto s = fl::HistoryStore::Open(store);
-    if (!s.ok() || !fl::PrintRunList(**s, limit, std::cout).ok()) {
-      std::cerr << "error: cannot read " << store << "\n";
+    auto s = fl::HistoryStore::OpenExisting(store);
+    if (!s.ok()) {
+      std::cerr << "error: " << s.status().message() << "\n";
+      exit_code = 2;
+    } else if (faultline::Status st = fl::PrintRunList(**s, limit, std::cout); !st.ok()) {
+      std::cerr << "error: cannot read " << store << ": " << st.message() << "\n";
       exit_code = 2;
     }
   });
@@ -134,9 +138,9 @@ int main(int argc, char** argv) {
   show->callback([&] {
     int64_t id = 0;
     if ((exit_code = ParseRunId(show_run, &id)) != 0) return;
-    auto s = fl::HistoryStore::Open(store);
+    auto s = fl::HistoryStore::OpenExisting(store);
     if (!s.ok()) {
-      std::cerr << "error: " << s.status().ToString() << "\n";
+      std::cerr << "error: " << s.status().message() << "\n";
       exit_code = 2;
       return;
     }
@@ -155,7 +159,7 @@ int main(int argc, char** argv) {
     int64_t id = 0;
     if ((exit_code = ParseRunId(replay_run, &id)) != 0) return;
     faultline::Result<fl::RunRecord> rec = [&]() -> faultline::Result<fl::RunRecord> {
-      auto s = fl::HistoryStore::Open(store);
+      auto s = fl::HistoryStore::OpenExisting(store);
       if (!s.ok()) return s.status();
       return (*s)->GetRun(id);
     }();  // the store closes here: ExecuteRun may need to enter a netns single-threaded
@@ -184,19 +188,7 @@ int main(int argc, char** argv) {
   });
 
   // ---- check (C's command; runs are loaded from the store by id)
-  faultline::checkers::AddCheckCommand(
-      app, &exit_code,
-      [&store](const std::string& run) -> faultline::Result<faultline::checkers::History> {
-        int64_t id = 0;
-        try {
-          id = std::stoll(run);
-        } catch (const std::exception&) {
-          return faultline::Status::InvalidArgument("run must be a run id: " + run);
-        }
-        auto s = fl::HistoryStore::Open(store);
-        if (!s.ok()) return s.status();
-        return (*s)->LoadHistory(id);
-      });
+  faultline::checkers::AddCheckCommand(app, &exit_code, fl::StoreRunLoader(&store));
 
   // ---- scenario (issue 5: a written-down schedule against a real cluster, with expectations)
   faultline::harness::scenario::AddScenarioCommand(app, &exit_code);

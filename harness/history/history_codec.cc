@@ -1,5 +1,7 @@
 #include "harness/history/history_codec.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <array>
 #include <utility>
 
@@ -66,6 +68,20 @@ void DescribeRunModel(const std::string& spec_text, checkers::History* history) 
   history->read_mode = m == "local"  ? checkers::ReadMode::kLocal
                        : m == "sync" ? checkers::ReadMode::kSync
                                      : checkers::ReadMode::kLinearizable;
+}
+
+std::string SystemOfSpec(const std::string& spec_text) {
+  try {
+    YAML::Node root = YAML::Load(spec_text);
+    if (!root.IsMap()) return "";
+    YAML::Node system = root["system"];
+    if (system && system.IsMap() && system["kind"] && system["kind"].IsScalar()) {
+      return system["kind"].as<std::string>();
+    }
+    return "zabd";
+  } catch (const YAML::Exception&) {
+    return "";
+  }
 }
 
 }  // namespace faultline::harness

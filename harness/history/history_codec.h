@@ -19,4 +19,8 @@ checkers::Outcome OutcomeFromText(std::string_view text);  // unknown text -> kI
 // from a stored spec text. A spec that no longer parses leaves the defaults.
 void DescribeRunModel(const std::string& spec_text, checkers::History* history);
 
+// The system a stored spec names (`system: {kind: ...}`), "zabd" when it names none (every run
+// recorded before systems were pluggable), "" when the text is not YAML.
+std::string SystemOfSpec(const std::string& spec_text);
+
 }  // namespace faultline::harness

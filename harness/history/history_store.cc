@@ -1,6 +1,7 @@
 #include "harness/history/history_store.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -10,11 +11,13 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <variant>
 
 #include "harness/history/history_codec.h"
+#include "harness/history/run_liveness.h"
 #include "harness/history/sqlite_db.h"
 
 namespace faultline::harness {
@@ -91,6 +94,43 @@ CREATE TABLE IF NOT EXISTS anomalies (
 CREATE INDEX IF NOT EXISTS anomalies_run ON anomalies (run_id);
 )sql";
 
+// Columns added after the first schema: a store written by an older faultline gets them on its
+// next read-write open (ALTER TABLE ADD COLUMN keeps every row). Readers of a read-only store of
+// the old schema read NULL / '' in their place (see HasLivenessColumns).
+struct AddedColumn {
+  const char* table;
+  const char* name;
+  const char* ddl;
+};
+constexpr AddedColumn kAddedColumns[] = {
+    {"runs", "system", "system TEXT NOT NULL DEFAULT ''"},
+    {"runs", "controller_pid", "controller_pid INTEGER"},
+    {"runs", "controller_host", "controller_host TEXT NOT NULL DEFAULT ''"},
+    {"runs", "heartbeat_ms", "heartbeat_ms INTEGER"},
+};
+// PRAGMA user_version of the schema this file writes (1: the first; 2: liveness + system).
+constexpr int kSchemaVersion = 2;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::set<std::string>> Columns(SqliteDb& db, const std::string& table) {
+  Result<SqliteStmt> st = db.Prepare("SELECT name FROM pragma_table_info(?1)");
+  if (!st.ok()) return st.status();
+  st->Bind(1, table);
+  std::set<std::string> out;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.insert(st->Text(0));
+  }
+  return out;
+}
+
 struct InvokeRec {
   int64_t run_id;
   checkers::Op op;
@@ -129,7 +169,20 @@ std::string TargetsJson(const std::vector<int64_t>& targets) {
 
 class HistoryStore::Impl {
  public:
-  explicit Impl(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Impl(std::unique_ptr<SqliteDb> db, bool read_only) : db_(std::move(db)), read_only_(read_only) {}
+
+  // Read-only: checks that this is a faultline store and which columns it has; no writer.
+  Status InitReadOnly(const std::string& path) {
+    Result<std::set<std::string>> cols = Columns(*db_, "runs");
+    if (!cols.ok())
+      return Status::InvalidArgument(path + ": not a SQLite database: " + cols.status().message());
+    if (cols->empty()) {
+      return Status::InvalidArgument(path + ": not a faultline history store (no runs table)");
+    }
+    liveness_columns_ = cols->count("heartbeat_ms") > 0;
+    first_error_ = Status::InvalidArgument(path + " was opened read-only: nothing is recorded");
+    return Status::Ok();
+  }
 
   Status Init() {
     // WAL + synchronous=NORMAL: a commit is durable against a process crash without an fsync
@@ -138,6 +191,7 @@ class HistoryStore::Impl {
       return s;
     }
     if (Status s = db_->Exec(kSchema); !s.ok()) return s;
+    if (Status s = Migrate(); !s.ok()) return s;
     auto prep = [&](SqliteStmt* out, const char* sql) -> Status {
       Result<SqliteStmt> r = db_->Prepare(sql);
       if (!r.ok()) return r.status();
@@ -176,8 +230,37 @@ class HistoryStore::Impl {
              .ok()) {
       return s;
     }
+    if (!(s = prep(&heartbeat_, "UPDATE runs SET heartbeat_ms=?2 WHERE id=?1")).ok()) return s;
     writer_ = std::thread([this] { WriterLoop(); });
     return Status::Ok();
+  }
+
+  Status Migrate() {
+    for (const AddedColumn& c : kAddedColumns) {
+      Result<std::set<std::string>> cols = Columns(*db_, c.table);
+      if (!cols.ok()) return cols.status();
+      if (cols->count(c.name)) continue;
+      if (Status s = db_->Exec(fmt::format("ALTER TABLE {} ADD COLUMN {}", c.table, c.ddl));
+          !s.ok()) {
+        return s;
+      }
+    }
+    liveness_columns_ = true;
+    return db_->Exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
+  }
+
+  bool liveness_columns() const { return liveness_columns_; }
+  bool read_only() const { return read_only_; }
+
+  // Runs this process created and has not finished: the writer stamps their heartbeat.
+  void AddLiveRun(int64_t id) {
+    std::lock_guard<std::mutex> l(mu_);
+    live_runs_.insert(id);
+    work_cv_.notify_one();  // the writer now has a heartbeat deadline
+  }
+  void RemoveLiveRun(int64_t id) {
+    std::lock_guard<std::mutex> l(mu_);
+    live_runs_.erase(id);
   }
 
   ~Impl() {
@@ -190,6 +273,7 @@ class HistoryStore::Impl {
   }
 
   void Enqueue(Record rec) {
+    if (read_only_) return;  // Flush() reports it (first_error_)
     std::unique_lock<std::mutex> l(mu_);
     if (queue_.size() >= kQueueCapacity) {
       ++stats_.producer_waits;
@@ -205,6 +289,7 @@ class HistoryStore::Impl {
 
   Status Flush() {
     std::unique_lock<std::mutex> l(mu_);
+    if (read_only_) return first_error_;
     uint64_t target = enqueued_;
     flush_requested_ = true;
     work_cv_.notify_one();
@@ -231,10 +316,30 @@ class HistoryStore::Impl {
   void WriterLoop() {
     std::vector<Record> batch;
     batch.reserve(kBatchMax);
+    auto next_heartbeat = Clock::now();
     for (;;) {
+      std::vector<int64_t> beat;  // live runs whose heartbeat is due
       {
         std::unique_lock<std::mutex> l(mu_);
-        work_cv_.wait(l, [&] { return stopping_ || !queue_.empty() || flush_requested_; });
+        auto has_work = [&] { return stopping_ || !queue_.empty() || flush_requested_; };
+        // With live runs, wake at least every heartbeat interval even when nothing is recorded
+        // (a run's check phase records nothing for a while but the controller is alive).
+        while (!has_work()) {
+          if (live_runs_.empty()) {
+            work_cv_.wait(l);
+          } else if (work_cv_.wait_until(l, next_heartbeat) == std::cv_status::timeout) {
+            break;
+          }
+        }
+        if (Clock::now() >= next_heartbeat) {
+          beat.assign(live_runs_.begin(), live_runs_.end());
+          next_heartbeat = Clock::now() + std::chrono::milliseconds(kHeartbeatIntervalMs);
+        }
+        if (!has_work()) {
+          l.unlock();
+          WriteHeartbeats(beat);
+          continue;
+        }
         // Linger to gather a batch, but never past the commit interval.
         work_cv_.wait_for(l, std::chrono::milliseconds(kCommitIntervalMs), [&] {
           return stopping_ || flush_requested_ || queue_.size() >= kBatchMax;
@@ -249,6 +354,7 @@ class HistoryStore::Impl {
       }
       space_cv_.notify_all();
       Status s = WriteBatch(batch);
+      WriteHeartbeats(beat);
       {
         std::lock_guard<std::mutex> l(mu_);
         committed_ += batch.size();
@@ -304,6 +410,18 @@ class HistoryStore::Impl {
     }
     Status c = db_->Exec("COMMIT");
     return first.ok() ? c : first;
+  }
+
+  // A failed heartbeat is not a lost record: it is retried at the next interval.
+  void WriteHeartbeats(const std::vector<int64_t>& runs) {
+    if (runs.empty()) return;
+    int64_t now = NowMs();
+    std::lock_guard<std::mutex> l(db_mu_);
+    for (int64_t id : runs) {
+      heartbeat_.Bind(1, id);
+      heartbeat_.Bind(2, now);
+      (void)heartbeat_.Run();
+    }
   }
 
   Status Write(const InvokeRec& r) { return WriteInvoke(r, nullptr); }
@@ -388,9 +506,12 @@ class HistoryStore::Impl {
     return st.Run();
   }
 
+  using Clock = std::chrono::steady_clock;
   std::unique_ptr<SqliteDb> db_;
+  const bool read_only_;
+  bool liveness_columns_ = false;
   std::mutex db_mu_;  // guards db_ and the statements
-  SqliteStmt insert_op_, complete_op_, insert_fault_, stop_fault_, insert_event_;
+  SqliteStmt insert_op_, complete_op_, insert_fault_, stop_fault_, insert_event_, heartbeat_;
 
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable work_cv_, space_cv_, done_cv_;
@@ -402,6 +523,7 @@ class HistoryStore::Impl {
   bool writer_dead_ = false;
   Status first_error_;
   StoreStats stats_;
+  std::set<int64_t> live_runs_;
   std::thread writer_;
 };
 
@@ -414,16 +536,71 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& path
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path);
   if (!db.ok()) return db.status();
-  auto impl = std::make_unique<Impl>(std::move(db).value());
+  auto impl = std::make_unique<Impl>(std::move(db).value(), /*read_only=*/false);
   if (Status s = impl->Init(); !s.ok()) return s;
   return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(impl)));
 }
 
+Result<std::unique_ptr<HistoryStore>> HistoryStore::OpenExisting(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Status::NotFound(fmt::format(
+        "no history store at {} (nothing was recorded there; give --store FILE)", path));
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument(fmt::format("{} is a directory, not a history store", path));
+  }
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::OpenReadOnly(path);
+  if (!db.ok()) return db.status();
+  auto impl = std::make_unique<Impl>(std::move(db).value(), /*read_only=*/true);
+  if (Status s = impl->InitReadOnly(path); !s.ok()) return s;
+  return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(impl)));
+}
+
+bool HistoryStore::HasLivenessColumns() { return impl_->liveness_columns(); }
+
+// Marks crashed every `running` row whose controller is gone (run_liveness.h), so that a plain
+// sqlite3 query sees the same truth as faultline's readers.
+static Status SweepCrashedRuns(SqliteDb& db) {
+  Result<SqliteStmt> st = db.Prepare(
+      "SELECT id, controller_pid, controller_host, COALESCE(heartbeat_ms, started_ms) FROM runs "
+      "WHERE status=?1");
+  if (!st.ok()) return st.status();
+  st->Bind(1, std::string(kRunRunning));
+  LivenessProbe probe = LocalProbe();
+  std::vector<int64_t> gone;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    RunRecord r;
+    r.recorded_status = kRunRunning;
+    r.controller_pid = st->OptInt(1);
+    r.controller_host = st->Text(2);
+    r.last_heard_ms = st->Int(3);
+    // Rows without a heartbeat (older controllers) are left to the readers, which look at
+    // their last op; a writer only records what is certain from the row itself.
+    if (!st->IsNull(1) && ControllerGone(probe, r)) gone.push_back(st->Int(0));
+  }
+  for (int64_t id : gone) {
+    Result<SqliteStmt> up = db.Prepare("UPDATE runs SET status=?2 WHERE id=?1 AND status=?3");
+    if (!up.ok()) return up.status();
+    up->Bind(1, id);
+    up->Bind(2, std::string(kRunCrashed));
+    up->Bind(3, std::string(kRunRunning));
+    if (Status s = up->Run(); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Result<int64_t> HistoryStore::CreateRun(const RunRecord& run) {
-  return impl_->WithDb([&](SqliteDb& db) -> Result<int64_t> {
+  LivenessProbe self = LocalProbe();
+  Result<int64_t> id = impl_->WithDb([&](SqliteDb& db) -> Result<int64_t> {
+    if (Status s = SweepCrashedRuns(db); !s.ok()) return s;
     Result<SqliteStmt> st = db.Prepare(
         "INSERT INTO runs (suite, spec, seed, git_revision, folder, started_ms, status, "
-        "schedule, replay_of) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+        "schedule, replay_of, system, controller_pid, controller_host, heartbeat_ms) "
+        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
     if (!st.ok()) return st.status();
     st->Bind(1, run.suite);
     st->Bind(2, run.spec_text);
@@ -434,9 +611,15 @@ Result<int64_t> HistoryStore::CreateRun(const RunRecord& run) {
     st->Bind(7, std::string(kRunRunning));
     st->Bind(8, run.schedule_json.empty() ? std::string("[]") : run.schedule_json);
     st->Bind(9, run.replay_of);
+    st->Bind(10, run.system.empty() ? SystemOfSpec(run.spec_text) : run.system);
+    st->Bind(11, static_cast<int64_t>(getpid()));
+    st->Bind(12, self.host);
+    st->Bind(13, self.now_ms);
     if (Status s = st->Run(); !s.ok()) return s;
     return db.LastInsertId();
   });
+  if (id.ok()) impl_->AddLiveRun(*id);
+  return id;
 }
 
 Status HistoryStore::SetRunFolder(int64_t run_id, const std::string& folder) {
@@ -462,12 +645,12 @@ Status HistoryStore::SetSchedule(int64_t run_id, const std::string& schedule_jso
 Status HistoryStore::FinishRun(int64_t run_id, const std::string& status,
                                const std::string& verdict, const std::string& summary) {
   if (Status s = Flush(); !s.ok()) return s;
-  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  impl_->RemoveLiveRun(run_id);
+  int64_t now_ms = NowMs();
   return impl_->WithDb([&](SqliteDb& db) -> Status {
-    Result<SqliteStmt> st =
-        db.Prepare("UPDATE runs SET status=?2, verdict=?3, ended_ms=?4, summary=?5 WHERE id=?1");
+    Result<SqliteStmt> st = db.Prepare(
+        "UPDATE runs SET status=?2, verdict=?3, ended_ms=?4, summary=?5, heartbeat_ms=?4 "
+        "WHERE id=?1");
     if (!st.ok()) return st.status();
     st->Bind(1, run_id);
     st->Bind(2, status);

@@ -1,7 +1,8 @@
 // HistoryStore: every run's record in one SQLite database (WAL), written as it happens.
 //
-// Tables (see kSchema in history_store.cc): runs, ops, faults, node_events, verdicts, anomalies.
-// One database holds every run (default results/faultline.db); rows carry their run id.
+// Tables (see kSchema in history_store.cc, documented for sqlite3 users in docs/store-schema.md):
+// runs, ops, faults, node_events, verdicts, anomalies. One database holds every run (default
+// results/faultline.db); rows carry their run id.
 //
 // Writing has two paths:
 //   - Record*() calls are asynchronous: they enqueue into a bounded queue (kQueueCapacity) and
@@ -19,6 +20,11 @@
 // Times are nanoseconds since the Unix epoch (system clock), so they line up with the servers'
 // event logs (ts_ms).
 //
+// Liveness: CreateRun stores the controller's pid and host; while the run is open the writer thread
+// stamps runs.heartbeat_ms every kHeartbeatIntervalMs. A reader shows a `running` row whose
+// controller is gone (same host, pid no longer exists) or not heard from for kHeartbeatStaleMs as
+// `crashed` (run_liveness.h), and the next CreateRun on the store writes that decision down.
+//
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -27,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "checkers/checkers.h"
@@ -43,12 +50,19 @@ inline constexpr size_t kQueueCapacity = 1 << 16;  // records; producers block b
 inline constexpr size_t kBatchMax = 1 << 14;       // records per transaction
 static_assert(kCommitIntervalMs <= 200, "the issue promises at most 200 ms of loss on a crash");
 static_assert(kBatchMax <= kQueueCapacity);
+inline constexpr int64_t kHeartbeatIntervalMs = 1000;  // runs.heartbeat_ms of an open run
+inline constexpr int64_t kHeartbeatStaleMs = 30000;    // not heard from this long: crashed
+static_assert(kHeartbeatStaleMs >= 10 * kHeartbeatIntervalMs,
+              "a loaded machine must not make a live controller look crashed");
 
 // Run status values stored in runs.status.
 inline constexpr const char* kRunRunning = "running";
 inline constexpr const char* kRunFinished = "finished";
 inline constexpr const char* kRunInterrupted = "interrupted";
 inline constexpr const char* kRunError = "error";
+// Never written by a controller: a reader's decision about a `running` row whose controller is
+// gone (and what CreateRun writes back for such rows).
+inline constexpr const char* kRunCrashed = "crashed";
 
 struct RunRecord {
   int64_t id = 0;
@@ -59,12 +73,19 @@ struct RunRecord {
   std::string folder;  // results/runs/<id>
   int64_t started_ms = 0;
   std::optional<int64_t> ended_ms;
-  std::string status;                // running | finished | interrupted | error
+  std::string system;                // zabd | zookeeper | etcd | ... (from the spec)
+  std::string status;                // running | finished | interrupted | error | crashed
   std::string verdict;               // "" until checked; valid | invalid | unknown
   std::string schedule_json;         // realized fault schedule (array of objects)
   std::optional<int64_t> replay_of;  // run id this run replays
   int64_t anomaly_count = 0;         // filled by readers
   std::string summary;               // free text (counts), set by FinishRun
+  // Liveness (filled by CreateRun and the writer; read back by readers).
+  std::optional<int64_t> controller_pid;
+  std::string controller_host;
+  std::optional<int64_t> heartbeat_ms;  // last heartbeat (NULL: recorded before heartbeats)
+  std::string recorded_status;          // runs.status as stored (status may say crashed)
+  int64_t last_heard_ms = 0;            // last sign of life: heartbeat, end, or last op
 };
 
 // A fault row. targets are node ids; detail is JSON text (roles, shape, grudge, errors).
@@ -94,14 +115,20 @@ struct StoreStats {
 
 class HistoryStore {
  public:
-  // Opens or creates the database at `path` (parent directories are created).
+  // Opens or creates the database at `path` (parent directories are created). For writers.
   static Result<std::unique_ptr<HistoryStore>> Open(const std::string& path);
+  // For reading commands: opens an existing store read-only (SQLite READONLY: nothing is ever
+  // written, not even a schema upgrade; older schemas read back with defaults). A missing file or
+  // one that is not a faultline store is NotFound / InvalidArgument naming the path. Record*()
+  // calls on such a store are dropped and Flush() reports it.
+  static Result<std::unique_ptr<HistoryStore>> OpenExisting(const std::string& path);
   ~HistoryStore();  // flushes what is queued, stops the writer
   HistoryStore(const HistoryStore&) = delete;
   HistoryStore& operator=(const HistoryStore&) = delete;
 
   // ---- run-level, synchronous
-  // Inserts a run with status running; returns its id.
+  // Inserts a run with status running, this process's pid and host and a first heartbeat;
+  // returns its id. Rows of runs whose controller is gone are first marked crashed.
   Result<int64_t> CreateRun(const RunRecord& run);
   Status SetRunFolder(int64_t run_id, const std::string& folder);
   Status SetSchedule(int64_t run_id, const std::string& schedule_json);
@@ -131,7 +158,8 @@ class HistoryStore {
   Status Flush();
   StoreStats stats() const;
 
-  // ---- readers (see the same database; a Flush() first is the caller's business)
+  // ---- readers (see the same database; a Flush() first is the caller's business). RunRecord
+  // status is the effective one: `crashed` for a running row whose controller is gone.
   Result<std::vector<RunRecord>> ListRuns(int limit = 50);
   Result<RunRecord> GetRun(int64_t run_id);
   Result<std::vector<FaultRecord>> LoadFaults(int64_t run_id);
@@ -146,6 +174,23 @@ class HistoryStore {
   // The connection and the mutex that serializes it with the writer (for the readers).
   std::mutex& DbMutex();
   SqliteDb& Db();
+  bool HasLivenessColumns();  // false for a read-only store of an older schema
+
+ public:
+  // ---- for readers in other files of this library (run_query.cc): rows of `runs` selected by
+  // an SQL tail ("WHERE ... ORDER BY ... LIMIT ...") with ?N arguments, liveness resolved.
+  using SqlArg = std::variant<int64_t, double, std::string>;
+  Result<std::vector<RunRecord>> QueryRuns(const std::string& where_order_limit,
+                                           const std::vector<SqlArg>& args);
+  // Runs `fn(SqliteDb&)` on the store's connection under its mutex.
+  template <typename Fn>
+  auto WithConnection(Fn fn) {
+    std::lock_guard<std::mutex> lock(DbMutex());
+    return fn(Db());
+  }
+
+ private:
+  Status ResolveLiveness(std::vector<RunRecord>* runs);
   std::unique_ptr<Impl> impl_;
 };
 

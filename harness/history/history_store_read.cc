@@ -4,14 +4,17 @@
 
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "harness/history/history_codec.h"
 #include "harness/history/history_store.h"
+#include "harness/history/run_liveness.h"
 #include "harness/history/sqlite_db.h"
 
 namespace faultline::harness {
 
 namespace {
+
 RunRecord ReadRun(const SqliteStmt& st) {
   RunRecord r;
   r.id = st.Int(0);
@@ -22,50 +25,97 @@ RunRecord ReadRun(const SqliteStmt& st) {
   r.folder = st.Text(5);
   r.started_ms = st.Int(6);
   r.ended_ms = st.OptInt(7);
-  r.status = st.Text(8);
+  r.recorded_status = st.Text(8);
+  r.status = r.recorded_status;
   r.verdict = st.Text(9);
   r.schedule_json = st.Text(10);
   r.replay_of = st.OptInt(11);
   r.summary = st.Text(12);
   r.anomaly_count = st.Int(13);
+  r.system = st.Text(14);
+  r.controller_pid = st.OptInt(15);
+  r.controller_host = st.Text(16);
+  r.heartbeat_ms = st.OptInt(17);
+  if (r.system.empty()) r.system = SystemOfSpec(r.spec_text);
   return r;
 }
-constexpr const char* kRunColumns =
-    "SELECT id, suite, spec, seed, git_revision, folder, started_ms, ended_ms, status, verdict, "
-    "schedule, replay_of, summary, (SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id) "
-    "FROM runs ";
+
+// A store of the first schema (read-only, not upgraded) has no liveness columns: read defaults.
+std::string RunColumns(bool liveness) {
+  return fmt::format(
+      "SELECT id, suite, spec, seed, git_revision, folder, started_ms, ended_ms, status, verdict, "
+      "schedule, replay_of, summary, "
+      "(SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id), {} FROM runs ",
+      liveness ? "system, controller_pid, controller_host, heartbeat_ms" : "'', NULL, '', NULL");
+}
+
+// Latest sign of life of a row without heartbeats (recorded before they existed): its last op or
+// fault time, else its start.
+Result<int64_t> LastActivityMs(SqliteDb& db, const RunRecord& r) {
+  Result<SqliteStmt> st = db.Prepare(
+      "SELECT MAX(t) FROM (SELECT MAX(COALESCE(complete_ns, invoke_ns)) AS t FROM ops WHERE "
+      "run_id=?1 UNION ALL SELECT MAX(COALESCE(stop_ns, start_ns)) FROM faults WHERE run_id=?1)");
+  if (!st.ok()) return st.status();
+  st->Bind(1, r.id);
+  Result<bool> row = st->Step();
+  if (!row.ok()) return row.status();
+  int64_t last = r.started_ms;
+  if (*row && !st->IsNull(0)) last = std::max(last, st->Int(0) / 1'000'000);
+  return last;
+}
+
 }  // namespace
 
-Result<std::vector<RunRecord>> HistoryStore::ListRuns(int limit) {
+// Fills last_heard_ms and the effective status of rows just read (run_liveness.h).
+Status HistoryStore::ResolveLiveness(std::vector<RunRecord>* runs) {
+  LivenessProbe probe = LocalProbe();
+  for (RunRecord& r : *runs) {
+    if (r.heartbeat_ms) {
+      r.last_heard_ms = *r.heartbeat_ms;
+    } else if (r.ended_ms) {
+      r.last_heard_ms = *r.ended_ms;
+    } else if (r.recorded_status == kRunRunning) {
+      Result<int64_t> last = LastActivityMs(Db(), r);
+      if (!last.ok()) return last.status();
+      r.last_heard_ms = *last;
+    } else {
+      r.last_heard_ms = r.started_ms;
+    }
+    ApplyLiveness(probe, &r);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<RunRecord>> HistoryStore::QueryRuns(const std::string& where_order_limit,
+                                                       const std::vector<SqlArg>& args) {
   std::lock_guard<std::mutex> lock(DbMutex());
   SqliteDb& db = Db();
-  {
-    Result<SqliteStmt> st = db.Prepare(std::string(kRunColumns) + "ORDER BY id DESC LIMIT ?1");
-    if (!st.ok()) return st.status();
-    st->Bind(1, static_cast<int64_t>(limit));
-    std::vector<RunRecord> out;
-    for (;;) {
-      Result<bool> row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      out.push_back(ReadRun(*st));
-    }
-    return out;
+  Result<SqliteStmt> st = db.Prepare(RunColumns(HasLivenessColumns()) + where_order_limit);
+  if (!st.ok()) return st.status();
+  for (size_t i = 0; i < args.size(); ++i) {
+    int n = static_cast<int>(i) + 1;
+    std::visit([&](const auto& v) { st->Bind(n, v); }, args[i]);
   }
+  std::vector<RunRecord> out;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(ReadRun(*st));
+  }
+  if (Status s = ResolveLiveness(&out); !s.ok()) return s;
+  return out;
+}
+
+Result<std::vector<RunRecord>> HistoryStore::ListRuns(int limit) {
+  return QueryRuns("ORDER BY id DESC LIMIT ?1", {static_cast<int64_t>(limit)});
 }
 
 Result<RunRecord> HistoryStore::GetRun(int64_t run_id) {
-  std::lock_guard<std::mutex> lock(DbMutex());
-  SqliteDb& db = Db();
-  {
-    Result<SqliteStmt> st = db.Prepare(std::string(kRunColumns) + "WHERE id=?1");
-    if (!st.ok()) return st.status();
-    st->Bind(1, run_id);
-    Result<bool> row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::NotFound(fmt::format("no run {}", run_id));
-    return ReadRun(*st);
-  }
+  Result<std::vector<RunRecord>> runs = QueryRuns("WHERE id=?1", {run_id});
+  if (!runs.ok()) return runs.status();
+  if (runs->empty()) return Status::NotFound(fmt::format("no run {} in the store", run_id));
+  return std::move(runs->front());
 }
 
 Result<std::vector<FaultRecord>> HistoryStore::LoadFaults(int64_t run_id) {

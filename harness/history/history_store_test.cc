@@ -8,7 +8,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
+
+#include "harness/history/run_liveness.h"
 
 namespace faultline::harness {
 namespace {
@@ -284,6 +287,232 @@ TEST(HistoryStore, WriterKilledMidRunLeavesCommittedRowsIntact) {
   }
   // The store still accepts the next run.
   EXPECT_TRUE((*store)->CreateRun(NewRun()).ok());
+}
+
+// ---- liveness: a controller that dies without finishing its run (issue 10)
+
+LivenessProbe Probe(int64_t now_ms, bool pid_alive) {
+  LivenessProbe p;
+  p.host = "here";
+  p.now_ms = now_ms;
+  p.pid_alive = [pid_alive](int64_t) { return pid_alive; };
+  return p;
+}
+
+RunRecord Row(const std::string& status, const std::string& host, int64_t last_heard_ms) {
+  RunRecord r;
+  r.recorded_status = status;
+  r.controller_pid = 1234;
+  r.controller_host = host;
+  r.last_heard_ms = last_heard_ms;
+  return r;
+}
+
+TEST(RunLiveness, RunningRowWhoseControllerPidIsGoneOnThisHostIsCrashed) {
+  EXPECT_TRUE(ControllerGone(Probe(1000, /*pid_alive=*/false), Row(kRunRunning, "here", 1000)));
+  EXPECT_FALSE(ControllerGone(Probe(1000, /*pid_alive=*/true), Row(kRunRunning, "here", 1000)));
+}
+
+TEST(RunLiveness, PidOfAnotherHostIsNotProbedOnlyItsHeartbeatCounts) {
+  int64_t t = 1'000'000;
+  EXPECT_FALSE(ControllerGone(Probe(t, false), Row(kRunRunning, "elsewhere", t - 1000)));
+  EXPECT_TRUE(
+      ControllerGone(Probe(t, true), Row(kRunRunning, "elsewhere", t - kHeartbeatStaleMs - 1)));
+}
+
+TEST(RunLiveness, StaleHeartbeatIsCrashedEvenWhenThePidWasReused) {
+  int64_t t = 1'000'000;
+  EXPECT_TRUE(ControllerGone(Probe(t, true), Row(kRunRunning, "here", t - kHeartbeatStaleMs - 1)));
+}
+
+TEST(RunLiveness, FinishedInterruptedAndErrorRowsAreNeverCrashed) {
+  for (const char* status : {kRunFinished, kRunInterrupted, kRunError}) {
+    RunRecord r = Row(status, "here", 0);
+    ApplyLiveness(Probe(1'000'000, false), &r);
+    EXPECT_EQ(r.status, status);
+  }
+}
+
+TEST(HistoryStore, CreateRunRecordsControllerPidHostAndHeartbeat) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.File("h.db"));
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(NewRun());
+  RunRecord r = *(*store)->GetRun(run);
+  EXPECT_EQ(r.status, kRunRunning);
+  EXPECT_EQ(r.controller_pid, getpid());
+  EXPECT_EQ(r.controller_host, LocalProbe().host);
+  ASSERT_TRUE(r.heartbeat_ms.has_value());
+  EXPECT_EQ(r.system, "zabd");  // the spec names no system: every run before systems existed
+}
+
+TEST(HistoryStore, WriterStampsTheHeartbeatOfAnOpenRunWhileNothingIsRecorded) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.File("h.db"));
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(NewRun());
+  int64_t first = *(*store)->GetRun(run)->heartbeat_ms;
+  // Poll (no timing asserted): the heartbeat moves on its own while the run records nothing.
+  int64_t now = first;
+  for (int i = 0; i < 600 && now == first; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    now = *(*store)->GetRun(run)->heartbeat_ms;
+  }
+  EXPECT_GT(now, first);
+  ASSERT_TRUE((*store)->FinishRun(run, kRunFinished, "valid", "").ok());
+  EXPECT_EQ((*store)->GetRun(run)->status, kRunFinished);
+}
+
+TEST(HistoryStore, SigkilledControllerRunReadsBackCrashedAndTheNextRunWritesItDown) {
+  TempDir dir;
+  std::string db = dir.File("h.db");
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A controller: creates its run, records, and keeps going until it is SIGKILLed.
+    close(fds[0]);
+    auto store = HistoryStore::Open(db);
+    if (!store.ok()) _exit(3);
+    int64_t run = *(*store)->CreateRun(NewRun());
+    (*store)->RecordInvoke(run, WriteOp(0, "v0"));
+    if (!(*store)->Flush().ok()) _exit(4);
+    if (write(fds[1], &run, sizeof(run)) != sizeof(run)) _exit(5);
+    for (;;) pause();
+  }
+  close(fds[1]);
+  int64_t run = 0;
+  ASSERT_EQ(read(fds[0], &run, sizeof(run)), static_cast<ssize_t>(sizeof(run)));
+  close(fds[0]);
+  {
+    auto reader = HistoryStore::OpenExisting(db);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_EQ((*reader)->GetRun(run)->status, kRunRunning);  // alive: not crashed
+  }
+  kill(child, SIGKILL);
+  // Killed but not yet reaped (a zombie, as under a parent that has not waited): already gone.
+  for (int i = 0; i < 600; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string all((std::istreambuf_iterator<char>(stat)), {});
+    if (all.find(") Z") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  {
+    auto reader = HistoryStore::OpenExisting(db);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ((*reader)->GetRun(run)->status, kRunCrashed);
+  }
+  waitpid(child, nullptr, 0);
+
+  auto reader = HistoryStore::OpenExisting(db);
+  ASSERT_TRUE(reader.ok());
+  RunRecord r = *(*reader)->GetRun(run);
+  EXPECT_EQ(r.status, kRunCrashed);
+  EXPECT_EQ(r.recorded_status, kRunRunning);  // nothing was written by the reader
+  EXPECT_GE(r.last_heard_ms, r.started_ms);
+  EXPECT_EQ((*reader)->ListRuns()->front().status, kRunCrashed);
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM runs WHERE status='running'"), 1);
+
+  // A later run on the same store writes the decision down for sqlite3 users.
+  auto writer = HistoryStore::Open(db);
+  ASSERT_TRUE(writer.ok());
+  int64_t next = *(*writer)->CreateRun(NewRun());
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM runs WHERE status='crashed'"), 1);
+  EXPECT_EQ((*writer)->GetRun(next)->status, kRunRunning);
+  EXPECT_EQ((*writer)->GetRun(run)->status, kRunCrashed);
+}
+
+TEST(HistoryStore, OpenExistingOnAMissingStoreIsAnErrorNamingThePathAndCreatesNothing) {
+  TempDir dir;
+  std::string path = dir.File("missing/dir/x.db");
+  auto store = HistoryStore::OpenExisting(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(store.status().message().find(path), std::string::npos) << store.status().message();
+  EXPECT_FALSE(fs::exists(dir.File("missing")));
+}
+
+TEST(HistoryStore, OpenExistingOnAFileThatIsNotAStoreSaysSo) {
+  TempDir dir;
+  std::ofstream(dir.File("notes.txt")) << "hello, not a database\n";
+  auto store = HistoryStore::OpenExisting(dir.File("notes.txt"));
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("notes.txt"), std::string::npos);
+  auto dir_store = HistoryStore::OpenExisting(dir.File(""));
+  EXPECT_FALSE(dir_store.ok());
+}
+
+TEST(HistoryStore, OpenExistingNeverWritesRecordsAreRefused) {
+  TempDir dir;
+  int64_t run = 0;
+  {
+    auto store = HistoryStore::Open(dir.File("h.db"));
+    run = *(*store)->CreateRun(NewRun());
+    ASSERT_TRUE((*store)->FinishRun(run, kRunFinished, "valid", "").ok());
+  }
+  auto reader = HistoryStore::OpenExisting(dir.File("h.db"));
+  ASSERT_TRUE(reader.ok());
+  (*reader)->RecordInvoke(run, WriteOp(0, "v"));
+  EXPECT_FALSE((*reader)->Flush().ok());
+  EXPECT_FALSE((*reader)->CreateRun(NewRun()).ok());
+  EXPECT_EQ(CountRows(dir.File("h.db"), "SELECT COUNT(*) FROM runs"), 1);
+  EXPECT_EQ(CountRows(dir.File("h.db"), "SELECT COUNT(*) FROM ops"), 0);
+}
+
+// The first schema, as faultline wrote it before liveness columns existed.
+void WriteFirstSchemaStore(const std::string& path, int64_t started_ms) {
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &h), SQLITE_OK);
+  std::string sql =
+      "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, suite TEXT NOT NULL, spec TEXT "
+      "NOT NULL, seed INTEGER NOT NULL, git_revision TEXT NOT NULL, folder TEXT NOT NULL DEFAULT "
+      "'', started_ms INTEGER NOT NULL, ended_ms INTEGER, status TEXT NOT NULL, verdict TEXT NOT "
+      "NULL DEFAULT '', schedule TEXT NOT NULL DEFAULT '[]', replay_of INTEGER, summary TEXT NOT "
+      "NULL DEFAULT '');"
+      "CREATE TABLE anomalies (run_id INTEGER NOT NULL, checker TEXT NOT NULL, key TEXT NOT NULL, "
+      "description TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, ops TEXT NOT "
+      "NULL, detail TEXT NOT NULL);"
+      "CREATE TABLE ops (run_id INTEGER NOT NULL, op_index INTEGER NOT NULL, process INTEGER NOT "
+      "NULL, f TEXT NOT NULL, key TEXT NOT NULL, value TEXT, expected TEXT, elements TEXT, node "
+      "INTEGER, invoke_ns INTEGER NOT NULL, complete_ns INTEGER, outcome TEXT, zxid INTEGER, error "
+      "TEXT, PRIMARY KEY (run_id, op_index)) WITHOUT ROWID;"
+      "CREATE TABLE faults (run_id INTEGER NOT NULL, fault_index INTEGER NOT NULL, kind TEXT NOT "
+      "NULL, targets TEXT NOT NULL, start_ns INTEGER NOT NULL, stop_ns INTEGER, description TEXT "
+      "NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, fault_index));"
+      "INSERT INTO runs (suite, spec, seed, git_revision, started_ms, status) VALUES "
+      "('old', 'name: old', 1, 'abc', " +
+      std::to_string(started_ms) + ", 'running');";
+  ASSERT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(h);
+}
+
+TEST(HistoryStore, FirstSchemaStoreReadsBackReadOnlyAndIsUpgradedByTheNextWriter) {
+  TempDir dir;
+  std::string db = dir.File("old.db");
+  // Started an hour ago and never heard from since: its controller is long gone.
+  WriteFirstSchemaStore(db, LocalProbe().now_ms - 3'600'000);
+  {
+    auto reader = HistoryStore::OpenExisting(db);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    RunRecord r = *(*reader)->GetRun(1);
+    EXPECT_EQ(r.suite, "old");
+    EXPECT_EQ(r.system, "zabd");
+    EXPECT_EQ(r.status, kRunCrashed);
+    EXPECT_FALSE(r.heartbeat_ms.has_value());
+  }
+  EXPECT_EQ(CountRows(db,
+                      "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE "
+                      "name='heartbeat_ms'"),
+            0);  // the reader changed nothing
+  auto writer = HistoryStore::Open(db);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_EQ(CountRows(db,
+                      "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE "
+                      "name='heartbeat_ms'"),
+            1);
+  EXPECT_EQ((*writer)->GetRun(1)->suite, "old");
+  EXPECT_TRUE((*writer)->CreateRun(NewRun()).ok());
 }
 
 }  // namespace

@@ -53,6 +53,8 @@ class SqliteDb {
  public:
   // Opens (creating if needed) `path`; busy timeout 5 s so two runs may share a database.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  // Opens an existing `path` read-only (SQLITE_OPEN_READONLY): nothing can be written.
+  static Result<std::unique_ptr<SqliteDb>> OpenReadOnly(const std::string& path);
   ~SqliteDb();
 
   Status Exec(const std::string& sql);
@@ -60,6 +62,7 @@ class SqliteDb {
   int64_t LastInsertId() const;
 
  private:
+  static Result<std::unique_ptr<SqliteDb>> OpenWithFlags(const std::string& path, int flags);
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
 };

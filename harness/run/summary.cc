@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <ctime>
 #include <map>
 
@@ -10,9 +11,19 @@
 namespace faultline::harness {
 namespace {
 
+// Offset of `ns` (unix ns) from the run's start, "+12.3s". Before the run started (an event
+// logged while the cluster came up) it reads "-0.4s", never "+-0.4s".
 std::string Offset(int64_t ns, int64_t run_start_ms) {
   if (ns == checkers::kOpenNs) return "open";
-  return fmt::format("+{:.1f}s", (ns / 1e6 - static_cast<double>(run_start_ms)) / 1000.0);
+  double s = (static_cast<double>(ns) / 1e6 - static_cast<double>(run_start_ms)) / 1000.0;
+  return fmt::format("{}{:.1f}s", s < 0 ? "-" : "+", std::abs(s));
+}
+
+// An anomaly's time range; a checker that could not place it in time leaves 0.
+std::string Span(int64_t start_ns, int64_t end_ns, int64_t run_start_ms) {
+  if (start_ns <= 0 && end_ns <= 0) return "(time not recorded)";
+  if (start_ns == end_ns) return "at " + Offset(start_ns, run_start_ms);
+  return Offset(start_ns, run_start_ms) + ".." + Offset(end_ns, run_start_ms);
 }
 
 std::string LocalTime(int64_t ms) {
@@ -39,6 +50,15 @@ Status PrintRunSummary(HistoryStore& store, int64_t run_id, std::ostream& out) {
                      run->id, run->suite, run->seed, run->git_revision, LocalTime(t0), run->status,
                      run->verdict.empty() ? "-" : run->verdict);
   if (run->replay_of) out << fmt::format("replay of run {}\n", *run->replay_of);
+  if (run->status == kRunCrashed) {
+    out << fmt::format(
+        "crashed: the controller{} never finished the run; last heard from at {} UTC ({:+.1f}s "
+        "after the start)\n",
+        run->controller_pid ? fmt::format(" (pid {} on {})", *run->controller_pid,
+                                          run->controller_host.empty() ? "?" : run->controller_host)
+                            : "",
+        LocalTime(run->last_heard_ms), (run->last_heard_ms - t0) / 1000.0);
+  }
 
   std::map<std::string, std::map<std::string, int64_t>> by_f;  // f -> outcome -> count
   int64_t ok = 0, fail = 0, info = 0;
@@ -76,8 +96,8 @@ Status PrintRunSummary(HistoryStore& store, int64_t run_id, std::ostream& out) {
   out << fmt::format("anomalies: {}\n", anomalies);
   for (const auto& c : *checks) {
     for (const auto& a : c.anomalies) {
-      out << fmt::format("  [{}] key {} {}..{}: {}\n", a.checker, a.key.empty() ? "-" : a.key,
-                         Offset(a.start_ns, t0), Offset(a.end_ns, t0), a.description);
+      out << fmt::format("  [{}] key {} {}: {}\n", a.checker, a.key.empty() ? "-" : a.key,
+                         Span(a.start_ns, a.end_ns, t0), a.description);
     }
   }
   if (!run->folder.empty()) out << "folder: " << run->folder << "\n";
