@@ -2,6 +2,7 @@
 //
 //   zabd --config cluster.yaml --id N [--data-dir D] [--event-log F] [--read-mode M]
 //        [--tick-time-ms T] [--log-level L] [--fault NAME]...
+//        [--client-idle-timeout-ms T] [--client-request-timeout-ms T]
 //
 // --fault NAME (repeatable) re-enables a historical ZooKeeper bug (zab::KnownFaults, zab.md 8)
 // so a scenario can prove it catches it. TEST ONLY: a fault can lose committed data.
@@ -35,6 +36,15 @@ int main(int argc, char** argv) {
   auto* tt = app.add_option("--tick-time-ms", tick_time_ms, "ZooKeeper tickTime in ms");
   auto* ll = app.add_option("--log-level", log_level,
                             "trace | debug | info | warn | error | critical | off");
+  zabd::ClientServerOptions client_options = zabd::ClientServerOptions::Defaults();
+  app.add_option("--client-idle-timeout-ms", client_options.idle_timeout_ms,
+                 "close a client connection that sends nothing and waits for nothing this long "
+                 "(0 = never)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{86'400'000}));
+  app.add_option("--client-request-timeout-ms", client_options.request_timeout_ms,
+                 "a request whose bytes keep arriving this long without completing gets -ERR and "
+                 "its connection is closed (0 = never)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{86'400'000}));
   app.add_option("--fault", o.faults,
                  "TEST ONLY: re-create a ZooKeeper bug (repeatable): " +
                      zab::JoinFaults(zab::KnownFaults()))
@@ -66,5 +76,5 @@ int main(int argc, char** argv) {
   logger->set_pattern(fmt::format("%Y-%m-%d %H:%M:%S.%e [node {}] [%l] %v", config->self_id));
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config->log_level));
-  return zabd::RunNode(*config);
+  return zabd::RunNode(*config, client_options);
 }

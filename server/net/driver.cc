@@ -55,9 +55,11 @@ struct PendingRequest {
 
 class Driver {
  public:
-  Driver(const ServerConfig& config, std::unique_ptr<storage::Storage> storage, std::FILE* events,
-         zab::Recovered recovered, uint64_t now_ms)
+  Driver(const ServerConfig& config, const ClientServerOptions& client_options,
+         std::unique_ptr<storage::Storage> storage, std::FILE* events, zab::Recovered recovered,
+         uint64_t now_ms)
       : config_(config),
+        client_options_(client_options),
         storage_(std::move(storage)),
         events_(events),
         clock_base_ms_(now_ms),
@@ -84,7 +86,8 @@ class Driver {
     clients_ = std::make_unique<ClientServer>(
         io_, config_.self().client,
         [this](const std::shared_ptr<ClientSession>& s, uint64_t seq,
-               std::vector<std::string> args) { OnCommand(s, seq, std::move(args)); });
+               std::vector<std::string> args) { OnCommand(s, seq, std::move(args)); },
+        client_options_);
     if (auto s = transport_->Start(); !s.ok()) {
       fmt::print(stderr, "zabd: {}\n", s.ToString());
       return kExitStartFailure;
@@ -337,6 +340,11 @@ class Driver {
       }
       return s->Complete(seq, std::move(out));
     }
+    if (cmd == "ECHO") {  // redis-cli --pipe ends with an ECHO and waits for its reply
+      if (!arity(2)) return;
+      AppendBulk(&out, args[1]);
+      return s->Complete(seq, std::move(out));
+    }
     if (cmd == "GET") {
       if (!arity(2) || !key_ok(args[1])) return;
       const uint64_t id = Track(s, seq, Command::kGet);
@@ -482,7 +490,17 @@ class Driver {
     line("writes", c.writes);
     line("fenced", c.fenced);
     out += "# network\r\n";
+    const ClientServerStats& cs = clients_->stats();
     line("client_connections", clients_->connections());
+    line("client_buffered_bytes", clients_->buffered_bytes());
+    line("clients_accepted", cs.accepted);
+    line("clients_refused_max", cs.refused_max_clients);
+    line("clients_closed_idle", cs.closed_idle);
+    line("clients_closed_slow_request", cs.closed_slow_request);
+    line("clients_closed_output_bound", cs.closed_output_bound);
+    line("clients_closed_total_bound", cs.closed_total_bound);
+    line("client_protocol_errors", cs.protocol_errors);
+    line("client_read_pauses", cs.pauses);
     line("pending_requests", pending_.size());
     line("peer_frames_sent", t.frames_sent);
     line("peer_frames_received", t.frames_received);
@@ -493,6 +511,7 @@ class Driver {
   }
 
   const ServerConfig& config_;
+  const ClientServerOptions client_options_;
   std::unique_ptr<storage::Storage> storage_;
   std::FILE* events_;
   const uint64_t clock_base_ms_;
@@ -513,7 +532,7 @@ class Driver {
 
 }  // namespace
 
-int RunNode(const ServerConfig& config) {
+int RunNode(const ServerConfig& config, const ClientServerOptions& client_options) {
   std::error_code ec;
   std::filesystem::create_directories(config.node_dir, ec);
   if (ec) {
@@ -584,7 +603,8 @@ int RunNode(const ServerConfig& config) {
 
   int code;
   {
-    Driver driver(config, std::move(*opened), events, std::move(recovered), WallMs());
+    Driver driver(config, client_options, std::move(*opened), events, std::move(recovered),
+                  WallMs());
     code = driver.Run();
   }
   std::fclose(events);

@@ -11,6 +11,7 @@
 // of that batch leaves the process (nothing is acknowledged that is not durable).
 #pragma once
 
+#include "server/net/client_server.h"
 #include "server/net/config.h"
 
 namespace zabd {
@@ -24,6 +25,7 @@ inline constexpr int kExitStorageFailure = 3;   // EIO/ENOSPC while running
 // Recovers storage, then serves until SIGTERM/SIGINT (returns kExitOk) or a start failure
 // (returns the exit code after printing the reason to stderr). A runtime storage failure exits
 // the process with kExitStorageFailure and does not return.
-int RunNode(const ServerConfig& config);
+int RunNode(const ServerConfig& config,
+            const ClientServerOptions& client_options = ClientServerOptions::Defaults());
 
 }  // namespace zabd

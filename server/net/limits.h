@@ -19,6 +19,20 @@ inline constexpr std::size_t kRespBulkBytesMax = kv::kValueBytesMax;  // any sin
 inline constexpr std::size_t kClientConnectionsMax = 1024;
 // Requests of one connection waiting for the core (pipelining depth); reading pauses beyond.
 inline constexpr std::size_t kClientPipelineMax = 256;
+// Reply bytes of one connection not yet written: reading pauses at the first bound (backpressure);
+// a client that still does not read its replies is closed at the second (requests already in
+// flight keep adding replies while reading is paused).
+inline constexpr std::size_t kClientOutputBytesPause = 1u << 20;
+inline constexpr std::size_t kClientOutputBytesMax = 64u << 20;
+// Bytes all connections together may hold (partial requests + owed replies); past it the
+// connection holding the most is closed. 330 MB of half-sent frames was issue 8 finding 5.
+inline constexpr std::size_t kClientBufferedBytesTotalMax = 64u << 20;
+// A connection with nothing in flight that sends nothing for this long is closed.
+inline constexpr uint64_t kClientIdleTimeoutMs = 300'000;
+// A request whose bytes have been arriving this long without completing: -ERR and close.
+inline constexpr uint64_t kClientRequestBytesTimeoutMs = 15'000;
+// How often the client port checks the two timeouts above (or a quarter of the shorter one).
+inline constexpr uint64_t kClientSweepIntervalMs = 250;
 // A request the core has not answered after this long gets -UNKNOWN (writes) / -UNKNOWN (reads).
 inline constexpr uint64_t kClientRequestTimeoutMs = 3000;
 inline constexpr std::size_t kClientReadChunkBytes = 64 * 1024;
@@ -42,6 +56,14 @@ inline constexpr std::size_t kPeerInboundConnectionsMax = 64;  // incl. unauthen
 inline constexpr uint64_t kTickIntervalMs = 10;
 
 static_assert(kRespBulkBytesMax >= kv::kKeyBytesMax);
+// One connection's input is one partial frame plus one read chunk; many must fit the total.
+static_assert(kClientBufferedBytesTotalMax >= 16 * (kRespFrameBytesMax + kClientReadChunkBytes));
+static_assert(kClientOutputBytesPause >= kRespBulkBytesMax, "one largest reply never pauses");
+static_assert(kClientOutputBytesMax >= kClientOutputBytesPause + kRespBulkBytesMax);
+static_assert(kClientOutputBytesMax <= kClientBufferedBytesTotalMax);
+static_assert(kClientRequestBytesTimeoutMs > kClientRequestTimeoutMs);
+static_assert(kClientIdleTimeoutMs > kClientRequestBytesTimeoutMs);
+static_assert(kClientSweepIntervalMs * 4 <= kClientRequestBytesTimeoutMs);
 static_assert(kRespFrameBytesMax > 2 * kRespBulkBytesMax);
 static_assert(kPeerFrameBytesMax > kRespFrameBytesMax, "a forwarded write must fit in a frame");
 static_assert(kPeerSendQueueBytesMax >= kPeerFrameBytesMax);

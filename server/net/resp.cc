@@ -47,6 +47,12 @@ void RequestParser::Compact() {
   }
 }
 
+void RequestParser::ReleaseIfEmpty() {
+  if (offset_ < buffer_.size()) return;
+  std::string().swap(buffer_);
+  offset_ = 0;
+}
+
 RequestParser::Result RequestParser::Fail(std::string message) {
   failed_ = true;
   error_ = std::move(message);
@@ -98,9 +104,12 @@ RequestParser::Result RequestParser::ParseInline(std::vector<std::string>* args)
 RequestParser::Result RequestParser::ParseArray(std::vector<std::string>* args) {
   std::string_view rest(buffer_);
   rest.remove_prefix(offset_);
-  if (rest.size() > kRespFrameBytesMax) {
+  // The bound is on this request's bytes, not on what is buffered behind it (a pipelined burst
+  // of small requests is fine): checked as each size is announced, and while it is incomplete.
+  auto too_big = [&] {
     return Fail(fmt::format("Protocol error: request larger than {} bytes", kRespFrameBytesMax));
-  }
+  };
+  auto need_more = [&] { return rest.size() > kRespFrameBytesMax ? too_big() : Result::kNeedMore; };
   auto eol = FindCrlf(rest, 0);
   if (eol == std::string_view::npos) {
     if (rest.size() > 32) return Fail("Protocol error: invalid multibulk length");
@@ -114,7 +123,7 @@ RequestParser::Result RequestParser::ParseArray(std::vector<std::string>* args) 
   std::size_t pos = eol + 2;
   std::vector<std::string> parsed;
   for (int64_t i = 0; i < *count; ++i) {
-    if (pos >= rest.size()) return Result::kNeedMore;
+    if (pos >= rest.size()) return need_more();
     if (rest[pos] != '$') {
       return Fail(
           fmt::format("Protocol error: expected '$', got '{}'",
@@ -133,7 +142,8 @@ RequestParser::Result RequestParser::ParseArray(std::vector<std::string>* args) 
     }
     std::size_t body = heol + 2;
     std::size_t n = static_cast<std::size_t>(*len);
-    if (rest.size() < body + n + 2) return Result::kNeedMore;
+    if (body + n + 2 > kRespFrameBytesMax) return too_big();
+    if (rest.size() < body + n + 2) return need_more();
     if (rest[body + n] != '\r' || rest[body + n + 1] != '\n') {
       return Fail("Protocol error: bulk argument not terminated by CRLF");
     }

@@ -31,6 +31,12 @@ class RequestParser {
   Result Next(std::vector<std::string>* args);
   const std::string& error() const { return error_; }
   std::size_t buffered_bytes() const { return buffer_.size() - offset_; }
+  // Memory the parser holds for unparsed bytes (its buffer's capacity), for the client port's
+  // byte bounds; 0 once everything is parsed (ReleaseIfEmpty frees it).
+  std::size_t held_bytes() const { return buffered_bytes() == 0 ? 0 : buffer_.capacity(); }
+  // Gives the buffer's memory back when every buffered byte is parsed (an idle connection
+  // holds nothing).
+  void ReleaseIfEmpty();
 
  private:
   Result ParseArray(std::vector<std::string>* args);

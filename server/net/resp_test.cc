@@ -77,6 +77,35 @@ TEST(RespParserTest, ABulkLengthOverTheBoundIsAnErrorBeforeTheBodyArrives) {
   EXPECT_NE(p.error().find("bulk"), std::string::npos);
 }
 
+// Issue 8 finding 1: the frame bound is per request, not on what a pipelined burst buffers.
+TEST(RespParserTest, Finding1APipelinedBurstLargerThanOneFrameParsesEveryCommand) {
+  RequestParser p;
+  std::string burst;
+  std::size_t n = 0;
+  while (burst.size() <= 2 * kRespFrameBytesMax) {
+    burst += EncodeCommand({"SET", "p" + std::to_string(n), "v" + std::to_string(n)});
+    ++n;
+  }
+  p.Append(burst);
+  RequestParser::Result last;
+  auto cmds = ParseAll(p, &last);
+  EXPECT_EQ(last, RequestParser::Result::kNeedMore) << p.error();
+  ASSERT_EQ(cmds.size(), n);
+  EXPECT_EQ(cmds.back(), (Args{"SET", "p" + std::to_string(n - 1), "v" + std::to_string(n - 1)}));
+}
+
+TEST(RespParserTest, AnnouncedArgumentsOverTheFrameBoundAreAnErrorBeforeTheyArrive) {
+  RequestParser p;
+  // Each bulk is within its own bound, but together they exceed one frame.
+  std::string head = "*8\r\n";
+  std::string one = "$" + std::to_string(kRespBulkBytesMax) + "\r\n";
+  p.Append(head + one + std::string(kRespBulkBytesMax, 'a') + "\r\n" + one +
+           std::string(kRespBulkBytesMax, 'b') + "\r\n" + one);
+  Args args;
+  EXPECT_EQ(p.Next(&args), RequestParser::Result::kError);
+  EXPECT_NE(p.error().find("larger than"), std::string::npos) << p.error();
+}
+
 TEST(RespParserTest, TooManyArgumentsIsAnError) {
   RequestParser p;
   p.Append("*" + std::to_string(kRespArgsMax + 1) + "\r\n");

@@ -95,6 +95,7 @@ Status ZabdCluster::Start(int id, const std::vector<std::string>& extra_args) {
   std::vector<std::string> args = {
       binary_,       "--config",        config_path_, "--id", std::to_string(id),
       "--log-level", options_.log_level};
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

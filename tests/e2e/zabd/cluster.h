@@ -22,6 +22,7 @@ struct ClusterOptions {
   uint32_t init_limit = 10;
   uint32_t sync_limit = 5;
   std::string log_level = "info";
+  std::vector<std::string> extra_args = {};  // given to every node, before Start()'s own
 };
 
 class ZabdCluster {

@@ -127,4 +127,54 @@ bool RespClient::ReadsEof() {
   }
 }
 
+Result<std::vector<RespValue>> RespClient::Pipeline(const std::string& bytes, std::size_t replies) {
+  if (fd_ < 0) return Status::Unavailable("not connected");
+  std::vector<RespValue> out;
+  std::size_t sent = 0;
+  char chunk[65536];
+  while (out.size() < replies) {
+    while (!buffer_.empty()) {
+      RespValue v;
+      auto used = DecodeReply(buffer_, &v);
+      if (!used) {
+        Close();
+        return Status::Corruption("reply is not RESP");
+      }
+      if (*used == 0) break;
+      buffer_.erase(0, *used);
+      out.push_back(std::move(v));
+    }
+    if (out.size() >= replies) break;
+    pollfd p{fd_, static_cast<short>(POLLIN | (sent < bytes.size() ? POLLOUT : 0)), 0};
+    int ready = ::poll(&p, 1, 10000);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      Close();
+      return Status::Timeout(
+          fmt::format("no progress after {} of {} replies", out.size(), replies));
+    }
+    if ((p.revents & POLLOUT) && sent < bytes.size()) {
+      ssize_t n =
+          ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) sent += static_cast<std::size_t>(n);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        std::string err = std::strerror(errno);
+        Close();
+        return Status::IoError("send: " + err);
+      }
+    }
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        std::string err = n == 0 ? "connection closed" : std::strerror(errno);
+        Close();
+        return Status::IoError(
+            fmt::format("recv after {} of {} replies: {}", out.size(), replies, err));
+      }
+      if (n > 0) buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+  return out;
+}
+
 }  // namespace zabd::testing

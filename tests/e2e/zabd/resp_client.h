@@ -33,6 +33,10 @@ class RespClient {
   faultline::Result<RespValue> ReadReply();
   // True once the server closed the connection (reads EOF within the timeout).
   bool ReadsEof();
+  // Pipelining: sends `bytes` (many requests) while reading, in one thread (poll), until
+  // `replies` replies are decoded. Error if the connection breaks or no progress within the
+  // timeout.
+  faultline::Result<std::vector<RespValue>> Pipeline(const std::string& bytes, std::size_t replies);
 
  private:
   int fd_ = -1;
