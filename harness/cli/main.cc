@@ -1,7 +1,8 @@
 // faultline: the chaos controller's command line (process edge: exceptions end here).
 //
-//   faultline run SUITE.yaml [--time-limit D] [--seed N] [--nodes 3|5] [--concurrency C]
-//                            [--nemesis kill,pause|none] [--net auto|iptables|proxy|none]
+//   faultline run SUITE.yaml [--system zabd|fake|...] [--read-mode M] [--time-limit D] [--seed N]
+//                            [--nodes 3|5] [--concurrency C] [--nemesis kill,pause|none]
+//                            [--net auto|iptables|proxy|none]
 //   faultline runs [--limit N]          recorded runs, newest first
 //   faultline show RUN                  one run's summary
 //   faultline replay RUN                rerun RUN's seed, op stream and realized fault schedule
@@ -24,34 +25,12 @@
 #include "harness/run/summary.h"
 #include "harness/scenario/scenario_command.h"
 #include "harness/spec/test_spec.h"
+#include "harness/systems/registry.h"
 
 namespace fl = faultline::harness;
 namespace fs = std::filesystem;
 
 namespace {
-
-// `zabd` beside this binary (build/bin/faultline -> build/bin/zabd).
-std::string DefaultZabdPath() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "zabd";
-  return (self.parent_path() / "zabd").string();
-}
-
-std::string ResolveZabd(const std::string& from_spec, const std::string& spec_path) {
-  if (from_spec.empty()) return DefaultZabdPath();
-  fs::path p(from_spec);
-  if (p.is_absolute() || from_spec.find('/') == std::string::npos) {
-    // A bare name: beside faultline first, as the spec default does.
-    if (!p.is_absolute()) {
-      fs::path beside = fs::path(DefaultZabdPath()).parent_path() / p;
-      if (fs::exists(beside)) return beside.string();
-    }
-    return p.string();
-  }
-  // Relative paths are relative to the spec file's folder.
-  return (fs::path(spec_path).parent_path() / p).lexically_normal().string();
-}
 
 int ParseRunId(const std::string& text, int64_t* id) {
   try {
@@ -92,6 +71,11 @@ int main(int argc, char** argv) {
   std::string suite;
   fl::SpecOverrides ov;
   run->add_option("suite", suite, "suite YAML (e.g. workloads/quick.yaml)")->required();
+  std::string system_kind;
+  run->add_option("--system", system_kind,
+                  "system under test (replaces system.kind; keys the new kind does not take are "
+                  "dropped)");
+  run->add_option("--read-mode", ov.read_mode, "read mode (the system's own, e.g. local)");
   run->add_option("--time-limit", ov.time_limit, "workload duration, e.g. 15s");
   run->add_option("--seed", ov.seed, "seed for ops, schedule and target draws");
   run->add_option("--nodes", ov.nodes, "cluster size (3 or 5)");
@@ -105,13 +89,29 @@ int main(int argc, char** argv) {
       exit_code = 2;
       return;
     }
+    if (!system_kind.empty()) {
+      auto dropped = fl::OverrideSystemKind(system_kind, &*spec);
+      if (!dropped.ok()) {
+        std::cerr << "error: " << dropped.status().message() << "\n";
+        exit_code = 2;
+        return;
+      }
+      for (const auto& key : *dropped) {
+        std::cout << "note: --system " << system_kind << ": dropped system." << key << "\n";
+      }
+    }
     if (faultline::Status s = fl::ApplyOverrides(ov, &*spec); !s.ok()) {
       std::cerr << "error: " << s.message() << "\n";
       exit_code = 2;
       return;
     }
+    if (faultline::Status s = fl::ValidateSystemSpec(*spec); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      exit_code = 2;
+      return;
+    }
     fl::RunOptions o = BaseOptions(store, results);
-    o.zabd_path = ResolveZabd(spec->system.zabd_binary, suite);
+    o.system_context.spec_dir = fs::path(suite).parent_path().string();
     o.spec = std::move(spec).value();
     exit_code = fl::ExecuteRun(o).exit_code;
   });
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     spec->seed = rec->seed;
     if (!schedule->empty()) spec->nemesis.schedule = *schedule;
     fl::RunOptions o = BaseOptions(store, results);
-    o.zabd_path = ResolveZabd(spec->system.zabd_binary, ".");
+    o.system_context.spec_dir = ".";
     o.spec = std::move(spec).value();
     o.replay_of = id;
     exit_code = fl::ExecuteRun(o).exit_code;

@@ -6,7 +6,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <boost/asio.hpp>
 #include <boost/process.hpp>
@@ -21,8 +20,6 @@
 #include <mutex>
 #include <thread>
 
-#include "harness/cluster/role_query.h"
-
 namespace faultline::harness {
 namespace {
 
@@ -31,8 +28,10 @@ namespace fs = std::filesystem;
 
 constexpr auto kReapInterval = std::chrono::milliseconds(20);
 constexpr auto kStopConfirmTimeout = std::chrono::milliseconds(2000);
-constexpr int kNetnsClientPortBase = 7000;
-constexpr int kNetnsPeerPortBase = 7100;
+constexpr auto kLeaderPerQuery = std::chrono::milliseconds(500);
+constexpr auto kLeaderPoll = std::chrono::milliseconds(100);
+constexpr auto kServePerQuery = std::chrono::milliseconds(500);
+constexpr auto kServePoll = std::chrono::milliseconds(100);
 
 // Free ports on 127.0.0.1: all sockets stay bound until every port is known, so no duplicates.
 Result<std::vector<uint16_t>> FreePorts(int count) {
@@ -61,19 +60,11 @@ char ProcState(int pid) {
 
 }  // namespace
 
-std::string UnexpectedExit::Describe() const {
-  if (signal != 0) {
-    return fmt::format("node {} (pid {}) killed by signal {} ({})", id, pid, signal,
-                       strsignal(signal));
-  }
-  return fmt::format("node {} (pid {}) exited with code {}", id, pid, exit_code);
-}
-
 struct Cluster::Impl {
   struct Node {
-    NodeInfo info;                      // state and pid live here
-    std::map<NodeId, Endpoint> routes;  // proxy: peer -> where this node dials it
-    bool expecting_exit = false;        // we sent SIGKILL; the exit is not news
+    NodeInfo info;                                              // state and pid live here
+    std::map<std::pair<NodeId, std::string>, Endpoint> routes;  // proxy: (peer, port) -> dial
+    bool expecting_exit = false;  // we sent SIGKILL; the exit is not news
     bool ever_started = false;
   };
 
@@ -95,7 +86,6 @@ struct Cluster::Impl {
   void SupervisorLoop();
   void ReapLocked();
   Status Spawn(NodeId id);  // runs on the supervisor thread
-  Status WriteConfig(const Node& node) const;
   Status KillLocked(std::unique_lock<std::mutex>& lock, Node& node);
   Status StartOne(NodeId id);
   Node* Find(NodeId id) {
@@ -151,47 +141,25 @@ void Cluster::Impl::ReapLocked() {
   if (any) reaped.notify_all();
 }
 
-Status Cluster::Impl::WriteConfig(const Node& node) const {
-  YAML::Emitter out;
-  out << YAML::BeginMap << YAML::Key << "nodes" << YAML::Value << YAML::BeginSeq;
-  for (const auto& [id, other] : nodes) {
-    Endpoint peer = other.info.peer;
-    if (auto it = node.routes.find(id); it != node.routes.end()) peer = it->second;
-    out << YAML::Flow << YAML::BeginMap << YAML::Key << "id" << YAML::Value << id << YAML::Key
-        << "client" << YAML::Value << other.info.client.ToString() << YAML::Key << "peer"
-        << YAML::Value << peer.ToString() << YAML::EndMap;
-  }
-  out << YAML::EndSeq;
-  out << YAML::Key << "data_dir" << YAML::Value << node.info.data_dir;
-  out << YAML::Key << "tick_time_ms" << YAML::Value << options.tick_time_ms;
-  out << YAML::Key << "init_limit" << YAML::Value << options.init_limit;
-  out << YAML::Key << "sync_limit" << YAML::Value << options.sync_limit;
-  out << YAML::Key << "read_mode" << YAML::Value << options.read_mode;
-  out << YAML::Key << "secret" << YAML::Value << options.secret;
-  out << YAML::Key << "snapshot_every" << YAML::Value << options.snapshot_every;
-  out << YAML::EndMap;
-  std::ofstream file(node.info.config_path, std::ios::trunc);
-  file << out.c_str() << "\n";
-  file.close();
-  if (!file) return Status::IoError(fmt::format("cannot write {}", node.info.config_path));
-  return Status::Ok();
-}
-
 Status Cluster::Impl::Spawn(NodeId id) {
   std::unique_lock lock(mu);
   Node& node = nodes.at(id);
   if (node.info.pid != 0) return Status::Unavailable(fmt::format("node {} is alive", id));
-  if (Status s = WriteConfig(node); !s.ok()) return s;
-  std::vector<std::string> args = {
-      "--config",   node.info.config_path, "--id",        std::to_string(id),
-      "--data-dir", node.info.data_dir,    "--event-log", node.info.event_log_path};
-  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  std::vector<NodeInfo> all;
+  for (const auto& [other_id, other] : nodes) all.push_back(other.info);
+  Result<LaunchCommand> command =
+      options.launcher->Prepare(node.info, PeerDirectory(all, node.routes));
+  if (!command.ok()) return command.status();
   // Appending keeps the log of earlier incarnations (restarts).
   FILE* log = std::fopen(node.info.log_path.c_str(), "a");
   if (log == nullptr) return Status::IoError(fmt::format("cannot open {}", node.info.log_path));
+  bp::environment env = boost::this_process::environment();
+  for (const auto& [key, value] : command->env) env[key] = value;
+  const std::string cwd = command->cwd.empty() ? node.info.dir : command->cwd;
   std::error_code ec;
   bp::child child(
-      options.zabd_path, bp::args(args), bp::std_in<bp::null, bp::std_out> log, bp::std_err > log,
+      command->program, bp::args(command->args), env, bp::start_dir(cwd),
+      bp::std_in<bp::null, bp::std_out> log, bp::std_err > log,
       bp::extend::on_exec_setup =
           [gid = node.info.gid](auto&) {
             // Own process group: a Ctrl-C on the controller's terminal must not kill the nodes
@@ -209,7 +177,7 @@ Status Cluster::Impl::Spawn(NodeId id) {
   std::fclose(log);
   if (ec) {
     return Status::IoError(
-        fmt::format("cannot start node {} ({}): {}", id, options.zabd_path, ec.message()));
+        fmt::format("cannot start node {} ({}): {}", id, command->program, ec.message()));
   }
   node.info.pid = child.id();
   child.detach();  // the supervisor reaps by pid; boost must never signal or wait on it
@@ -252,45 +220,52 @@ Status Cluster::Impl::KillLocked(std::unique_lock<std::mutex>& lock, Node& node)
 Cluster::Cluster(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<Cluster>> Cluster::Create(ClusterOptions options) {
-  if (options.node_count < 1 || options.node_count > 9) {
-    return Status::InvalidArgument(fmt::format("node_count {} outside 1..9", options.node_count));
+  if (options.launcher == nullptr) return Status::InvalidArgument("cluster without a launcher");
+  if (options.node_count < 1 || options.node_count > kMaxNodes) {
+    return Status::InvalidArgument(
+        fmt::format("node_count {} outside 1..{}", options.node_count, kMaxNodes));
   }
-  if (::access(options.zabd_path.c_str(), X_OK) != 0) {
-    return Status::NotFound(fmt::format("zabd binary '{}' is not executable", options.zabd_path));
+  if (Status s = options.launcher->CheckInstalled(); !s.ok()) return s;
+  const std::vector<std::string> peer_names = options.launcher->PeerPortNames();
+  const std::vector<std::string> other_names = options.launcher->OtherPortNames();
+  if (peer_names.empty() || peer_names.size() > 8 || other_names.size() > 9) {
+    return Status::InvalidArgument("a launcher needs 1..8 peer ports and at most 9 other ports");
   }
+  const size_t ports_per_node = 1 + peer_names.size() + other_names.size();
   std::error_code ec;
   const fs::path run_dir = fs::absolute(options.run_dir, ec);
   auto impl = std::make_unique<Impl>();
-  std::vector<uint16_t> ports;
+  std::vector<uint16_t> free;
   if (options.address_mode == AddressMode::kLoopback) {
-    auto free = FreePorts(2 * options.node_count);
-    if (!free.ok()) return free.status();
-    ports = std::move(*free);
+    auto ports = FreePorts(static_cast<int>(ports_per_node) * options.node_count);
+    if (!ports.ok()) return ports.status();
+    free = std::move(*ports);
   }
+  size_t next_free = 0;
   for (NodeId id = 1; id <= options.node_count; ++id) {
     Impl::Node node;
     NodeInfo& info = node.info;
     info.id = id;
-    if (options.address_mode == AddressMode::kLoopback) {
-      info.client = {"127.0.0.1", ports[2 * (id - 1)]};
-      info.peer = {"127.0.0.1", ports[2 * (id - 1) + 1]};
-    } else {
-      const std::string host = fmt::format("127.0.0.{}", 10 + id);
-      info.client = {host, static_cast<uint16_t>(kNetnsClientPortBase + id)};
-      info.peer = {host, static_cast<uint16_t>(kNetnsPeerPortBase + id)};
+    const bool loopback = options.address_mode == AddressMode::kLoopback;
+    info.host = loopback ? "127.0.0.1" : fmt::format("127.0.0.{}", 10 + id);
+    auto port = [&](int netns_port) {
+      return Endpoint{info.host, loopback ? free[next_free++] : static_cast<uint16_t>(netns_port)};
+    };
+    info.client = port(kNetnsClientPortBase + id);
+    for (size_t k = 0; k < peer_names.size(); ++k) {
+      info.peer_ports[peer_names[k]] = port(kNetnsPeerPortBase + 100 * static_cast<int>(k) + id);
+    }
+    for (size_t k = 0; k < other_names.size(); ++k) {
+      info.other_ports[other_names[k]] = port(kNetnsOtherPortBase + 10 * static_cast<int>(k) + id);
     }
     if (options.address_mode == AddressMode::kPrivateNetns && ::geteuid() == 0) {
       info.gid = kNodeGidBase + static_cast<unsigned>(id);
     }
     const fs::path dir = run_dir / fmt::format("node-{}", id);
     info.dir = dir.string();
-    info.config_path = (dir / "config.yaml").string();
-    info.data_dir = (dir / "data").string();
-    info.event_log_path = (dir / "events.jsonl").string();
-    info.log_path = (dir / "zabd.log").string();
-    fs::create_directories(dir / "data", ec);
-    if (ec)
-      return Status::IoError(fmt::format("cannot create {}: {}", info.data_dir, ec.message()));
+    info.log_path = (dir / options.launcher->LogFileName()).string();
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IoError(fmt::format("cannot create {}: {}", info.dir, ec.message()));
     impl->nodes.emplace(id, std::move(node));
   }
   impl->options = std::move(options);
@@ -308,13 +283,15 @@ Cluster::~Cluster() {
   impl_->supervisor.join();
 }
 
-Status Cluster::SetPeerRoute(NodeId from, NodeId to, Endpoint endpoint) {
+Status Cluster::SetPeerRoute(NodeId from, NodeId to, const std::string& port, Endpoint endpoint) {
   std::lock_guard lock(impl_->mu);
   Impl::Node* node = impl_->Find(from);
-  if (node == nullptr || impl_->Find(to) == nullptr || from == to) {
-    return Status::InvalidArgument(fmt::format("bad peer route {} -> {}", from, to));
+  Impl::Node* peer = impl_->Find(to);
+  if (node == nullptr || peer == nullptr || from == to || !peer->info.peer_ports.contains(port)) {
+    return Status::InvalidArgument(
+        fmt::format("bad peer route {} -> {} port '{}'", from, to, port));
   }
-  node->routes[to] = std::move(endpoint);
+  node->routes[{to, port}] = std::move(endpoint);
   return Status::Ok();
 }
 
@@ -338,14 +315,6 @@ Status Cluster::StopAll() {
   return first;
 }
 
-Status Cluster::Restart(NodeId id) {
-  const NodeState state = State(id);
-  if (state == NodeState::kRunning || state == NodeState::kPaused) {
-    if (Status s = Kill(id); !s.ok()) return s;
-  }
-  return Start(id);
-}
-
 std::vector<NodeId> Cluster::NodeIds() const {
   std::lock_guard lock(impl_->mu);
   std::vector<NodeId> ids;
@@ -360,40 +329,11 @@ NodeState Cluster::State(NodeId id) const {
 }
 
 std::map<NodeId, Role> Cluster::Roles(std::chrono::milliseconds timeout) {
-  std::map<NodeId, std::future<Result<RoleInfo>>> pending;
-  for (const NodeInfo& info : Infos()) {
-    if (info.state != NodeState::kRunning) continue;
-    pending.emplace(info.id, std::async(std::launch::async, [client = info.client, timeout] {
-                      return harness::QueryRole(client, timeout);
-                    }));
-  }
-  std::map<NodeId, Role> roles;
-  for (NodeId id : NodeIds()) roles[id] = Role::kUnknown;
-  for (auto& [id, future] : pending) {
-    auto info = future.get();
-    if (info.ok()) roles[id] = info->role;
-  }
-  return roles;
+  return QueryRoles(*this, timeout);
 }
 
 Result<NodeId> Cluster::FindLeader(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const auto per_query = std::chrono::milliseconds(500);
-  while (true) {
-    std::optional<std::pair<int64_t, NodeId>> best;  // (epoch, id)
-    for (const NodeInfo& info : Infos()) {
-      if (info.state != NodeState::kRunning) continue;
-      auto role = harness::QueryRole(info.client, per_query);
-      if (role.ok() && role->role == Role::kLeading) {
-        if (!best || role->epoch > best->first) best = {role->epoch, info.id};
-      }
-    }
-    if (best) return best->second;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::Timeout(fmt::format("no leader within {} ms", timeout.count()));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  return FindLeaderByPolling(*this, timeout);
 }
 
 Status Cluster::Start(NodeId id) { return impl_->StartOne(id); }
@@ -450,23 +390,25 @@ Status Cluster::Resume(NodeId id) {
   return Status::Ok();
 }
 
-Result<RoleInfo> Cluster::QueryRole(NodeId id, std::chrono::milliseconds timeout) const {
-  return harness::QueryRole(ClientEndpoint(id), timeout);
+Result<RoleInfo> Cluster::QueryRole(NodeId id, std::chrono::milliseconds timeout) {
+  return impl_->options.launcher->QueryRole(Info(id), timeout);
 }
 
-Status Cluster::WaitUntilServing(std::chrono::milliseconds timeout) const {
+bool Cluster::CanQueryRoles() const { return impl_->options.launcher->CanQueryRoles(); }
+
+Status Cluster::WaitUntilServing(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     Status last;
     for (const NodeInfo& info : Infos()) {
       if (info.state != NodeState::kRunning) continue;
-      if (Status s = Ping(info.client, std::chrono::milliseconds(500)); !s.ok()) last = s;
+      if (Status s = impl_->options.launcher->Ping(info, kServePerQuery); !s.ok()) last = s;
     }
     if (last.ok()) return last;
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::Timeout("not every running node serves PING: " + last.ToString());
+      return Status::Timeout("not every running node serves: " + last.ToString());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(kServePoll);
   }
 }
 
@@ -485,17 +427,10 @@ std::vector<NodeInfo> Cluster::Infos() const {
 }
 
 Endpoint Cluster::ClientEndpoint(NodeId id) const { return Info(id).client; }
-Endpoint Cluster::PeerEndpoint(NodeId id) const { return Info(id).peer; }
 
-std::map<NodeId, Endpoint> Cluster::PeerEndpoints() const {
-  std::map<NodeId, Endpoint> out;
-  for (const NodeInfo& info : Infos()) out[info.id] = info.peer;
-  return out;
-}
-
-std::map<NodeId, Endpoint> Cluster::ClientEndpoints() const {
-  std::map<NodeId, Endpoint> out;
-  for (const NodeInfo& info : Infos()) out[info.id] = info.client;
+std::map<NodeId, std::map<std::string, Endpoint>> Cluster::PeerPorts() const {
+  std::map<NodeId, std::map<std::string, Endpoint>> out;
+  for (const NodeInfo& info : Infos()) out[info.id] = info.peer_ports;
   return out;
 }
 
@@ -509,6 +444,67 @@ std::vector<UnexpectedExit> Cluster::DrainUnexpectedExits() {
 void Cluster::OnUnexpectedExit(std::function<void(const UnexpectedExit&)> callback) {
   std::lock_guard lock(impl_->mu);
   impl_->on_exit = std::move(callback);
+}
+
+Status Db::Restart(NodeId id) {
+  const NodeState state = State(id);
+  if (state == NodeState::kRunning || state == NodeState::kPaused) {
+    if (Status s = Kill(id); !s.ok()) return s;
+  }
+  return Start(id);
+}
+
+std::map<NodeId, Role> QueryRoles(Db& db, std::chrono::milliseconds timeout) {
+  std::map<NodeId, std::future<Result<RoleInfo>>> pending;
+  for (const NodeInfo& info : db.Infos()) {
+    if (info.state != NodeState::kRunning) continue;
+    pending.emplace(info.id, std::async(std::launch::async, [&db, id = info.id, timeout] {
+                      return db.QueryRole(id, timeout);
+                    }));
+  }
+  std::map<NodeId, Role> roles;
+  for (NodeId id : db.NodeIds()) roles[id] = Role::kUnknown;
+  for (auto& [id, future] : pending) {
+    auto info = future.get();
+    if (info.ok()) roles[id] = info->role;
+  }
+  return roles;
+}
+
+Result<NodeId> FindLeaderByPolling(Db& db, std::chrono::milliseconds timeout) {
+  if (!db.CanQueryRoles()) {
+    // The system's own sentence (e.g. "system X cannot tell its leader").
+    for (const NodeInfo& info : db.Infos()) {
+      Result<RoleInfo> r = db.QueryRole(info.id, kLeaderPerQuery);
+      if (!r.ok()) return r.status();
+    }
+    return Status::Unavailable("this system cannot tell its leader");
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    std::optional<std::pair<int64_t, NodeId>> best;  // (epoch, id)
+    for (const NodeInfo& info : db.Infos()) {
+      if (info.state != NodeState::kRunning) continue;
+      auto role = db.QueryRole(info.id, kLeaderPerQuery);
+      if (role.ok() && role->role == Role::kLeading) {
+        if (!best || role->epoch > best->first) best = {role->epoch, info.id};
+      }
+    }
+    if (best) return best->second;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Timeout(fmt::format("no leader within {} ms", timeout.count()));
+    }
+    std::this_thread::sleep_for(kLeaderPoll);
+  }
+}
+
+Endpoint PeerDirectory::Dial(NodeId to, const std::string& port) const {
+  if (auto it = routes_.find({to, port}); it != routes_.end()) return it->second;
+  for (const NodeInfo& n : nodes_) {
+    if (n.id == to) return n.PeerPort(port);
+  }
+  assert(false && "PeerDirectory::Dial: unknown node");
+  return {};
 }
 
 }  // namespace faultline::harness

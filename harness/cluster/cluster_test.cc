@@ -1,5 +1,6 @@
-// Cluster process control against a fake zabd (a shell script that sleeps), so these tests need
-// no server: states, signals, restarts, unexpected exits, config files, cleanup.
+// The generic supervisor against a script launcher (a shell script that sleeps), so these tests
+// need no server: layout, states, signals, restarts, unexpected exits, what the launcher is given
+// before every start, cleanup.
 #include "harness/cluster/cluster.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <sstream>
@@ -19,13 +19,49 @@
 namespace faultline::harness {
 namespace {
 
-// Records its arguments next to its config file; exits 3 when `exit-now` is there, else sleeps.
-constexpr const char* kFakeZabd = R"(#!/bin/sh
-dir=$(dirname "$2")
-echo "$@" >> "$dir/args"
-if [ -f "$dir/exit-now" ]; then exit 3; fi
+// Records its arguments and $NODE_ENV in its working directory (the node folder); exits 3 when
+// `exit-now` is there, else sleeps.
+constexpr const char* kFakeServer = R"(#!/bin/sh
+echo "$@" "env=$NODE_ENV" >> args
+if [ -f exit-now ]; then exit 3; fi
 exec sleep 600
 )";
+
+// A launcher for the script: two peer ports and one other port, a "peers" file written before
+// every start listing where this node dials each peer port.
+class ScriptLauncher : public NodeLauncher {
+ public:
+  explicit ScriptLauncher(std::string program) : program_(std::move(program)) {}
+  std::vector<std::string> PeerPortNames() const override { return {"quorum", "election"}; }
+  std::vector<std::string> OtherPortNames() const override { return {"admin"}; }
+  std::string LogFileName() const override { return "script.log"; }
+  Status CheckInstalled() const override {
+    if (::access(program_.c_str(), X_OK) != 0) return Status::NotFound(program_ + " missing");
+    return Status::Ok();
+  }
+  Result<LaunchCommand> Prepare(const NodeInfo& self, const PeerDirectory& peers) override {
+    std::ofstream out(self.dir + "/peers", std::ios::trunc);
+    for (const NodeInfo& n : peers.nodes()) {
+      if (n.id == self.id) continue;
+      out << n.id << " " << peers.Dial(n.id, "quorum").ToString() << " "
+          << peers.Dial(n.id, "election").ToString() << "\n";
+    }
+    ++prepares;
+    LaunchCommand c;
+    c.program = program_;
+    c.args = {"--id", std::to_string(self.id)};
+    c.env["NODE_ENV"] = "n" + std::to_string(self.id);
+    return c;
+  }
+  Result<RoleInfo> QueryRole(const NodeInfo& node, std::chrono::milliseconds) const override {
+    return Status::Unavailable("the script does not answer");
+  }
+  Status Ping(const NodeInfo&, std::chrono::milliseconds) const override { return Status::Ok(); }
+  std::atomic<int> prepares{0};
+
+ private:
+  std::string program_;
+};
 
 char ProcState(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -49,13 +85,14 @@ class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(dir_.path().empty());
-    fake_ = dir_.path() + "/fake-zabd";
-    std::ofstream(fake_) << kFakeZabd;
+    fake_ = dir_.path() + "/fake-server";
+    std::ofstream(fake_) << kFakeServer;
     ::chmod(fake_.c_str(), 0755);
+    launcher_ = std::make_shared<ScriptLauncher>(fake_);
   }
   std::unique_ptr<Cluster> Make(int n = 3) {
     ClusterOptions options;
-    options.zabd_path = fake_;
+    options.launcher = launcher_;
     options.run_dir = dir_.path() + "/run";
     options.node_count = n;
     auto cluster = Cluster::Create(options);
@@ -65,62 +102,68 @@ class ClusterTest : public ::testing::Test {
 
   TempDir dir_{"faultline-cluster-test"};
   std::string fake_;
+  std::shared_ptr<ScriptLauncher> launcher_;
 };
 
-TEST_F(ClusterTest, CreateLaysOutOneFolderPerNodeWithDistinctLoopbackPorts) {
+TEST_F(ClusterTest, CreateLaysOutOneFolderPerNodeWithDistinctLoopbackPortsForEveryName) {
   auto cluster = Make(5);
   ASSERT_NE(cluster, nullptr);
   std::set<uint16_t> ports;
   for (const NodeInfo& info : cluster->Infos()) {
     EXPECT_EQ(info.client.host, "127.0.0.1");
     ports.insert(info.client.port);
-    ports.insert(info.peer.port);
-    EXPECT_TRUE(std::filesystem::is_directory(info.data_dir));
+    ASSERT_EQ(info.peer_ports.size(), 2u);
+    ports.insert(info.PeerPort("quorum").port);
+    ports.insert(info.PeerPort("election").port);
+    ports.insert(info.other_ports.at("admin").port);
+    EXPECT_TRUE(std::filesystem::is_directory(info.dir));
+    EXPECT_EQ(info.log_path, info.dir + "/script.log");
     EXPECT_EQ(info.state, NodeState::kNotStarted);
   }
-  EXPECT_EQ(ports.size(), 10u);
+  EXPECT_EQ(ports.size(), 20u);
 }
 
-TEST_F(ClusterTest, PrivateNetnsModeGivesEveryNodeItsOwnHost) {
+TEST_F(ClusterTest, PrivateNetnsModeGivesEveryNodeItsOwnHostAndAFixedPortPlan) {
   ClusterOptions options;
-  options.zabd_path = fake_;
+  options.launcher = launcher_;
   options.run_dir = dir_.path() + "/run";
   options.address_mode = AddressMode::kPrivateNetns;
   auto cluster = Cluster::Create(options);
   ASSERT_TRUE(cluster.ok());
   EXPECT_EQ((*cluster)->ClientEndpoint(2).ToString(), "127.0.0.12:7002");
-  EXPECT_EQ((*cluster)->PeerEndpoint(3).ToString(), "127.0.0.13:7103");
+  EXPECT_EQ((*cluster)->Info(3).host, "127.0.0.13");
+  EXPECT_EQ((*cluster)->Info(3).PeerPort("quorum").ToString(), "127.0.0.13:7103");
+  EXPECT_EQ((*cluster)->Info(3).PeerPort("election").ToString(), "127.0.0.13:7203");
+  EXPECT_EQ((*cluster)->Info(1).other_ports.at("admin").ToString(), "127.0.0.11:7901");
 }
 
-TEST_F(ClusterTest, AMissingBinaryIsNotFound) {
+TEST_F(ClusterTest, ALauncherThatIsNotInstalledIsNotFoundBeforeAnyFolderIsMade) {
   ClusterOptions options;
-  options.zabd_path = dir_.path() + "/nope";
+  options.launcher = std::make_shared<ScriptLauncher>(dir_.path() + "/nope");
   options.run_dir = dir_.path() + "/run";
   EXPECT_EQ(Cluster::Create(options).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/run"));
 }
 
-TEST_F(ClusterTest, StartWritesAConfigListingEveryNodeAndPassesTheFlags) {
+TEST_F(ClusterTest, EveryStartAsksTheLauncherWithTheRoutesAndRunsItsCommandInTheNodeFolder) {
   auto cluster = Make();
   ASSERT_NE(cluster, nullptr);
-  ASSERT_TRUE(cluster->SetPeerRoute(1, 2, {"127.0.0.1", 4242}).ok());
+  ASSERT_TRUE(cluster->SetPeerRoute(1, 2, "election", {"127.0.0.1", 4242}).ok());
+  EXPECT_EQ(cluster->SetPeerRoute(1, 2, "nope", {"127.0.0.1", 1}).code(),
+            StatusCode::kInvalidArgument);
   ASSERT_TRUE(cluster->StartAll().ok());
+  EXPECT_EQ(launcher_->prepares.load(), 3);
   const NodeInfo one = cluster->Info(1);
-  YAML::Node config = YAML::LoadFile(one.config_path);
-  ASSERT_EQ(config["nodes"].size(), 3u);
-  EXPECT_EQ(config["nodes"][0]["id"].as<int>(), 1);
-  EXPECT_EQ(config["nodes"][0]["client"].as<std::string>(), one.client.ToString());
-  EXPECT_EQ(config["nodes"][1]["peer"].as<std::string>(), "127.0.0.1:4242");  // the route
-  EXPECT_EQ(config["read_mode"].as<std::string>(), "linearizable");
-  EXPECT_EQ(config["tick_time_ms"].as<int>(), 100);
-  // Node 3 has no route: it dials node 2's real peer address.
-  YAML::Node three = YAML::LoadFile(cluster->Info(3).config_path);
-  EXPECT_EQ(three["nodes"][1]["peer"].as<std::string>(), cluster->PeerEndpoint(2).ToString());
+  std::ifstream peers(one.dir + "/peers");
+  std::string line;
+  std::getline(peers, line);  // node 2: its real quorum port, the route for election
+  EXPECT_EQ(line, "2 " + cluster->Info(2).PeerPort("quorum").ToString() + " 127.0.0.1:4242");
   ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(one.dir + "/args"); }));
   std::ifstream args(one.dir + "/args");
-  std::string line;
   std::getline(args, line);
-  EXPECT_EQ(line, "--config " + one.config_path + " --id 1 --data-dir " + one.data_dir +
-                      " --event-log " + one.event_log_path);
+  EXPECT_EQ(line, "--id 1 env=n1");
+  ASSERT_TRUE(cluster->Restart(1).ok());
+  EXPECT_EQ(launcher_->prepares.load(), 4);  // asked again before the restart
 }
 
 TEST_F(ClusterTest, KillReapsTheProcessAndRestartStartsANewOne) {
@@ -218,8 +261,8 @@ TEST_F(ClusterTest, DestroyingTheClusterKillsEveryProcessItStarted) {
 // A controller that dies without any cleanup (a crash, SIGKILL) takes its nodes along:
 // PR_SET_PDEATHSIG. Under root the same holds in netns mode, where nodes also change their gid
 // (a credential change that would clear the death signal if it came after prctl).
-std::vector<int> PidsOfACrashedController(const std::string& fake, const std::string& run_dir,
-                                          bool netns) {
+std::vector<int> PidsOfACrashedController(std::shared_ptr<NodeLauncher> launcher,
+                                          const std::string& run_dir, bool netns) {
   int fds[2];
   if (pipe(fds) != 0) return {};
   const pid_t child = fork();
@@ -227,7 +270,7 @@ std::vector<int> PidsOfACrashedController(const std::string& fake, const std::st
     close(fds[0]);
     if (netns && unshare(CLONE_NEWNET) != 0) _exit(3);
     ClusterOptions options;
-    options.zabd_path = fake;
+    options.launcher = launcher;
     options.run_dir = run_dir;
     options.address_mode = netns ? AddressMode::kPrivateNetns : AddressMode::kLoopback;
     auto cluster = Cluster::Create(options);
@@ -256,7 +299,7 @@ std::vector<int> PidsOfACrashedController(const std::string& fake, const std::st
 }
 
 TEST_F(ClusterTest, NodesDieWithAControllerThatCrashes) {
-  auto pids = PidsOfACrashedController(fake_, dir_.path() + "/run", /*netns=*/false);
+  auto pids = PidsOfACrashedController(launcher_, dir_.path() + "/run", /*netns=*/false);
   ASSERT_EQ(pids.size(), 3u);
   // The nodes were the crashed child's children; init reaps them once SIGKILL lands.
   for (int pid : pids) EXPECT_TRUE(Eventually([&] { return !Alive(pid); })) << pid;
@@ -264,7 +307,7 @@ TEST_F(ClusterTest, NodesDieWithAControllerThatCrashes) {
 
 TEST_F(ClusterTest, NodesWithTheirOwnGidInNetnsModeStillDieWithACrashedController) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (gid change and a private netns)";
-  auto pids = PidsOfACrashedController(fake_, dir_.path() + "/run", /*netns=*/true);
+  auto pids = PidsOfACrashedController(launcher_, dir_.path() + "/run", /*netns=*/true);
   ASSERT_EQ(pids.size(), 3u);
   for (int pid : pids) EXPECT_TRUE(Eventually([&] { return !Alive(pid); })) << pid;
 }

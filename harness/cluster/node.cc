@@ -1,5 +1,10 @@
 #include "harness/cluster/node.h"
 
+#include <fmt/format.h>
+
+#include <cassert>
+#include <cstring>
+
 namespace faultline::harness {
 
 std::string_view NodeStateName(NodeState state) {
@@ -30,6 +35,20 @@ std::string_view RoleName(Role role) {
       return "unknown";
   }
   return "?";
+}
+
+const Endpoint& NodeInfo::PeerPort(const std::string& name) const {
+  auto it = peer_ports.find(name);
+  assert(it != peer_ports.end());
+  return it->second;
+}
+
+std::string UnexpectedExit::Describe() const {
+  if (signal != 0) {
+    return fmt::format("node {} (pid {}) killed by signal {} ({})", id, pid, signal,
+                       strsignal(signal));
+  }
+  return fmt::format("node {} (pid {}) exited with code {}", id, pid, exit_code);
 }
 
 Role ParseRole(std::string_view name) {

@@ -30,7 +30,7 @@ IptablesPartitioner::IptablesPartitioner(std::unique_ptr<Impl> impl) : impl_(std
 Result<std::unique_ptr<IptablesPartitioner>> IptablesPartitioner::ForCluster(
     const std::vector<NodeInfo>& infos) {
   std::map<NodeId, IptablesNode> nodes;
-  for (const NodeInfo& info : infos) nodes[info.id] = {info.peer.host, info.gid};
+  for (const NodeInfo& info : infos) nodes[info.id] = {info.host, info.gid};
   return Create(std::move(nodes));
 }
 

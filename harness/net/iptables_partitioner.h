@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "common/status.h"
-#include "harness/cluster/cluster.h"
 #include "harness/cluster/node.h"
 #include "harness/net/partitioner.h"
 
@@ -41,7 +40,7 @@ class IptablesPartitioner final : public Partitioner {
   // the namespace EnterPrivateNetns() created; InvalidArgument when hosts or gids are not distinct
   // or a gid is 0; IoError when iptables fails.
   static Result<std::unique_ptr<IptablesPartitioner>> Create(std::map<NodeId, IptablesNode> nodes);
-  // The same, with host and gid taken from each node's NodeInfo (peer host, gid).
+  // The same, with host and gid taken from each node's NodeInfo (host, gid).
   static Result<std::unique_ptr<IptablesPartitioner>> ForCluster(
       const std::vector<NodeInfo>& infos);
   ~IptablesPartitioner() override;  // flushes the chain (the namespace dies soon anyway)

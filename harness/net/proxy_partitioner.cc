@@ -68,9 +68,10 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
   enum class Verdict { kForward, kDrop };
 
   asio::io_context io;  // declared first: destroyed last, after every socket
-  std::map<NodeId, Endpoint> peers;
-  std::map<Pair, std::unique_ptr<tcp::acceptor>> acceptors;  // by listener link
-  std::map<Pair, Endpoint> routes;
+  using PortLink = ProxyPartitioner::PortLink;
+  std::map<NodeId, std::map<std::string, Endpoint>> peers;
+  std::map<PortLink, std::unique_ptr<tcp::acceptor>> acceptors;  // by listener
+  std::map<PortLink, Endpoint> routes;
   std::map<Pair, std::list<std::weak_ptr<ProxyConnection>>> live;  // by listener link; io thread
   std::thread thread;
 
@@ -78,6 +79,10 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
   std::map<Pair, Settings> settings;  // by directed data pair; absent = normal
   std::map<Pair, LinkStats> stats;
   std::mt19937_64 rng;
+
+  bool HasPair(NodeId from, NodeId to) const {
+    return from != to && peers.contains(from) && peers.contains(to);
+  }
 
   // Link (from, to) is dead when the grudge says `to` drops packets from `from`.
   bool LinkCutLocked(const Pair& link) const {
@@ -113,17 +118,18 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
     return Verdict::kForward;
   }
 
-  void Accept(Pair link) {
+  void Accept(PortLink listener) {
     auto self = shared_from_this();
-    auto& acceptor = *acceptors.at(link);
-    acceptor.async_accept([this, self, link](boost::system::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptors.at(link)->is_open()) return;
-      if (!ec) OnAccepted(link, std::move(socket));
-      Accept(link);
+    auto& acceptor = *acceptors.at(listener);
+    acceptor.async_accept([this, self, listener](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptors.at(listener)->is_open()) return;
+      if (!ec) OnAccepted(listener, std::move(socket));
+      Accept(listener);
     });
   }
 
-  void OnAccepted(Pair link, tcp::socket socket) {
+  void OnAccepted(const PortLink& listener, tcp::socket socket) {
+    const Pair link{listener.from, listener.to};
     auto conn = std::make_shared<ProxyConnection>(io, link.first, link.second);
     conn->down = std::move(socket);
     {
@@ -139,7 +145,7 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
     auto& list = live[link];
     list.remove_if([](const auto& weak) { return weak.expired(); });
     list.push_back(conn);
-    const Endpoint& target = peers.at(link.second);
+    const Endpoint& target = peers.at(link.second).at(listener.port);
     const tcp::endpoint endpoint(asio::ip::make_address(target.host), target.port);
     conn->up.async_connect(endpoint,
                            [this, self = shared_from_this(), conn](boost::system::error_code ec) {
@@ -235,43 +241,54 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
 
 ProxyPartitioner::ProxyPartitioner(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<ProxyPartitioner>> ProxyPartitioner::Create(std::map<NodeId, Endpoint> peers,
-                                                                   uint64_t seed,
-                                                                   std::string listen_host) {
+Result<std::unique_ptr<ProxyPartitioner>> ProxyPartitioner::Create(
+    std::map<NodeId, std::map<std::string, Endpoint>> peers, uint64_t seed,
+    std::string listen_host) {
   auto impl = std::make_shared<Impl>();
   impl->rng.seed(seed);
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(listen_host, ec);
   if (ec) return Status::InvalidArgument(fmt::format("bad listen host '{}'", listen_host));
   for (const auto& [from, unused] : peers) {
-    for (const auto& [to, target] : peers) {
+    for (const auto& [to, ports] : peers) {
       if (from == to) continue;
-      asio::ip::make_address(target.host, ec);
-      if (ec) return Status::InvalidArgument(fmt::format("bad peer host '{}'", target.host));
-      auto acceptor = std::make_unique<tcp::acceptor>(impl->io);
-      const tcp::endpoint endpoint(address, 0);
-      acceptor->open(endpoint.protocol(), ec);
-      if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec) acceptor->bind(endpoint, ec);
-      if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) {
-        return Status::IoError(fmt::format("proxy link {}->{}: cannot listen on {}: {}", from, to,
-                                           listen_host, ec.message()));
+      for (const auto& [port, target] : ports) {
+        asio::ip::make_address(target.host, ec);
+        if (ec) return Status::InvalidArgument(fmt::format("bad peer host '{}'", target.host));
+        auto acceptor = std::make_unique<tcp::acceptor>(impl->io);
+        const tcp::endpoint endpoint(address, 0);
+        acceptor->open(endpoint.protocol(), ec);
+        if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) acceptor->bind(endpoint, ec);
+        if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+          return Status::IoError(fmt::format("proxy link {}->{} port {}: cannot listen on {}: {}",
+                                             from, to, port, listen_host, ec.message()));
+        }
+        const PortLink listener{from, to, port};
+        impl->routes[listener] = {listen_host, acceptor->local_endpoint().port()};
+        impl->acceptors[listener] = std::move(acceptor);
       }
-      impl->routes[{from, to}] = {listen_host, acceptor->local_endpoint().port()};
-      impl->acceptors[{from, to}] = std::move(acceptor);
     }
   }
   impl->peers = std::move(peers);
-  for (const auto& [link, acceptor] : impl->acceptors) impl->Accept(link);
+  for (const auto& [listener, acceptor] : impl->acceptors) impl->Accept(listener);
   impl->thread = std::thread([raw = impl.get()] { raw->io.run(); });
   return std::unique_ptr<ProxyPartitioner>(new ProxyPartitioner(std::move(impl)));
+}
+
+Result<std::unique_ptr<ProxyPartitioner>> ProxyPartitioner::Create(std::map<NodeId, Endpoint> peers,
+                                                                   uint64_t seed,
+                                                                   std::string listen_host) {
+  std::map<NodeId, std::map<std::string, Endpoint>> named;
+  for (auto& [id, endpoint] : peers) named[id]["peer"] = std::move(endpoint);
+  return Create(std::move(named), seed, std::move(listen_host));
 }
 
 ProxyPartitioner::~ProxyPartitioner() {
   impl_->RunOnIo([impl = impl_.get()] {
     boost::system::error_code ec;
-    for (auto& [link, acceptor] : impl->acceptors) acceptor->close(ec);
+    for (auto& [listener, acceptor] : impl->acceptors) acceptor->close(ec);
     for (auto& [pair, list] : impl->live) {
       for (auto& weak : list) {
         if (auto conn = weak.lock()) conn->Close();
@@ -282,8 +299,16 @@ ProxyPartitioner::~ProxyPartitioner() {
   impl_->thread.join();
 }
 
-std::map<std::pair<NodeId, NodeId>, Endpoint> ProxyPartitioner::Routes() const {
+std::map<ProxyPartitioner::PortLink, Endpoint> ProxyPartitioner::PortRoutes() const {
   return impl_->routes;
+}
+
+std::map<std::pair<NodeId, NodeId>, Endpoint> ProxyPartitioner::Routes() const {
+  std::map<std::pair<NodeId, NodeId>, Endpoint> out;
+  for (const auto& [link, endpoint] : impl_->routes) {
+    if (link.port == "peer") out[{link.from, link.to}] = endpoint;
+  }
+  return out;
 }
 
 Status ProxyPartitioner::Apply(const Grudge& grudge) {
@@ -314,7 +339,7 @@ Status ProxyPartitioner::Heal() {
 
 Status ProxyPartitioner::SetDelay(NodeId from, NodeId to, int delay_ms) {
   std::lock_guard lock(impl_->mu);
-  if (!impl_->routes.contains({from, to}) || delay_ms < 0) {
+  if (!impl_->HasPair(from, to) || delay_ms < 0) {
     return Status::InvalidArgument(fmt::format("bad delay {}ms on {}->{}", delay_ms, from, to));
   }
   impl_->settings[{from, to}].delay_ms = delay_ms;
@@ -323,7 +348,7 @@ Status ProxyPartitioner::SetDelay(NodeId from, NodeId to, int delay_ms) {
 
 Status ProxyPartitioner::SetLoss(NodeId from, NodeId to, double probability) {
   std::lock_guard lock(impl_->mu);
-  if (!impl_->routes.contains({from, to}) || !(probability >= 0.0 && probability <= 1.0)) {
+  if (!impl_->HasPair(from, to) || !(probability >= 0.0 && probability <= 1.0)) {
     return Status::InvalidArgument(fmt::format("bad loss {} on {}->{}", probability, from, to));
   }
   impl_->settings[{from, to}].loss = probability;

@@ -1,6 +1,8 @@
-// ProxyPartitioner: a TCP proxy inside the controller, one listener per directed peer link. Link
-// (i, j) listens on 127.0.0.1:<free port> and forwards every connection to j's real peer address;
-// node i's config names that listener as j's peer address (Cluster::SetPeerRoute with Routes()). A
+// ProxyPartitioner: a TCP proxy inside the controller, one listener per directed peer link and
+// peer port. Link (i, j) port p listens on 127.0.0.1:<free port> and forwards every connection to
+// j's real peer port p; node i's config names that listener as j's port p (Db::SetPeerRoute with
+// PortRoutes()). Systems with several peer ports (ZooKeeper: quorum + election) get a listener for
+// each; cuts, delay and loss are per directed node pair and apply to every port of the pair. A
 // connection on link (i, j) carries data both ways (i -> j upstream, j -> i downstream): a cut
 // applies to the whole link, delay and loss to each data direction.
 //
@@ -36,14 +38,27 @@ namespace faultline::harness {
 
 class ProxyPartitioner final : public Partitioner {
  public:
-  // `peers`: node id -> the node's real peer listen address. Opens one listener per ordered pair (n
-  // * (n - 1) listeners) on `listen_host`. IoError when a listener cannot be bound.
+  // `peers`: node id -> the node's named real peer listen ports (every node the same names).
+  // Opens one listener per ordered pair and port (n * (n - 1) * ports listeners) on
+  // `listen_host`. IoError when a listener cannot be bound.
+  static Result<std::unique_ptr<ProxyPartitioner>> Create(
+      std::map<NodeId, std::map<std::string, Endpoint>> peers, uint64_t seed = 1,
+      std::string listen_host = "127.0.0.1");
+  // One peer port per node (named "peer").
   static Result<std::unique_ptr<ProxyPartitioner>> Create(std::map<NodeId, Endpoint> peers,
                                                           uint64_t seed = 1,
                                                           std::string listen_host = "127.0.0.1");
   ~ProxyPartitioner() override;
 
-  // (from, to) -> where `from` must dial to reach `to` through the proxy.
+  struct PortLink {
+    NodeId from = 0;
+    NodeId to = 0;
+    std::string port;
+    auto operator<=>(const PortLink&) const = default;
+  };
+  // (from, to, port) -> where `from` must dial to reach `to`'s port through the proxy.
+  std::map<PortLink, Endpoint> PortRoutes() const;
+  // (from, to) -> the listener for port "peer" (single-port systems).
   std::map<std::pair<NodeId, NodeId>, Endpoint> Routes() const;
 
   Status Apply(const Grudge& grudge) override;

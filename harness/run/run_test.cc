@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "harness/nemesis/fake_cluster.h"
-#include "harness/run/event_ingest.h"
+#include "harness/run/event_pump.h"
 #include "harness/run/nemesis_loop.h"
 #include "harness/run/progress.h"
 #include "harness/run/runner.h"
@@ -228,42 +228,6 @@ TEST(NemesisLoop, FaultThatCannotBeAppliedIsReportedNotRecorded) {
   EXPECT_TRUE((*store)->LoadFaults(run)->empty());
 }
 
-TEST(EventIngest, EveryEventIsStoredAndATornLastLineIsSkipped) {
-  TempDb db;
-  std::string log = db.dir() + "/events.jsonl";
-  {
-    std::ofstream out(log);
-    out << R"({"ts_ms": 10, "node": 2, "type": "start", "pid": 42})"
-        << "\n";
-    out << R"({"ts_ms": 11, "type": "elected", "leader": 2, "epoch": 1})"
-        << "\n";  // no node
-    out << "\n";
-    out << R"({"ts_ms": 12, "node": 2, "type": "comm)";  // torn by SIGKILL
-  }
-  auto store = HistoryStore::Open(db.path());
-  ASSERT_TRUE(store.ok());
-  int64_t run = *(*store)->CreateRun(RunRecord{});
-  IngestCounts c = IngestEventLog(**store, run, 2, log);
-  EXPECT_EQ(c.events, 2);
-  EXPECT_EQ(c.skipped, 1);
-  ASSERT_TRUE((*store)->Flush().ok());
-  checkers::History h = *(*store)->LoadHistory(run);
-  ASSERT_EQ(h.node_events.size(), 2u);
-  EXPECT_EQ(h.node_events[0].type, "start");
-  EXPECT_EQ(h.node_events[0].fields["pid"], 42);
-  EXPECT_EQ(h.node_events[1].node, 2);  // taken from the file's node
-  EXPECT_EQ(h.node_events[1].ts_ms, 11);
-}
-
-TEST(EventIngest, MissingLogIsZeroEvents) {
-  TempDb db;
-  auto store = HistoryStore::Open(db.path());
-  ASSERT_TRUE(store.ok());
-  IngestCounts c = IngestEventLog(**store, 1, 1, db.dir() + "/nope.jsonl");
-  EXPECT_EQ(c.events, 0);
-  EXPECT_EQ(c.skipped, 0);
-}
-
 TEST(Progress, LineShowsElapsedCountsRateFaultsAndLeader) {
   std::ostringstream out;
   Progress p(out, false, 30000, {});
@@ -277,9 +241,9 @@ TEST(Runner, MissingZabdEndsWithExitTwoAndAnErrorRun) {
   RunOptions o;
   o.spec.name = "missing";
   o.spec.time_limit_ms = 1000;
+  o.spec.system.options["zabd"] = SystemOption{{db.dir() + "/no-such-zabd"}, false, 1};
   o.store_path = db.path();
   o.results_dir = db.dir();
-  o.zabd_path = db.dir() + "/no-such-zabd";
   std::ostringstream out;
   o.out = &out;
   RunOutcome r = ExecuteRun(o);
@@ -290,6 +254,105 @@ TEST(Runner, MissingZabdEndsWithExitTwoAndAnErrorRun) {
   RunRecord rec = *(*store)->GetRun(r.run_id);
   EXPECT_EQ(rec.status, kRunError);
   EXPECT_TRUE(std::filesystem::exists(rec.folder + "/spec.yaml"));
+}
+
+TEST(Runner, AnUnknownSystemKindIsASpecErrorBeforeAnyRunRow) {
+  TempDb db;
+  RunOptions o;
+  o.spec.system.kind = "cassandra";
+  o.spec.source_name = "s.yaml";
+  o.store_path = db.path();
+  o.results_dir = db.dir();
+  std::ostringstream out;
+  o.out = &out;
+  RunOutcome r = ExecuteRun(o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.run_id, 0);
+  EXPECT_NE(out.str().find("unknown system 'cassandra'"), std::string::npos) << out.str();
+}
+
+// The fake system through the unchanged run loop: workers, nemesis (kill, pause, restart), heal,
+// final reads, event ingest as the run goes, the fake's promised checkers.
+RunOptions FakeRun(const TempDb& db, int lose_every, std::ostringstream* out) {
+  RunOptions o;
+  o.spec.name = "fake";
+  o.spec.system.kind = "fake";
+  if (lose_every > 0) {
+    o.spec.system.options["lose_every"] = SystemOption{{std::to_string(lose_every)}, false, 1};
+  }
+  o.spec.time_limit_ms = 2500;
+  o.spec.concurrency = 3;
+  o.spec.rate = 200;
+  o.spec.seed = 7;
+  o.spec.workload.keys = 2;
+  o.spec.nemesis.schedule = {Fault(300, "kill", "leader", "", 400),
+                             Fault(1000, "pause", "random", "", 400),
+                             Fault(1700, "restart", "random", "", 100)};
+  o.store_path = db.path();
+  o.results_dir = db.dir();
+  o.out = out;
+  return o;
+}
+
+TEST(Runner, FakeSystemRunThroughTheRunLoopEndsValidWithFaultsAndNodeEvents) {
+  TempDb db;
+  std::ostringstream out;
+  RunOutcome r = ExecuteRun(FakeRun(db, 0, &out));
+  EXPECT_EQ(r.exit_code, 0) << out.str();
+  EXPECT_EQ(r.verdict, "valid");
+  EXPECT_EQ(r.net, "none");
+  auto store = HistoryStore::Open(db.path());
+  ASSERT_TRUE(store.ok());
+  checkers::History h = *(*store)->LoadHistory(r.run_id);
+  EXPECT_GT(h.ops.size(), 50u);
+  EXPECT_EQ(h.faults.size(), 3u);
+  EXPECT_FALSE(h.node_events.empty());  // the fake's role events, imported by the pump
+  std::vector<CheckRecord> checks = *(*store)->LoadChecks(r.run_id);
+  std::vector<std::string> names;
+  for (const auto& c : checks) names.push_back(c.checker + "=" + c.verdict);
+  // Exactly the fake's promises: no ZAB invariants judged on a system that does not speak ZAB.
+  EXPECT_EQ(names, (std::vector<std::string>{"linearizability=valid", "lost-writes=valid"}));
+}
+
+TEST(Runner, FakeSystemWithAPlantedLostWriteEndsInvalid) {
+  TempDb db;
+  std::ostringstream out;
+  RunOutcome r = ExecuteRun(FakeRun(db, 5, &out));
+  EXPECT_EQ(r.exit_code, 1) << out.str();
+  EXPECT_EQ(r.verdict, "invalid");
+}
+
+TEST(Runner, NetworkFaultsOnASystemWithoutAPeerNetworkAreRefused) {
+  TempDb db;
+  std::ostringstream out;
+  RunOptions o = FakeRun(db, 0, &out);
+  o.spec.nemesis.schedule = {Fault(300, "partition", "", "halves", 400)};
+  RunOutcome r = ExecuteRun(o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(out.str().find("cannot take network faults"), std::string::npos) << out.str();
+}
+
+TEST(EventPump, EventsReachTheStoreWhileTheRunGoes) {
+  TempDb db;
+  auto store = HistoryStore::Open(db.path());
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(RunRecord{});
+  TestSpec spec;
+  spec.system.kind = "fake";
+  auto system = MakeSystem(spec, {});
+  ASSERT_TRUE(system.ok());
+  auto fake_db = (*system)->OpenDb(DbOptions{db.dir() + "/run", 3, NetLayout::kLoopback});
+  ASSERT_TRUE(fake_db.ok());
+  EventPump pump(store->get(), run, **system, (*fake_db)->Infos(), std::chrono::milliseconds(10));
+  pump.Start();
+  ASSERT_TRUE((*fake_db)->StartAll().ok());  // role events in every node's log
+  // Without Finish: the pump thread alone brings them to the store.
+  for (int i = 0; i < 1000 && pump.counts().events < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE((*store)->Flush().ok());
+  EXPECT_GE((*store)->LoadHistory(run)->node_events.size(), 3u);
+  pump.Finish();
 }
 
 }  // namespace

@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 
 #include <set>
-#include <sstream>
-
-#include "harness/client/resp_connection.h"
 
 namespace faultline::harness::scenario {
 namespace {
@@ -22,18 +19,9 @@ std::string Names(const std::vector<NodeId>& ids) {
 }
 
 std::optional<std::string> ClusterView::Digest(NodeId id) {
-  Endpoint e = cluster_.ClientEndpoint(id);
-  RespConnection conn(e.host, e.port);
-  CallResult r = conn.Call({"INFO"}, kRoleTimeout);
-  if (r.kind != CallResult::Kind::kReply || r.reply.type != RespValue::Type::kBulk) {
-    return std::nullopt;
-  }
-  std::istringstream in(r.reply.str);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("state_digest:", 0) == 0) return line.substr(13);
-  }
-  return std::nullopt;
+  Result<std::string> d = system_.StateDigest(cluster_.Info(id), kRoleTimeout);
+  if (!d.ok()) return std::nullopt;
+  return *d;
 }
 
 std::vector<NodeStatus> ClusterView::Statuses(bool with_digest) {

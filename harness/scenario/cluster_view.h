@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "common/status.h"
-#include "harness/cluster/cluster.h"
+#include "harness/cluster/db.h"
 #include "harness/scenario/scenario.h"
 #include "harness/scenario/wait.h"
+#include "harness/system/system.h"
 
 namespace faultline::harness::scenario {
 
@@ -29,9 +30,10 @@ struct StepContext {
 
 class ClusterView {
  public:
-  ClusterView(Cluster& cluster, int nodes, int leader_timeout_ms,
+  ClusterView(Db& cluster, System& system, int nodes, int leader_timeout_ms,
               const std::map<std::string, std::vector<NodeId>>& bindings)
       : cluster_(cluster),
+        system_(system),
         nodes_(nodes),
         leader_timeout_ms_(leader_timeout_ms),
         bindings_(bindings) {}
@@ -51,7 +53,8 @@ class ClusterView {
   Result<std::vector<NodeId>> Followers(StepContext& ctx);
   Result<std::vector<NodeId>> ResolveTerm(const std::string& t, StepContext& ctx);
 
-  Cluster& cluster_;
+  Db& cluster_;
+  System& system_;
   const int nodes_;
   const int leader_timeout_ms_;
   const std::map<std::string, std::vector<NodeId>>& bindings_;

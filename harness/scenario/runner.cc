@@ -11,14 +11,13 @@
 #include <sstream>
 #include <thread>
 
-#include "harness/client/resp_connection.h"
-#include "harness/client/zabd_client.h"
-#include "harness/cluster/cluster.h"
+#include "harness/cluster/db.h"
 #include "harness/history/history_store.h"
 #include "harness/net/grudge.h"
 #include "harness/net/proxy_partitioner.h"
 #include "harness/scenario/cluster_view.h"
 #include "harness/scenario/wait.h"
+#include "harness/systems/zabd/zabd_system.h"
 
 namespace faultline::harness::scenario {
 namespace {
@@ -127,26 +126,31 @@ class ScenarioRun {
   }
 
   Status StartCluster() {
-    ClusterOptions c;
-    c.zabd_path = o_.zabd_path;
-    c.run_dir = folder_;
-    c.node_count = s_.nodes;
-    c.tick_time_ms = s_.tick_time_ms;
-    c.init_limit = s_.init_limit;
-    c.sync_limit = s_.sync_limit;
-    c.read_mode = s_.read_mode;
-    c.extra_args = s_.zabd_flags;
-    Result<std::unique_ptr<Cluster>> cluster = Cluster::Create(c);
+    ZabdOptions z;
+    z.binary = o_.zabd_path;
+    z.tick_time_ms = s_.tick_time_ms;
+    z.init_limit = s_.init_limit;
+    z.sync_limit = s_.sync_limit;
+    z.read_mode = s_.read_mode;
+    z.extra_flags = s_.zabd_flags;
+    system_ = MakeZabdSystem(z);
+    DbOptions d;
+    d.run_dir = folder_;
+    d.nodes = s_.nodes;
+    Result<std::unique_ptr<Db>> cluster = system_->OpenDb(d);
     if (!cluster.ok()) return cluster.status();
     cluster_ = std::move(cluster).value();
-    view_ =
-        std::make_unique<ClusterView>(*cluster_, s_.nodes, s_.default_timeout_ms, record_.bindings);
-    Result<std::unique_ptr<ProxyPartitioner>> proxy =
-        ProxyPartitioner::Create(cluster_->PeerEndpoints(), 1);
+    view_ = std::make_unique<ClusterView>(*cluster_, *system_, s_.nodes, s_.default_timeout_ms,
+                                          record_.bindings);
+    std::map<NodeId, std::map<std::string, Endpoint>> peers;
+    for (const NodeInfo& info : cluster_->Infos()) peers[info.id] = info.peer_ports;
+    Result<std::unique_ptr<ProxyPartitioner>> proxy = ProxyPartitioner::Create(peers, 1);
     if (!proxy.ok()) return proxy.status();
     proxy_ = std::move(proxy).value();
-    for (const auto& [link, endpoint] : proxy_->Routes()) {
-      if (Status s = cluster_->SetPeerRoute(link.first, link.second, endpoint); !s.ok()) return s;
+    for (const auto& [link, endpoint] : proxy_->PortRoutes()) {
+      if (Status s = cluster_->SetPeerRoute(link.from, link.to, link.port, endpoint); !s.ok()) {
+        return s;
+      }
     }
     if (Status s = cluster_->StartAll(); !s.ok()) return s;
     Probe seen;
@@ -165,7 +169,7 @@ class ScenarioRun {
     proxy_.reset();
     if (!cluster_) return;
     for (const NodeInfo& info : cluster_->Infos()) {
-      record_.events[info.id] = ReadEventLog(info.event_log_path, info.id);
+      record_.events[info.id] = ReadEventLog(system_->EventLogPath(info), info.id);
       for (const auto& e : record_.events[info.id]) store_->RecordNodeEvent(run_id_, e);
     }
   }
@@ -222,7 +226,7 @@ class ScenarioRun {
   std::map<NodeId, std::vector<checkers::NodeEvent>> AllEvents() {
     std::map<NodeId, std::vector<checkers::NodeEvent>> out;
     for (const NodeInfo& info : cluster_->Infos()) {
-      out[info.id] = ReadEventLog(info.event_log_path, info.id);
+      out[info.id] = ReadEventLog(system_->EventLogPath(info), info.id);
     }
     return out;
   }
@@ -361,11 +365,10 @@ class ScenarioRun {
       record_.ops.push_back(rec);
     }
     store_->RecordInvoke(run_id_, op);
-    Endpoint e = cluster_->ClientEndpoint(target);
     milliseconds timeout(step.timeout_ms ? step.timeout_ms : s_.op_timeout_ms);
-    auto invoke = [this, idx, e, op, mode = step.read_mode, target, timeout] {
-      ZabdClient client(e.host, e.port, mode, target);
-      OpResult r = client.Invoke(op, timeout);
+    auto invoke = [this, idx, info = cluster_->Info(target), op, mode = step.read_mode, timeout] {
+      std::unique_ptr<Client> client = system_->NewClient(info, mode);
+      OpResult r = client->Invoke(op, timeout);
       Complete(idx, r);
     };
     std::string what = step.kind == StepKind::kRead ? fmt::format("GET {}", step.key)
@@ -616,7 +619,8 @@ class ScenarioRun {
         int64_t since = last_action_ms_;
         what = fmt::format("until {} logged a {} event", Names(nodes), c.event);
         probe = each([this, c, since](NodeId id) {
-          return EvalEvent(id, ReadEventLog(cluster_->Info(id).event_log_path, id), c.event, since);
+          return EvalEvent(id, ReadEventLog(system_->EventLogPath(cluster_->Info(id)), id), c.event,
+                           since);
         });
         break;
       }
@@ -669,8 +673,7 @@ class ScenarioRun {
     for (const OpRecord& r : record_.ops) keys.insert(r.op.key);
     std::string summary;
     for (NodeId id : cluster_->NodeIds()) {
-      Endpoint e = cluster_->ClientEndpoint(id);
-      ZabdClient client(e.host, e.port, "local", id);
+      std::unique_ptr<Client> client = system_->NewClient(cluster_->Info(id), "local");
       for (const std::string& key : keys) {
         checkers::Op op;
         op.index = static_cast<int64_t>(record_.ops.size() + record_.final_reads.size()) + 1;
@@ -680,13 +683,13 @@ class ScenarioRun {
         op.node = id;
         for (int attempt = 0; attempt < kFinalReadAttempts; ++attempt) {
           op.invoke_ns = NowNs();
-          OpResult r = client.Invoke(op, milliseconds(s_.op_timeout_ms));
+          OpResult r = client->Invoke(op, milliseconds(s_.op_timeout_ms));
           op.complete_ns = NowNs();
           op.outcome = r.outcome;
           op.value = r.value;
           op.zxid = r.zxid;
           if (r.outcome == checkers::Outcome::kOk) break;
-          client.Reset();
+          client->Reset();
           std::this_thread::sleep_for(milliseconds(50));
         }
         if (op.outcome != checkers::Outcome::kOk) continue;  // never judged from a failed read
@@ -711,7 +714,8 @@ class ScenarioRun {
   std::unique_ptr<HistoryStore> store_;
   int64_t run_id_ = 0;
   std::string folder_;
-  std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<System> system_;
+  std::unique_ptr<Db> cluster_;
   std::unique_ptr<ProxyPartitioner> proxy_;
   std::unique_ptr<ClusterView> view_;  // over cluster_ and record_.bindings
   Grudge grudge_;

@@ -123,18 +123,37 @@ void Check(bool ok, const MapReader& r, const YAML::Node& at, const std::string&
   if (!ok) r.Fail(at, key, what);
 }
 
+// The generic keys here; every other key is collected for the system's own table (registry).
 void ParseSystem(const YAML::Node& node, const std::string& source, SystemSpec* s) {
   MapReader r(node, "system", source);
-  r.Read("zabd", &s->zabd_binary);
+  s->line = node.Mark().line + 1;
+  r.Read("kind", &s->kind);
+  Check(!s->kind.empty(), r, r.Get("kind"), "system.kind", "must not be empty");
   r.Read("nodes", &s->nodes);
   Check(s->nodes == 3 || s->nodes == 5, r, r.Get("nodes"), "system.nodes", "must be 3 or 5");
   r.Read("read_mode", &s->read_mode);
-  Check(Contains({"linearizable", "sync", "local"}, s->read_mode), r, r.Get("read_mode"),
-        "system.read_mode", "must be linearizable, sync or local");
-  r.Read("tick_time_ms", &s->tick_time_ms);
-  Check(s->tick_time_ms >= 1 && s->tick_time_ms <= 10000, r, r.Get("tick_time_ms"),
-        "system.tick_time_ms", "must be in 1..10000");
-  r.ReadNames("extra_flags", {}, "flag", &s->extra_flags);
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    if (key == "kind" || key == "nodes" || key == "read_mode") continue;
+    (void)r.Get(key);  // consumed: validated by the system registry
+    SystemOption option;
+    option.line = kv.first.Mark().line + 1;
+    const YAML::Node& value = kv.second;
+    if (value.IsScalar()) {
+      option.values = {value.Scalar()};
+    } else if (value.IsSequence()) {
+      option.is_list = true;
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (!value[i].IsScalar()) {
+          r.Fail(value[i], fmt::format("system.{}[{}]", key, i), "expected a scalar");
+        }
+        option.values.push_back(value[i].Scalar());
+      }
+    } else {
+      r.Fail(value, "system." + key, "expected a scalar or a list");
+    }
+    s->options[key] = std::move(option);
+  }
   r.Finish();
 }
 
@@ -351,13 +370,19 @@ std::string SpecToYaml(const TestSpec& spec) {
   e << YAML::BeginMap;
   e << YAML::Key << "name" << YAML::Value << spec.name;
   e << YAML::Key << "system" << YAML::Value << YAML::BeginMap;
-  if (!spec.system.zabd_binary.empty()) {
-    e << YAML::Key << "zabd" << YAML::Value << spec.system.zabd_binary;
-  }
+  e << YAML::Key << "kind" << YAML::Value << spec.system.kind;
   e << YAML::Key << "nodes" << YAML::Value << spec.system.nodes;
-  e << YAML::Key << "read_mode" << YAML::Value << spec.system.read_mode;
-  e << YAML::Key << "tick_time_ms" << YAML::Value << spec.system.tick_time_ms;
-  e << YAML::Key << "extra_flags" << YAML::Value << YAML::Flow << spec.system.extra_flags;
+  if (!spec.system.read_mode.empty()) {
+    e << YAML::Key << "read_mode" << YAML::Value << spec.system.read_mode;
+  }
+  for (const auto& [key, option] : spec.system.options) {
+    e << YAML::Key << key << YAML::Value;
+    if (option.is_list) {
+      e << YAML::Flow << option.values;
+    } else {
+      e << (option.values.empty() ? std::string() : option.values.front());
+    }
+  }
   e << YAML::EndMap;
   e << YAML::Key << "workload" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "type" << YAML::Value << WorkloadKindName(spec.workload.kind);
@@ -407,6 +432,7 @@ std::string SpecToYaml(const TestSpec& spec) {
 Result<TestSpec> ParseTestSpec(const std::string& yaml_text, const std::string& source_name) {
   TestSpec spec;
   spec.source_text = yaml_text;
+  spec.source_name = source_name;
   spec.name = std::filesystem::path(source_name).stem().string();
   try {
     YAML::Node root = YAML::Load(yaml_text);
@@ -438,6 +464,7 @@ Status ApplyOverrides(const SpecOverrides& o, TestSpec* spec) {
     spec->time_limit_ms = *ms;
   }
   if (o.seed) spec->seed = *o.seed;
+  if (o.read_mode) spec->system.read_mode = *o.read_mode;
   if (o.nodes) {
     if (*o.nodes != 3 && *o.nodes != 5) return Status::InvalidArgument("--nodes: must be 3 or 5");
     spec->system.nodes = *o.nodes;

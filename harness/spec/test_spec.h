@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,13 +28,23 @@ enum class NetMode { kAuto, kIptables, kProxy, kNone };
 const char* WorkloadKindName(WorkloadKind kind);
 const char* NetModeName(NetMode mode);
 
-// The system under test: N zabd processes.
+// One system-specific key of the `system:` section, as written. The parser only collects these;
+// the system registry (harness/systems/registry.h) validates them against the kind's own table
+// and reports errors at `line`.
+struct SystemOption {
+  std::vector<std::string> values;  // a scalar is one value
+  bool is_list = false;
+  int line = 0;  // 1-based
+  bool operator==(const SystemOption&) const = default;
+};
+
+// The system under test: `system: {kind, nodes, read_mode, ...system-specific keys}`.
 struct SystemSpec {
-  std::string zabd_binary;                 // empty = `zabd` beside the running faultline binary
-  int nodes = 3;                           // 3 or 5
-  std::string read_mode = "linearizable";  // linearizable | sync | local
-  int tick_time_ms = 50;
-  std::vector<std::string> extra_flags;  // appended to every zabd command line
+  std::string kind = "zabd";                    // zabd | zookeeper | etcd | fake (see the registry)
+  int nodes = 3;                                // 3 or 5
+  std::string read_mode;                        // "" = the system's default (zabd: linearizable)
+  std::map<std::string, SystemOption> options;  // e.g. zabd: tick_time_ms, extra_flags
+  int line = 0;                                 // line of the `system:` key (0: absent)
 };
 
 // What the clients do. register: read / write / cas over `keys` keys, unique write values.
@@ -83,6 +94,7 @@ struct TestSpec {
   uint64_t seed = 0;                  // 0 in the file = pick one at run time
   NetMode net = NetMode::kAuto;
   std::string source_text;  // the YAML as given (stored with the run)
+  std::string source_name;  // the file (or "run 12"), for error messages after parsing
 };
 
 // Names the spec accepts, exposed for help texts and tests.
@@ -105,6 +117,7 @@ struct SpecOverrides {
   std::optional<int> concurrency;
   std::optional<std::string> nemesis;  // comma-separated kinds; "none" = no faults
   std::optional<std::string> net;
+  std::optional<std::string> read_mode;  // validated by the system registry
 };
 // Applies and re-validates the touched fields; errors name the flag.
 Status ApplyOverrides(const SpecOverrides& overrides, TestSpec* spec);

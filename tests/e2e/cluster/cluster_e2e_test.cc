@@ -20,6 +20,7 @@
 #include "harness/net/iptables_partitioner.h"
 #include "harness/net/netns.h"
 #include "harness/net/proxy_partitioner.h"
+#include "harness/systems/zabd/zabd_system.h"
 
 namespace faultline::harness {
 namespace {
@@ -60,7 +61,10 @@ bool Alive(int pid) {
 
 ClusterOptions Options(const std::string& run_dir, AddressMode mode = AddressMode::kLoopback) {
   ClusterOptions options;
-  options.zabd_path = kZabd;
+  ZabdOptions zabd;
+  zabd.binary = kZabd;
+  zabd.tick_time_ms = 100;
+  options.launcher = MakeZabdLauncher(zabd);
   options.run_dir = run_dir;
   options.node_count = 3;
   options.address_mode = mode;
@@ -158,7 +162,7 @@ TEST_F(ClusterE2eTest, ThreeNodesElectALeaderAndRecoverFromKillRestartAndPause) 
     EXPECT_TRUE(cluster.DrainUnexpectedExits().empty());
     for (const NodeInfo& info : cluster.Infos()) {
       pids.push_back(info.pid);
-      EXPECT_TRUE(std::filesystem::exists(info.event_log_path)) << info.event_log_path;
+      EXPECT_TRUE(std::filesystem::exists(ZabdEventLogPath(info))) << ZabdEventLogPath(info);
     }
   }
   for (int pid : pids) EXPECT_FALSE(Alive(pid)) << "pid " << pid << " outlived the Cluster";
@@ -168,10 +172,10 @@ TEST_F(ClusterE2eTest, ProxyPartitionIsolatingTheLeaderElectsANewLeaderOnTheMajo
   auto created = Cluster::Create(Options(dir_.path() + "/run"));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   Cluster& cluster = **created;
-  auto proxy = ProxyPartitioner::Create(cluster.PeerEndpoints(), /*seed=*/7);
+  auto proxy = ProxyPartitioner::Create(cluster.PeerPorts(), /*seed=*/7);
   ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-  for (const auto& [link, endpoint] : (*proxy)->Routes()) {
-    ASSERT_TRUE(cluster.SetPeerRoute(link.first, link.second, endpoint).ok());
+  for (const auto& [link, endpoint] : (*proxy)->PortRoutes()) {
+    ASSERT_TRUE(cluster.SetPeerRoute(link.from, link.to, link.port, endpoint).ok());
   }
   ASSERT_TRUE(cluster.StartAll().ok());
   auto leader = cluster.FindLeader(kElectionDeadline);
@@ -208,10 +212,10 @@ TEST_F(ClusterE2eTest, ProxyOneWayCutSilencingTheLeaderElectsANewLeaderAmongTheO
   auto created = Cluster::Create(Options(dir_.path() + "/run"));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   Cluster& cluster = **created;
-  auto proxy = ProxyPartitioner::Create(cluster.PeerEndpoints(), /*seed=*/9);
+  auto proxy = ProxyPartitioner::Create(cluster.PeerPorts(), /*seed=*/9);
   ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-  for (const auto& [link, endpoint] : (*proxy)->Routes()) {
-    ASSERT_TRUE(cluster.SetPeerRoute(link.first, link.second, endpoint).ok());
+  for (const auto& [link, endpoint] : (*proxy)->PortRoutes()) {
+    ASSERT_TRUE(cluster.SetPeerRoute(link.from, link.to, link.port, endpoint).ok());
   }
   ASSERT_TRUE(cluster.StartAll().ok());
   auto leader = cluster.FindLeader(kElectionDeadline);
@@ -246,10 +250,10 @@ TEST_F(ClusterE2eTest, ProxyDelayOnTheLeadersLinksSlowsRealTrafficAndStopRemoves
   auto created = Cluster::Create(Options(dir_.path() + "/run"));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   Cluster& cluster = **created;
-  auto proxy = ProxyPartitioner::Create(cluster.PeerEndpoints(), /*seed=*/11);
+  auto proxy = ProxyPartitioner::Create(cluster.PeerPorts(), /*seed=*/11);
   ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-  for (const auto& [link, endpoint] : (*proxy)->Routes()) {
-    ASSERT_TRUE(cluster.SetPeerRoute(link.first, link.second, endpoint).ok());
+  for (const auto& [link, endpoint] : (*proxy)->PortRoutes()) {
+    ASSERT_TRUE(cluster.SetPeerRoute(link.from, link.to, link.port, endpoint).ok());
   }
   ASSERT_TRUE(cluster.StartAll().ok());
   ASSERT_TRUE(WaitFor([&] { return Converged(cluster); }, kElectionDeadline));

@@ -1,12 +1,12 @@
-#include "harness/cluster/role_query.h"
-
-#include "harness/client/resp.h"
+#include "harness/systems/zabd/role_query.h"
 
 #include <fmt/format.h>
 
 #include <boost/asio.hpp>
 #include <optional>
 #include <vector>
+
+#include "harness/client/resp.h"
 
 namespace faultline::harness {
 namespace {

@@ -1,4 +1,4 @@
-#include "harness/cluster/role_query.h"
+#include "harness/systems/zabd/role_query.h"
 
 #include <gtest/gtest.h>
 
