@@ -149,6 +149,7 @@ class Run {
   Status CreateRunRow() {
     RunRecord r;
     r.suite = spec_.name;
+    r.system = system_->Kind();
     r.spec_text = SpecToYaml(spec_);
     r.seed = spec_.seed;
     r.git_revision = GitRevision();
@@ -384,15 +385,20 @@ class Run {
     // linearizable are checked as ZooKeeper-style local reads (writes linearizable, session order).
     const Promises promises = system_->PromisesFor("");
     if (!promises.linearizable_reads) h->read_mode = checkers::ReadMode::kLocal;
-    checkers::CheckReport report = checkers::RunChecks(*h, model, budget, /*own_history=*/true);
+    checkers::CheckPlan plan;
+    plan.own_history = true;
+    plan.required = promises.checkers;
+    checkers::CheckReport report = checkers::RunChecks(*h, model, budget, plan);
     std::vector<CheckRecord> records;
     auto add = [&](std::string name, checkers::Verdict v, std::string reason,
                    std::vector<checkers::Anomaly> anomalies) {
       records.push_back(CheckRecord{std::move(name), std::string(checkers::VerdictName(v)),
                                     std::move(reason), std::move(anomalies)});
     };
-    add("linearizability", report.linearizability.verdict, report.linearizability.reason,
-        report.linearizability.anomalies);
+    if (report.ran_linearizability) {
+      add("linearizability", report.linearizability.verdict, report.linearizability.reason,
+          report.linearizability.anomalies);
+    }
     if (report.ran_lost_writes) {
       add("lost-writes", report.lost_writes.verdict, report.lost_writes.reason,
           report.lost_writes.anomalies);
@@ -404,16 +410,9 @@ class Run {
     if (report.ran_session) {
       add("session-order", report.session.verdict, report.session.reason, report.session.anomalies);
     }
-    // A promised checker that had nothing to read is not a pass: say so (unknown).
-    for (const std::string& name : promises.checkers) {
-      bool ran = std::any_of(records.begin(), records.end(),
-                             [&](const CheckRecord& r) { return r.checker == name; });
-      if (!ran) {
-        add(name, checkers::Verdict::kUnknown,
-            name == "zab-invariants" ? "could not run: no node events were ingested"
-                                     : "could not run: the history has no zxids or node events",
-            {});
-      }
+    // A promised checker that had nothing to read is not a pass: stored as unknown, with why.
+    for (const checkers::NotRun& n : report.not_run) {
+      add(n.checker, checkers::Verdict::kUnknown, "could not run: " + n.reason, {});
     }
     checkers::Verdict combined = checkers::Verdict::kValid;
     for (const auto& r : records) {
