@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -97,13 +99,32 @@ class Parser {
     }
   }
 
-  uint64_t Positive(const YAML::Node& node, std::string_view key) {
-    if (node.IsScalar() && !node.Scalar().empty() && node.Scalar()[0] == '-') {
-      Fail(node, key, fmt::format("must be a positive integer, got '{}'", node.Scalar()));
+  // A plain decimal integer in [min, max] (config.h ranges). Parsed here rather than with
+  // yaml-cpp's as<>, which reads 010 as octal and 0x10 as hex, and never narrowed afterwards.
+  uint64_t Integer(const YAML::Node& node, std::string_view key, uint64_t min, uint64_t max) {
+    const std::string expected = fmt::format("an integer in [{}, {}]", min, max);
+    if (!node.IsScalar()) Fail(node, key, fmt::format("expected {}", expected));
+    const std::string& text = node.Scalar();
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    const bool digits_only =
+        !text.empty() && std::all_of(text.begin(), text.end(),
+                                     [](unsigned char ch) { return std::isdigit(ch) != 0; });
+    if (!digits_only || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
+      Fail(node, key, fmt::format("expected {}, got '{}'", expected, text));
     }
-    auto v = Scalar<uint64_t>(node, key, "a positive integer");
-    if (v == 0) Fail(node, key, "must be a positive integer, got 0");
+    if (ec == std::errc::result_out_of_range || v < min || v > max) {
+      Fail(node, key, fmt::format("out of range: expected {}, got {}", expected, text));
+    }
     return v;
+  }
+
+  // A key may appear once per mapping: yaml-cpp keeps both copies of a repeated key, and the
+  // later one would silently win.
+  void Once(std::set<std::string>* seen, const YAML::Node& key_node, const std::string& path) {
+    if (!seen->insert(key_node.Scalar()).second) {
+      Fail(key_node, path, "given twice (each key may appear once)");
+    }
   }
 
   HostPort Address(const YAML::Node& node, std::string_view key) {
@@ -123,9 +144,11 @@ class Parser {
     if (!root.IsMap()) Fail(root, "(top level)", "expected a mapping of keys");
     ServerConfig c;
     bool have_nodes = false;
+    std::set<std::string> seen;
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
+      Once(&seen, kv.first, key);
       if (key == "nodes") {
         ParseNodes(v, &c);
         have_nodes = true;
@@ -133,11 +156,11 @@ class Parser {
         c.data_dir = Scalar<std::string>(v, key, "a path");
         if (c.data_dir.empty()) Fail(v, key, "must not be empty");
       } else if (key == "tick_time_ms") {
-        c.tick_time_ms = Positive(v, key);
+        c.tick_time_ms = Integer(v, key, kTickTimeMsMin, kTickTimeMsMax);
       } else if (key == "init_limit") {
-        c.init_limit = static_cast<uint32_t>(Positive(v, key));
+        c.init_limit = static_cast<uint32_t>(Integer(v, key, kLimitTicksMin, kLimitTicksMax));
       } else if (key == "sync_limit") {
-        c.sync_limit = static_cast<uint32_t>(Positive(v, key));
+        c.sync_limit = static_cast<uint32_t>(Integer(v, key, kLimitTicksMin, kLimitTicksMax));
       } else if (key == "read_mode") {
         auto s = Scalar<std::string>(v, key, "linearizable|sync|local");
         auto mode = ParseReadMode(s);
@@ -146,7 +169,7 @@ class Parser {
       } else if (key == "secret") {
         c.secret = Scalar<std::string>(v, key, "a string");
       } else if (key == "snapshot_every") {
-        c.snapshot_every = Positive(v, key);
+        c.snapshot_every = Integer(v, key, kSnapshotEveryMin, kSnapshotEveryMax);
       } else {
         Fail(kv.first, key, "unknown key");
       }
@@ -167,11 +190,13 @@ class Parser {
       if (!n.IsMap()) Fail(n, where, "expected a mapping {id, client, peer}");
       NodeConfig node;
       bool have_id = false, have_client = false, have_peer = false;
+      std::set<std::string> seen;
       for (const auto& kv : n) {
         const std::string key = kv.first.Scalar();
         const std::string path = where + "." + key;
+        Once(&seen, kv.first, path);
         if (key == "id") {
-          node.id = Positive(kv.second, path);
+          node.id = Integer(kv.second, path, 1, kNodeIdMax);
           have_id = true;
         } else if (key == "client") {
           node.client = Address(kv.second, path);
@@ -240,7 +265,12 @@ Status Resolve(const Overrides& o, ServerConfig* c) {
     c->read_mode = *mode;
   }
   if (o.tick_time_ms) {
-    if (*o.tick_time_ms == 0) return Status::InvalidArgument("--tick-time-ms: must be positive");
+    if (*o.tick_time_ms < kTickTimeMsMin || *o.tick_time_ms > kTickTimeMsMax) {
+      return Status::InvalidArgument(
+          fmt::format("--tick-time-ms: out of range: expected an "
+                      "integer in [{}, {}], got {}",
+                      kTickTimeMsMin, kTickTimeMsMax, *o.tick_time_ms));
+    }
     c->tick_time_ms = *o.tick_time_ms;
   }
   if (o.log_level) {

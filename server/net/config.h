@@ -5,13 +5,18 @@
 //    names the source, the line and the key ("cluster.yaml:7: nodes[1].peer: expected host:port");
 //    zabd prints it and exits 2.
 //  * Validation: node ids unique and > 0; client/peer addresses are "<IPv4 or IPv6 literal>:<port>"
-//    with port 1-65535 and no address used twice; read_mode is linearizable|sync|local; limits
-//    positive; unknown keys are refused (a typo must not silently fall back to a default).
+//    with port 1-65535 and no address used twice; read_mode is linearizable|sync|local; unknown
+//    keys and a key given twice (at the top level or inside a node) are refused: a typo or a
+//    pasted duplicate must not silently fall back to a default or to the last value.
+//  * Every integer is plain decimal digits (no sign, no 0x / octal / exponent) and must lie in
+//    the range below: a value is never narrowed or wrapped (init_limit: 4294967296 once became
+//    0, and a huge tick_time_ms overflowed tick x limit in the core's timers).
 //  * Resolve() applies the overrides and this node's id, then fills node_dir (default
 //    <data_dir>/<id>) and event_log (default <node_dir>/events.jsonl).
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -41,6 +46,15 @@ struct NodeConfig {
 
 std::optional<zab::ReadMode> ParseReadMode(std::string_view text);
 const char* ReadModeName(zab::ReadMode mode);
+
+// Ranges of the numeric keys (inclusive). With these, tick_time_ms x limit stays below 2^40 ms,
+// far from overflowing the core's uint64 timers (now_ms + tick x limit).
+inline constexpr uint64_t kNodeIdMax =
+    std::numeric_limits<int64_t>::max();  // ROLE/INFO print ids as signed integers
+inline constexpr uint64_t kTickTimeMsMin = 1, kTickTimeMsMax = 60'000;
+inline constexpr uint64_t kLimitTicksMin = 1, kLimitTicksMax = 10'000;  // init_limit, sync_limit
+inline constexpr uint64_t kSnapshotEveryMin = 1, kSnapshotEveryMax = 1'000'000'000;
+static_assert(kTickTimeMsMax * kLimitTicksMax < (uint64_t{1} << 40));
 
 struct ServerConfig {
   // From the file.

@@ -172,6 +172,105 @@ TEST(ConfigTest, NonPositiveLimitsAreRefused) {
   }
 }
 
+// Issue 8 finding 3: `init_limit: 4294967296` was narrowed to uint32 and became 0 (the cluster
+// never elected); a huge tick_time_ms overflowed tick x limit in the core's timers.
+TEST(ConfigTest, IntegerConfigValuesDoNotWrap) {
+  std::string text = kGood;
+  text.replace(text.find("init_limit: 12"), 14, "init_limit: 4294967296");
+  std::string e = ErrorOf(text);
+  EXPECT_NE(e.find("c.yaml:7: init_limit: out of range"), std::string::npos) << e;
+  EXPECT_NE(e.find("4294967296"), std::string::npos) << e;
+  text = kGood;
+  text.replace(text.find("tick_time_ms: 50"), 16, "tick_time_ms: 1844674407370955162");
+  e = ErrorOf(text);
+  EXPECT_NE(e.find("c.yaml:6: tick_time_ms: out of range"), std::string::npos) << e;
+  text = kGood;  // beyond uint64 itself
+  text.replace(text.find("sync_limit: 4"), 13, "sync_limit: 18446744073709551616");
+  e = ErrorOf(text);
+  EXPECT_NE(e.find("c.yaml:8: sync_limit: out of range"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, EveryNumericKeyAcceptsItsBoundsAndRefusesOneBeyond) {
+  struct Key {
+    std::string original, name;
+    uint64_t min, max;
+  };
+  const std::vector<Key> keys = {
+      {"tick_time_ms: 50", "tick_time_ms", kTickTimeMsMin, kTickTimeMsMax},
+      {"init_limit: 12", "init_limit", kLimitTicksMin, kLimitTicksMax},
+      {"sync_limit: 4", "sync_limit", kLimitTicksMin, kLimitTicksMax},
+      {"snapshot_every: 77", "snapshot_every", kSnapshotEveryMin, kSnapshotEveryMax},
+      {"id: 3", "nodes[2].id", 1, kNodeIdMax},
+  };
+  for (const Key& k : keys) {
+    const std::string yaml_key = k.original.substr(0, k.original.find(':'));
+    auto with = [&](uint64_t v) {
+      std::string text = kGood;
+      text.replace(text.find(k.original), k.original.size(), yaml_key + ": " + std::to_string(v));
+      return text;
+    };
+    // (Ids 1 and 2 are taken by the other nodes, so the lowest id is checked as 0 refused.)
+    if (yaml_key != "id") {
+      auto r = ParseConfigText(with(k.min), "c.yaml");
+      EXPECT_TRUE(r.ok()) << k.name << " " << k.min << ": " << r.status().ToString();
+    }
+    auto r = ParseConfigText(with(k.max), "c.yaml");
+    EXPECT_TRUE(r.ok()) << k.name << " " << k.max << ": " << r.status().ToString();
+    std::string e = ErrorOf(with(k.max + 1));
+    EXPECT_NE(e.find(k.name + ": out of range"), std::string::npos) << e;
+    e = ErrorOf(with(k.min - 1));
+    EXPECT_NE(e.find(k.name + ": out of range"), std::string::npos) << e;
+  }
+  std::string text = kGood;
+  text.replace(text.find("init_limit: 12"), 14, "init_limit: " + std::to_string(kLimitTicksMax));
+  EXPECT_EQ(ParseConfigText(text, "c.yaml")->init_limit, kLimitTicksMax);
+}
+
+TEST(ConfigTest, IntegersMustBePlainDecimal) {
+  // yaml-cpp alone would read 0x10 as 16, +5 as 5 and 010 as 8.
+  for (const char* bad : {"0x10", "+5", "1e3", "5.0", "ten", "''", "[5]"}) {
+    std::string text = kGood;
+    text.replace(text.find("init_limit: 12"), 14, std::string("init_limit: ") + bad);
+    std::string e = ErrorOf(text);
+    EXPECT_NE(e.find("c.yaml:7: init_limit: expected an integer in [1, 10000]"), std::string::npos)
+        << bad << ": " << e;
+  }
+  std::string text = kGood;
+  text.replace(text.find("init_limit: 12"), 14, "init_limit: 010");
+  auto r = ParseConfigText(text, "c.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->init_limit, 10u);  // decimal, never octal
+}
+
+TEST(ConfigTest, ARepeatedTopLevelKeyIsRefusedAtItsSecondLine) {
+  std::string text = std::string(kGood) + "init_limit: 3\n";
+  std::string e = ErrorOf(text);
+  EXPECT_NE(e.find("c.yaml:12: init_limit: given twice"), std::string::npos) << e;
+  text = std::string(kGood) + "nodes:\n  - {id: 9, client: 127.0.0.1:9001, peer: 127.0.0.1:9101}\n";
+  e = ErrorOf(text);
+  EXPECT_NE(e.find("c.yaml:12: nodes: given twice"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, ARepeatedKeyInsideANodeIsRefused) {
+  std::string e = ErrorOf("nodes:\n  - {id: 1, client: 127.0.0.1:1, peer: 127.0.0.1:2, id: 2}\n");
+  EXPECT_NE(e.find("c.yaml:2: nodes[0].id: given twice"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, ATickTimeFlagOutOfRangeIsRefused) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 1;
+  o.tick_time_ms = kTickTimeMsMax + 1;
+  auto s = Resolve(o, &*r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--tick-time-ms: out of range"), std::string::npos) << s.message();
+  o.tick_time_ms = 0;
+  EXPECT_FALSE(Resolve(o, &*r).ok());
+  o.tick_time_ms = kTickTimeMsMax;
+  EXPECT_TRUE(Resolve(o, &*r).ok());
+}
+
 TEST(ConfigTest, UnknownKeysAreRefusedByName) {
   std::string text = std::string(kGood) + "tick_time: 5\n";
   std::string e = ErrorOf(text);
