@@ -1,8 +1,12 @@
 // zabd: one node of a ZAB-replicated key-value store (docs/contracts.md sections 1-3).
 //
 //   zabd --config cluster.yaml --id N [--data-dir D] [--event-log F] [--read-mode M]
-//        [--tick-time-ms T] [--log-level L] [--fault NAME]...
+//        [--tick-time-ms T] [--log-level L] [--repair] [--fault NAME]...
 //        [--client-idle-timeout-ms T] [--client-request-timeout-ms T]
+//
+// --repair recreates a missing acceptedEpoch / currentEpoch file beside a log or snapshot
+// (from the log's epoch, never below currentEpoch). Without it such a data dir is refused
+// (exit 2): recreating the file could lower an epoch the node already promised (zab.md 7.3).
 //
 // --fault NAME (repeatable) re-enables a historical ZooKeeper bug (zab::KnownFaults, zab.md 8)
 // so a scenario can prove it catches it. TEST ONLY: a fault can lose committed data.
@@ -45,6 +49,9 @@ int main(int argc, char** argv) {
                  "a request whose bytes keep arriving this long without completing gets -ERR and "
                  "its connection is closed (0 = never)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{86'400'000}));
+  app.add_flag("--repair", o.repair,
+               "recreate a missing acceptedEpoch/currentEpoch file from the log (operator "
+               "decision: it may lower an epoch this node promised)");
   app.add_option("--fault", o.faults,
                  "TEST ONLY: re-create a ZooKeeper bug (repeatable): " +
                      zab::JoinFaults(zab::KnownFaults()))

@@ -73,6 +73,9 @@ struct ServerConfig {
   std::string event_log;
   std::string log_level = "info";
   std::set<std::string> faults;  // --fault: named ZooKeeper-bug fault points (zab::KnownFaults)
+  // --repair: recreate a missing acceptedEpoch / currentEpoch beside a log (storage::Options::
+  // repair_missing_epoch_files); without it such a data dir is corruption (exit 2).
+  bool repair = false;
 
   const NodeConfig* Find(uint64_t id) const;
   const NodeConfig& self() const { return *Find(self_id); }  // only after Resolve()
@@ -87,6 +90,7 @@ struct Overrides {
   std::optional<uint64_t> tick_time_ms;
   std::optional<std::string> log_level;
   std::vector<std::string> faults;  // repeatable --fault NAME; unknown names are refused
+  bool repair = false;              // --repair
 };
 
 // `source` names the text in error messages (usually the file path).

@@ -105,6 +105,18 @@ TEST(ConfigTest, FaultFlagsReachTheCoreConfigAndAreOffByDefault) {
   EXPECT_EQ(ToCoreConfig(*r).faults, (std::set<std::string>{"zk-1154", "zk-4643"}));
 }
 
+TEST(ConfigTest, TheRepairFlagIsOffByDefaultAndReachesTheServerConfig) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 1;
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_FALSE(r->repair);
+  o.repair = true;
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_TRUE(r->repair);
+}
+
 TEST(ConfigTest, AnUnknownFaultIsRefusedWithTheKnownNames) {
   auto r = ParseConfigText(kGood, "c.yaml");
   ASSERT_TRUE(r.ok());

@@ -548,8 +548,9 @@ int RunNode(const ServerConfig& config, const ClientServerOptions& client_option
   }
 
   storage::Recovered rec;
-  auto opened =
-      storage::Storage::Open(storage::PosixEnv(), config.node_dir, storage::Options{}, &rec);
+  storage::Options storage_options;
+  storage_options.repair_missing_epoch_files = config.repair;
+  auto opened = storage::Storage::Open(storage::PosixEnv(), config.node_dir, storage_options, &rec);
   if (!opened.ok()) {
     fmt::print(stderr, "zabd: cannot recover {}: {}\n", config.node_dir,
                opened.status().ToString());
@@ -587,6 +588,13 @@ int RunNode(const ServerConfig& config, const ClientServerOptions& client_option
                  rec.report.torn_tail_offset);
     start["torn_tail_file"] = rec.report.torn_tail_file;
     start["torn_tail_offset"] = rec.report.torn_tail_offset;
+  }
+  if (!rec.report.repaired_files.empty()) {
+    // --repair recreated a missing epoch file: an operator's decision, kept on the record.
+    std::string files;
+    for (const auto& f : rec.report.repaired_files) files += (files.empty() ? "" : ",") + f;
+    spdlog::warn("--repair recreated missing epoch files: {}", files);
+    start["repaired_epoch_files"] = files;
   }
   if (!config.faults.empty()) {
     // TEST ONLY fault points (zab::KnownFaults): absent from the record when none is enabled.

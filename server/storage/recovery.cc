@@ -6,7 +6,8 @@
 //   - leftover temp files of interrupted atomic writes (removed; currentEpoch.tmp is consulted
 //     first, zab.md section 1 startup checks).
 // Everything else (damage before the tail, a zxid gap, non-increasing zxids, epoch files that
-// contradict the log, a corrupt snapshot the log cannot stand in for) is an error.
+// contradict the log or are missing beside it, a corrupt snapshot the log cannot stand in for) is
+// an error. Only a fresh directory (no log record, no snapshot) gets its epoch files created.
 #include <algorithm>
 
 #include "server/storage/atomic_file.h"
@@ -245,15 +246,32 @@ Status StorageImpl::Recover(Recovered* out) {
     }
     return Status::Ok();
   };
+  // A data dir with history had both epoch files since its first start (they are created
+  // before the first record or snapshot). One missing now was deleted or lost: recreating it
+  // from the log's epoch could lower an epoch this node promised to a leader (acceptedEpoch,
+  // zab.md 7.3 rule 4) or certified (currentEpoch, rule 1). Refuse, unless the operator said
+  // --repair (Options::repair_missing_epoch_files).
+  const bool has_history = last_zxid_ != 0;
+  auto recreate = [&](const char* name, const std::string& path, uint32_t epoch) -> Status {
+    if (has_history && !options_.repair_missing_epoch_files) {
+      return Status::Corruption(
+          path + ": missing, but the data dir holds history up to its " + where +
+          "; recreating it could lower an epoch this node already promised (zab.md 7.3). "
+          "Restore the file, or start with --repair to recreate it as " +
+          std::to_string(epoch));
+    }
+    if (auto s = WriteFileAtomically(env_, dir_, name, FormatEpoch(epoch), &fsync_count_);
+        !s.ok()) {
+      return s;
+    }
+    if (has_history) report.repaired_files.push_back(path + "=" + std::to_string(epoch));
+    return Status::Ok();
+  };
   bool missing = false;
   if (auto s = read_epoch(current_path, &current_epoch_, &missing); !s.ok()) return s;
   if (missing) {
     current_epoch_ = last_epoch;
-    if (auto s = WriteFileAtomically(env_, dir_, kCurrentEpochFile, FormatEpoch(current_epoch_),
-                                     &fsync_count_);
-        !s.ok()) {
-      return s;
-    }
+    if (auto s = recreate(kCurrentEpochFile, current_path, current_epoch_); !s.ok()) return s;
   }
   if (last_epoch > current_epoch_) {
     // A crash between the NEWLEADER history and the currentEpoch rename (ZOOKEEPER-2307).
@@ -284,12 +302,8 @@ Status StorageImpl::Recover(Recovered* out) {
   const std::string accepted_path = JoinPath(dir_, kAcceptedEpochFile);
   if (auto s = read_epoch(accepted_path, &accepted_epoch_, &missing); !s.ok()) return s;
   if (missing) {
-    accepted_epoch_ = last_epoch;
-    if (auto s = WriteFileAtomically(env_, dir_, kAcceptedEpochFile, FormatEpoch(accepted_epoch_),
-                                     &fsync_count_);
-        !s.ok()) {
-      return s;
-    }
+    accepted_epoch_ = std::max(last_epoch, current_epoch_);
+    if (auto s = recreate(kAcceptedEpochFile, accepted_path, accepted_epoch_); !s.ok()) return s;
   }
   if (accepted_epoch_ < current_epoch_) {
     return Status::Corruption(At(accepted_path, 0) + ": acceptedEpoch " +

@@ -151,13 +151,60 @@ TEST_F(RecoveryTest, EmptyLastSegmentLeftByARollIsRemoved) {
   AppendAll(Recs(1, 3, 3));
 }
 
-TEST_F(RecoveryTest, MissingEpochFilesAreInitialisedToTheEpochOfTheLastZxid) {
-  Plant(seg_, Encoded({R(1, 1), R(3, 1)}));
+TEST_F(RecoveryTest, AFreshDirectoryGetsBothEpochFilesAtZero) {
   OpenOk();
-  EXPECT_EQ(rec_.current_epoch, 3u);
-  EXPECT_EQ(rec_.accepted_epoch, 3u);
-  EXPECT_EQ(Contents("/db/currentEpoch"), "3\n");
-  EXPECT_EQ(Contents("/db/acceptedEpoch"), "3\n");
+  EXPECT_EQ(rec_.current_epoch, 0u);
+  EXPECT_EQ(rec_.accepted_epoch, 0u);
+  EXPECT_EQ(Contents("/db/currentEpoch"), "0\n");
+  EXPECT_EQ(Contents("/db/acceptedEpoch"), "0\n");
+  EXPECT_TRUE(rec_.report.repaired_files.empty());
+}
+
+// Issue 8 finding 4: a deleted acceptedEpoch / currentEpoch was silently recreated from the
+// log's epoch, which can lower an epoch the node already promised (here acceptedEpoch 7 with a
+// log in epoch 3: recreated as 3, the node would ack epochs 4..7 to a second leader).
+TEST_F(RecoveryTest, ADeletedEpochFileIsNotSilentlyRecreated) {
+  for (const char* deleted : {"/db/acceptedEpoch", "/db/currentEpoch"}) {
+    SCOPED_TRACE(deleted);
+    Plant(seg_, Encoded({R(1, 1), R(3, 1)}));
+    Plant("/db/acceptedEpoch", "7\n");
+    Plant("/db/currentEpoch", "3\n");
+    ASSERT_TRUE(mem_.Remove(deleted).ok());
+    ExpectCorruptionMentions({std::string(deleted) + ": missing", "0x300000001", seg_, "--repair"});
+    EXPECT_FALSE(mem_.Exists(deleted)) << "refusing must not create the file";
+  }
+}
+
+TEST_F(RecoveryTest, AMissingEpochFileBesideOnlyASnapshotIsCorruptionToo) {
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 3));
+  ASSERT_TRUE(st_->InstallSnapshot(Z(2, 5), "snap").ok());  // SNAP sync: the log is gone
+  ASSERT_TRUE(st_->WriteAcceptedEpoch(2).ok());
+  ASSERT_TRUE(st_->WriteCurrentEpoch(2).ok());
+  st_.reset();
+  ASSERT_TRUE(mem_.Remove("/db/acceptedEpoch").ok());
+  ExpectCorruptionMentions({"/db/acceptedEpoch: missing", "0x200000005", "snapshot."});
+}
+
+TEST_F(RecoveryTest, RepairRecreatesAMissingEpochFileAndReportsIt) {
+  Plant(seg_, Encoded({R(1, 1), R(3, 1)}));
+  Plant("/db/currentEpoch", "4\n");  // acceptedEpoch deleted
+  options_.repair_missing_epoch_files = true;
+  OpenOk();
+  // Never below currentEpoch (rule: acceptedEpoch >= currentEpoch) nor the log's epoch.
+  EXPECT_EQ(rec_.accepted_epoch, 4u);
+  EXPECT_EQ(Contents("/db/acceptedEpoch"), "4\n");
+  EXPECT_EQ(rec_.report.repaired_files, std::vector<std::string>{"/db/acceptedEpoch=4"});
+  st_.reset();
+  ASSERT_TRUE(mem_.Remove("/db/currentEpoch").ok());
+  OpenOk();
+  EXPECT_EQ(rec_.current_epoch, 3u);  // the epoch of the last zxid
+  EXPECT_EQ(rec_.accepted_epoch, 4u);
+  EXPECT_EQ(rec_.report.repaired_files, std::vector<std::string>{"/db/currentEpoch=3"});
+  st_.reset();
+  options_.repair_missing_epoch_files = false;
+  OpenOk();  // repaired durably: a plain start works again
+  EXPECT_TRUE(rec_.report.repaired_files.empty());
 }
 
 TEST_F(RecoveryTest, CurrentEpochBelowTheLogIsRepairedFromCurrentEpochTmp) {

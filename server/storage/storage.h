@@ -56,6 +56,8 @@ struct RecoveryReport {
   // Leftovers recovery deleted: an empty last segment (a roll cut short by a crash), temp files
   // of interrupted atomic writes, a stale currentEpoch.tmp. Never a record or a snapshot.
   std::vector<std::string> removed_files;
+  // Epoch files recreated under Options::repair_missing_epoch_files: "path=epoch".
+  std::vector<std::string> repaired_files;
 };
 
 struct Recovered {
@@ -70,13 +72,21 @@ struct Options {
   uint64_t segment_bytes_max = 64 << 20;  // roll to a new log segment past this
   uint32_t snapshots_retained = 2;        // older snapshots, and log segments wholly below the
                                           // oldest retained snapshot, are deleted (0 acts as 1)
+  // zabd --repair. A missing acceptedEpoch / currentEpoch file on a data dir that holds a log or
+  // a snapshot is corruption: recreating it from the log's epoch could lower an epoch this node
+  // already promised (zab.md 7.3 rule 4) or certified (rule 1). Only with this set does recovery
+  // recreate it (acceptedEpoch = max(currentEpoch, epoch of the last zxid), currentEpoch = the
+  // epoch of the last zxid) and report it in RecoveryReport::repaired_files. An operator's
+  // decision, never a default.
+  bool repair_missing_epoch_files = false;
 };
 
 class Storage {
  public:
   // Opens (creating if absent) the data directory and recovers it. Errors (exit code 2 in zabd):
-  // corruption before the tail, a zxid gap, epoch files contradicting the log — the message
-  // names the file, offset and zxid. A torn record at the very tail is cut off and reported.
+  // corruption before the tail, a zxid gap, epoch files contradicting the log or missing beside
+  // a log or snapshot (see Options::repair_missing_epoch_files) — the message names the file,
+  // offset and zxid. A torn record at the very tail is cut off and reported.
   // A corrupt newest snapshot falls back to an older one only if the log rebuilds from there (see
   // report.skipped_snapshots). `recovered` may be null.
   static faultline::Result<std::unique_ptr<Storage>> Open(Env* env, std::string dir,

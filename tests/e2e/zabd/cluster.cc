@@ -140,10 +140,19 @@ int ZabdCluster::Signal(int id, int signo) {
   return DecodeWaitStatus(status);
 }
 
-int ZabdCluster::WaitExit(int id) {
+int ZabdCluster::WaitExit(int id, int timeout_ms) {
   auto it = pids_.find(id);
   if (it == pids_.end()) return -1;
   int status = 0;
+  if (timeout_ms >= 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (::waitpid(it->second, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() >= deadline) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    pids_.erase(it);
+    return DecodeWaitStatus(status);
+  }
   ::waitpid(it->second, &status, 0);
   pids_.erase(it);
   return DecodeWaitStatus(status);

@@ -37,8 +37,9 @@ class ZabdCluster {
   // Sends `signo`; for SIGKILL/SIGTERM also reaps the process and returns its exit status
   // (exit code, or 128+signal).
   int Signal(int id, int signo);
-  // Waits for the process to exit by itself; returns its exit code (or 128+signal).
-  int WaitExit(int id);
+  // Waits for the process to exit by itself; returns its exit code (or 128+signal). With
+  // timeout_ms >= 0, gives up after that long and returns -1 (the process keeps running).
+  int WaitExit(int id, int timeout_ms = -1);
   bool running(int id) const { return pids_.count(id) > 0; }
   pid_t pid(int id) const { return pids_.at(id); }
 

@@ -211,6 +211,29 @@ TEST_F(ZabdE2eTest, ACorruptedLogAtStartExitsWithCode2NamingTheFile) {
   EXPECT_NE(out.find(std::filesystem::path(segment).filename().string()), std::string::npos) << out;
 }
 
+// Issue 8 finding 4 through the binary: a deleted epoch file stops the start (exit 2 naming the
+// file); --repair recreates it and the node rejoins.
+TEST_F(ZabdE2eTest, ADeletedEpochFileExitsWithCode2UnlessRepairIsGiven) {
+  StartAndWaitForService();
+  ASSERT_TRUE(cluster_->SetWithRetry(1, "e", "1", 10000).ok());
+  EXPECT_EQ(cluster_->Signal(3, SIGTERM), 0);
+  const std::string accepted = cluster_->node_dir(3) + "/acceptedEpoch";
+  ASSERT_TRUE(std::filesystem::remove(accepted)) << accepted;
+  ASSERT_TRUE(cluster_->Start(3).ok());
+  ASSERT_EQ(cluster_->WaitExit(3, 30000), 2) << "node 3 started without its acceptedEpoch";
+  std::string out = cluster_->output(3);
+  EXPECT_NE(out.find(accepted + ": missing"), std::string::npos) << out;
+  EXPECT_NE(out.find("--repair"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(accepted));
+
+  ASSERT_TRUE(cluster_->Start(3, {"--repair"}).ok());
+  EXPECT_EQ(GetEventually(3, "e").str, "1");
+  EXPECT_TRUE(std::filesystem::exists(accepted));
+  std::ifstream in(cluster_->node_dir(3) + "/events.jsonl");
+  std::string events((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(events.find("\"repaired_epoch_files\""), std::string::npos);
+}
+
 TEST_F(ZabdE2eTest, ZxidsOnReturnsZxidsThatIncrease) {
   StartAndWaitForService();
   auto c = cluster_->Connect(2);
