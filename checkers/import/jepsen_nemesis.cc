@@ -254,9 +254,7 @@ class Converter {
       Error(inv.line,
             fmt::format(":{} {}: neither a grudge nor a partition spec", inv.f, Show(in)));
       return;
-    } else {
-      Warn(inv.line, fmt::format(":{} records no grudge and no partition spec", inv.f));
-    }
+    }  // else nothing was recorded: neither has_grudge nor partition_spec (the harness decides)
     for (size_t i : open_) {
       if (out_->faults[i].kind != Kind::kPartition) continue;
       Warn(inv.line, fmt::format("a partition starts while the one of line {} is active: that "

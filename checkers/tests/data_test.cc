@@ -3,23 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "checkers/checkers.h"
 #include "checkers/import/import.h"
+#include "checkers/tests/test_files.h"
 
 namespace faultline::checkers {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct Expectation {
   fs::path file;
@@ -34,11 +26,11 @@ Verdict CheckFile(const fs::path& file, const std::string& model_name, bool porc
   budget.shrink = false;
   Result<History> h = Status::InvalidArgument("unset");
   if (porcupine) {
-    h = ImportPorcupineKv(Slurp(file), file.string());
+    h = ImportPorcupineKv(testing::ReadTestFile(file), file.string());
     model.kind = ModelKind::kKv;
   } else {
     EXPECT_TRUE(ParseModelKind(model_name, &model.kind));
-    h = ImportJepsenEdn(Slurp(file), file.string(), model.kind);
+    h = ImportJepsenEdn(testing::ReadTestFile(file), file.string(), model.kind);
     model.nil_read_matches_anything = true;  // Knossos semantics
     if (model.kind == ModelKind::kMultiRegister && h.ok()) h->initial_value = "0";
   }
@@ -78,7 +70,7 @@ int CheckPorcupineDir(const fs::path& dir) {
 }
 
 const fs::path kShared = FAULTLINE_SOURCE_DIR "/../shared/linearizability-data";
-const fs::path kTestdata = FAULTLINE_SOURCE_DIR "/testdata";
+using testing::kTestdata;
 
 TEST(SharedData, EveryKnossosHistoryGetsItsExpectedVerdict) {
   if (!fs::exists(kShared / "knossos")) GTEST_SKIP() << "no " << kShared;
@@ -93,7 +85,7 @@ TEST(SharedData, EveryPorcupineKvHistoryGetsItsExpectedVerdict) {
 TEST(SharedData, EveryKeyOfC50BadIsDecidedOnItsOwn) {
   fs::path file = kShared / "porcupine/kv/c50-bad.txt";
   if (!fs::exists(file)) GTEST_SKIP() << "no " << file;
-  auto h = ImportPorcupineKv(Slurp(file), file.string());
+  auto h = ImportPorcupineKv(testing::ReadTestFile(file), file.string());
   ASSERT_TRUE(h.ok());
   ModelOptions model;
   model.kind = ModelKind::kKv;
@@ -119,7 +111,7 @@ TEST(CarriedData, EtcdLogsFollowPorcupineSemantics) {
                                 {"bad.log", Verdict::kInvalid},
                                 {"bad-cas.log", Verdict::kInvalid}}) {
     fs::path file = kTestdata / "etcd" / name;
-    auto h = ImportEtcdLog(Slurp(file), file.string());
+    auto h = ImportEtcdLog(testing::ReadTestFile(file), file.string());
     ASSERT_TRUE(h.ok()) << h.status().ToString();
     EXPECT_EQ(CheckLinearizable(*h, model, Budget{}).verdict, expected) << name;
   }

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "checkers/tests/test_files.h"
 
 namespace faultline::checkers {
 namespace {
@@ -14,14 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 using Kind = NemesisFault::Kind;
 
-const fs::path kJepsen = FAULTLINE_SOURCE_DIR "/testdata/jepsen";
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+const fs::path kJepsen = testing::kTestdata / "jepsen";
 
 NemesisSchedule Import(const std::string& text, const NemesisImportOptions& o = {}) {
   auto s = ImportJepsenNemesis(text, "h.edn", o);
@@ -44,7 +37,7 @@ std::string Issues(const NemesisSchedule& s) {
 }
 
 TEST(JepsenNemesis, CombinedPackageKillsPausesAndPartitionsWithTheirResults) {
-  NemesisSchedule s = Import(Slurp(kJepsen / "combined.edn"));
+  NemesisSchedule s = Import(testing::ReadTestFile(kJepsen / "combined.edn"));
   EXPECT_EQ(Errors(s), 0) << Issues(s);
   EXPECT_EQ(s.nemesis_ops, 16);
   EXPECT_EQ(s.end_ms, 40002);
@@ -79,7 +72,7 @@ TEST(JepsenNemesis, CombinedPackageKillsPausesAndPartitionsWithTheirResults) {
 }
 
 TEST(JepsenNemesis, OlderPartitionerCutOffStringsAreGrudges) {
-  NemesisSchedule s = Import(Slurp(kJepsen / "partitioner-cut-off.edn"));
+  NemesisSchedule s = Import(testing::ReadTestFile(kJepsen / "partitioner-cut-off.edn"));
   ASSERT_EQ(s.faults.size(), 2u) << Issues(s);
   EXPECT_EQ(s.faults[0].kind, Kind::kPartition);
   EXPECT_EQ(s.faults[0].grudge.at("n1"), (std::set<std::string>{"n3", "n4", "n5"}));
@@ -95,7 +88,7 @@ TEST(JepsenNemesis, OlderPartitionerCutOffStringsAreGrudges) {
 }
 
 TEST(JepsenNemesis, OpsFaultlineCannotReplayAreErrorsNamingTheirLine) {
-  NemesisSchedule s = Import(Slurp(kJepsen / "partition-unshaped.edn"));
+  NemesisSchedule s = Import(testing::ReadTestFile(kJepsen / "partition-unshaped.edn"));
   ASSERT_EQ(s.faults.size(), 1u);  // the partition; its shape is judged by the harness
   EXPECT_TRUE(s.faults[0].has_grudge);
   ASSERT_EQ(Errors(s), 2) << Issues(s);

@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "checkers/cli/check_command.h"
+#include "harness/convert/convert_command.h"
 #include "harness/history/history_store.h"
 #include "harness/history/run_loader.h"
 #include "harness/run/interrupt.h"
@@ -192,6 +193,7 @@ int main(int argc, char** argv) {
 
   // ---- scenario (issue 5: a written-down schedule against a real cluster, with expectations)
   faultline::harness::scenario::AddScenarioCommand(app, &exit_code);
+  faultline::harness::AddConvertJepsenCommand(app, &exit_code);  // Jepsen nemesis -> schedule
 
   fl::InstallInterruptHandlers();
   try {
