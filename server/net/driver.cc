@@ -507,6 +507,8 @@ class Driver {
     line("peer_frames_dropped", t.frames_dropped);
     line("peer_links_established", t.links_established);
     line("peer_handshakes_refused", t.handshakes_refused);
+    line("peer_inbound_handshaking", t.inbound_unauthenticated);
+    line("peer_inbound_evicted", t.inbound_evicted);
     return out;
   }
 

@@ -49,8 +49,19 @@ inline constexpr std::size_t kPeerSendQueueFramesMax = 16384;  // per directed l
 inline constexpr std::size_t kPeerSendQueueBytesMax = 512u << 20;
 inline constexpr uint64_t kPeerReconnectBackoffMsMin = 20;
 inline constexpr uint64_t kPeerReconnectBackoffMsMax = 500;
-inline constexpr uint64_t kPeerHandshakeTimeoutMs = 2000;
-inline constexpr std::size_t kPeerInboundConnectionsMax = 64;  // incl. unauthenticated ones
+inline constexpr uint64_t kPeerHandshakeTimeoutMs = 2000;  // dialer: connect + handshake
+// Inbound peer connections (issue 8 finding 2: 64 half-open connections from a stranger filled
+// the one shared pool of 64 and kept a restarted follower out):
+//  * an authenticated connection never takes a pool slot: each configured peer id has its own
+//    (at most one connection per id, the newest wins), so a real peer is never refused for room;
+//  * connections still handshaking share kPeerUnauthenticatedMax slots. When the pool is full a
+//    new connection is still accepted: the oldest handshaking connection of the source address
+//    holding the most of them is closed instead, so a flood from one address evicts only itself
+//    and a stranger that merely holds sockets open cannot keep anyone out;
+//  * an unauthenticated socket gets kPeerInboundHandshakeTimeoutMs to prove the secret (a real
+//    peer answers the hello at once).
+inline constexpr std::size_t kPeerUnauthenticatedMax = 64;
+inline constexpr uint64_t kPeerInboundHandshakeTimeoutMs = 1000;
 
 // ---- Driver -------------------------------------------------------------------------------
 inline constexpr uint64_t kTickIntervalMs = 10;
@@ -68,6 +79,9 @@ static_assert(kRespFrameBytesMax > 2 * kRespBulkBytesMax);
 static_assert(kPeerFrameBytesMax > kRespFrameBytesMax, "a forwarded write must fit in a frame");
 static_assert(kPeerSendQueueBytesMax >= kPeerFrameBytesMax);
 static_assert(kPeerReconnectBackoffMsMin <= kPeerReconnectBackoffMsMax);
+static_assert(kPeerInboundHandshakeTimeoutMs <= kPeerHandshakeTimeoutMs,
+              "a stranger's socket must not outlive a real dialer's patience");
+static_assert(kPeerUnauthenticatedMax >= 2, "eviction needs room for the newcomer");
 static_assert(kTickIntervalMs < kClientRequestTimeoutMs);
 
 }  // namespace zabd

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <deque>
@@ -32,13 +33,15 @@ tcp::endpoint ToEndpoint(const HostPort& hp) {
 class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& io, uint64_t self_id, HostPort listen, std::vector<Peer> peers,
-       std::string secret, Callbacks callbacks)
+       std::string secret, Callbacks callbacks, PeerInboundLimits inbound)
       : io_(io),
         self_id_(self_id),
         listen_(std::move(listen)),
         secret_(std::move(secret)),
         callbacks_(std::move(callbacks)),
+        inbound_(inbound),
         acceptor_(io) {
+    inbound_.unauthenticated_max = std::max<std::size_t>(inbound_.unauthenticated_max, 1);
     for (auto& p : peers) {
       auto link = std::make_unique<OutLink>(io);
       link->peer = p.id;
@@ -107,7 +110,10 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     auto it = out_.find(peer);
     return it != out_.end() && it->second->state == OutLink::kReady;
   }
-  const PeerTransportStats& stats() const { return stats_; }
+  const PeerTransportStats& stats() const {
+    stats_.inbound_unauthenticated = UnauthenticatedCount();
+    return stats_;
+  }
 
  private:
   struct OutLink {
@@ -130,8 +136,9 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
   struct InConn {
     explicit InConn(asio::io_context& io)
         : socket(io), timer(io), decoder(kPeerFrameBytesMax), read_buffer(kReadChunkBytes) {}
-    uint64_t id = 0;
+    uint64_t id = 0;  // grows with accept order: the smallest is the oldest
     tcp::socket socket;
+    asio::ip::address source;  // remote address, for per-source fairness while handshaking
     asio::steady_timer timer;
     FrameDecoder decoder;
     std::vector<char> read_buffer;
@@ -273,16 +280,42 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     acceptor_.async_accept([this, self](error_code ec, tcp::socket socket) {
       if (stopped_ || ec == asio::error::operation_aborted) return;
       if (!ec) {
-        if (in_.size() >= kPeerInboundConnectionsMax) {
-          spdlog::warn("peer port: {} connections open, refusing one more", in_.size());
-          error_code ignored;
-          socket.close(ignored);
-        } else {
-          StartInbound(std::move(socket));
-        }
+        // Never refuse the newcomer (it may be a real peer): make room instead.
+        if (UnauthenticatedCount() >= inbound_.unauthenticated_max) EvictOneUnauthenticated();
+        StartInbound(std::move(socket));
       }
       Accept();
     });
+  }
+
+  std::size_t UnauthenticatedCount() const {
+    std::size_t n = 0;
+    for (const auto& [id, conn] : in_) n += conn->authenticated ? 0 : 1;
+    return n;
+  }
+
+  // The pool of handshaking connections is full: close the oldest one of the source address
+  // that holds the most (limits.h). A stranger flooding from one address evicts only its own
+  // sockets; one holding sockets open loses its oldest to every newcomer, a real peer included.
+  void EvictOneUnauthenticated() {
+    std::map<asio::ip::address, std::size_t> per_source;
+    for (const auto& [id, conn] : in_) {
+      if (!conn->authenticated) ++per_source[conn->source];
+    }
+    asio::ip::address heaviest;
+    std::size_t most = 0;
+    for (const auto& [source, n] : per_source) {
+      if (n > most) most = n, heaviest = source;
+    }
+    for (const auto& [id, conn] : in_) {  // by id: the first match is the oldest
+      if (conn->authenticated || conn->source != heaviest) continue;
+      ++stats_.inbound_evicted;
+      spdlog::debug("peer port: {} handshaking connections, closing the oldest from {}",
+                    UnauthenticatedCount(), heaviest.to_string());
+      auto victim = conn;  // CloseIn erases the map entry
+      CloseIn(victim);
+      return;
+    }
   }
 
   void StartInbound(tcp::socket socket) {
@@ -290,6 +323,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     conn->id = ++next_conn_id_;
     conn->socket = std::move(socket);
     error_code ignored;
+    conn->source = conn->socket.remote_endpoint(ignored).address();
     conn->socket.set_option(tcp::no_delay(true), ignored);
     std::random_device rd;
     for (std::size_t i = 0; i < conn->nonce.size(); i += 4) {
@@ -299,7 +333,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     conn->hello = EncodeHello(Hello{self_id_, conn->nonce});
     in_[conn->id] = conn;
     auto self = shared_from_this();
-    conn->timer.expires_after(std::chrono::milliseconds(kPeerHandshakeTimeoutMs));
+    conn->timer.expires_after(std::chrono::milliseconds(inbound_.handshake_timeout_ms));
     conn->timer.async_wait([this, self, conn](error_code ec) {
       if (ec || conn->closed || conn->authenticated) return;
       Refuse(conn, "handshake timed out");
@@ -406,19 +440,21 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
   const HostPort listen_;
   const std::string secret_;
   Callbacks callbacks_;
+  PeerInboundLimits inbound_;
   tcp::acceptor acceptor_;
   std::map<uint64_t, std::unique_ptr<OutLink>> out_;
   std::map<uint64_t, std::shared_ptr<InConn>> in_;  // by connection id
   std::map<uint64_t, uint64_t> in_by_peer_;         // authenticated peer -> connection id
   uint64_t next_conn_id_ = 0;
   bool stopped_ = false;
-  PeerTransportStats stats_;
+  mutable PeerTransportStats stats_;
 };
 
 PeerTransport::PeerTransport(asio::io_context& io, uint64_t self_id, HostPort listen,
-                             std::vector<Peer> peers, std::string secret, Callbacks callbacks)
+                             std::vector<Peer> peers, std::string secret, Callbacks callbacks,
+                             PeerInboundLimits inbound)
     : impl_(std::make_shared<Impl>(io, self_id, std::move(listen), std::move(peers),
-                                   std::move(secret), std::move(callbacks))) {}
+                                   std::move(secret), std::move(callbacks), inbound)) {}
 
 PeerTransport::~PeerTransport() { impl_->Stop(); }
 

@@ -12,6 +12,10 @@
 //  * on_disconnected(peer) is called when an established link to or from `peer` breaks, so the
 //    driver can hand the core a PeerDisconnected hint.
 //  * Lost links are redialled with exponential backoff (limits.h).
+//  * Inbound: a configured peer that proves the secret always gets in, however many strangers
+//    hold connections to the peer port (limits.h "Inbound peer connections": authenticated
+//    connections have a slot per peer id; handshaking ones share a pool where a newcomer evicts
+//    the oldest connection of the source address holding the most; a short handshake timeout).
 //  * Single-threaded: every method and callback runs on the io_context's one thread. Callbacks
 //    may call Send().
 #pragma once
@@ -24,6 +28,7 @@
 
 #include "common/status.h"
 #include "server/net/config.h"
+#include "server/net/limits.h"
 
 namespace boost::asio {
 class io_context;
@@ -37,6 +42,14 @@ struct PeerTransportStats {
   uint64_t frames_dropped = 0;      // Send() while the link was down
   uint64_t links_established = 0;   // outgoing handshakes completed
   uint64_t handshakes_refused = 0;  // incoming connections refused (bad id / secret / format)
+  uint64_t inbound_evicted = 0;     // handshaking connections closed to make room for a newer one
+  uint64_t inbound_unauthenticated = 0;  // handshaking connections open now
+};
+
+// The inbound bounds (limits.h); tests shrink or stretch them.
+struct PeerInboundLimits {
+  std::size_t unauthenticated_max = kPeerUnauthenticatedMax;
+  uint64_t handshake_timeout_ms = kPeerInboundHandshakeTimeoutMs;
 };
 
 class PeerTransport {
@@ -51,7 +64,8 @@ class PeerTransport {
   };
 
   PeerTransport(boost::asio::io_context& io, uint64_t self_id, HostPort listen,
-                std::vector<Peer> peers, std::string secret, Callbacks callbacks);
+                std::vector<Peer> peers, std::string secret, Callbacks callbacks,
+                PeerInboundLimits inbound = {});
   ~PeerTransport();
   PeerTransport(const PeerTransport&) = delete;
   PeerTransport& operator=(const PeerTransport&) = delete;

@@ -32,7 +32,8 @@ struct Node {
 
 class TransportTest : public ::testing::Test {
  protected:
-  void Make(uint64_t id, const std::string& secret, std::vector<uint64_t> peer_ids) {
+  void Make(uint64_t id, const std::string& secret, std::vector<uint64_t> peer_ids,
+            PeerInboundLimits inbound = {}) {
     auto& n = nodes_[id];
     n.id = id;
     std::vector<PeerTransport::Peer> peers;
@@ -42,8 +43,8 @@ class TransportTest : public ::testing::Test {
       n.received.emplace_back(from, std::move(payload));
     };
     cb.on_disconnected = [&n](uint64_t peer) { n.disconnects.push_back(peer); };
-    n.transport =
-        std::make_unique<PeerTransport>(io_, id, addr_.at(id), peers, secret, std::move(cb));
+    n.transport = std::make_unique<PeerTransport>(io_, id, addr_.at(id), peers, secret,
+                                                  std::move(cb), inbound);
     ASSERT_TRUE(n.transport->Start().ok());
   }
 
@@ -155,6 +156,134 @@ TEST_F(TransportTest, AnOverfullSendQueueResetsTheLinkInsteadOfGrowing) {
   nodes_[1].transport->Send(2, "after");
   ASSERT_TRUE(RunUntil(
       [&] { return !nodes_[2].received.empty() && nodes_[2].received.back().second == "after"; }));
+}
+
+// A stranger holding raw TCP connections to a peer port: each socket connects, never sends a
+// byte, and is reopened `reopen_ms` after the listener closes it (a holder, not a flooder).
+class SocketHolder {
+ public:
+  SocketHolder(asio::io_context& io, uint16_t port, int count, uint64_t reopen_ms,
+               const char* source = "127.0.0.1")
+      : io_(io),
+        target_(asio::ip::make_address("127.0.0.1"), port),
+        source_(asio::ip::make_address(source), 0),
+        reopen_ms_(reopen_ms) {
+    for (int i = 0; i < count; ++i) {
+      slots_.push_back(std::make_unique<Slot>(io));
+      Open(slots_.back().get());
+    }
+  }
+  ~SocketHolder() {
+    stopped_ = true;
+    for (auto& s : slots_) {
+      boost::system::error_code ignored;
+      s->socket.close(ignored);
+      s->timer.cancel();
+    }
+    io_.poll();  // let the cancelled handlers run while the slots still exist
+  }
+  int open() const {
+    int n = 0;
+    for (const auto& s : slots_) n += s->open ? 1 : 0;
+    return n;
+  }
+  // The first socket: connected, and not closed by the listener (its hello read, then a
+  // non-blocking read says "would block" rather than EOF).
+  bool FirstStillOpen() {
+    Slot* s = slots_.front().get();
+    if (!s->open) return false;
+    boost::system::error_code ec;
+    s->socket.non_blocking(true, ec);
+    char c;
+    s->socket.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::would_block;
+  }
+
+ private:
+  struct Slot {
+    explicit Slot(asio::io_context& io) : socket(io), timer(io) {}
+    tcp::socket socket;
+    asio::steady_timer timer;
+    std::array<char, kHelloBytes> hello{};
+    bool open = false;
+  };
+  void Open(Slot* s) {
+    if (stopped_) return;
+    boost::system::error_code ignored;
+    s->socket.close(ignored);
+    s->socket.open(tcp::v4(), ignored);
+    s->socket.bind(source_, ignored);
+    s->socket.async_connect(target_, [this, s](boost::system::error_code ec) {
+      if (stopped_) return;
+      if (ec) return Reopen(s);
+      s->open = true;
+      // Read the listener's hello, then wait for the close that must come (never answer).
+      asio::async_read(
+          s->socket, asio::buffer(s->hello), [this, s](boost::system::error_code ec, std::size_t) {
+            if (stopped_) return;
+            if (ec) return Reopen(s);
+            s->socket.async_wait(tcp::socket::wait_read, [this, s](boost::system::error_code) {
+              if (!stopped_) Reopen(s);
+            });
+          });
+    });
+  }
+  void Reopen(Slot* s) {
+    s->open = false;
+    s->timer.expires_after(std::chrono::milliseconds(reopen_ms_));
+    s->timer.async_wait([this, s](boost::system::error_code ec) {
+      if (!ec && !stopped_) Open(s);
+    });
+  }
+  asio::io_context& io_;
+  tcp::endpoint target_, source_;
+  uint64_t reopen_ms_;
+  bool stopped_ = false;
+  std::vector<std::unique_ptr<Slot>> slots_;
+};
+
+// Issue 8 finding 2: more than 64 half-open connections to the leader's peer port kept a
+// restarted follower LOOKING for as long as they were held (one pool of 64 for everyone,
+// newcomers refused when full). Here 120 sockets are held (reopened 100 ms after each close);
+// node 2 must still get in and deliver.
+TEST_F(TransportTest, HalfOpenConnectionsOnThePeerPortDoNotKeepARealPeerOut) {
+  Make(1, "s", {2});
+  SocketHolder stranger(io_, addr_[1].port, 120, 100);
+  ASSERT_TRUE(RunUntil([&] {
+    return nodes_[1].transport->stats().inbound_unauthenticated >= kPeerUnauthenticatedMax;
+  }));
+  Make(2, "s", {1});
+  ASSERT_TRUE(RunUntil([&] { return nodes_[2].transport->connected_to(1); }))
+      << "node 2 never got past " << stranger.open() << " held sockets";
+  nodes_[2].transport->Send(1, "joined");
+  ASSERT_TRUE(RunUntil([&] { return !nodes_[1].received.empty(); }));
+  EXPECT_EQ(nodes_[1].received[0], (std::pair<uint64_t, std::string>{2, "joined"}));
+  EXPECT_GT(nodes_[1].transport->stats().inbound_evicted, 0u);
+  EXPECT_LE(nodes_[1].transport->stats().inbound_unauthenticated, kPeerUnauthenticatedMax);
+  // The authenticated link does not take a handshaking slot: the stranger still fills the pool.
+  ASSERT_TRUE(RunUntil([&] {
+    return nodes_[1].transport->stats().inbound_unauthenticated == kPeerUnauthenticatedMax;
+  }));
+  EXPECT_TRUE(nodes_[2].transport->connected_to(1));
+}
+
+TEST_F(TransportTest, AFloodFromOneAddressEvictsOnlyItsOwnHandshakingConnections) {
+  // A pool of 8 and a handshake timeout far beyond the test: only eviction closes anything.
+  Make(1, "s", {2}, PeerInboundLimits{8, 600'000});
+  SocketHolder other(io_, addr_[1].port, 1, 600'000, "127.0.0.2");
+  ASSERT_TRUE(RunUntil([&] { return nodes_[1].transport->stats().inbound_unauthenticated == 1; }));
+  SocketHolder flood(io_, addr_[1].port, 40, 600'000, "127.0.0.1");
+  ASSERT_TRUE(RunUntil([&] { return nodes_[1].transport->stats().inbound_evicted >= 33; }));
+  EXPECT_EQ(nodes_[1].transport->stats().inbound_unauthenticated, 8u);
+  EXPECT_TRUE(other.FirstStillOpen()) << "the flood from 127.0.0.1 evicted 127.0.0.2's socket";
+}
+
+TEST_F(TransportTest, AStrangerThatNeverAnswersTheHelloIsClosedAfterTheInboundTimeout) {
+  Make(1, "s", {2}, PeerInboundLimits{kPeerUnauthenticatedMax, 100});
+  SocketHolder stranger(io_, addr_[1].port, 1, 600'000);
+  ASSERT_TRUE(RunUntil([&] { return nodes_[1].transport->stats().handshakes_refused == 1; }));
+  EXPECT_EQ(nodes_[1].transport->stats().inbound_unauthenticated, 0u);
+  EXPECT_EQ(nodes_[1].transport->stats().inbound_evicted, 0u);
 }
 
 }  // namespace
