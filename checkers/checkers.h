@@ -29,6 +29,10 @@ struct Anomaly {
   int64_t end_ns = 0;
   std::vector<int64_t> ops;  // Op::index of the ops involved
   std::string detail;        // optional multi-line text (timeline, forensics)
+  // True for what is reported but is not a violation of the system's promises (a stale plain
+  // read on ZooKeeper): reports and summaries list observations apart, and they never make a run
+  // invalid.
+  bool observation = false;
 };
 
 // ---------------------------------------------------------------- linearizability
@@ -125,5 +129,29 @@ struct SessionResult {
   std::vector<Anomaly> anomalies;
 };
 SessionResult CheckSessionOrder(const History& history);
+
+// ---------------------------------------------------------------- stale reads (observations)
+
+// For reads promised only sequential consistency (ZooKeeper's plain get): a read is stale when an
+// acknowledged write of its key that completed before the read began certainly follows the write
+// the read observed (by zxid when both have one, else real time). Stale reads are allowed, so they
+// come back as observations (Anomaly::observation), with how far behind each was: the writes it
+// missed and the time since the first of them was acknowledged. Never makes a verdict; going back
+// in time within a session is CheckSessionOrder's business, lost writes CheckLostWrites'.
+inline constexpr int64_t kStaleReadObservationsMax = 100;  // observations kept; all are counted
+struct StaleReadResult {
+  int64_t reads_checked = 0;
+  int64_t stale_reads = 0;
+  int64_t max_writes_behind = 0;
+  int64_t max_behind_ns = 0;
+  std::string reason;                 // one line: counts and the worst staleness
+  std::vector<Anomaly> observations;  // the first kStaleReadObservationsMax stale reads
+};
+StaleReadResult CheckStaleReads(const History& history);
+
+// sync+read histories (read_mode kSync) checked for linearizability: appends the known
+// ZOOKEEPER-1675 explanation (sync is not a quorum operation, so a deposed leader can serve it) to
+// every anomaly whose time range meets a partition fault. Returns how many it explained.
+int ExplainSyncReadAnomalies(const History& history, std::vector<Anomaly>* anomalies);
 
 }  // namespace faultline::checkers

@@ -12,19 +12,15 @@
 #include <map>
 
 #include "checkers/checkers.h"
+#include "checkers/session/write_order.h"
 #include "checkers/zab/zxid.h"
 
 namespace faultline::checkers {
 namespace {
 
-bool IsWrite(const Op& op) { return op.f == Fn::kWrite || op.f == Fn::kPut || op.f == Fn::kCas; }
-bool IsRead(const Op& op) { return op.f == Fn::kRead || op.f == Fn::kGet; }
-
-// True when write a certainly took effect before write b.
-bool Precedes(const Op& a, const Op& b) {
-  if (a.zxid && b.zxid) return *a.zxid < *b.zxid;
-  return !a.open() && a.complete_ns < b.invoke_ns;
-}
+using session::IsRead;
+using session::IsWrite;
+using session::Precedes;
 
 Anomaly Make(const Op& read, const Op* earlier, const std::string& what) {
   Anomaly a;

@@ -89,7 +89,8 @@ CREATE TABLE IF NOT EXISTS anomalies (
   start_ns INTEGER NOT NULL,
   end_ns INTEGER NOT NULL,
   ops TEXT NOT NULL,
-  detail TEXT NOT NULL
+  detail TEXT NOT NULL,
+  observation INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS anomalies_run ON anomalies (run_id);
 )sql";
@@ -107,9 +108,11 @@ constexpr AddedColumn kAddedColumns[] = {
     {"runs", "controller_pid", "controller_pid INTEGER"},
     {"runs", "controller_host", "controller_host TEXT NOT NULL DEFAULT ''"},
     {"runs", "heartbeat_ms", "heartbeat_ms INTEGER"},
+    {"anomalies", "observation", "observation INTEGER NOT NULL DEFAULT 0"},
 };
-// PRAGMA user_version of the schema this file writes (1: the first; 2: liveness + system).
-constexpr int kSchemaVersion = 2;
+// PRAGMA user_version of the schema this file writes (1: the first; 2: liveness + system;
+// 3: anomalies.observation).
+constexpr int kSchemaVersion = 3;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -180,6 +183,8 @@ class HistoryStore::Impl {
       return Status::InvalidArgument(path + ": not a faultline history store (no runs table)");
     }
     liveness_columns_ = cols->count("heartbeat_ms") > 0;
+    Result<std::set<std::string>> anomaly_cols = Columns(*db_, "anomalies");
+    observation_column_ = anomaly_cols.ok() && anomaly_cols->count("observation") > 0;
     first_error_ = Status::InvalidArgument(path + " was opened read-only: nothing is recorded");
     return Status::Ok();
   }
@@ -246,10 +251,12 @@ class HistoryStore::Impl {
       }
     }
     liveness_columns_ = true;
+    observation_column_ = true;
     return db_->Exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
   }
 
   bool liveness_columns() const { return liveness_columns_; }
+  bool observation_column() const { return observation_column_; }
   bool read_only() const { return read_only_; }
 
   // Runs this process created and has not finished: the writer stamps their heartbeat.
@@ -510,7 +517,8 @@ class HistoryStore::Impl {
   std::unique_ptr<SqliteDb> db_;
   const bool read_only_;
   bool liveness_columns_ = false;
-  std::mutex db_mu_;  // guards db_ and the statements
+  bool observation_column_ = false;  // anomalies.observation (read-only stores may predate it)
+  std::mutex db_mu_;                 // guards db_ and the statements
   SqliteStmt insert_op_, complete_op_, insert_fault_, stop_fault_, insert_event_, heartbeat_;
 
   mutable std::mutex mu_;  // guards everything below
@@ -558,6 +566,7 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::OpenExisting(const std::stri
 }
 
 bool HistoryStore::HasLivenessColumns() { return impl_->liveness_columns(); }
+bool HistoryStore::HasObservationColumn() { return impl_->observation_column(); }
 
 // Marks crashed every `running` row whose controller is gone (run_liveness.h), so that a plain
 // sqlite3 query sees the same truth as faultline's readers.
@@ -674,8 +683,8 @@ Status HistoryStore::StoreCheck(int64_t run_id, const CheckRecord& check) {
     v->Bind(4, check.reason);
     Status s = v->Run();
     Result<SqliteStmt> a = db.Prepare(
-        "INSERT INTO anomalies (run_id, checker, key, description, start_ns, end_ns, ops, detail) "
-        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+        "INSERT INTO anomalies (run_id, checker, key, description, start_ns, end_ns, ops, detail, "
+        "observation) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     if (!a.ok()) return a.status();
     for (const auto& an : check.anomalies) {
       if (!s.ok()) break;
@@ -687,6 +696,7 @@ Status HistoryStore::StoreCheck(int64_t run_id, const CheckRecord& check) {
       a->Bind(6, an.end_ns);
       a->Bind(7, nlohmann::json(an.ops).dump());
       a->Bind(8, an.detail);
+      a->Bind(9, static_cast<int64_t>(an.observation ? 1 : 0));
       s = a->Run();
     }
     Status c = db.Exec(s.ok() ? "COMMIT" : "ROLLBACK");

@@ -78,7 +78,8 @@ struct RunRecord {
   std::string verdict;               // "" until checked; valid | invalid | unknown
   std::string schedule_json;         // realized fault schedule (array of objects)
   std::optional<int64_t> replay_of;  // run id this run replays
-  int64_t anomaly_count = 0;         // filled by readers
+  int64_t anomaly_count = 0;         // filled by readers (observations not included)
+  int64_t observation_count = 0;     // filled by readers: stored anomalies with observation set
   std::string summary;               // free text (counts), set by FinishRun
   // Liveness (filled by CreateRun and the writer; read back by readers).
   std::optional<int64_t> controller_pid;
@@ -174,7 +175,8 @@ class HistoryStore {
   // The connection and the mutex that serializes it with the writer (for the readers).
   std::mutex& DbMutex();
   SqliteDb& Db();
-  bool HasLivenessColumns();  // false for a read-only store of an older schema
+  bool HasLivenessColumns();    // false for a read-only store of an older schema
+  bool HasObservationColumn();  // anomalies.observation exists (false in old read-only stores)
 
  public:
   // ---- for readers in other files of this library (run_query.cc): rows of `runs` selected by

@@ -36,17 +36,23 @@ RunRecord ReadRun(const SqliteStmt& st) {
   r.controller_pid = st.OptInt(15);
   r.controller_host = st.Text(16);
   r.heartbeat_ms = st.OptInt(17);
+  r.observation_count = st.Int(18);
   if (r.system.empty()) r.system = SystemOfSpec(r.spec_text);
   return r;
 }
 
-// A store of the first schema (read-only, not upgraded) has no liveness columns: read defaults.
-std::string RunColumns(bool liveness) {
+// A store of an older schema (read-only, not upgraded) may lack the liveness columns and
+// anomalies.observation: read defaults (every stored anomaly is then an anomaly).
+std::string RunColumns(bool liveness, bool observation) {
   return fmt::format(
       "SELECT id, suite, spec, seed, git_revision, folder, started_ms, ended_ms, status, verdict, "
       "schedule, replay_of, summary, "
-      "(SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id), {} FROM runs ",
-      liveness ? "system, controller_pid, controller_host, heartbeat_ms" : "'', NULL, '', NULL");
+      "(SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id{}), {}, {} FROM runs ",
+      observation ? " AND a.observation = 0" : "",
+      liveness ? "system, controller_pid, controller_host, heartbeat_ms" : "'', NULL, '', NULL",
+      observation
+          ? "(SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id AND a.observation != 0)"
+          : "0");
 }
 
 // Latest sign of life of a row without heartbeats (recorded before they existed): its last op or
@@ -90,7 +96,8 @@ Result<std::vector<RunRecord>> HistoryStore::QueryRuns(const std::string& where_
                                                        const std::vector<SqlArg>& args) {
   std::lock_guard<std::mutex> lock(DbMutex());
   SqliteDb& db = Db();
-  Result<SqliteStmt> st = db.Prepare(RunColumns(HasLivenessColumns()) + where_order_limit);
+  Result<SqliteStmt> st =
+      db.Prepare(RunColumns(HasLivenessColumns(), HasObservationColumn()) + where_order_limit);
   if (!st.ok()) return st.status();
   for (size_t i = 0; i < args.size(); ++i) {
     int n = static_cast<int>(i) + 1;
@@ -162,8 +169,9 @@ Result<std::vector<CheckRecord>> HistoryStore::LoadChecks(int64_t run_id) {
       out.push_back(CheckRecord{v->Text(0), v->Text(1), v->Text(2), {}});
     }
     Result<SqliteStmt> a = db.Prepare(
-        "SELECT checker, key, description, start_ns, end_ns, ops, detail FROM anomalies "
-        "WHERE run_id=?1 ORDER BY rowid");
+        std::string("SELECT checker, key, description, start_ns, end_ns, ops, detail, ") +
+        (HasObservationColumn() ? "observation" : "0") +
+        " FROM anomalies WHERE run_id=?1 ORDER BY rowid");
     if (!a.ok()) return a.status();
     a->Bind(1, run_id);
     for (;;) {
@@ -179,6 +187,7 @@ Result<std::vector<CheckRecord>> HistoryStore::LoadChecks(int64_t run_id) {
       auto ops = nlohmann::json::parse(a->Text(5), nullptr, false);
       if (ops.is_array()) an.ops = ops.get<std::vector<int64_t>>();
       an.detail = a->Text(6);
+      an.observation = a->Int(7) != 0;
       // Attach to the verdict row of the same checker (a checker may name anomalies differently
       // from its verdict row; unmatched ones go to the last row).
       CheckRecord* owner = nullptr;

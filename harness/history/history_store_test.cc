@@ -517,3 +517,60 @@ TEST(HistoryStore, FirstSchemaStoreReadsBackReadOnlyAndIsUpgradedByTheNextWriter
 
 }  // namespace
 }  // namespace faultline::harness
+
+namespace faultline::harness {
+namespace {
+
+TEST(HistoryStore, ObservationsAreStoredApartFromAnomalies) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.File("h.db"));
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(NewRun());
+  CheckRecord check{"stale-reads", "valid", "1 of 3 reads stale", {}};
+  checkers::Anomaly stale;
+  stale.checker = "stale-reads";
+  stale.description = "stale read";
+  stale.observation = true;
+  check.anomalies.push_back(stale);
+  ASSERT_TRUE((*store)->StoreCheck(run, check).ok());
+  CheckRecord lost{"lost-writes", "invalid", "", {}};
+  checkers::Anomaly an;
+  an.checker = "lost-writes";
+  an.description = "lost";
+  lost.anomalies.push_back(an);
+  ASSERT_TRUE((*store)->StoreCheck(run, lost).ok());
+  RunRecord r = *(*store)->GetRun(run);
+  EXPECT_EQ(r.anomaly_count, 1);
+  EXPECT_EQ(r.observation_count, 1);
+  std::vector<CheckRecord> checks = *(*store)->LoadChecks(run);
+  ASSERT_EQ(checks.size(), 2u);
+  ASSERT_EQ(checks[0].anomalies.size(), 1u);
+  EXPECT_TRUE(checks[0].anomalies[0].observation);
+  ASSERT_EQ(checks[1].anomalies.size(), 1u);
+  EXPECT_FALSE(checks[1].anomalies[0].observation);
+}
+
+TEST(HistoryStore, ADatabaseFromBeforeObservationsGetsTheColumn) {
+  TempDir dir;
+  const std::string path = dir.File("old.db");
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(h,
+                     "CREATE TABLE anomalies (run_id INTEGER NOT NULL, checker TEXT NOT NULL, "
+                     "key TEXT NOT NULL, description TEXT NOT NULL, start_ns INTEGER NOT "
+                     "NULL, end_ns INTEGER NOT NULL, ops TEXT NOT NULL, detail TEXT NOT "
+                     "NULL); INSERT INTO anomalies VALUES (1,'lost-writes','k','old',0,0,"
+                     "'[]','');",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(h);
+  }
+  auto store = HistoryStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(CountRows(path, "SELECT COUNT(*) FROM anomalies WHERE observation = 0"), 1);
+}
+
+}  // namespace
+}  // namespace faultline::harness
