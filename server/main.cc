@@ -1,15 +1,18 @@
 // zabd: one node of a ZAB-replicated key-value store (docs/contracts.md sections 1-3).
 //
 //   zabd --config cluster.yaml --id N [--data-dir D] [--event-log F] [--read-mode M]
-//        [--tick-time-ms T] [--log-level L] [--repair] [--fault NAME]...
+//        [--tick-time-ms T] [--log-level L] [--repair] [--fault NAME]... [--power-loss-sim]
 //        [--client-idle-timeout-ms T] [--client-request-timeout-ms T]
 //
 // --repair recreates a missing acceptedEpoch / currentEpoch file beside a log or snapshot
 // (from the log's epoch, never below currentEpoch). Without it such a data dir is refused
 // (exit 2): recreating the file could lower an epoch the node already promised (zab.md 7.3).
 //
-// --fault NAME (repeatable) re-enables a historical ZooKeeper bug (zab::KnownFaults, zab.md 8)
-// so a scenario can prove it catches it. TEST ONLY: a fault can lose committed data.
+// --fault NAME (repeatable) re-enables a ZooKeeper bug or a classic consensus mistake
+// (server/core/fault_points.h, zab.md 8) so the harness can prove it catches it. TEST ONLY: a
+// fault can lose committed data. Command line only, exact names; listed loudly when on.
+// --power-loss-sim holds every write that is not yet fsynced in zabd's own memory (not the page
+// cache), so a SIGKILL loses exactly what a power cut would (server/storage/power_loss_env.h).
 //
 // Exit codes: 0 clean stop (SIGTERM/SIGINT), 1 start failure (address in use, ...), 2 bad
 // configuration or storage corruption found at start, 3 storage failure while running.
@@ -57,6 +60,8 @@ int main(int argc, char** argv) {
                      zab::JoinFaults(zab::KnownFaults()))
       ->take_all()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_flag("--power-loss-sim", o.power_loss_sim,
+               "TEST ONLY: hold unsynced writes in memory, so SIGKILL acts as a power cut");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -71,7 +71,9 @@ void PeerImpl::LeaderTryCommit() {
   bool any = false;
   while (!outstanding_.empty()) {
     auto it = outstanding_.begin();
-    if (it->second.acks.size() < quorum_) break;
+    // commit-without-quorum: the leader's own ACK (its log write) is taken as enough.
+    const size_t needed = faults_.commit_without_quorum ? 1 : quorum_;
+    if (it->second.acks.size() < needed) break;
     Txn t = std::move(it->second.txn);
     outstanding_.erase(it);
     for (const auto& [sid, l] : learners_) {
@@ -111,17 +113,25 @@ void PeerImpl::LeaderTick() {
   if (synced < quorum_) GoLooking("lost quorum for sync_limit");
 }
 
-void PeerImpl::FollowerOnProposal(const Proposal& m) {
+void PeerImpl::FollowerOnProposal(PeerId from, const Proposal& m) {
+  // no-epoch-fence: the proposal is taken in its own epoch, from whoever sent it (the check
+  // below is then the only one; ZooKeeper's follower checks nothing but TCP identity).
+  const Epoch epoch = faults_.no_epoch_fence ? m.epoch : epoch_;
   // Same-epoch gap = lost packets: refuse and resync (7.3 rule 3).
   Zxid last = last_logged();
-  Zxid expect = last.epoch() == epoch_ ? Zxid{last.value + 1} : Zxid::Make(epoch_, 1);
+  Zxid expect = last.epoch() == epoch ? Zxid{last.value + 1} : Zxid::Make(epoch, 1);
   if (m.txn.zxid != expect || m.prev != last) {
     return GoLooking("proposal gap: expected " + ToHex(expect) + " after " + ToHex(last) +
                      ", got " + ToHex(m.txn.zxid) + " after " + ToHex(m.prev));
   }
+  if (faults_.ack_before_fsync) {
+    // ack-before-fsync: ACK on receipt; the log writer appends and fsyncs it on the next tick.
+    AppendQueued(m.txn);
+    return Send(from, Ack{epoch, m.txn.zxid});
+  }
   // ACK after the AppendTxn of the same Output: durable before the ACK is sent (7.3 rule 1).
   Append(m.txn);
-  Send(*leader_, Ack{epoch_, m.txn.zxid});
+  Send(from, Ack{epoch, m.txn.zxid});
 }
 
 void PeerImpl::FollowerOnCommit(Zxid z) {

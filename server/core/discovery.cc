@@ -19,9 +19,7 @@ void PeerImpl::StartLeading() {
   if (quorum_ <= 1) {
     epoch_ = Epoch{epoch_proposal_};
     epoch_decided_ = true;
-    Persist(WriteAcceptedEpoch{epoch_});
-    accepted_epoch_ = epoch_;
-    Emit("accepted_epoch", {{"epoch", uint64_t{epoch_.value}}});
+    PersistAcceptedEpoch(epoch_);
     LeaderOnAckEpoch(config_.self,
                      AckEpoch{Epoch{}, -1, Zxid{}, Zxid{}});  // only to run the quorum check
   }
@@ -54,9 +52,7 @@ void PeerImpl::LeaderOnFollowerInfo(PeerId from, const FollowerInfo& m) {
   // sent (storage precedes messages in one Output; 7.3 rule 4 on the leader side).
   epoch_ = Epoch{epoch_proposal_};
   epoch_decided_ = true;
-  Persist(WriteAcceptedEpoch{epoch_});
-  accepted_epoch_ = epoch_;
-  Emit("accepted_epoch", {{"epoch", uint64_t{epoch_.value}}});
+  PersistAcceptedEpoch(epoch_);
   for (const auto& [sid, learner] : learners_) Send(PeerId{sid}, LeaderInfo{epoch_});
 }
 
@@ -70,7 +66,8 @@ void PeerImpl::LeaderOnAckEpoch(PeerId from, const AckEpoch& m) {
     Learner& l = it->second;
     if (l.stage != Learner::Stage::kInfo) return;
     l.last_heard_ms = now_ms_;
-    if (m.current_epoch != -1) {
+    // vote-ignores-zxid trusts the election's winner to hold the newest history: no drop.
+    if (m.current_epoch != -1 && !faults_.vote_ignores_zxid) {
       // Leader step 4: "Follower is ahead of the leader": its (currentEpoch, lastZxid) summary is
       // more recent than ours; drop it (it times out and goes LOOKING).
       Epoch fe{static_cast<uint32_t>(m.current_epoch)};
@@ -95,14 +92,24 @@ void PeerImpl::LeaderOnAckEpoch(PeerId from, const AckEpoch& m) {
   if (acks < quorum_) return;
   // Leader step 5: persist currentEpoch = e' after a quorum of ACKEPOCH, then synchronize.
   epoch_quorum_acked_ = true;
-  Persist(WriteCurrentEpoch{epoch_});
-  current_epoch_ = epoch_;
+  PersistCurrentEpoch(epoch_);
   vote_epoch_ = epoch_;  // updateElectionVote: joiners compare (leader, peerEpoch)
-  Emit("current_epoch", {{"epoch", uint64_t{epoch_.value}}});
   SetRole(Role::kLeading, Phase::kSynchronization);
   // zab.md 9c: the leader's whole log is its initial history and counts as committed (it is
   // already durable; clients see it only after activation).
+  const Zxid committed_before = last_applied_;
   ApplyLogUpTo(last_logged());
+  if (faults_.snapshot_uncommitted_tail && last_applied_ > committed_before &&
+      committed_before.value != 0) {
+    // snapshot-uncommitted-tail (ZOOKEEPER-1549/1558: the prospective leader snapshots in
+    // loadData): the tail is not committed until this leader establishes, yet it goes into a
+    // snapshot. It is named by the committed point it started from (a fuzzy snapshot), so a
+    // later TRUNC to that point keeps it, and the reload from it brings the tail back.
+    snapshot_zxid_ = committed_before;
+    snapshot_state_ = store_.Serialize();
+    Persist(WriteSnapshot{snapshot_zxid_, snapshot_state_});
+    Emit("snapshot", {{"zxid", snapshot_zxid_.value}});
+  }
   last_proposed_ = last_applied_;
   for (auto& [sid, l] : learners_) {
     if (l.stage == Learner::Stage::kEpochAcked) LeaderSync(PeerId{sid});
@@ -118,9 +125,7 @@ void PeerImpl::FollowerOnLeaderInfo(PeerId from, const LeaderInfo& m) {
     // Follower step 2: remember currentEpoch for the reply, then persist acceptedEpoch = e'
     // BEFORE the ACKEPOCH (same Output, storage first; 7.3 rule 4).
     reply_epoch = current_epoch_.value;
-    Persist(WriteAcceptedEpoch{m.epoch});
-    accepted_epoch_ = m.epoch;
-    Emit("accepted_epoch", {{"epoch", uint64_t{m.epoch.value}}});
+    PersistAcceptedEpoch(m.epoch);
   } else if (m.epoch < accepted_epoch_) {
     // zab.md 9d.1: a stale prospective leader; we cannot join that epoch.
     return GoLooking("LEADERINFO epoch " + std::to_string(m.epoch.value) + " below acceptedEpoch " +

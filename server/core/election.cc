@@ -32,6 +32,8 @@ Vote PeerImpl::MyVote() const {
 // totalOrderPredicate(new, cur): (peerEpoch, zxid, sid) lexicographic (zab.md 3).
 bool PeerImpl::VoteBeats(PeerId l1, Zxid z1, Epoch e1, PeerId l2, Zxid z2, Epoch e2) const {
   if (!IsVoter(l1)) return false;
+  // vote-ignores-zxid: the histories are not compared at all, the highest server id wins.
+  if (faults_.vote_ignores_zxid) return l1 > l2;
   if (e1 != e2) return e1 > e2;
   if (z1 != z2) return z1 > z2;
   return l1 > l2;

@@ -1,18 +1,21 @@
-// Named fault points (peer.h KnownFaults, zab.md 8): each re-creates one historical ZooKeeper
-// bug. Every test shows the exact deviation the fault makes and that the default path is the
-// correct protocol (zab.md 5.1, 5.2, 7.3 rules 1 and 2).
+// Fault points that re-create historical ZooKeeper bugs (fault_points.h, zab.md 8). Every test
+// shows the exact deviation the fault makes, its consequence, and that the default path is the
+// correct protocol (zab.md 5.1, 5.2, 7.3 rules 1, 2 and 5). The classic mistakes are in
+// faults_mistakes_test.cc.
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
 #include "server/core/testing/cluster.h"
+#include "server/core/testing/fault_test_util.h"
 #include "server/core/testing/lone_peer.h"
 #include "server/kv/store.h"
 
 namespace zab {
 namespace {
 
+using testing::AcksNewLeader;
 using testing::Cluster;
 using testing::DurableState;
 using testing::EventsOf;
@@ -20,55 +23,11 @@ using testing::Field;
 using testing::LonePeer;
 using testing::MakeDisk;
 using testing::MakeTxn;
+using testing::Prop;
+using testing::StorageKinds;
 using testing::StrField;
-
-constexpr uint64_t Z(uint32_t e, uint32_t c) { return (uint64_t{e} << 32) | c; }
-
-const std::set<std::string> kNone;
-
-Proposal Prop(uint32_t msg_epoch, uint32_t e, uint32_t c) {
-  return Proposal{Epoch{msg_epoch}, MakeTxn(e, c), c > 1 ? Zxid{Z(e, c - 1)} : Zxid{}};
-}
-
-// The names of the storage ops of an Output, in order ("append", "epoch", ...).
-std::vector<std::string> StorageKinds(const Output& out) {
-  std::vector<std::string> r;
-  for (const StorageOp& op : out.storage) {
-    if (std::holds_alternative<AppendTxn>(op)) r.push_back("append");
-    if (std::holds_alternative<WriteCurrentEpoch>(op)) r.push_back("epoch");
-    if (std::holds_alternative<WriteAcceptedEpoch>(op)) r.push_back("accepted");
-    if (std::holds_alternative<TruncateLog>(op)) r.push_back("truncate");
-    if (std::holds_alternative<WriteSnapshot>(op)) r.push_back("snapshot");
-    if (std::holds_alternative<InstallSnapshot>(op)) r.push_back("install");
-  }
-  return r;
-}
-
-// Follower 1 of 3, empty disk, DIFF-synced by leader 3 in epoch 1 with the committed 1|1, 1|2.
-// Returns the Output of NEWLEADER.
-Output SyncTwoCommittedTxns(LonePeer& p) {
-  p.ElectLeader(3, Zxid{}, Epoch{});
-  p.Receive(3, LeaderInfo{Epoch{1}});
-  p.Receive(3, Diff{Epoch{1}, Zxid{Z(1, 2)}});
-  p.Receive(3, Prop(1, 1, 1));
-  p.Receive(3, Commit{Epoch{1}, Zxid{Z(1, 1)}});
-  p.Receive(3, Prop(1, 1, 2));
-  p.Receive(3, Commit{Epoch{1}, Zxid{Z(1, 2)}});
-  return p.Receive(3, NewLeader{Epoch{1}, Zxid{Z(1, 2)}});
-}
-
-bool AcksNewLeader(const Output& out) {
-  for (const Ack& a : testing::MessagesOf<Ack>(out)) {
-    if (a.zxid == Zxid::Make(Epoch{1}, 0)) return true;
-  }
-  return false;
-}
-
-TEST(ZabFaults, KnownNamesAndJoin) {
-  EXPECT_EQ(JoinFaults(KnownFaults()), "zk-1154,zk-2845,zk-3911,zk-4643,zk-4646,zk-4712");
-  EXPECT_EQ(JoinFaults({}), "");
-  EXPECT_TRUE(Config{}.faults.empty());  // OFF by default
-}
+using testing::SyncTwoCommittedTxns;
+using testing::Z;
 
 // ---- zk-4643: currentEpoch persisted before the history it certifies ----------------------
 TEST(ZabFaults, Zk4643WritesCurrentEpochBeforeTheSyncedTxns) {
@@ -77,13 +36,19 @@ TEST(ZabFaults, Zk4643WritesCurrentEpochBeforeTheSyncedTxns) {
   EXPECT_EQ(StorageKinds(out), (std::vector<std::string>{"append", "append", "epoch"}));
   EXPECT_TRUE(AcksNewLeader(out));
 
+  // Fault: the epoch now, the history (and the ACK that certifies it) one tick later.
   LonePeer bad(1, 3, {}, 1000, {"zk-4643"});
   Output faulty = SyncTwoCommittedTxns(bad);
-  EXPECT_EQ(StorageKinds(faulty), (std::vector<std::string>{"epoch", "append", "append"}));
-  EXPECT_TRUE(AcksNewLeader(faulty));
-  // Everything else is unchanged: same ops, same messages, same applied state.
-  EXPECT_EQ(faulty.messages.size(), out.messages.size());
+  EXPECT_EQ(StorageKinds(faulty), (std::vector<std::string>{"epoch"}));
+  EXPECT_FALSE(AcksNewLeader(faulty));
+  EXPECT_TRUE(StorageKinds(bad.Advance(10)).empty());  // not before a tick has passed
+  Output later = bad.Advance(Config{}.tick_time_ms);
+  EXPECT_EQ(StorageKinds(later), (std::vector<std::string>{"append", "append"}));
+  EXPECT_TRUE(AcksNewLeader(later));
+  // Everything else is unchanged: the same ops and messages in all, the same applied state.
+  EXPECT_EQ(faulty.messages.size() + later.messages.size(), out.messages.size());
   EXPECT_EQ(bad.peer().LocalGet("k"), ok.peer().LocalGet("k"));
+  EXPECT_EQ(bad.peer().status().last_logged, ok.peer().status().last_logged);
 
   // The consequence: a process killed after the first storage op (before the next write
   // reaches the disk). Correct order: no new epoch is on disk. Fault: epoch 1 on disk with a log
@@ -114,7 +79,7 @@ TEST(ZabFaults, Zk4643TornNewLeaderWriteLosesACommittedTxnAfterTheNextElection) 
     f0.Receive(2, Prop(2, 1, 2));
     f0.Receive(2, Commit{Epoch{2}, Zxid{Z(1, 2)}});
     Output nl = f0.Receive(2, NewLeader{Epoch{2}, Zxid{Z(1, 2)}});
-    ASSERT_EQ(nl.storage.size(), 2u);
+    ASSERT_EQ(nl.storage.size(), fault ? 1u : 2u);
     n1.accepted_epoch = Epoch{2};              // ACKEPOCH's WriteAcceptedEpoch was durable
     ASSERT_EQ(n1.Execute(nl.storage[0]), "");  // killed before the second write
 
@@ -196,36 +161,119 @@ TEST(ZabFaults, Zk2845AdvertisesTheLastAppliedZxidInVoteAndAckEpoch) {
   }
 }
 
-TEST(ZabFaults, Zk2845HidesTheUncommittedTailSoTheLeaderSendsDiffInsteadOfTrunc) {
-  // The leader's history ends at 1|1; follower 1 logged 1|2 (never committed) and applied 1|1.
-  // Correct: it advertises 1|2 > max and gets TRUNC(1|1). Fault: it advertises 1|1 == L and gets
-  // an empty DIFF, which says everything it logged is committed: it applies 1|2 (the 2845
-  // divergence). zabd's own NEWLEADER check (history 1|1, log ends at 1|2) then refuses the
-  // epoch and the retry is a TRUNC, so the core masks this fault unless another one lands
-  // (the vote path: see zab_sim_test SimCatchesZk2845).
+TEST(ZabFaults, Zk2845HidesTheUncommittedTailWhichComesBackWhenThatNodeLeads) {
+  // Node 3 logged 1|2 (never committed) and applied 1|1 (its snapshot); nodes 1 and 2 moved on to
+  // epoch 2 with a history ending at 1|1, so node 2 leads. Correct: node 3 advertises 1|2 > max
+  // and gets TRUNC(1|1). Fault: it advertises 1|1 == L, gets an empty DIFF, and its log keeps 1|2
+  // below the new epoch (the 2845 state). When node 3 later leads, its whole log is its initial
+  // history: 1|2, which no leader ever committed, is committed and shipped to node 1.
   for (bool fault : {false, true}) {
     SCOPED_TRACE(fault);
     Config base;
     if (fault) base.faults = {"zk-2845"};
-    // Node 1's snapshot at 1|1 makes 1|1 its applied state after the restart.
-    DurableState n1 = MakeDisk(1, 1, {{1, 1}, {1, 2}});
+    DurableState n3 = MakeDisk(1, 1, {{1, 1}, {1, 2}});
     kv::Store s;
     s.Apply(MakeTxn(1, 1).op, Z(1, 1));
-    n1.snapshots.emplace_back(Zxid{Z(1, 1)}, s.Serialize());
-    Cluster c({n1, MakeDisk(2, 2, {{1, 1}}), MakeDisk(2, 2, {{1, 1}})}, base);
-    ASSERT_TRUE(c.RunUntil([&] { return !EventsOf(c, 3, "established").empty(); }, 5000));
+    n3.snapshots.emplace_back(Zxid{Z(1, 1)}, s.Serialize());
+    Cluster c({MakeDisk(2, 2, {{1, 1}}), MakeDisk(2, 2, {{1, 1}}), n3}, base);
+    ASSERT_TRUE(c.RunUntil([&] { return !EventsOf(c, 2, "established").empty(); }, 5000));
     c.RunFor(200);
     std::string modes;
-    for (const Event& e : EventsOf(c, 3, "sync_decision")) {
-      if (Field(e, "peer") == 1) modes += StrField(e, "mode") + " ";
+    for (const Event& e : EventsOf(c, 2, "sync_decision")) {
+      if (Field(e, "peer") == 3) modes += StrField(e, "mode") + " ";
     }
-    EXPECT_EQ(modes, fault ? "DIFF TRUNC " : "TRUNC ");
-    std::string reasons;
-    for (const Event& e : EventsOf(c, 1, "step_down")) reasons += StrField(e, "reason");
-    EXPECT_EQ(reasons.find("NEWLEADER history 0x100000001 but our log ends at 0x100000002") !=
-                  std::string::npos,
-              fault);
+    EXPECT_EQ(modes, fault ? "DIFF " : "TRUNC ");
+    EXPECT_TRUE(EventsOf(c, 3, "step_down").empty());  // the sync itself raises no alarm
+    bool tail_kept = false;
+    for (const Txn& t : c.durable(3).log) tail_kept |= t.zxid.value == Z(1, 2);
+    EXPECT_EQ(tail_kept, fault);
+    EXPECT_EQ(c.peer(3).LocalGet("k"), "e1.1");  // in memory the tail is not there
+
+    c.Crash(2);
+    ASSERT_TRUE(c.RunUntil([&] { return c.Leader() == 3u; }, 5000));
+    c.RunFor(300);
+    EXPECT_EQ(c.peer(1).LocalGet("k"), fault ? "e1.2" : "e1.1");
+  }
+}
+
+// ---- snapshot-uncommitted-tail (zk-1549): a snapshot holds the uncommitted tail -------------
+// Node 3 logged 1|2 alone (uncommitted) and has a snapshot at 1|1; nodes 1 and 2 hold 1|1.
+std::vector<DurableState> DisksWithAnUncommittedTailOnNode3() {
+  DurableState n3 = MakeDisk(1, 1, {{1, 1}, {1, 2}});
+  kv::Store s;
+  s.Apply(MakeTxn(1, 1).op, Z(1, 1));
+  n3.snapshots.emplace_back(Zxid{Z(1, 1)}, s.Serialize());
+  return {MakeDisk(1, 1, {{1, 1}}), MakeDisk(1, 1, {{1, 1}}), n3};
+}
+
+TEST(ZabFaults, SnapshotUncommittedTailIsWrittenWhenTheProspectiveLeaderStartsSyncing) {
+  std::vector<size_t> messages;
+  for (bool fault : {false, true}) {
+    SCOPED_TRACE(fault);
+    std::set<std::string> faults;
+    if (fault) faults.insert("snapshot-uncommitted-tail");
+    LonePeer p(3, 3, DisksWithAnUncommittedTailOnNode3()[2].ToRecovered(), 1000, faults);
+    p.Receive(1, Vote{Epoch{1}, PeerState::kLooking, PeerId{3}, Zxid{Z(1, 2)}, 1, Epoch{1}});
+    p.Advance(100);
+    ASSERT_EQ(p.peer().status().role, Role::kLeading);
+    p.Receive(1, FollowerInfo{Epoch{1}});
+    Output sync = p.Receive(1, AckEpoch{Epoch{2}, 1, Zxid{Z(1, 1)}, Zxid{}});
+    // Correct: currentEpoch only. Fault: and a snapshot of state with the tail, named 1|1.
+    EXPECT_EQ(StorageKinds(sync), fault ? (std::vector<std::string>{"epoch", "snapshot"})
+                                        : (std::vector<std::string>{"epoch"}));
+    for (const StorageOp& op : sync.storage) {
+      if (const auto* w = std::get_if<WriteSnapshot>(&op)) {
+        EXPECT_EQ(w->zxid, Zxid{Z(1, 1)});
+        auto state = kv::Store::Deserialize(w->state);
+        ASSERT_TRUE(state.ok());
+        EXPECT_EQ(state->Get("k")->value, "e1.2");
+      }
+    }
+    messages.push_back(sync.messages.size());
+  }
+  EXPECT_EQ(messages[0], messages[1]);  // the rest is unchanged: the same sync stream
+}
+
+TEST(ZabFaults, SnapshotUncommittedTailSurvivesTheTruncAndResurrectsTheTail) {
+  // The 1549 schedule: node 3 wins (highest zxid), starts syncing, and is cut off before its
+  // stream arrives; nodes 1 and 2 elect node 2. Node 3 (currentEpoch 2 > node 2's summary) is
+  // turned away until node 2 dies; node 1 then leads and TRUNCs node 3 to 1|1. Correct: node 3
+  // drops 1|2. Fault: the reload from the dirty snapshot brings 1|2 back, on node 3 alone (and
+  // again after a restart: the snapshot is not newer than 1|1, so the TRUNC kept it).
+  for (bool fault : {false, true}) {
+    SCOPED_TRACE(fault);
+    Config base;
+    if (fault) base.faults = {"snapshot-uncommitted-tail"};
+    Cluster c(DisksWithAnUncommittedTailOnNode3(), base);
+    c.on_output = [&](uint64_t id, const Input&, const Output& out) {
+      if (id == 3 && testing::HasStorage<WriteCurrentEpoch>(out)) {
+        c.Block(3, 1);  // drops the sync stream in flight
+        c.Block(3, 2);
+      }
+    };
+    ASSERT_TRUE(c.RunUntil([&] { return c.Leader() == 2u; }, 10000));
+    c.on_output = nullptr;
+    c.HealAll();
+    c.Crash(2);
+    auto follows = [&] {
+      return c.Leader() == 1u && c.peer(3).status().role == Role::kFollowing &&
+             c.peer(3).status().leader;
+    };
+    ASSERT_TRUE(c.RunUntil(follows, 10000));
+    c.RunFor(200);
+    std::string modes;
+    for (const Event& e : EventsOf(c, 1, "sync_decision")) {
+      if (Field(e, "peer") == 3) modes = StrField(e, "mode");
+    }
+    EXPECT_EQ(modes, "TRUNC");
     EXPECT_EQ(c.peer(1).LocalGet("k"), "e1.1");
+    EXPECT_EQ(c.peer(3).LocalGet("k"), fault ? "e1.2" : "e1.1");
+    EXPECT_EQ(c.peer(3).StateDigest() == c.peer(1).StateDigest(), !fault);
+    c.Crash(3);
+    c.Restart(3);
+    ASSERT_TRUE(c.RunUntil(
+        [&] { return c.Leader() && c.peer(3).status().phase == Phase::kBroadcast; }, 10000));
+    EXPECT_EQ(c.peer(3).LocalGet("k"), fault ? "e1.2" : "e1.1");
   }
 }
 

@@ -69,11 +69,7 @@ uint64_t Peer::StateDigest() const { return impl_->StateDigest(); }
 PeerImpl::PeerImpl(Config config, Recovered recovered, uint64_t now_ms)
     : config_(std::move(config)), now_ms_(now_ms), incarnation_(now_ms) {
   quorum_ = config_.voters.size() / 2 + 1;
-  auto on = [&](const char* name) { return config_.faults.count(name) > 0; };
-  fault_zk1154_ = on("zk-1154");
-  fault_zk2845_ = on("zk-2845") || on("zk-4712");
-  fault_zk3911_ = on("zk-3911") || on("zk-4646");
-  fault_zk4643_ = on("zk-4643");
+  faults_ = FaultPoints::FromNames(config_.faults);
   accepted_epoch_ = recovered.accepted_epoch;
   current_epoch_ = recovered.current_epoch;
   snapshot_zxid_ = recovered.snapshot_zxid;
@@ -130,6 +126,7 @@ Output PeerImpl::Step(const Input& input) {
 
 void PeerImpl::OnTick(uint64_t now_ms) {
   if (now_ms > now_ms_) now_ms_ = now_ms;
+  if (!log_queue_.empty() && now_ms_ >= log_queue_flush_at_ms_) FlushLogQueue();
   switch (role_) {
     case Role::kLooking:
       ElectionTick();
@@ -183,8 +180,14 @@ void PeerImpl::OnReceive(PeerId from, const Message& m) {
                       std::is_same_v<T, Commit> || std::is_same_v<T, Ping> ||
                       std::is_same_v<T, RequestReject> || std::is_same_v<T, ReadReply>) {
           // Epoch fencing: only the connected leader's epoch is accepted (7.3 rule 7).
-          if (!FromMyLeader(from, msg.epoch)) return;
-          last_heard_leader_ms_ = now_ms_;
+          // no-epoch-fence: a PROPOSAL/COMMIT of an older (or the same) epoch is let through,
+          // whoever sent it.
+          bool unfenced = false;
+          if constexpr (std::is_same_v<T, Proposal> || std::is_same_v<T, Commit>) {
+            unfenced = faults_.no_epoch_fence && phase_ == Phase::kBroadcast && msg.epoch <= epoch_;
+          }
+          if (!unfenced && !FromMyLeader(from, msg.epoch)) return;
+          if (!unfenced || from == *leader_) last_heard_leader_ms_ = now_ms_;
           if constexpr (std::is_same_v<T, Ping>) {
             FollowerOnPing(msg);
           } else if constexpr (std::is_same_v<T, RequestReject>) {
@@ -200,7 +203,7 @@ void PeerImpl::OnReceive(PeerId from, const Message& m) {
             FollowerOnReadReply(msg);
           } else if (phase_ == Phase::kBroadcast) {
             if constexpr (std::is_same_v<T, Proposal>) {
-              FollowerOnProposal(msg);
+              FollowerOnProposal(from, msg);
             } else if constexpr (std::is_same_v<T, Commit>) {
               FollowerOnCommit(msg.zxid);
             }
@@ -255,6 +258,10 @@ void PeerImpl::GoLooking(const std::string& reason) {
   // An interrupted sync discards its in-memory state (7.3 rule 6): buffered proposals were never
   // logged. Applied state stays consistent with the durable log (it is a prefix of it).
   sync_buffer_.clear();
+  // Faults zk-4643 / ack-before-fsync: the log writer still writes what it holds (it is in log_),
+  // but a NEWLEADER ACK waiting for it is for a leader we left.
+  newleader_ack_queued_ = false;
+  FlushLogQueue();
   if (!unlogged_synced_.empty()) {
     // Fault zk-3911 only: the synced txns applied at NEWLEADER were never logged. Reload the
     // applied state from the durable log, as a ZooKeeper restart would (keeps the mirror sane).
@@ -312,9 +319,51 @@ void PeerImpl::Append(const Txn& txn) {
   EmitRange("logged", txn.zxid);
 }
 
+void PeerImpl::AppendQueued(const Txn& txn) {
+  assert(txn.zxid > last_logged());
+  log_.push_back(txn);
+  if (log_queue_.empty()) log_queue_flush_at_ms_ = now_ms_ + config_.tick_time_ms;
+  log_queue_.push_back(txn);
+}
+
+void PeerImpl::FlushLogQueue() {
+  if (log_queue_.empty() && !newleader_ack_queued_) return;
+  std::vector<Txn> queue = std::move(log_queue_);
+  log_queue_.clear();
+  for (Txn& t : queue) {
+    out_.storage.emplace_back(std::in_place_type<AppendTxn>, AppendTxn{std::move(t)});
+    EmitRange("logged", std::get<AppendTxn>(out_.storage.back()).txn.zxid);
+  }
+  if (newleader_ack_queued_) {
+    // zk-4643: the synced history is in this Output's storage now; the ACK follows it.
+    newleader_ack_queued_ = false;
+    Send(*leader_, Ack{epoch_, Zxid::Make(epoch_, 0)});
+    Emit("newleader", {{"epoch", uint64_t{epoch_.value}}, {"leader", leader_->value}});
+  }
+}
+
+void PeerImpl::PersistAcceptedEpoch(Epoch e) {
+  // forget-accepted-epoch: the promise lives in memory only (7.3 rule 4 broken); on disk
+  // acceptedEpoch follows currentEpoch (PersistCurrentEpoch), so a restart forgets it.
+  if (!faults_.forget_accepted_epoch) Persist(WriteAcceptedEpoch{e});
+  accepted_epoch_ = e;
+  Emit("accepted_epoch", {{"epoch", uint64_t{e.value}}});
+}
+
+void PeerImpl::PersistCurrentEpoch(Epoch e) {
+  if (faults_.forget_accepted_epoch)
+    Persist(WriteAcceptedEpoch{e});  // storage: accepted >= current
+  Persist(WriteCurrentEpoch{e});
+  current_epoch_ = e;
+  Emit("current_epoch", {{"epoch", uint64_t{e.value}}});
+}
+
 void PeerImpl::ApplyCommitted(const Txn& txn) {
   assert(txn.zxid > last_applied_);
-  kv::ApplyResult r = store_.Apply(txn.op, txn.zxid.value);
+  // Only a dirty snapshot (snapshot-uncommitted-tail) can already hold the txn: its state runs
+  // ahead of its name, as a fuzzy ZooKeeper snapshot does. Otherwise store_ ends at last_applied_.
+  kv::ApplyResult r;
+  if (txn.zxid.value > store_.last_zxid()) r = store_.Apply(txn.op, txn.zxid.value);
   last_applied_ = txn.zxid;
   counters_.commits++;
   commits_since_snapshot_++;
@@ -380,7 +429,7 @@ bool PeerImpl::RollbackTo(Zxid z) {
   last_applied_ = snapshot_zxid_;
   std::erase_if(unannounced_, [&](Zxid u) { return u > z; });
   for (auto it = FirstLoggedAfter(last_applied_); it != log_.end() && it->zxid <= z; ++it) {
-    store_.Apply(it->op, it->zxid.value);
+    if (it->zxid.value > store_.last_zxid()) store_.Apply(it->op, it->zxid.value);  // (as above)
     last_applied_ = it->zxid;
   }
   return true;

@@ -50,6 +50,7 @@
 #include <variant>
 #include <vector>
 
+#include "server/core/fault_points.h"
 #include "server/core/messages.h"
 #include "server/core/types.h"
 #include "server/kv/op.h"
@@ -65,32 +66,8 @@ const char* ToString(Role r);
 const char* ToString(Phase p);
 const char* ToString(ReadMode m);
 
-// ---- Fault points (zab.md 8) ----------------------------------------------------------------
-// "Every bug in section 8 can be re-enabled as a named fault point so the harness can prove it
-// catches it." Each name re-creates one historical ZooKeeper bug as a minimal deviation at the
-// place the bug lived; all are OFF by default (Config::faults empty = the correct protocol).
-// NEVER enable one outside a test: each can lose committed data.
-//   zk-1154            leader sync: a peer zxid missing from the leader's committedLog gets a
-//                      plain DIFF (walk rules c and d) instead of TRUNC(prev)+DIFF / SNAP.
-//   zk-2845, zk-4712   votes and ACKEPOCH advertise the last APPLIED zxid instead of the last
-//                      logged one (7.3 rule 2).
-//   zk-4643            follower NEWLEADER: WriteCurrentEpoch is emitted BEFORE the AppendTxns of
-//                      the synced history (7.3 rule 1).
-//   zk-3911, zk-4646   follower NEWLEADER: the synced txns are applied and NEWLEADER is ACKed,
-//                      but their AppendTxns are emitted only at UPTODATE (7.3 rule 1).
-// Inline (header-only) so the zabd config layer can validate --fault without linking the core.
-// The known names (aliases included), sorted.
-inline const std::set<std::string>& KnownFaults() {
-  static const std::set<std::string> kFaults = {"zk-1154", "zk-2845", "zk-3911",
-                                                "zk-4643", "zk-4646", "zk-4712"};
-  return kFaults;
-}
-// "name1,name2" (empty for none), for logs and the `start` event.
-inline std::string JoinFaults(const std::set<std::string>& faults) {
-  std::string s;
-  for (const std::string& f : faults) s += (s.empty() ? "" : ",") + f;
-  return s;
-}
+// ---- Fault points (zab.md 8; fault_points.h) ------------------------------------------------
+// Config::faults names the enabled points (KnownFaults()); empty = the correct protocol.
 
 struct ServerAddress {
   PeerId id;
@@ -110,7 +87,7 @@ struct Config {
   uint64_t snapshot_every_commits = 10000;   // emit a WriteSnapshot after this many commits
   uint64_t committed_log_entries_min = 500;  // zookeeper.commitLogCount: DIFF window kept in memory
   uint32_t counter_max = kCounterMax;        // test knob for ZK-1277 (counter exhaustion)
-  std::set<std::string> faults;  // named fault points (see KnownFaults); empty = correct protocol
+  std::set<std::string> faults;  // named fault points (fault_points.h); empty = correct protocol
 };
 
 // What storage recovered at start (server/storage), handed to the core once.

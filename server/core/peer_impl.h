@@ -99,10 +99,20 @@ class PeerImpl {
   uint64_t TickMs(uint32_t ticks) const { return config_.tick_time_ms * ticks; }
   void Reply(ClientReply r) { out_.replies.push_back(std::move(r)); }
   // Appends a storage op to this Output (executed and fsynced before its messages).
+  // Any queued log writes (faults zk-4643, ack-before-fsync) go first, so storage order is kept.
   template <class T>
   void Persist(T op) {
+    FlushLogQueue();
     out_.storage.emplace_back(std::in_place_type<T>, std::move(op));
   }
+  // Faults zk-4643 and ack-before-fsync: the txn joins log_ (the core's view) now, but its
+  // AppendTxn is held in log_queue_ until the log writer's next flush (FlushLogQueue).
+  void AppendQueued(const Txn& txn);
+  // Emits the held AppendTxns, then (zk-4643) the NEWLEADER ACK they were holding back.
+  void FlushLogQueue();
+  // acceptedEpoch / currentEpoch: persist (7.3 rules 1, 4), update the mirror, emit the event.
+  void PersistAcceptedEpoch(Epoch e);
+  void PersistCurrentEpoch(Epoch e);
 
   // ---- election.cc ----
   void StartElection();
@@ -130,6 +140,7 @@ class PeerImpl {
   void FollowerOnNewLeader(const NewLeader& m);
   void FollowerOnUpToDate(const UpToDate& m);
   bool SyncBufferAccepts(Zxid z, Zxid prev) const;
+  void AppendSynced(const Txn& txn);  // Append of a txn the sync stream shipped
 
   // ---- broadcast.cc ----
   void LeaderPropose(Origin origin, const kv::Op& op);
@@ -137,7 +148,7 @@ class PeerImpl {
   void LeaderTryCommit();
   void LeaderOnRequest(PeerId from, const Request& m);
   void LeaderTick();
-  void FollowerOnProposal(const Proposal& m);
+  void FollowerOnProposal(PeerId from, const Proposal& m);
   void FollowerOnCommit(Zxid z);
   void FollowerOnPing(const Ping& m);
   void FollowerTick();
@@ -158,14 +169,14 @@ class PeerImpl {
 
   // ---- configuration and clock ----
   Config config_;
-  // Fault points (peer.h KnownFaults), all false by default.
-  bool fault_zk1154_ = false;
-  bool fault_zk2845_ = false;  // also zk-4712
-  bool fault_zk3911_ = false;  // also zk-4646
-  bool fault_zk4643_ = false;
+  // Fault points (fault_points.h), all off by default.
+  FaultPoints faults_;
   // The zxid votes and ACKEPOCH advertise: the last logged one (7.3 rule 2), or under zk-2845
   // the last applied one.
-  Zxid advertised_zxid() const { return fault_zk2845_ ? last_applied_ : last_logged(); }
+  Zxid advertised_zxid() const { return faults_.zk2845 ? last_applied_ : last_logged(); }
+  // Where this node takes its log to end when a sync stream starts: the same zxid (zk-2845 hides
+  // the uncommitted tail from the sync too, so the DIFF is appended after it, as in ZooKeeper).
+  Zxid SyncBase() const { return advertised_zxid(); }
   size_t quorum_ = 1;
   uint64_t now_ms_ = 0;
   uint64_t incarnation_ = 0;  // construction now_ms: Origin::incarnation of our requests
@@ -222,7 +233,12 @@ class PeerImpl {
   bool sync_mode_known_ = false;
   std::deque<Txn> sync_buffer_;      // packetsNotLogged
   std::deque<Txn> unlogged_synced_;  // zk-3911 only: applied and ACKed at NEWLEADER, not logged
-  Zxid sync_commit_upto_;            // highest COMMIT received during sync
+  // zk-4643 / ack-before-fsync only: the log writer's queue (in log_, not yet in storage), when
+  // it flushes next, and whether the NEWLEADER ACK waits for it (zk-4643).
+  std::vector<Txn> log_queue_;
+  uint64_t log_queue_flush_at_ms_ = 0;
+  bool newleader_ack_queued_ = false;
+  Zxid sync_commit_upto_;  // highest COMMIT received during sync
   uint64_t last_heard_leader_ms_ = 0;
 
   // ---- clients ----

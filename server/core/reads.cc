@@ -15,7 +15,10 @@ namespace zab {
 void PeerImpl::OnClientRead(const ClientRead& r) {
   counters_.reads++;
   PendingRead p{r.request_id, r.key, r.mode, std::nullopt, 0, Zxid{}, false};
-  if (r.mode == ReadMode::kLocal) {
+  // local-read-as-linearizable: a `linearizable` read takes the local path (no quorum round).
+  const bool local = r.mode == ReadMode::kLocal ||
+                     (r.mode == ReadMode::kLinearizable && faults_.local_read_as_linearizable);
+  if (local) {
     if (serving()) return ServeLocal(p);
     return Reply(ClientReply{r.request_id, ReplyStatus::kNotApplied, "not serving", Zxid{}, false,
                              std::nullopt});

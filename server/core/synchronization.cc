@@ -49,7 +49,7 @@ void PeerImpl::LeaderSync(PeerId follower) {
         mode = Mode::kDiff, first_pair = i + 1;  // a
       } else if (new_epoch_peer) {
         mode = Mode::kDiff, first_pair = i;  // b
-      } else if (fault_zk1154_) {
+      } else if (faults_.zk1154) {
         // Fault zk-1154 (ZOOKEEPER-1154, before git 0552fada): any P inside [min, max] got a plain
         // DIFF from the first entry above it, so the peer keeps (and applies) its divergent P.
         mode = Mode::kDiff, first_pair = i;
@@ -173,7 +173,7 @@ bool PeerImpl::SyncBufferAccepts(Zxid z, Zxid prev) const {
   // epoch's first txn has counter 1. And the leader's prev must be our last (no lost packet).
   Zxid last = !sync_buffer_.empty()       ? sync_buffer_.back().zxid
               : !unlogged_synced_.empty() ? unlogged_synced_.back().zxid
-                                          : last_logged();
+                                          : SyncBase();
   if (z <= last || prev != last) return false;
   if (z.epoch() == last.epoch()) return z.value == last.value + 1;
   return z.counter() == 1;
@@ -192,7 +192,7 @@ void PeerImpl::FollowerOnSyncPacket(const Message& m) {
     if (const auto* d = std::get_if<Diff>(&m)) {
       received("DIFF", d->zxid);
       // The leader found our last zxid P in its history: everything we logged is committed.
-      ApplyLogUpTo(last_logged());
+      ApplyLogUpTo(SyncBase());
       return;
     }
     if (const auto* t = std::get_if<Trunc>(&m)) {
@@ -243,6 +243,13 @@ void PeerImpl::FollowerOnSyncPacket(const Message& m) {
   return GoLooking(std::string("sync: unexpected ") + MessageName(m));
 }
 
+void PeerImpl::AppendSynced(const Txn& txn) {
+  // zk-2845: the stream started at the hidden tail's base, so a txn at or below the tail is the
+  // one already in our log (one leader per epoch: same zxid, same txn); it is not logged twice.
+  if (faults_.zk2845 && txn.zxid <= last_logged()) return;
+  Append(txn);
+}
+
 void PeerImpl::FollowerOnNewLeader(const NewLeader& m) {
   if (newleader_done_) return;
   // 5.2 NEWLEADER, in this exact order (7.3 rule 1; ZOOKEEPER-3911/3023/4646/4643/4785):
@@ -257,37 +264,42 @@ void PeerImpl::FollowerOnNewLeader(const NewLeader& m) {
   // Fault zk-4643 (ZOOKEEPER-4643, PR #2028): currentEpoch persisted BEFORE the history it
   // certifies. A crash between the two leaves a node with the new epoch and a short log, which
   // wins FLE (epoch first) and TRUNCs a node holding committed txns.
-  const bool epoch_first = fault_zk4643_;
-  if (epoch_first) {
-    Persist(WriteCurrentEpoch{epoch_});
-    current_epoch_ = epoch_;
-    Emit("current_epoch", {{"epoch", uint64_t{epoch_.value}}});
-  }
+  // zabd's log writer is the driver's flush; under this fault the txns wait in the core's log
+  // queue for the next tick (ZooKeeper hands them to its SyncRequestProcessor thread), and the
+  // ACK waits for them (the ZOOKEEPER-4646 fix is in), so the window is a whole tick.
+  const bool epoch_first = faults_.zk4643;
+  if (epoch_first) PersistCurrentEpoch(epoch_);
   while (!sync_buffer_.empty() && sync_buffer_.front().zxid <= sync_commit_upto_) {
-    if (fault_zk3911_) {
+    if (epoch_first) {
+      AppendQueued(sync_buffer_.front());
+    } else if (faults_.zk3911) {
       // Fault zk-3911 / zk-4646 (ZOOKEEPER-3911 PR #1445, ZOOKEEPER-4646 PR #1993): the DIFF
       // txns are applied and NEWLEADER is ACKed now, but they reach the log only at UPTODATE.
       // A crash after the ACK loses txns the leader already counted as held by a quorum.
       unlogged_synced_.push_back(sync_buffer_.front());
     } else {
-      Append(sync_buffer_.front());
+      AppendSynced(sync_buffer_.front());
     }
     ApplyCommitted(sync_buffer_.front());
     sync_buffer_.pop_front();
   }
   // currentEpoch certifies this history (FLE compares it first): never persist it for a
   // history we do not fully hold, e.g. after a lost packet (7.3 rule 1; ZOOKEEPER-4643 class).
-  const Zxid held = unlogged_synced_.empty() ? last_logged() : unlogged_synced_.back().zxid;
+  // (zk-2845: the held history is the in-memory one, as for every other decision.)
+  const Zxid held = !unlogged_synced_.empty() ? unlogged_synced_.back().zxid
+                    : faults_.zk2845          ? last_applied_
+                                              : last_logged();
   if (held != m.history) {
     return GoLooking("NEWLEADER history " + ToHex(m.history) + " but our log ends at " +
                      ToHex(held));
   }
-  if (!epoch_first) {
-    Persist(WriteCurrentEpoch{epoch_});
-    current_epoch_ = epoch_;
-    Emit("current_epoch", {{"epoch", uint64_t{epoch_.value}}});
-  }
   newleader_done_ = true;
+  if (epoch_first) {
+    newleader_ack_queued_ = true;  // sent by FlushLogQueue, after the queued history
+    if (log_queue_.empty()) FlushLogQueue();
+    return;
+  }
+  PersistCurrentEpoch(epoch_);
   Send(*leader_, Ack{epoch_, Zxid::Make(epoch_, 0)});
   Emit("newleader", {{"epoch", uint64_t{epoch_.value}}, {"leader", leader_->value}});
 }
@@ -306,7 +318,7 @@ void PeerImpl::FollowerOnUpToDate(const UpToDate& m) {
   Send(*leader_, Ack{epoch_, Zxid::Make(epoch_, 0)});
   Zxid last;
   for (const Txn& t : sync_buffer_) {
-    Append(t);
+    AppendSynced(t);
     last = t.zxid;
   }
   sync_buffer_.clear();

@@ -291,6 +291,7 @@ Status Resolve(const Overrides& o, ServerConfig* c) {
     c->faults.insert(f);
   }
   c->repair = o.repair;
+  c->power_loss_sim = o.power_loss_sim;
   c->node_dir = o.data_dir ? *o.data_dir : fmt::format("{}/{}", c->data_dir, o.id);
   if (c->node_dir.empty()) return Status::InvalidArgument("--data-dir: must not be empty");
   c->event_log = o.event_log ? *o.event_log : c->node_dir + "/events.jsonl";

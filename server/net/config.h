@@ -72,7 +72,8 @@ struct ServerConfig {
   std::string node_dir;
   std::string event_log;
   std::string log_level = "info";
-  std::set<std::string> faults;  // --fault: named ZooKeeper-bug fault points (zab::KnownFaults)
+  std::set<std::string> faults;  // --fault: named fault points (server/core/fault_points.h)
+  bool power_loss_sim = false;   // --power-loss-sim: unsynced writes held in memory (PowerLossEnv)
   // --repair: recreate a missing acceptedEpoch / currentEpoch beside a log (storage::Options::
   // repair_missing_epoch_files); without it such a data dir is corruption (exit 2).
   bool repair = false;
@@ -91,6 +92,7 @@ struct Overrides {
   std::optional<std::string> log_level;
   std::vector<std::string> faults;  // repeatable --fault NAME; unknown names are refused
   bool repair = false;              // --repair
+  bool power_loss_sim = false;
 };
 
 // `source` names the text in error messages (usually the file path).

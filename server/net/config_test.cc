@@ -127,6 +127,33 @@ TEST(ConfigTest, AnUnknownFaultIsRefusedWithTheKnownNames) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("--fault: unknown fault 'zk-9999'"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("zk-1154"), std::string::npos) << s.message();
+  // Names are exact: no case folding, no wildcard, no stray space.
+  for (const char* bad : {"ZK-1154", "zk-*", "all", " ack-before-fsync"}) {
+    o.faults = {bad};
+    EXPECT_FALSE(Resolve(o, &*r).ok()) << bad;
+  }
+}
+
+TEST(ConfigTest, EveryCatalogedFaultPointIsAccepted) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 1;
+  for (const std::string& name : zab::KnownFaults()) o.faults.push_back(name);
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_EQ(ToCoreConfig(*r).faults, zab::KnownFaults());
+}
+
+TEST(ConfigTest, PowerLossSimIsOffByDefaultAndSetByItsFlag) {
+  auto r = ParseConfigText(kGood, "c.yaml");
+  ASSERT_TRUE(r.ok());
+  Overrides o;
+  o.id = 1;
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_FALSE(r->power_loss_sim);
+  o.power_loss_sim = true;
+  ASSERT_TRUE(Resolve(o, &*r).ok());
+  EXPECT_TRUE(r->power_loss_sim);
 }
 
 TEST(ConfigTest, ErrorsNameTheKeyAndTheLine) {

@@ -22,6 +22,7 @@
 #include "server/net/resp.h"
 #include "server/net/transport.h"
 #include "server/storage/env.h"
+#include "server/storage/power_loss_env.h"
 #include "server/storage/storage.h"
 
 namespace zabd {
@@ -477,6 +478,8 @@ class Driver {
     line("last_applied", st.last_applied.value);
     line("leader_id", st.leader ? static_cast<int64_t>(st.leader->value) : -1);
     line("read_mode", ReadModeName(config_.read_mode));
+    line("faults", zab::JoinFaults(config_.faults));  // TEST ONLY fault points; empty = none
+    line("power_loss_sim", config_.power_loss_sim ? 1 : 0);
     line("state_digest", peer_.StateDigest());
     out += "# counters\r\n";
     line("proposals", c.proposals);
@@ -549,10 +552,17 @@ int RunNode(const ServerConfig& config, const ClientServerOptions& client_option
     return kExitStartFailure;
   }
 
+  // --power-loss-sim: what is not yet fsynced lives in this process (it dies with a SIGKILL).
+  storage::Env* env = storage::PosixEnv();
+  std::unique_ptr<storage::PowerLossEnv> power_loss;
+  if (config.power_loss_sim) {
+    power_loss = std::make_unique<storage::PowerLossEnv>(env);
+    env = power_loss.get();
+  }
   storage::Recovered rec;
   storage::Options storage_options;
   storage_options.repair_missing_epoch_files = config.repair;
-  auto opened = storage::Storage::Open(storage::PosixEnv(), config.node_dir, storage_options, &rec);
+  auto opened = storage::Storage::Open(env, config.node_dir, storage_options, &rec);
   if (!opened.ok()) {
     fmt::print(stderr, "zabd: cannot recover {}: {}\n", config.node_dir,
                opened.status().ToString());
@@ -599,10 +609,14 @@ int RunNode(const ServerConfig& config, const ClientServerOptions& client_option
     start["repaired_epoch_files"] = files;
   }
   if (!config.faults.empty()) {
-    // TEST ONLY fault points (zab::KnownFaults): absent from the record when none is enabled.
+    // TEST ONLY fault points (fault_points.h): absent from the record when none is enabled.
     start["faults"] = zab::JoinFaults(config.faults);
-    spdlog::warn("FAULTS ENABLED (re-created ZooKeeper bugs, may lose committed data): {}",
+    spdlog::warn("FAULTS ENABLED (re-created ZAB bugs, may lose committed data): {}",
                  zab::JoinFaults(config.faults));
+  }
+  if (config.power_loss_sim) {
+    start["power_loss_sim"] = true;
+    spdlog::warn("POWER-LOSS SIMULATION: writes not yet fsynced are held in memory");
   }
   std::string line = start.dump() + "\n";
   std::fwrite(line.data(), 1, line.size(), events);

@@ -1,5 +1,5 @@
 // The shipped ZooKeeper-bug scenarios catch the bug they name: run against a zabd that re-creates
-// it (`zabd --fault NAME`, server/core/peer.h KnownFaults) through the scenario's zabd_flags, the
+// it (`zabd --fault NAME`, server/core/fault_points.h) through the scenario's zabd_flags, the
 // scenario must NOT pass (zab.md 8: "every bug in section 8 can be re-enabled as a named fault
 // point so the harness can prove it catches it"). scenario_e2e_test shows they pass without.
 #include <gtest/gtest.h>
@@ -67,6 +67,28 @@ TEST_F(FaultPointE2E, Zk1154ScenarioNeverAgreesAgainstZabdWithFaultZk1154) {
   EXPECT_NE(out.exit_code, 0) << out_.str();
   EXPECT_NE(out.narrative.find("state digests differ"), std::string::npos) << out.narrative;
   EXPECT_NE(out.narrative.find(": DIFF (peer at 0x100000002"), std::string::npos) << out.narrative;
+}
+
+TEST_F(FaultPointE2E, Zk4643ScenarioFailsWKeptAgainstZabdWithFaultZk4643) {
+  // F0 persists epoch 2 and is killed before its log writer logs w1; it then wins on epoch and
+  // truncates w1 from L.
+  ScenarioOutcome out = RunWithFault("zk-4643-epoch-before-history", "zk-4643");
+  ASSERT_EQ(out.exit_code, 1) << out_.str();
+  EXPECT_NE(out.narrative.find("FAILS step 15 {expect: {op: w1, outcome: kept}}"),
+            std::string::npos)
+      << out.narrative;
+}
+
+TEST_F(FaultPointE2E, Zk2845ScenarioFailsTheSyncExpectationAgainstZabdWithFaultZk2845) {
+  // L advertises its applied zxid (w0), so the new leader DIFFs it and w1 stays in its log.
+  ScenarioOutcome out = RunWithFault("zk-2845-partitioned-leader-tail", "zk-2845");
+  ASSERT_EQ(out.exit_code, 1) << out_.str();
+  EXPECT_NE(out.narrative.find("FAILS step 11 {expect: {sync: {node: L, mode: [TRUNC, TRUNC+DIFF, "
+                               "SNAP]}}}: n"),
+            std::string::npos)
+      << out.narrative;
+  EXPECT_NE(out.narrative.find(": DIFF (peer_zxid 0x100000001"), std::string::npos)
+      << out.narrative;
 }
 
 }  // namespace

@@ -40,8 +40,10 @@ class ZabdE2eTest : public ::testing::Test {
   }
 
   // Waits (bounded) until a write through node 1 is acknowledged: a leader is established.
-  void StartAndWaitForService() {
-    ASSERT_TRUE(cluster_->StartAll().ok());
+  void StartAndWaitForService(const std::vector<std::string>& extra_args = {}) {
+    for (int id = 1; id <= cluster_->size(); ++id) {
+      ASSERT_TRUE(cluster_->Start(id, extra_args).ok());
+    }
     auto s = cluster_->SetWithRetry(1, "ready", "1", 20000);
     ASSERT_TRUE(s.ok()) << s.ToString();
     // Every node has joined the established leader (ROLE phase broadcast).
@@ -504,6 +506,61 @@ TEST_F(ZabdE2eTest, Finding5OutOfRangeClientTimeoutFlagsExitWithCode2) {
   EXPECT_EQ(cluster_->WaitExit(1), 2);
   EXPECT_NE(cluster_->output(1).find("client-idle-timeout-ms"), std::string::npos)
       << cluster_->output(1);
+}
+
+// Fault points are listed loudly wherever an operator looks (fault_points.h): the start banner,
+// INFO and the `start` event. So is the power-loss mode.
+TEST_F(ZabdE2eTest, EnabledFaultPointsAndPowerLossSimAreListedAtStartInInfoAndTheStartEvent) {
+  StartAndWaitForService(
+      {"--fault", "zk-4643", "--fault", "commit-without-quorum", "--power-loss-sim"});
+  RespValue info = Call(1, {"INFO"});
+  EXPECT_NE(info.str.find("faults:commit-without-quorum,zk-4643\r\n"), std::string::npos)
+      << info.str;
+  EXPECT_NE(info.str.find("power_loss_sim:1\r\n"), std::string::npos) << info.str;
+  EXPECT_NE(cluster_->output(1).find("FAULTS ENABLED"), std::string::npos);
+  EXPECT_NE(cluster_->output(1).find("POWER-LOSS SIMULATION"), std::string::npos);
+  std::ifstream in(cluster_->node_dir(1) + "/events.jsonl");
+  std::string first;
+  std::getline(in, first);
+  EXPECT_NE(first.find("\"faults\":\"commit-without-quorum,zk-4643\""), std::string::npos) << first;
+  EXPECT_NE(first.find("\"power_loss_sim\":true"), std::string::npos) << first;
+}
+
+TEST_F(ZabdE2eTest, WithoutFaultPointsInfoListsNoneAndTheStartEventHasNoFaultsField) {
+  StartAndWaitForService();
+  RespValue info = Call(1, {"INFO"});
+  EXPECT_NE(info.str.find("faults:\r\n"), std::string::npos) << info.str;
+  EXPECT_NE(info.str.find("power_loss_sim:0\r\n"), std::string::npos) << info.str;
+  EXPECT_EQ(cluster_->output(1).find("FAULTS ENABLED"), std::string::npos);
+  std::ifstream in(cluster_->node_dir(1) + "/events.jsonl");
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first.find("faults"), std::string::npos) << first;
+}
+
+TEST_F(ZabdE2eTest, UnknownFaultNamesAreRefusedWithExitCode2) {
+  ASSERT_TRUE(cluster_->Start(1, {"--fault", "commit-without-quorun"}).ok());
+  EXPECT_EQ(cluster_->WaitExit(1), 2);
+  EXPECT_NE(cluster_->output(1).find("unknown fault 'commit-without-quorun'"), std::string::npos)
+      << cluster_->output(1);
+}
+
+// The correct server under --power-loss-sim: killing every node at once (a power cut of the
+// whole cluster) loses nothing that was acknowledged.
+TEST_F(ZabdE2eTest, UnderPowerLossSimEveryAcknowledgedWriteSurvivesKillingEveryNode) {
+  StartAndWaitForService({"--power-loss-sim"});
+  std::vector<std::string> acked;
+  for (int i = 0; i < 30; ++i) {
+    auto key = fmt::format("k{}", i);
+    ASSERT_TRUE(cluster_->SetWithRetry(1 + i % 3, key, "v" + key, 10000).ok());
+    acked.push_back(key);
+  }
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(cluster_->Signal(id, SIGKILL), 128 + SIGKILL);
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(cluster_->Start(id, {"--power-loss-sim"}).ok());
+  for (const auto& key : acked) {
+    RespValue v = GetEventually(1 + static_cast<int>(key.size()) % 3, key);
+    ASSERT_EQ(v.str, "v" + key) << "lost acknowledged " << key << ": " << v.ToString();
+  }
 }
 
 }  // namespace
