@@ -1,14 +1,13 @@
-// The zabd driver: the only place that wires the ZAB core, storage and the network together
-// (ARCHITECTURE.md "Data flow 1", server/core/peer.h CONTRACT).
+// The zabd driver: the event loop that wires the peer transport, the client port and its command
+// table (commands.h), a ~10 ms tick from a steady clock and the signal handler to one
+// runtime::NodeRuntime (server/runtime/node_runtime.h), which executes the core's outputs over
+// storage: persist + one fsync per burst of inputs (group commit), then send, then reply, then
+// the event log (runtime/event_log.h).
 //
-// One thread runs one Boost.Asio io_context that owns everything: the peer transport, the client
-// port, a ~10 ms tick from a steady clock and the signal handler. Each Peer::Step() output is
-// queued; one flush is posted per burst of inputs and executes, in this order:
-//   1. every queued storage op, then ONE Storage::Sync() (group commit);
-//   2. every queued peer message;
-//   3. client replies, then event-log lines (JSON, contracts.md section 3).
-// A storage error at runtime is logged and the process exits with code 3 before anything else
-// of that batch leaves the process (nothing is acknowledged that is not durable).
+// One thread runs one Boost.Asio io_context that owns everything. One flush is posted per burst
+// of inputs. A storage error at runtime is logged (and written as a `storage_error` event) and
+// the process exits with code 3 before anything else of that batch leaves the process (nothing
+// is acknowledged that is not durable).
 #pragma once
 
 #include "server/net/client_server.h"

@@ -121,6 +121,26 @@ TEST(MemEnvTest, ReopeningEmptyIsLostInACrashUntilSynced) {
   EXPECT_EQ(Read(&env, "/f"), "new+more");
 }
 
+TEST(MemEnvTest, ACrashImageHoldsWhatACrashWouldLeaveAndChangesNothing) {
+  MemEnv env;
+  ASSERT_TRUE(env.CreateDir("/d").ok());
+  ASSERT_TRUE(env.SyncDir("/").ok());
+  auto f = env.NewAppendableFile("/d/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(env.SyncDir("/d").ok());
+  ASSERT_TRUE(f.value()->Append("synced").ok());
+  ASSERT_TRUE(f.value()->Sync().ok());
+  ASSERT_TRUE(f.value()->Append("-unsynced").ok());
+  ASSERT_TRUE(env.CreateDir("/lost").ok());  // not synced: gone in the image
+  auto image = env.CrashImage();
+  EXPECT_EQ(Read(image.get(), "/d/f"), "synced");
+  EXPECT_FALSE(image->Exists("/lost"));
+  EXPECT_EQ(Read(&env, "/d/f"), "synced-unsynced");  // the original is untouched
+  EXPECT_TRUE(env.Exists("/lost"));
+  ASSERT_TRUE(f.value()->Append("-more").ok());  // and the image does not follow it
+  EXPECT_EQ(Read(image.get(), "/d/f"), "synced");
+}
+
 TEST(MemEnvTest, TruncateIsDurable) {
   MemEnv env;
   auto f = env.NewAppendableFile("/f");

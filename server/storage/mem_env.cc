@@ -172,6 +172,24 @@ void MemEnv::Crash() {
   }
 }
 
+std::unique_ptr<MemEnv> MemEnv::CrashImage() const {
+  auto image = std::make_unique<MemEnv>();
+  std::map<const Inode*, std::shared_ptr<Inode>> copies;  // one copy per inode (hard links)
+  for (const auto& [path, inode] : durable_) {
+    std::shared_ptr<Inode>& copy = copies[inode.get()];
+    if (!copy) {
+      copy = std::make_shared<Inode>();
+      copy->data = inode->durable;
+      copy->durable = inode->durable;
+      copy->is_dir = inode->is_dir;
+    }
+    image->durable_[path] = copy;
+  }
+  image->created_dirs_ = created_dirs_;
+  image->Crash();  // drops entries below directories whose creation was not durable
+  return image;
+}
+
 void MemEnv::CorruptFile(const std::string& path, const std::string& bytes) {
   auto inode = Find(path);
   if (!inode) return;

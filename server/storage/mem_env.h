@@ -47,6 +47,9 @@ class MemEnv final : public Env {
 
   // Power loss: drop every unsynced byte and every unsynced directory operation (see above).
   void Crash();
+  // A new MemEnv holding exactly what Crash() would leave now; this env is unchanged (tests
+  // recover it to see what is durable at some instant, e.g. when an ACK leaves).
+  std::unique_ptr<MemEnv> CrashImage() const;
 
   // Test helpers: overwrite a file's bytes, current and durable alike (to plant corruption).
   void CorruptFile(const std::string& path, const std::string& bytes);

@@ -281,9 +281,12 @@ Status StorageImpl::InstallSnapshot(uint64_t zxid, const std::string& state) {
   return Status::Ok();
 }
 
-// ZOOKEEPER-2307: the file first, the in-memory value only once it is durable.
+// ZOOKEEPER-2307: the file first, the in-memory value only once it is durable. Appends before it
+// are made durable first (durable order, storage.h): zab.md 5.2 fsyncs the synced history
+// before currentEpoch certifies it (7.3 rule 1, ZOOKEEPER-4643).
 Status StorageImpl::WriteEpochFile(const char* name, uint32_t epoch) {
   if (!failed_.ok()) return failed_;
+  if (auto s = Sync(); !s.ok()) return s;
   return Fail(WriteFileAtomically(env_, dir_, name, FormatEpoch(epoch), &fsync_count_));
 }
 

@@ -18,6 +18,12 @@
 // an unknown state, so nothing is retried): the owner must stop and reopen, and recovery decides
 // what survived. The destructor never syncs (what was not synced is lost, as in a crash).
 //
+// Durable order: a crash leaves the result of a PREFIX of the mutating calls, never a later call
+// durable while an earlier one is lost. Append is the only call that is not durable on return
+// (group commit: durable at the next Sync); every other mutating call first makes every earlier
+// Append durable. So a caller executes its ops in order and needs no ordering rules of its own
+// (the ZAB rule "the log is fsynced before currentEpoch is persisted", zab.md 5.2, lives here).
+//
 // Thread-safety: none; one owner thread.
 #pragma once
 
@@ -111,6 +117,7 @@ class Storage {
   // last_zxid() == zxid. A crash part-way leaves the old state or the new one (records above zxid
   // may already be gone, as after a TRUNC).
   virtual faultline::Status InstallSnapshot(uint64_t zxid, const std::string& state) = 0;
+  // Atomically and durably replace an epoch file. Syncs pending appends first (durable order).
   virtual faultline::Status WriteAcceptedEpoch(uint32_t epoch) = 0;
   virtual faultline::Status WriteCurrentEpoch(uint32_t epoch) = 0;
 

@@ -320,6 +320,21 @@ TEST_F(StorageTest, EpochWritesAreDurableAndRecovered) {
   EXPECT_EQ(*mem_.ReadFile("/db/acceptedEpoch"), "7\n");
 }
 
+// Durable order (storage.h): the synced history is durable before the currentEpoch that
+// certifies it, with no Sync() from the caller (zab.md 5.2, 7.3 rule 1; ZOOKEEPER-4643).
+TEST_F(StorageTest, AnEpochWriteMakesEveryEarlierAppendDurableFirst) {
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 3), /*sync=*/false);
+  ASSERT_TRUE(st_->WriteCurrentEpoch(2).ok());
+  AppendAll(Recs(2, 1, 1), /*sync=*/false);
+  ASSERT_TRUE(st_->WriteAcceptedEpoch(3).ok());
+  AppendAll(Recs(3, 1, 1), /*sync=*/false);  // after the last durable call: lost
+  CrashAndReopen();
+  EXPECT_EQ(rec_.current_epoch, 2u);
+  EXPECT_EQ(rec_.accepted_epoch, 3u);
+  EXPECT_EQ(rec_.log, Concat(Recs(1, 1, 3), Recs(2, 1, 1)));
+}
+
 TEST_F(StorageTest, SyncEioSurfacesAsStatusAndLaterWritesFailUntilReopen) {
   FaultyEnv faulty(&mem_);
   OpenOk(&faulty);

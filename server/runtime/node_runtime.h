@@ -1,0 +1,128 @@
+// runtime::NodeRuntime — executes the ZAB core's outputs over real storage and a transport: one
+// executor for zabd (server/net/driver.cc) and for the simulator (server/core/testing), so the
+// simulator crashes the storage code that runs in production (ARCHITECTURE.md "runtime/").
+//
+// CONTRACT (peer.h CONTRACT is the core's side of it; read both):
+//  * One owner thread calls everything: zabd's io_context thread, or the simulator's loop.
+//  * Step(input) feeds the core and queues its Output; nothing leaves the node yet. Flush()
+//    executes every Output queued since the last Flush as one batch (group commit), in order:
+//      1. every storage op, in order, over storage::Storage, then ONE Storage::Sync(). Storage
+//         keeps durable order itself (storage.h: a crash leaves a prefix of the calls), so the
+//         runtime adds no ordering rule of its own;
+//      2. every message to the Transport, in order;
+//      3. every client reply to the ReplyHandler, in order;
+//      4. every event to the EventSink, adjacent `logged` / `committed` ranges of the whole
+//         batch merged into one (the one place ranges are merged; contracts.md 3).
+//    Nothing of 2-4 is released before 1 returned: no peer sees an ACK / ACKEPOCH / NEWLEADER
+//    ACK, and no client a reply, that certifies something not durable (zab.md 7.3 rules 1, 4).
+//  * A storage error stops the batch at the failing op: no message, reply or event of the batch
+//    is released, and Flush() returns the error naming the op. The owner must stop the node
+//    (zabd exits with code 3; the simulator crashes it): after an IoError Storage refuses every
+//    call, and the core assumed every op it emitted would become durable (peer.h).
+//  * Destroying the runtime drops the queued batch, exactly as a process death before its fsync
+//    would: nothing of it was acknowledged.
+//  * Time: the runtime owns no clock and no thread. Inputs carry time (Tick.now_ms); the
+//    EventSink stamps records. So it runs in-process under a simulated clock (the simulator,
+//    and `faultline sim` later).
+//
+// Ownership: the runtime owns the core (zab::Peer). Storage, Transport, EventSink are borrowed
+// and must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "server/core/peer.h"
+
+namespace storage {
+class Storage;
+struct Recovered;
+}  // namespace storage
+
+namespace runtime {
+
+// Where messages go. zabd encodes them onto its TCP links; the simulator queues them on its
+// simulated network. May drop a message (peer.h: the transport may lose, never reorder).
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual void Send(const zab::Envelope& envelope) = 0;
+};
+
+// Where event records go (zabd: JSON lines, event_log.h; the simulator: memory).
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void Write(const zab::Event& event) = 0;
+  // End of a batch: a file sink flushes here (once per batch, not per record).
+  virtual void EndBatch() {}
+};
+
+using ReplyHandler = std::function<void(const zab::ClientReply& reply)>;
+
+// What storage recovered, as the core's input. Corruption if a record's payload does not decode
+// as a txn or names another zxid than its record (the message names the zxid).
+faultline::Result<zab::Recovered> ToCoreRecovered(storage::Recovered recovered);
+
+// A storage failure of Flush(): which op failed, and how.
+struct StorageFailure {
+  std::string op;  // "append", "sync", "truncate", "write acceptedEpoch", ...
+  faultline::Status status;
+};
+
+class NodeRuntime {
+ public:
+  // The core starts from `recovered` at now_ms (peer.h Peer constructor).
+  NodeRuntime(zab::Config config, zab::Recovered recovered, uint64_t now_ms,
+              storage::Storage* storage, Transport* transport, EventSink* events,
+              ReplyHandler replies);
+  ~NodeRuntime();
+  NodeRuntime(const NodeRuntime&) = delete;
+  NodeRuntime& operator=(const NodeRuntime&) = delete;
+
+  // Feeds one input to the core and queues its Output (executed by the next Flush()).
+  void Step(const zab::Input& input);
+  // Executes the queued batch (see CONTRACT). Ok, or the first storage failure, "during <op>:
+  // <error>" (the batch is then dropped and the node must stop; failure() has the parts).
+  faultline::Status Flush();
+  bool has_queued() const { return !queued_.empty(); }
+
+  // Observer, for tests and the simulator's oracles: called once per Output of a batch after
+  // the whole batch executed (storage durable, messages sent), with the input that produced it.
+  // Set it before the first Step(): from then on inputs are kept until their batch executes.
+  std::function<void(const zab::Input&, const zab::Output&)> on_executed;
+
+  const zab::Peer& peer() const { return peer_; }
+  zab::Peer& peer() { return peer_; }
+  const storage::Storage& storage() const { return *storage_; }
+  // The failure that stopped this runtime, if any (every later Flush returns it again).
+  const StorageFailure* failure() const { return failure_.get(); }
+
+ private:
+  // Executes one storage op; false (and failure_ set) on error.
+  bool Execute(const zab::StorageOp& op);
+  void WriteEvents();
+
+  zab::Peer peer_;
+  storage::Storage* storage_;
+  Transport* transport_;
+  EventSink* events_;
+  ReplyHandler replies_;
+  std::vector<zab::Output> queued_;
+  std::vector<zab::Input> queued_inputs_;  // only while on_executed is set
+  std::vector<zab::Event> merged_;         // scratch: this batch's events, ranges merged
+  std::unique_ptr<StorageFailure> failure_;
+};
+
+// Appends `event` to `events`. A `logged` / `committed` range {first, last, count, ...} is merged
+// into the last range of its type when it starts after that one's end and only range events lie
+// between them (other events keep their place in the log); the merged range takes the later
+// one's end and extra fields (a digest at `last`) and the summed count. Other events are
+// appended as they are. The one definition of range merging (contracts.md 3).
+void AppendMergingRanges(std::vector<zab::Event>* events, zab::Event event);
+
+}  // namespace runtime

@@ -1,0 +1,260 @@
+// NodeRuntime over real storage on a crashable MemEnv (and a FaultyEnv): the order of execution,
+// group commit, failure handling and range merging of node_runtime.h's CONTRACT.
+#include "server/runtime/node_runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "server/core/codec.h"
+#include "server/storage/faulty_env.h"
+#include "server/storage/mem_env.h"
+#include "server/storage/storage.h"
+
+namespace runtime {
+namespace {
+
+using zab::Epoch;
+using zab::PeerId;
+using zab::Zxid;
+
+constexpr char kDir[] = "/node";
+
+zab::Config FollowerConfig() {
+  zab::Config c;
+  c.self = PeerId{1};
+  c.voters = {PeerId{1}, PeerId{2}, PeerId{3}};
+  return c;
+}
+
+zab::Txn Txn(uint32_t counter) {
+  return zab::Txn{Zxid::Make(Epoch{1}, counter), zab::Origin{},
+                  kv::Op{kv::OpType::kSet, "k", "v" + std::to_string(counter), ""}};
+}
+
+zab::Proposal Prop(uint32_t counter) {
+  return zab::Proposal{Epoch{1}, Txn(counter),
+                       counter == 1 ? Zxid{} : Zxid::Make(Epoch{1}, counter - 1)};
+}
+
+// What a recovery would find durable in `env` right now.
+storage::Recovered DurableNow(const storage::MemEnv& env) {
+  auto image = env.CrashImage();
+  storage::Recovered rec;
+  auto st = storage::Storage::Open(image.get(), kDir, storage::Options{}, &rec);
+  EXPECT_TRUE(st.ok()) << st.status().ToString();
+  return rec;
+}
+
+struct Sent {
+  zab::Envelope envelope;
+  uint64_t durable_last_zxid;  // of the log, at the moment the runtime handed it over
+};
+
+class RecordingTransport final : public Transport {
+ public:
+  explicit RecordingTransport(const storage::MemEnv* env) : env_(env) {}
+  void Send(const zab::Envelope& e) override {
+    storage::Recovered rec = DurableNow(*env_);
+    sent.push_back({e, rec.log.empty() ? rec.snapshot.zxid : rec.log.back().zxid});
+  }
+  std::vector<Sent> sent;
+
+ private:
+  const storage::MemEnv* env_;
+};
+
+class RecordingSink final : public EventSink {
+ public:
+  void Write(const zab::Event& e) override { events.push_back(e); }
+  void EndBatch() override { ++batches; }
+  std::vector<zab::Event> events;
+  int batches = 0;
+};
+
+class NodeRuntimeTest : public ::testing::Test {
+ protected:
+  void Open(storage::Env* env) {
+    storage::Recovered rec;
+    auto st = storage::Storage::Open(env, kDir, storage::Options{}, &rec);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    storage_ = std::move(st).value();
+    auto core = ToCoreRecovered(std::move(rec));
+    ASSERT_TRUE(core.ok());
+    runtime_ = std::make_unique<NodeRuntime>(
+        FollowerConfig(), std::move(*core), now_ms_, storage_.get(), &transport_, &sink_,
+        [this](const zab::ClientReply& r) { replies_.push_back(r); });
+  }
+
+  void Step(const zab::Input& in) { runtime_->Step(in); }
+  void Receive(uint64_t from, zab::Message m) { Step(zab::Receive{PeerId{from}, std::move(m)}); }
+  void FlushOk() {
+    auto s = runtime_->Flush();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  // Node 1 follows node 3 in epoch 1 (FLE, discovery, empty DIFF, UPTODATE), all flushed.
+  void FollowLeader3() {
+    Step(zab::Tick{now_ms_});
+    for (uint64_t p : {2, 3}) {
+      Receive(p, zab::Vote{Epoch{}, zab::PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+    }
+    now_ms_ += 100;
+    Step(zab::Tick{now_ms_});
+    Receive(3, zab::LeaderInfo{Epoch{1}});
+    Receive(3, zab::Diff{Epoch{1}, Zxid{}});
+    Receive(3, zab::NewLeader{Epoch{1}, Zxid{}});
+    Receive(3, zab::UpToDate{Epoch{1}});
+    FlushOk();
+    ASSERT_EQ(runtime_->peer().status().phase, zab::Phase::kBroadcast);
+    transport_.sent.clear();
+    sink_.events.clear();
+  }
+
+  uint64_t now_ms_ = 1000;
+  storage::MemEnv mem_;
+  RecordingTransport transport_{&mem_};
+  RecordingSink sink_;
+  std::vector<zab::ClientReply> replies_;
+  std::unique_ptr<storage::Storage> storage_;
+  std::unique_ptr<NodeRuntime> runtime_;
+};
+
+TEST_F(NodeRuntimeTest, AFollowerAcksAProposalOnlyOnceItIsDurable) {
+  Open(&mem_);
+  FollowLeader3();
+  for (uint32_t c = 1; c <= 3; ++c) Receive(3, Prop(c));
+  EXPECT_TRUE(transport_.sent.empty()) << "nothing leaves before Flush";
+  FlushOk();
+  int acks = 0;
+  for (const Sent& s : transport_.sent) {
+    if (const auto* a = std::get_if<zab::Ack>(&s.envelope.message)) {
+      EXPECT_LE(a->zxid.value, s.durable_last_zxid) << zab::ToHex(a->zxid) << " acked unsynced";
+      ++acks;
+    }
+  }
+  EXPECT_EQ(acks, 3);
+}
+
+TEST_F(NodeRuntimeTest, OneFlushIsOneFsyncForEveryAppendOfTheBatch) {
+  Open(&mem_);
+  FollowLeader3();
+  Receive(3, Prop(1));  // creates the log segment (a directory fsync of its own)
+  FlushOk();
+  const uint64_t before = storage_->fsync_count();
+  for (uint32_t c = 2; c <= 20; ++c) Receive(3, Prop(c));
+  FlushOk();
+  EXPECT_EQ(storage_->fsync_count(), before + 1);
+  EXPECT_EQ(DurableNow(mem_).log.size(), 20u);
+}
+
+TEST_F(NodeRuntimeTest, DestroyingTheRuntimeDropsTheQueuedBatch) {
+  Open(&mem_);
+  FollowLeader3();
+  Receive(3, Prop(1));
+  FlushOk();
+  Receive(3, Prop(2));  // queued, never flushed: the process died
+  runtime_.reset();
+  storage_.reset();
+  mem_.Crash();
+  storage::Recovered rec = DurableNow(mem_);
+  ASSERT_EQ(rec.log.size(), 1u);
+  EXPECT_EQ(rec.log[0].zxid, Txn(1).zxid.value);
+}
+
+TEST_F(NodeRuntimeTest, AStorageFailureReleasesNothingOfTheBatchAndStopsTheRuntime) {
+  storage::FaultyEnv faulty(&mem_);
+  Open(&faulty);
+  FollowLeader3();
+  Receive(3, Prop(1));  // the log segment exists
+  FlushOk();
+  transport_.sent.clear();
+  sink_.events.clear();
+  faulty.FailSyncsAfter(0, EIO);
+  Receive(3, Prop(2));
+  Receive(3, zab::Commit{Epoch{1}, Txn(2).zxid});
+  auto s = runtime_->Flush();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("during sync"), std::string::npos) << s.ToString();
+  ASSERT_NE(runtime_->failure(), nullptr);
+  EXPECT_EQ(runtime_->failure()->op, "sync");
+  EXPECT_TRUE(transport_.sent.empty()) << "an ACK left although its append was not durable";
+  EXPECT_TRUE(sink_.events.empty());
+  // Stopped for good: a later batch is refused the same way, even with the disk healed.
+  faulty.Heal();
+  Receive(3, Prop(3));
+  EXPECT_FALSE(runtime_->Flush().ok());
+  EXPECT_TRUE(transport_.sent.empty());
+}
+
+TEST_F(NodeRuntimeTest, TheRangesOfABatchAreMergedIntoOneEventPerType) {
+  Open(&mem_);
+  FollowLeader3();
+  const int batches_before = sink_.batches;
+  for (uint32_t c = 1; c <= 4; ++c) {
+    Receive(3, Prop(c));
+    Receive(3, zab::Commit{Epoch{1}, Txn(c).zxid});
+  }
+  FlushOk();
+  int logged = 0, committed = 0;
+  for (const zab::Event& e : sink_.events) {
+    if (e.type != "logged" && e.type != "committed") continue;
+    (e.type == "logged" ? logged : committed)++;
+    EXPECT_EQ(std::get<uint64_t>(e.fields[0].second), Txn(1).zxid.value) << e.type;
+    EXPECT_EQ(std::get<uint64_t>(e.fields[1].second), Txn(4).zxid.value) << e.type;
+    EXPECT_EQ(std::get<uint64_t>(e.fields[2].second), 4u) << e.type;
+  }
+  EXPECT_EQ(logged, 1);
+  EXPECT_EQ(committed, 1);
+  EXPECT_EQ(sink_.batches, batches_before + 1);
+}
+
+TEST_F(NodeRuntimeTest, TheObserverSeesEveryOutputWithItsInputAfterTheBatchExecuted) {
+  Open(&mem_);
+  std::vector<std::pair<zab::Input, zab::Output>> seen;
+  runtime_->on_executed = [&](const zab::Input& in, const zab::Output& out) {
+    seen.emplace_back(in, out);
+  };
+  FollowLeader3();
+  seen.clear();
+  Receive(3, Prop(1));
+  Receive(3, Prop(2));
+  FlushOk();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<zab::Receive>(seen[0].first));
+  ASSERT_EQ(seen[1].second.storage.size(), 1u);
+  EXPECT_FALSE(seen[1].second.events.empty()) << "the observer gets the events too";
+}
+
+TEST(AppendMergingRangesTest, MergesOnlyAdjacentRangesOfOneTypeThatMoveForward) {
+  auto range = [](const char* type, uint64_t first, uint64_t last, uint64_t count) {
+    return zab::Event{type, {{"first", first}, {"last", last}, {"count", count}}};
+  };
+  std::vector<zab::Event> events;
+  AppendMergingRanges(&events, range("logged", 1, 2, 2));
+  AppendMergingRanges(&events, range("logged", 3, 5, 3));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(std::get<uint64_t>(events[0].fields[1].second), 5u);
+  EXPECT_EQ(std::get<uint64_t>(events[0].fields[2].second), 5u);
+  AppendMergingRanges(&events, range("committed", 1, 2, 2));  // another type
+  AppendMergingRanges(&events, range("committed", 2, 2, 1));  // not past the end (new run)
+  AppendMergingRanges(&events, zab::Event{"role", {{"role", std::string("looking")}}});
+  AppendMergingRanges(&events, range("committed", 3, 3, 1));  // a role change in between
+  EXPECT_EQ(events.size(), 5u);
+  AppendMergingRanges(&events, range("logged", 4, 4, 1));
+  AppendMergingRanges(&events, range("committed", 4, 4, 1));  // past a `logged` range: merged
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(std::get<uint64_t>(events[4].fields[1].second), 4u);
+}
+
+TEST(ToCoreRecoveredTest, ARecordWhosePayloadNamesAnotherZxidIsCorruptionNamingIt) {
+  storage::Recovered rec;
+  rec.log.push_back(storage::Record{Txn(2).zxid.value, zab::EncodeTxn(Txn(3))});
+  auto r = ToCoreRecovered(std::move(rec));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(zab::ToHex(Txn(2).zxid)), std::string::npos)
+      << r.status().ToString();
+}
+
+}  // namespace
+}  // namespace runtime
