@@ -20,8 +20,9 @@ Result<Enum> ParseName(std::string_view what, std::string_view name, const std::
       fmt::format("unknown {} '{}' (expected one of: {})", what, name, fmt::join(names, ", ")));
 }
 
-constexpr std::array kFaultKinds = {FaultKind::kKill,    FaultKind::kPause, FaultKind::kPartition,
-                                    FaultKind::kRestart, FaultKind::kDelay, FaultKind::kLoss};
+constexpr std::array kFaultKinds = {FaultKind::kKill,     FaultKind::kPause, FaultKind::kPartition,
+                                    FaultKind::kRestart,  FaultKind::kDelay, FaultKind::kLoss,
+                                    FaultKind::kPowerLoss};
 constexpr std::array kTargetKinds = {TargetKind::kRandomNode, TargetKind::kLeader,
                                      TargetKind::kFollowers,  TargetKind::kMinority,
                                      TargetKind::kMajority,   TargetKind::kAll};
@@ -53,6 +54,8 @@ std::string_view FaultKindName(FaultKind kind) {
       return "delay";
     case FaultKind::kLoss:
       return "loss";
+    case FaultKind::kPowerLoss:
+      return "power-loss";
   }
   return "?";
 }

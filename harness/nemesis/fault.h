@@ -23,6 +23,10 @@ enum class FaultKind {
   kRestart,    // SIGKILL then start at once; Stop does nothing (the fault is instantaneous)
   kDelay,      // proxy only: delay_ms on every link to and from the target nodes; Stop removes it
   kLoss,       // proxy only: loss on every link to and from the target nodes; Stop removes it
+  // SIGKILL of nodes that run in power-loss mode (DbOptions::power_loss; only a system whose
+  // SystemTraits::power_loss says so): they lose what they had not fsynced, as in a power cut.
+  // Stop starts them again with the same (durable) data.
+  kPowerLoss,
 };
 
 enum class TargetKind {
@@ -73,8 +77,8 @@ struct AppliedFault {
   std::string description;
 };
 
-// Names as written in suite files: kill pause partition restart delay loss / random leader
-// followers minority majority all / halves random-halves isolate-node isolate-leader
+// Names as written in suite files: kill pause partition restart delay loss power-loss / random
+// leader followers minority majority all / halves random-halves isolate-node isolate-leader
 // majorities-ring bridge one-way. Parse* return InvalidArgument naming the bad word and listing the
 // valid ones.
 std::string_view FaultKindName(FaultKind kind);

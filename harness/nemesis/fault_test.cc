@@ -7,7 +7,7 @@ namespace {
 
 TEST(FaultTest, EveryNameParsesBackToItsValue) {
   for (auto kind : {FaultKind::kKill, FaultKind::kPause, FaultKind::kPartition, FaultKind::kRestart,
-                    FaultKind::kDelay, FaultKind::kLoss}) {
+                    FaultKind::kDelay, FaultKind::kLoss, FaultKind::kPowerLoss}) {
     EXPECT_EQ(*ParseFaultKind(FaultKindName(kind)), kind);
   }
   for (auto shape :

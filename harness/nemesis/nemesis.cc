@@ -19,7 +19,8 @@ bool NeedsLeader(const FaultSpec& spec) {
 }
 
 bool IsProcessFault(FaultKind kind) {
-  return kind == FaultKind::kKill || kind == FaultKind::kPause || kind == FaultKind::kRestart;
+  return kind == FaultKind::kKill || kind == FaultKind::kPause || kind == FaultKind::kRestart ||
+         kind == FaultKind::kPowerLoss;
 }
 
 std::string DescribeNodes(const std::vector<NodeId>& nodes, const std::map<NodeId, Role>& roles) {
@@ -159,6 +160,7 @@ Result<AppliedFault> Nemesis::Start(const FaultSpec& spec) {
   const std::string head = DescribeSpec(spec);
   switch (spec.kind) {
     case FaultKind::kKill:
+    case FaultKind::kPowerLoss:  // a SIGKILL; the node's power-loss mode makes it a power cut
     case FaultKind::kPause:
     case FaultKind::kRestart: {
       auto targets = Resolve(spec.target, all, eligible, leader);
@@ -167,7 +169,7 @@ Result<AppliedFault> Nemesis::Start(const FaultSpec& spec) {
       Status first_error;
       for (NodeId id : *targets) {
         Status s;
-        if (spec.kind == FaultKind::kKill) {
+        if (spec.kind == FaultKind::kKill || spec.kind == FaultKind::kPowerLoss) {
           s = cluster_.Kill(id);
         } else if (spec.kind == FaultKind::kPause) {
           s = cluster_.Pause(id);
@@ -275,6 +277,7 @@ Status Nemesis::Stop(const AppliedFault& fault) {
   };
   switch (fault.spec.kind) {
     case FaultKind::kKill:
+    case FaultKind::kPowerLoss:
       for (NodeId id : fault.nodes) {
         if (cluster_.State(id) == NodeState::kKilled) note(cluster_.Start(id));
       }

@@ -42,6 +42,19 @@ TEST(NemesisTest, StopAfterKillStartsTheKilledNodeAgain) {
   EXPECT_EQ(cluster.calls, (std::vector<std::string>{"kill 3", "start 3"}));
 }
 
+TEST(NemesisTest, PowerLossKillsTheTargetsLikeKillAndStopStartsThemAgain) {
+  FakeCluster cluster(3, /*leader=*/2);
+  Nemesis nemesis(cluster, nullptr);
+  auto fault = nemesis.Start(Spec(FaultKind::kPowerLoss, TargetKind::kExplicit, {1, 3}));
+  ASSERT_TRUE(fault.ok()) << fault.status().ToString();
+  EXPECT_EQ(fault->nodes, (std::vector<NodeId>{1, 3}));
+  EXPECT_EQ(cluster.states.at(1), NodeState::kKilled);
+  EXPECT_EQ(cluster.states.at(3), NodeState::kKilled);
+  EXPECT_EQ(fault->description.rfind("power-loss nodes 1,3", 0), 0u) << fault->description;
+  ASSERT_TRUE(nemesis.Stop(*fault).ok());
+  EXPECT_EQ(cluster.calls, (std::vector<std::string>{"kill 1", "kill 3", "start 1", "start 3"}));
+}
+
 TEST(NemesisTest, LeaderTargetWithoutALeaderFailsUnavailableAndTouchesNothing) {
   FakeCluster cluster(3, 1);
   cluster.leader.reset();

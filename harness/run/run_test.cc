@@ -332,6 +332,18 @@ TEST(Runner, NetworkFaultsOnASystemWithoutAPeerNetworkAreRefused) {
   EXPECT_NE(out.str().find("cannot take network faults"), std::string::npos) << out.str();
 }
 
+TEST(Runner, PowerLossFaultsOnASystemThatCannotSimulateThemAreRefused) {
+  TempDb db;
+  std::ostringstream out;
+  RunOptions o = FakeRun(db, 0, &out);
+  o.spec.nemesis.schedule = {Fault(300, "power-loss", "leader", "", 400)};
+  RunOutcome r = ExecuteRun(o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.run_id, 0);
+  EXPECT_NE(out.str().find("system fake cannot simulate a power loss"), std::string::npos)
+      << out.str();
+}
+
 TEST(EventPump, EventsReachTheStoreWhileTheRunGoes) {
   TempDb db;
   auto store = HistoryStore::Open(db.path());

@@ -57,6 +57,7 @@ bool HasKind(const TestSpec& spec, bool (*pred)(const std::string&)) {
 }
 
 bool IsLinkFault(const std::string& k) { return k == "delay" || k == "loss"; }
+bool IsPowerLoss(const std::string& k) { return k == "power-loss"; }
 
 // The checker names a spec may list, mapped to the names RunChecks reports under.
 std::string CheckerName(const std::string& spec_name) {
@@ -78,6 +79,12 @@ class Run {
     if (!traits.has_peer_network && HasKind(spec_, IsNetworkFault)) {
       return Fail(fmt::format("system {} cannot take network faults: {}", system_->Kind(),
                               traits.proxy_refusal));
+    }
+    if (!traits.power_loss && HasKind(spec_, IsPowerLoss)) {
+      return Fail(fmt::format(
+          "system {} cannot simulate a power loss (its nodes cannot hold unsynced writes in "
+          "memory); use kill",
+          system_->Kind()));
     }
     outcome_.net = ResolveNetMode(spec_, geteuid() == 0, traits.proxy_refusal.empty());
     if (spec_.net == NetMode::kIptables && outcome_.net != "iptables") {
@@ -178,6 +185,7 @@ class Run {
     d.run_dir = folder_;
     d.nodes = spec_.system.nodes;
     d.layout = outcome_.net == "iptables" ? NetLayout::kPrivateNetns : NetLayout::kLoopback;
+    d.power_loss = HasKind(spec_, IsPowerLoss);
     Result<std::unique_ptr<Db>> db = system_->OpenDb(d);
     if (!db.ok()) return db.status();
     cluster_ = std::move(db).value();

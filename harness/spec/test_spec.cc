@@ -311,8 +311,8 @@ const char* NetModeName(NetMode mode) {
 }
 
 const std::vector<std::string>& KnownFaultKinds() {
-  static const std::vector<std::string> k = {"kill",      "pause", "restart",
-                                             "partition", "delay", "loss"};
+  static const std::vector<std::string> k = {"kill",  "pause", "restart",   "partition",
+                                             "delay", "loss",  "power-loss"};
   return k;
 }
 const std::vector<std::string>& KnownTargets() {

@@ -70,6 +70,9 @@ struct DbOptions {
   std::string run_dir;  // the run folder; node folders go inside
   int nodes = 3;
   NetLayout layout = NetLayout::kLoopback;
+  // Start every node in power-loss mode (only when Traits().power_loss): what a node has not
+  // fsynced lives in its own memory, so a SIGKILL (the `power-loss` fault) loses it.
+  bool power_loss = false;
 };
 
 // What a system can and cannot do, decided before a cluster is made.
@@ -79,6 +82,10 @@ struct SystemTraits {
   // False for a system with no network between nodes (the in-process fake): network faults are
   // then a spec error.
   bool has_peer_network = true;
+  // True if the system can run its nodes in power-loss mode (DbOptions::power_loss): a SIGKILL
+  // then loses exactly what a power cut would (zabd --power-loss-sim). `power-loss` faults on
+  // another system are refused before any cluster starts.
+  bool power_loss = false;
   // The scenario conditions only zabd can answer (event-log `logged:` ranges, `event:` types,
   // ROLE phases, INFO state digests). Another system says which condition it cannot answer.
   bool zab_event_log = false;

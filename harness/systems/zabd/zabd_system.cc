@@ -68,6 +68,7 @@ class ZabdLauncher final : public NodeLauncher {
               "--data-dir",  ZabdDataDir(self),
               "--event-log", ZabdEventLogPath(self)};
     c.args.insert(c.args.end(), o_.extra_flags.begin(), o_.extra_flags.end());
+    if (o_.power_loss_sim) c.args.push_back("--power-loss-sim");
     return c;
   }
 
@@ -93,12 +94,15 @@ class ZabdSystem final : public System {
   SystemTraits Traits() const override {
     SystemTraits t;
     t.zab_event_log = t.role_phases = t.state_digest = true;
+    t.power_loss = true;  // zabd --power-loss-sim
     return t;
   }
 
   Result<std::unique_ptr<Db>> OpenDb(const DbOptions& options) override {
     ClusterOptions c;
-    c.launcher = MakeZabdLauncher(o_);
+    ZabdOptions o = o_;
+    o.power_loss_sim = options.power_loss;
+    c.launcher = MakeZabdLauncher(o);
     c.run_dir = options.run_dir;
     c.node_count = options.nodes;
     c.address_mode = options.layout == NetLayout::kPrivateNetns ? AddressMode::kPrivateNetns

@@ -31,6 +31,7 @@ struct ZabdOptions {
   std::string secret = "faultline";
   int64_t snapshot_every = 10000;
   std::vector<std::string> extra_flags;
+  bool power_loss_sim = false;  // --power-loss-sim (set by OpenDb for runs with power-loss faults)
 };
 
 std::shared_ptr<NodeLauncher> MakeZabdLauncher(ZabdOptions options);

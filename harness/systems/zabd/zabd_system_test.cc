@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -52,6 +53,22 @@ TEST(ZabdLauncher, PrepareWritesAConfigListingEveryNodeWithRoutesAndReturnsTheCo
   EXPECT_EQ(c->args, (std::vector<std::string>{"--config", ZabdConfigPath(one), "--id", "1",
                                                "--data-dir", ZabdDataDir(one), "--event-log",
                                                ZabdEventLogPath(one), "--fault", "zk-1154"}));
+}
+
+TEST(ZabdLauncher, PowerLossModeAddsPowerLossSimAndOnlyZabdClaimsIt) {
+  TempDir dir("zabd-system-test");
+  std::vector<NodeInfo> nodes = {Node(1, dir.path())};
+  ZabdOptions o;
+  o.binary = "/bin/true";
+  o.power_loss_sim = true;
+  Result<LaunchCommand> c = MakeZabdLauncher(o)->Prepare(nodes[0], PeerDirectory(nodes, {}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->args.back(), "--power-loss-sim");
+  o.power_loss_sim = false;
+  c = MakeZabdLauncher(o)->Prepare(nodes[0], PeerDirectory(nodes, {}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(std::count(c->args.begin(), c->args.end(), "--power-loss-sim"), 0);
+  EXPECT_TRUE(MakeZabdSystem(o)->Traits().power_loss);
 }
 
 TEST(ZabdLauncher, AMissingBinaryIsNotFound) {
