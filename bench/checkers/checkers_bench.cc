@@ -4,6 +4,8 @@
 // ../shared/linearizability-data beside the source tree.
 // checkers_bench --etcd DIR [--expect FILE] [--reps N] [--shrink]: Jepsen etcd logs (Porcupine's
 // test_data/jepsen) all checked in this one process; see BenchEtcd.
+// checkers_bench --nightly [--ops N] [--stale W] [--reps N]: a generated nightly-size history
+// with one anomaly, checked and shrunk; see NightlyHistory.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 
 #include "checkers/checkers.h"
 #include "checkers/import/import.h"
+#include "checkers/tests/generated_history.h"
 
 namespace fs = std::filesystem;
 using faultline::checkers::Budget;
@@ -230,13 +233,60 @@ int BenchEtcd(const fs::path& dir, const fs::path& expect, int reps, bool shrink
   return wrong == 0 ? 0 : 1;
 }
 
+int BenchNightlyShrink(int ops, int keys, int stale_writes, int reps) {
+  std::printf(
+      "checkers_bench --nightly: %d ops over %d keys, one stale read %d writes back in key 0, "
+      "checked with shrinking (what `faultline check` does), best of %d\n",
+      ops, keys, stale_writes, reps);
+  faultline::checkers::History h =
+      faultline::checkers::testing::NightlyHistory(ops, keys, stale_writes, 42);
+  if (const char* file = std::getenv("CHECKERS_BENCH_EXPORT")) {  // to inspect it by hand
+    std::ofstream(file) << faultline::checkers::ExportJsonl(h);
+  }
+  double best = 1e9;
+  faultline::checkers::LinearizabilityResult best_r;
+  for (int rep = 0; rep < reps; ++rep) {
+    ModelOptions m;
+    m.kind = ModelKind::kCasRegister;
+    Budget budget;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = CheckLinearizable(h, m, budget);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s < best) {
+      best = s;
+      best_r = std::move(r);
+    }
+  }
+  std::printf("verdict %s in %.3f s wall (all keys, %lld states), peak RSS %.1f MB\n",
+              std::string(VerdictName(best_r.verdict)).c_str(), best,
+              static_cast<long long>(best_r.states_explored), PeakRssKb() / 1024.0);
+  for (const auto& k : best_r.keys) {
+    if (k.verdict == faultline::checkers::Verdict::kValid) {
+      std::printf("key %s: valid, %lld ops, %.3f s, %lld states\n", k.key.c_str(),
+                  static_cast<long long>(k.ops), k.seconds,
+                  static_cast<long long>(k.states_explored));
+      continue;
+    }
+    if (k.verdict == faultline::checkers::Verdict::kUnknown) {
+      std::printf("key %s: unknown, %lld ops, %.3f s: %s\n", k.key.c_str(),
+                  static_cast<long long>(k.ops), k.seconds, k.reason.c_str());
+      continue;
+    }
+    std::printf("key %s: %lld ops, %.3f s (search + shrink), shrunk to %zu ops: %s\n",
+                k.key.c_str(), static_cast<long long>(k.ops), k.seconds, k.minimal_ops.size(),
+                k.reason.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   fs::path data = FAULTLINE_SOURCE_DIR "/../shared/linearizability-data";
   fs::path etcd, expect;
   int reps = 5;
-  bool shrink = false;
+  bool shrink = false, nightly = false;
+  int nightly_ops = 108'000, stale = 50;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--reps" && i + 1 < argc) {
@@ -247,10 +297,17 @@ int main(int argc, char** argv) {
       expect = argv[++i];
     } else if (a == "--shrink") {
       shrink = true;
+    } else if (a == "--nightly") {
+      nightly = true;
+    } else if (a == "--ops" && i + 1 < argc) {
+      nightly_ops = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--stale" && i + 1 < argc) {
+      stale = std::max(0, std::atoi(argv[++i]));
     } else {
       data = a;
     }
   }
+  if (nightly) return BenchNightlyShrink(nightly_ops, 10, stale, reps);
   if (!etcd.empty()) {
     std::printf("checkers_bench --etcd %s: every file in this one process, %s\n", etcd.c_str(),
                 shrink ? "shrinking invalid keys" : "verdicts only (--shrink to shrink)");

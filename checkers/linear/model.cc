@@ -29,6 +29,7 @@ class ValueTable {
     return id == kNil ? std::string("nil") : fmt::format("{:?}", strings_[id]);
   }
   const std::string& Str(uint32_t id) const { return strings_[id]; }  // nil -> ""
+  size_t size() const { return strings_.size(); }
 
  private:
   std::unordered_map<std::string, uint32_t> ids_;
@@ -80,7 +81,9 @@ class RegisterModel : public PartitionModel {
       a_[i] = values_.Id(ops[i]->value);
       b_[i] = values_.Id(ops[i]->expected);
     }
+    ClassifyUnacknowledged();
   }
+  bool Irrelevant(int i) const override { return irrelevant_[i] != 0; }
   uint64_t Init() override { return init_; }
   bool Step(uint64_t s, int i, uint64_t* next) override {
     const Op& op = *ops_[i];
@@ -134,6 +137,33 @@ class RegisterModel : public PartitionModel {
   uint64_t init_ = kNil;
   std::vector<uint32_t> a_, b_;
   TransitionCache cache_;
+  std::vector<char> irrelevant_;
+
+  // Only for plain registers (read, write, cas, delete): an unacknowledged write or cas of a value
+  // nobody observes (no acknowledged read of it, no cas at all expecting it) is irrelevant. In any
+  // linearization the ops between it and the next write are reads, none of which can read its
+  // value, and a cas right after it would have to expect its value, so leaving it out changes
+  // nothing. (A "not swapped" cas observes every value but one, hence the restriction.)
+  void ClassifyUnacknowledged() {
+    irrelevant_.assign(ops_.size(), 0);
+    for (const Op* op : ops_) {
+      if (op->f != Fn::kRead && op->f != Fn::kWrite && op->f != Fn::kCas && op->f != Fn::kDelete) {
+        return;
+      }
+    }
+    std::vector<char> observed(values_.size(), 0);
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      const Op& op = *ops_[i];
+      if (op.f == Fn::kRead && op.ok() && !(a_[i] == kNil && any_nil_)) observed[a_[i]] = 1;
+      if (op.f == Fn::kCas) observed[b_[i]] = 1;
+    }
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      const Op& op = *ops_[i];
+      const bool acknowledged = op.ok() && !op.open();
+      if (acknowledged || op.f == Fn::kRead) continue;
+      irrelevant_[i] = !observed[op.f == Fn::kDelete ? kNil : a_[i]];
+    }
+  }
 };
 
 // set: the state is an interned sorted vector of element ids.

@@ -45,6 +45,10 @@ class PartitionModel {
   // arguments), so the search may treat unrequired ones as interchangeable. kNoEffectClass: unique.
   static constexpr uint64_t kNoEffectClass = ~uint64_t{0};
   virtual uint64_t EffectClass(int i) const { return kNoEffectClass; }
+  // For an op that need not be linearized (info, open): true when it can be left out of every
+  // linearization (nothing can observe what it writes), so the search never tries it. Must hold
+  // for every linearization: the search relies on it. Default: false.
+  virtual bool Irrelevant(int i) const { return false; }
   // Bytes held by the model's tables (counted against the memory budget).
   virtual int64_t MemoryBytes() const { return 0; }
 };

@@ -36,6 +36,7 @@ struct Shrunk {
   bool attempted = false;      // false: shrinking was switched off
   bool minimal = false;        // no single op can be removed (false if the deadline cut it short)
   SearchResult search;         // the search on `ops` (stuck_op indexes `ops`)
+  int candidates = 0;          // sub-histories searched while shrinking
 };
 
 // Removes ops (halves, quarters, ..., then single ops until a fixpoint) while the history stays

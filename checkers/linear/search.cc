@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -113,12 +114,21 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
                                  const SearchLimits& limits) {
   SearchResult result;
   const int n = static_cast<int>(ops.size());
-  int required_left = 0;
-  for (const SearchOp& op : ops) required_left += op.required ? 1 : 0;
-  if (required_left == 0) {
+  if (std::none_of(ops.begin(), ops.end(), [](const SearchOp& op) { return op.required; })) {
     result.verdict = Verdict::kValid;
     return result;
   }
+
+  // must[i]: op i has to be linearized (acknowledged); skip[i]: it never needs to be tried
+  // (PartitionModel::Irrelevant).
+  std::vector<char> must(n), skip(n);
+  int required_total = 0;
+  for (int i = 0; i < n; ++i) {
+    must[i] = ops[i].required;
+    skip[i] = !must[i] && model.Irrelevant(i);
+    required_total += must[i];
+  }
+  int required_left = required_total;
 
   // Entry list: node 0 is the head sentinel; node 1 + 2i is op i's call, 2 + 2i its return.
   struct Event {
@@ -159,7 +169,7 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
     std::unordered_map<uint64_t, int> last;
     for (int id = nodes[0].next; id != 0; id = nodes[id].next) {
       const int op = nodes[id].op;
-      if (!nodes[id].call || ops[op].required) continue;
+      if (!nodes[id].call || must[op]) continue;
       const uint64_t c = model.EffectClass(op);
       if (c == PartitionModel::kNoEffectClass) continue;
       auto [it, inserted] = last.try_emplace(c, op);
@@ -211,9 +221,9 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   uint64_t required_hash = 0;
   std::vector<uint64_t> required_bits(words, 0);
   for (int i = 0; i < n; ++i) {
-    if (ops[i].required) required_bits[i >> 6] |= uint64_t{1} << (i & 63);
+    if (must[i]) required_bits[i >> 6] |= uint64_t{1} << (i & 63);
   }
-  Memo memo(n, words, std::move(required_bits));
+  Memo memo(n, words, required_bits);
   int64_t reported_bytes = 0;
   auto account = [&]() -> bool {  // false when over the memory budget
     int64_t bytes = memo.Bytes() + model.MemoryBytes();
@@ -255,6 +265,7 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   };
   std::vector<Frame> stack;
   stack.reserve(n);
+  const std::vector<Node> initial_nodes = nodes;  // each attempt starts from the full list
   uint64_t state = model.Init();
   size_t best_depth = 0;
   int64_t iterations = 0;
@@ -268,106 +279,130 @@ SearchResult SearchLinearization(PartitionModel& model, const std::vector<Search
   };
   auto toggle = [&](int op) {
     bits[op >> 6] ^= uint64_t{1} << (op & 63);
-    if (ops[op].required) required_hash ^= zobrist[op];
+    if (must[op]) required_hash ^= zobrist[op];
   };
 
-  // Each configuration tries its candidates in two passes over the entry list: first the ops that
-  // must be linearized, then the ones that may never take effect (info, open), whose calls stay
-  // in the list until the end and would otherwise be tried first at every step.
-  int e = nodes[0].next;
-  bool unrequired_pass = false;
-  while (true) {
-    if ((++iterations & 0xfff) == 0) {
-      if (!account()) {
-        return finish(Verdict::kUnknown,
-                      fmt::format("memory budget of {} MB exceeded after {} states",
-                                  limits.memory_limit_bytes >> 20, result.states_explored));
+  // One attempt of the search in one candidate order, given up (nullopt) after `budget` states:
+  //   two_pass: each configuration tries the ops that must be linearized first, then those that
+  //     may never take effect (info, open), whose calls stay in the list to the end and would
+  //     otherwise be tried first every time (Jepsen etcd logs: 54,916 -> 8,359 states);
+  //   otherwise: entry order (Porcupine's), better when timed-out ops took effect promptly (a
+  //     generated nightly register key of 7,134 ops: 7,245 states against over 200,000).
+  // Both explore the same space, so each decides alone; see the schedule below.
+  auto attempt = [&](bool two_pass, int64_t budget) -> std::optional<SearchResult> {
+    const int64_t budget_end = result.states_explored + budget;
+    nodes = initial_nodes;
+    std::fill(bits.begin(), bits.end(), 0);
+    required_hash = 0;
+    required_left = required_total;
+    stack.clear();
+    state = model.Init();
+    best_depth = 0;
+    result.best_prefix.clear();
+    memo = Memo(n, words, required_bits);
+    int e = nodes[0].next;
+    bool unrequired_pass = false;
+    while (true) {
+      if ((++iterations & 0xfff) == 0) {
+        if (!account()) {
+          return finish(Verdict::kUnknown,
+                        fmt::format("memory budget of {} MB exceeded after {} states",
+                                    limits.memory_limit_bytes >> 20, result.states_explored));
+        }
+        if (std::chrono::steady_clock::now() > limits.deadline) {
+          return finish(Verdict::kUnknown, fmt::format("time budget exceeded after {} states",
+                                                       result.states_explored));
+        }
+        if (limits.stop != nullptr && limits.stop->load(std::memory_order_relaxed)) {
+          return finish(Verdict::kUnknown, "stopped: another key is invalid");
+        }
       }
-      if (std::chrono::steady_clock::now() > limits.deadline) {
-        return finish(Verdict::kUnknown,
-                      fmt::format("time budget exceeded after {} states", result.states_explored));
-      }
-      if (limits.stop != nullptr && limits.stop->load(std::memory_order_relaxed)) {
-        return finish(Verdict::kUnknown, "stopped: another key is invalid");
-      }
-    }
-    assert(e != 0 && "a required op's return is always ahead");
-    const Node& node = nodes[e];
-    bool backtrack = !node.call;
-    if (backtrack && !unrequired_pass) {
-      unrequired_pass = true;
-      e = nodes[0].next;
-      continue;
-    }
-    if (node.call) {
-      const int op = node.op;
-      if (ops[op].required == unrequired_pass) {
-        e = node.next;
+      assert(e != 0 && "a required op's return is always ahead");
+      const Node& node = nodes[e];
+      bool backtrack = !node.call;
+      if (backtrack && two_pass && !unrequired_pass) {
+        unrequired_pass = true;
+        e = nodes[0].next;
         continue;
       }
-      const bool read_only = model.ReadOnly(op);
-      uint64_t next;
-      const bool twin_waiting =
-          twin[op] >= 0 && (bits[twin[op] >> 6] & (uint64_t{1} << (twin[op] & 63))) == 0;
-      if (twin_waiting) {
-        e = node.next;
-        continue;
-      }
-      if (model.Step(state, op, &next) && (read_only || Viable(next, e))) {
-        toggle(op);
-        if (memo.Insert(bits.data(), required_hash, next)) {
-          stack.push_back({e, state, read_only, unrequired_pass});
-          ++result.states_explored;
-          state = next;
-          lift(e);
-          if (ops[op].required && --required_left == 0) {
-            return finish(Verdict::kValid, "");
-          }
-          if (stack.size() > best_depth) {
-            best_depth = stack.size();
-            result.best_prefix.clear();
-            for (const Frame& f : stack) result.best_prefix.push_back(nodes[f.node].op);
-          }
-          e = nodes[0].next;
-          unrequired_pass = false;
+      if (node.call) {
+        const int op = node.op;
+        if (skip[op] || (two_pass && must[op] == unrequired_pass)) {
+          e = node.next;
           continue;
         }
-        toggle(op);
-        // A legal read whose successor configuration already failed: this one fails too.
-        backtrack = read_only;
+        const bool read_only = model.ReadOnly(op);
+        uint64_t next;
+        const bool twin_waiting =
+            twin[op] >= 0 && (bits[twin[op] >> 6] & (uint64_t{1} << (twin[op] & 63))) == 0;
+        if (twin_waiting) {
+          e = node.next;
+          continue;
+        }
+        if (model.Step(state, op, &next) && (read_only || Viable(next, e))) {
+          toggle(op);
+          if (memo.Insert(bits.data(), required_hash, next)) {
+            stack.push_back({e, state, read_only, unrequired_pass});
+            if (++result.states_explored > budget_end) return std::nullopt;
+            state = next;
+            lift(e);
+            if (must[op] && --required_left == 0) {
+              return finish(Verdict::kValid, "");
+            }
+            if (stack.size() > best_depth) {
+              best_depth = stack.size();
+              result.best_prefix.clear();
+              for (const Frame& f : stack) result.best_prefix.push_back(nodes[f.node].op);
+            }
+            e = nodes[0].next;
+            unrequired_pass = false;
+            continue;
+          }
+          toggle(op);
+          // A legal read whose successor configuration already failed: this one fails too.
+          backtrack = read_only;
+        }
+        if (!backtrack) {
+          e = node.next;
+          continue;
+        }
       }
-      if (!backtrack) {
-        e = node.next;
-        continue;
+      // Backtrack: the first return in the list belongs to an op we could not linearize.
+      while (true) {
+        if (stack.empty()) {
+          int stuck = -1;
+          std::vector<bool> in_prefix(n, false);
+          for (int op : result.best_prefix) in_prefix[op] = true;
+          for (int i = 0; i < n; ++i) {
+            if (ops[i].required && !in_prefix[i] && (stuck < 0 || ops[i].ret < ops[stuck].ret)) {
+              stuck = i;
+            }
+          }
+          result.stuck_op = stuck;
+          return finish(Verdict::kInvalid, "no linearization");
+        }
+        Frame f = stack.back();
+        stack.pop_back();
+        const int op = nodes[f.node].op;
+        relink(nodes[f.node].match);
+        relink(f.node);
+        toggle(op);
+        state = f.state;
+        if (must[op]) ++required_left;
+        if (!f.forced) {
+          e = nodes[f.node].next;
+          unrequired_pass = f.unrequired_pass;
+          break;
+        }
       }
     }
-    // Backtrack: the first return in the list belongs to an op we could not linearize.
-    while (true) {
-      if (stack.empty()) {
-        int stuck = -1;
-        std::vector<bool> in_prefix(n, false);
-        for (int op : result.best_prefix) in_prefix[op] = true;
-        for (int i = 0; i < n; ++i) {
-          if (ops[i].required && !in_prefix[i] && (stuck < 0 || ops[i].ret < ops[stuck].ret)) {
-            stuck = i;
-          }
-        }
-        result.stuck_op = stuck;
-        return finish(Verdict::kInvalid, "no linearization");
-      }
-      Frame f = stack.back();
-      stack.pop_back();
-      const int op = nodes[f.node].op;
-      relink(nodes[f.node].match);
-      relink(f.node);
-      toggle(op);
-      state = f.state;
-      if (ops[op].required) ++required_left;
-      if (!f.forced) {
-        e = nodes[f.node].next;
-        unrequired_pass = f.unrequired_pass;
-        break;
-      }
+  };
+
+  // The two orders take turns with growing budgets until one decides (or a limit ends it): at
+  // most about three times the states of the better order, never a different verdict.
+  for (int64_t budget = std::max<int64_t>(4096, 2 * int64_t{n});; budget *= 4) {
+    for (bool two_pass : {true, false}) {
+      if (std::optional<SearchResult> r = attempt(two_pass, budget)) return *r;
     }
   }
 }
