@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   redis-tools iptables iproute2 procps
+  libxml2-utils chromium  # report tests: xmllint (JUnit schema), headless Chromium (report DOM)
 )
 
 as_root() {

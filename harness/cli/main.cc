@@ -20,6 +20,7 @@
 #include "harness/convert/convert_command.h"
 #include "harness/history/history_store.h"
 #include "harness/history/run_loader.h"
+#include "harness/report/report_command.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/runner.h"
 #include "harness/run/schedule.h"
@@ -83,6 +84,8 @@ int main(int argc, char** argv) {
   run->add_option("--concurrency", ov.concurrency, "client workers");
   run->add_option("--nemesis", ov.nemesis, "fault kinds, comma-separated, or none");
   run->add_option("--net", ov.net, "auto | iptables | proxy | none");
+  std::string junit;
+  run->add_option("--junit", junit, "also write the run's JUnit XML here");
   run->callback([&] {
     faultline::Result<fl::TestSpec> spec = fl::LoadTestSpec(suite);
     if (!spec.ok()) {
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
     fl::RunOptions o = BaseOptions(store, results);
     o.system_context.spec_dir = fs::path(suite).parent_path().string();
     o.spec = std::move(spec).value();
+    o.junit_path = junit;
     exit_code = fl::ExecuteRun(o).exit_code;
   });
 
@@ -190,6 +194,8 @@ int main(int argc, char** argv) {
 
   // ---- check (C's command; runs are loaded from the store by id)
   faultline::checkers::AddCheckCommand(app, &exit_code, fl::StoreRunLoader(&store));
+
+  faultline::harness::report::AddReportCommand(app, &exit_code, &store);
 
   // ---- scenario (issue 5: a written-down schedule against a real cluster, with expectations)
   faultline::harness::scenario::AddScenarioCommand(app, &exit_code);

@@ -192,7 +192,8 @@ Result<std::vector<CheckRecord>> HistoryStore::LoadChecks(int64_t run_id) {
       // from its verdict row; unmatched ones go to the last row).
       CheckRecord* owner = nullptr;
       for (auto& c : out) {
-        if (c.checker == an.checker) owner = &c;
+        // ("lost-write" anomalies belong to the "lost-writes" row.)
+        if (c.checker == an.checker || c.checker == an.checker + "s") owner = &c;
       }
       if (!owner) {
         if (out.empty()) out.push_back(CheckRecord{an.checker, "invalid", "", {}});

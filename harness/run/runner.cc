@@ -18,6 +18,7 @@
 #include "harness/net/iptables_partitioner.h"
 #include "harness/net/netns.h"
 #include "harness/net/proxy_partitioner.h"
+#include "harness/report/run_outputs.h"
 #include "harness/run/event_pump.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/nemesis_loop.h"
@@ -136,6 +137,7 @@ class Run {
     if (!s.ok()) out_ << "error: " << s.ToString() << "\n";
     if (interrupted_) out_ << "interrupted: cleaned up, run marked interrupted\n";
     (void)PrintRunSummary(*store_, outcome_.run_id, out_);
+    WriteOutputs();
     outcome_.exit_code = outcome_.verdict == "valid" ? 0 : outcome_.verdict == "invalid" ? 1 : 2;
     if (status != kRunFinished) outcome_.exit_code = 2;
     return outcome_;
@@ -149,6 +151,7 @@ class Run {
     out_ << "error: " << error << "\n";
     if (store_ && outcome_.run_id) {
       (void)store_->FinishRun(outcome_.run_id, kRunError, "unknown", error);
+      WriteOutputs();
     }
     return outcome_;
   }
@@ -371,6 +374,21 @@ class Run {
     (void)store_->Flush();
     out_ << fmt::format("node events ingested: {}{}\n", c.events,
                         c.skipped ? fmt::format(" ({} unparsable lines skipped)", c.skipped) : "");
+  }
+
+  // The run's report.html and junit.xml (harness/report/run_outputs.h): a failure to write them
+  // is reported but never changes the verdict.
+  void WriteOutputs() {
+    report::OutputOptions o;
+    o.store_path = o_.store_path;
+    o.extra_junit = o_.junit_path;
+    Result<report::WrittenOutputs> w = report::WriteRunOutputs(*store_, outcome_.run_id, o);
+    if (!w.ok()) {
+      out_ << "warning: report: " << w.status().ToString() << "\n";
+      return;
+    }
+    out_ << "report: " << w->html_path << "\njunit: " << w->junit_path
+         << (o_.junit_path.empty() ? "" : " and " + o_.junit_path) << "\n";
   }
 
   void StoreSchedule() {

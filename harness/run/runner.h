@@ -15,6 +15,8 @@
 //   6. nodes stopped, the rest of the event logs ingested, the checkers the system promises for
 //      its read mode run (checkers/cli RunChecks), verdicts and anomalies stored, run finished,
 //      summary printed.
+//   7. report.html and junit.xml written into the run folder (harness/report, from the store),
+//      and the JUnit file also to RunOptions::junit_path when given.
 //
 // Exit code: 0 valid, 1 anomaly found, 2 unknown / could not run / interrupted.
 // Every process started is killed and reaped before ExecuteRun returns, whatever happened.
@@ -39,6 +41,7 @@ struct RunOptions {
   bool allow_netns = true;              // may enter a private netns (iptables mode)
   std::ostream* out = nullptr;          // progress + summary (default std::cout)
   bool tty = false;                     // live progress line
+  std::string junit_path;               // also write the run's JUnit XML here ("" = no)
 };
 
 struct RunOutcome {

@@ -15,6 +15,7 @@
 #include "harness/history/history_store.h"
 #include "harness/net/grudge.h"
 #include "harness/net/proxy_partitioner.h"
+#include "harness/report/run_outputs.h"
 #include "harness/scenario/cluster_view.h"
 #include "harness/scenario/wait.h"
 #include "harness/systems/zabd/zabd_system.h"
@@ -213,6 +214,15 @@ class ScenarioRun {
       (void)store_->FinishRun(
           run_id_, outcome_.error.empty() ? kRunFinished : kRunError, verdict,
           fmt::format("{} expectations, {} ops", outcome_.expectations.size(), record_.ops.size()));
+      // report.html and junit.xml in the run folder (harness/report), like every run.
+      report::OutputOptions ro;
+      ro.store_path = o_.store_path;
+      Result<report::WrittenOutputs> w = report::WriteRunOutputs(*store_, run_id_, ro);
+      if (w.ok()) {
+        out_ << "report: " << w->html_path << "\n";
+      } else {
+        out_ << "warning: report: " << w.status().ToString() << "\n";
+      }
     }
     outcome_.record = record_;
   }

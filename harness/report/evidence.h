@@ -1,0 +1,51 @@
+// Evidence for an anomaly, found in the run's history (pure; used by the report and its tests):
+//   - the op a linearizability counterexample cannot linearize (from the checker's detail text,
+//     checkers/linear/explain.cc: the ops list marks it "* op N");
+//   - lost-write forensics for a zxid: which nodes logged and committed it, which truncation and
+//     which leader sync decision removed it (zab.md 5.1: TRUNC / SNAP drop a follower's tail);
+//   - the event-log lines that show a ZAB invariant violation (checkers/zab/invariants.cc), chosen
+//     by the kind of violation its description names.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checkers/checkers.h"
+
+namespace faultline::harness::report {
+
+std::optional<int64_t> CulpritOp(const checkers::Anomaly& anomaly);
+
+struct ZxidTrail {
+  struct NodeTrail {
+    int64_t node = 0;
+    std::optional<int64_t> logged_ms, committed_ms;
+    std::optional<int64_t> removed_ms;  // a truncate (or SNAP install) that dropped it
+    std::string removed_how;            // "truncate keep_up_to 0x200000003" / "SNAP ..."
+  };
+  int64_t zxid = 0;
+  std::vector<NodeTrail> nodes;  // every node that logged, committed or lost it
+  // Leader sync decisions that removed it from a follower: "+at n2 chose TRUNC for n1 ...".
+  struct Decision {
+    int64_t ts_ms = 0;
+    int64_t leader = 0;
+    int64_t peer = 0;
+    std::string mode;
+    std::string text;
+  };
+  std::vector<Decision> decisions;
+};
+ZxidTrail TrailOf(int64_t zxid, const std::vector<checkers::NodeEvent>& events);
+
+// Up to `max_lines` events that show `anomaly` (a zab-invariants one), in time order. Falls back
+// to the events of the nodes it names around its time when the description is not recognised.
+std::vector<const checkers::NodeEvent*> InvariantEvidence(
+    const checkers::Anomaly& anomaly, const std::vector<checkers::NodeEvent>& events,
+    size_t max_lines = 40);
+
+// An event as one line without its ts_ms/node/type fields: `{"epoch":3,"leader":2}`.
+std::string EventFields(const checkers::NodeEvent& e);
+
+}  // namespace faultline::harness::report
