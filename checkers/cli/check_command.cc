@@ -84,6 +84,7 @@ void Run(const Options& o, int* exit_code, const RunLoader& load_run) {
       } else {
         history = std::move(run->history);
         plan.required = std::move(run->required);
+        plan.no_final_reads = std::move(run->no_final_reads);
       }
     } else {
       Result<std::string> text = ReadFile(input);
@@ -144,7 +145,7 @@ void Run(const Options& o, int* exit_code, const RunLoader& load_run) {
 
 CheckReport RunChecks(const History& history, const ModelOptions& model, const Budget& budget,
                       bool own_history) {
-  return RunChecks(history, model, budget, CheckPlan{own_history, {}});
+  return RunChecks(history, model, budget, CheckPlan{own_history, {}, ""});
 }
 
 CheckReport RunChecks(const History& history, const ModelOptions& model, const Budget& budget,
@@ -189,7 +190,9 @@ CheckReport RunChecks(const History& history, const ModelOptions& model, const B
                        model.kind == ModelKind::kSet;
   bool lost_writes_apply = plan.own_history && register_like &&
                            (has_zxids || !history.node_events.empty() || required("lost-writes"));
-  if (lost_writes_apply && !no_ops) {
+  if (lost_writes_apply && !plan.no_final_reads.empty()) {
+    r.not_run.push_back({"lost-writes", plan.no_final_reads});
+  } else if (lost_writes_apply && !no_ops) {
     r.lost_writes = CheckLostWrites(history);
     r.ran_lost_writes = true;
     r.verdict = CombineVerdicts(r.verdict, r.lost_writes.verdict);

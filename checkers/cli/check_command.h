@@ -28,6 +28,9 @@ namespace faultline::checkers {
 struct LoadedRun {
   History history;
   std::vector<std::string> required;  // "linearizability", "lost-writes", "zab-invariants", ...
+  // Why the run has no final reads ("" = it has them): a run that crashed or was interrupted
+  // before its final-read phase cannot be judged for lost writes.
+  std::string no_final_reads;
 };
 
 // Loads a faultline run by name (the harness's SQLite store). May be null: then `--format run`
@@ -42,6 +45,7 @@ struct CheckPlan {
   bool own_history = false;
   // Checkers that must run (names as in CheckReport::not_run). Empty: whichever apply.
   std::vector<std::string> required;
+  std::string no_final_reads;  // see LoadedRun
 };
 
 // A checker that should have judged the history but could not: its input is missing.

@@ -60,7 +60,7 @@ TEST(CheckCommand, RunLoaderIsCalledForRunInputs) {
     w.complete_ns = 1;
     w.outcome = Outcome::kOk;
     h.ops.push_back(w);
-    return LoadedRun{h, {}};
+    return LoadedRun{h, {}, ""};
   };
   auto [code, out] = RunCheck({"--format", "run", "r1"}, loader);
   EXPECT_EQ(code, 0) << out;
@@ -98,7 +98,7 @@ TEST(CheckCommand, LocalReadModeChecksSessionOrderInsteadOfLinearizableReads) {
     add(1, Fn::kWrite, "b", 20, 30, 2);
     add(2, Fn::kRead, "a", 40, 50, 1);    // stale but allowed
     add(3, Fn::kRead, "b", 100, 110, 2);  // final read
-    return LoadedRun{h, {}};
+    return LoadedRun{h, {}, ""};
   };
   auto [code, out] = RunCheck({"--format", "run", "local-run"}, loader);
   EXPECT_EQ(code, 0) << out;
@@ -162,7 +162,7 @@ TEST(CheckCommand, EmptyHistoryFileSaysNothingToCheckAndExitsTwo) {
 
 TEST(CheckCommand, EmptyRunSaysNothingToCheck) {
   RunLoader loader = [](const std::string&) -> Result<LoadedRun> {
-    return LoadedRun{History{}, kZabdPromises};
+    return LoadedRun{History{}, kZabdPromises, ""};
   };
   auto [code, out] = RunCheck({"--format", "run", "7"}, loader);
   EXPECT_EQ(code, 2);
@@ -172,7 +172,7 @@ TEST(CheckCommand, EmptyRunSaysNothingToCheck) {
 TEST(CheckCommand, PromisedZabInvariantsWithoutNodeEventsCouldNotRunAndTheRunIsUnknown) {
   // A crashed run's history: ops are in the store, its node events never reached it.
   RunLoader loader = [](const std::string&) -> Result<LoadedRun> {
-    return LoadedRun{WriteThenRead(), kZabdPromises};
+    return LoadedRun{WriteThenRead(), kZabdPromises, ""};
   };
   auto [code, out] = RunCheck({"--format", "run", "3"}, loader);
   EXPECT_EQ(code, 2) << out;
@@ -195,12 +195,24 @@ TEST(CheckCommand, PromisedZabInvariantsWithNodeEventsRunAndTheRunIsValid) {
     e.fields = {{"ts_ms", 1},          {"node", 1},          {"type", "committed"},
                 {"first", 4294967297}, {"last", 4294967297}, {"count", 1}};
     h.node_events.push_back(e);
-    return LoadedRun{h, kZabdPromises};
+    return LoadedRun{h, kZabdPromises, ""};
   };
   auto [code, out] = RunCheck({"--format", "run", "4"}, loader);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("zab invariants: valid"), std::string::npos) << out;
   EXPECT_EQ(out.find("could not run"), std::string::npos) << out;
+}
+
+TEST(CheckCommand, RunThatNeverReachedItsFinalReadsCannotBeJudgedForLostWrites) {
+  RunLoader loader = [](const std::string&) -> Result<LoadedRun> {
+    return LoadedRun{WriteThenRead(),
+                     {"linearizability", "lost-writes"},
+                     "the run is crashed: it never reached its final reads"};
+  };
+  auto [code, out] = RunCheck({"--format", "run", "5"}, loader);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("lost-writes: could not run: the run is crashed"), std::string::npos) << out;
+  EXPECT_EQ(out.find("lost writes: valid"), std::string::npos) << out;
 }
 
 TEST(CheckCommand, ForeignHistoryWithoutNodeEventsRequiresNoZabChecks) {

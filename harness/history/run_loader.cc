@@ -45,7 +45,13 @@ checkers::RunLoader StoreRunLoader(const std::string* store_path) {
     if (!h.ok()) return h.status();
     Result<std::vector<std::string>> required = RequiredCheckers(**store, id);
     if (!required.ok()) return required.status();
-    return checkers::LoadedRun{std::move(h).value(), std::move(required).value()};
+    checkers::LoadedRun loaded{std::move(h).value(), std::move(required).value(), ""};
+    Result<RunRecord> rec = (*store)->GetRun(id);
+    if (rec.ok() && rec->status != kRunFinished) {
+      loaded.no_final_reads =
+          fmt::format("the run is {}: it never reached its final reads", rec->status);
+    }
+    return loaded;
   };
 }
 

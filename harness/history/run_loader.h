@@ -5,6 +5,7 @@
 //     including rows saying a checker could not run), else
 //   - for a run never checked (interrupted, crashed): by its system, zabd -> linearizability,
 //     lost-writes, zab-invariants (+ session-order for local reads); others -> linearizability.
+// A run that did not finish has no final reads: lost-writes is then reported as not run.
 #pragma once
 
 #include <string>

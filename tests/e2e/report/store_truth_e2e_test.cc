@@ -64,9 +64,10 @@ TEST_F(StoreTruth, SigkilledControllerRunIsShownCrashedWithWhenItWasLastHeardFro
   ASSERT_EQ(box_.Run({"show", "1"}, &out), 0) << out;
   EXPECT_NE(out.find("status crashed"), std::string::npos) << out;
   EXPECT_NE(out.find("last heard from"), std::string::npos) << out;
-  // Re-checking it never says valid: its final reads (and maybe node events) are missing.
+  // Re-checking it never says valid: it never reached its final reads.
   EXPECT_EQ(box_.Run({"check", "1"}, &out), 2) << out;
   EXPECT_EQ(out.find("1: valid"), std::string::npos) << out;
+  EXPECT_NE(out.find("lost-writes: could not run: the run is crashed"), std::string::npos) << out;
 }
 
 }  // namespace
