@@ -9,6 +9,7 @@ namespace zab {
 namespace {
 
 using testing::Cluster;
+using testing::EventsOf;
 using testing::FollowLeader3IntoBroadcast;
 using testing::HasEvent;
 using testing::HasStorage;
@@ -221,6 +222,95 @@ TEST(ZabRules, Rule7TheLeaderDropsAcksOfAnotherEpoch) {
   out = p.Receive(1, Ack{Epoch{1}, Z(1, 1)});
   ASSERT_EQ(out.replies.size(), 1u);
   EXPECT_EQ(out.replies[0].zxid, Z(1, 1));
+}
+
+// The two fences against a network that delivers old packets late (testing/cluster.h "Late
+// packets": a held packet surfaces right behind the first packet of a newer epoch on its link).
+// Each test fails with its fence removed (checked by hand when written).
+
+// Follower fence: a SNAP the leader sent in epoch e, delivered again during the sync of e+1 with
+// the same leader, would be taken as that sync's mode packet and durably roll the follower back
+// below what it committed (7.3 rule 7; a TRUNC or DIFF would do the same kind of damage).
+TEST(ZabRules, Rule7AStaleSnapFromTheLeadersPreviousEpochDoesNotRollAFollowerBack) {
+  Config cfg;
+  cfg.snapshot_every_commits = 3;
+  cfg.committed_log_entries_min = 1;  // the leader's log window is short: a lagging peer gets SNAP
+  Cluster c(3, cfg);
+  ASSERT_TRUE(c.RunUntil([&] { return c.Leader() == 3u; }, 5000));  // highest sid wins ties
+  c.Crash(1);
+  for (int i = 0; i < 8; ++i) c.Write(3, SetOp("a", std::to_string(i)));
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(3).status().last_applied == Z(1, 8); }, 5000));
+  // Node 1 rejoins by SNAP; a duplicate of that SNAP is held back in the network.
+  c.HoldLate(
+      3, 1, [](const Message& m) { return std::holds_alternative<Snap>(m); }, true);
+  c.Restart(1);
+  auto follows_3 = [&] {
+    Status s = c.peer(1).status();
+    return s.phase == Phase::kBroadcast && s.leader == PeerId{3} && c.Leader() == 3u;
+  };
+  ASSERT_TRUE(c.RunUntil(follows_3, 5000));
+  ASSERT_FALSE(EventsOf(c, 1, "snapshot_installed").empty()) << "node 1 must have been SNAPped";
+  for (int i = 0; i < 4; ++i) c.Write(3, SetOp("b", std::to_string(i)));
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(1).status().last_applied == Z(1, 12); }, 5000));
+  const size_t installs_before = EventsOf(c, 1, "snapshot_installed").size();
+  // A new epoch under the same leader: cut every link until everyone gives up, then heal (all
+  // hold the same history, so the highest sid wins again).
+  for (uint64_t id = 1; id <= 3; ++id) c.Isolate(id);
+  ASSERT_TRUE(c.RunUntil(
+      [&] {
+        for (uint64_t id = 1; id <= 3; ++id) {
+          if (c.peer(id).status().role != Role::kLooking) return false;
+        }
+        return true;
+      },
+      5000));
+  c.HealAll();
+  ASSERT_TRUE(c.RunUntil([&] { return follows_3() && c.peer(3).status().current_epoch > Epoch{1}; },
+                         10000));
+  // The stale SNAP surfaced behind LEADERINFO(2) (fenced), or nothing would have been tested.
+  EXPECT_GE(c.late_delivered(), 1u);
+  auto installs = EventsOf(c, 1, "snapshot_installed");
+  for (size_t i = installs_before; i < installs.size(); ++i) {
+    EXPECT_GE(testing::Field(installs[i], "zxid"), Z(1, 12).value) << "node 1 rolled back";
+  }
+  EXPECT_EQ(c.durable(1).last_logged(), Z(1, 12));
+  EXPECT_EQ(c.peer(1).LocalGet("b"), "3");
+}
+
+// Leader fence: ping rounds start again at 0 when the leader restarts, so a PingAck from
+// before its restart would "confirm" rounds it has not run yet; an isolated leader would then
+// serve a linearizable read that a newer leader may already contradict (7.3 rule 7, zab.md 9e).
+// A stale ACK, by contrast, names a zxid of an older epoch, below every outstanding proposal:
+// it cannot commit anything even without the fence.
+TEST(ZabRules, Rule7AStalePingAckFromBeforeTheLeadersRestartConfirmsNoRead) {
+  Cluster c(3);
+  ASSERT_TRUE(c.RunUntil([&] { return c.Leader() == 3u; }, 5000));
+  for (int i = 0; i < 12; ++i) {
+    uint64_t rid = c.Read(3, "a", ReadMode::kLinearizable);
+    ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(3, rid).has_value(); }, 2000));
+  }
+  // A duplicate of node 1's answer to a high round is held back in the network.
+  c.HoldLate(
+      1, 3,
+      [](const Message& m) {
+        const auto* a = std::get_if<PingAck>(&m);
+        return a != nullptr && a->round >= 5;
+      },
+      true);
+  uint64_t rid = c.Read(3, "a", ReadMode::kLinearizable);
+  ASSERT_TRUE(c.RunUntil([&] { return c.ReplyFor(3, rid).has_value(); }, 2000));
+  // Restart everyone (same history: the highest sid leads again, with ping rounds from 0).
+  for (uint64_t id = 1; id <= 3; ++id) c.Crash(id);
+  for (uint64_t id = 1; id <= 3; ++id) c.Restart(id);
+  ASSERT_TRUE(c.RunUntil([&] { return c.Leader() == 3u && c.peer(1).status().leader == PeerId{3}; },
+                         10000));
+  ASSERT_GE(c.late_delivered(), 1u) << "the stale PingAck never surfaced";
+  c.Isolate(3);
+  rid = c.Read(3, "a", ReadMode::kLinearizable);
+  c.RunFor(300);  // well inside sync_limit: node 3 still believes it leads
+  ASSERT_EQ(c.peer(3).status().role, Role::kLeading);
+  EXPECT_FALSE(c.ReplyFor(3, rid).has_value() && c.ReplyFor(3, rid)->status == ReplyStatus::kOk)
+      << "an isolated leader served a linearizable read on a stale PingAck";
 }
 
 // ---- rule 8: commit strictly in zxid order ----

@@ -101,6 +101,12 @@ Recovered DurableState::ToRecovered() const {
   return r;
 }
 
+namespace {
+Epoch EpochOf(const Message& m) {
+  return std::visit([](const auto& msg) { return msg.epoch; }, m);
+}
+}  // namespace
+
 // ---- Cluster --------------------------------------------------------------------------------
 Cluster::Cluster(size_t n, Config base, uint64_t seed) : base_(std::move(base)), rng_(seed) {
   base_.voters.clear();
@@ -212,6 +218,23 @@ void Cluster::SendMsg(uint64_t from, const Envelope& e) {
       std::uniform_real_distribution<double>(0, 1)(rng_) < net_.drop_probability) {
     return;
   }
+  // Late packets (cluster.h): held back, released behind a newer epoch on this link.
+  bool hold = false, copy = false;
+  for (auto it = hold_rules_.begin(); it != hold_rules_.end(); ++it) {
+    if (it->from == from && it->to == to && it->match(e.message)) {
+      hold = true;
+      copy = it->copy;
+      hold_rules_.erase(it);
+      break;
+    }
+  }
+  if (!hold && net_.late_probability > 0) {
+    hold = std::uniform_real_distribution<double>(0, 1)(rng_) < net_.late_probability;
+  }
+  if (hold) {
+    late_.push_back(SentMessage{PeerId{from}, e.to, e.message, now_ms_});
+    if (!copy) return;
+  }
   auto& q = links_[{from, to}];
   uint64_t at = now_ms_;
   if (net_.delay_ms_max > 0) at += rng_() % (net_.delay_ms_max + 1);
@@ -228,8 +251,32 @@ bool Cluster::DeliverOne() {
   auto link = ready[rng_() % ready.size()];
   SentMessage m = std::move(links_[link].front());
   links_[link].pop_front();
-  if (up(link.second)) Step(link.second, Receive{m.from, std::move(m.message)});
+  if (!up(link.second)) return true;
+  Step(link.second, Receive{m.from, m.message});
+  if (!late_.empty()) ReleaseLateBehind(m);
   return true;
+}
+
+void Cluster::HoldLate(uint64_t from, uint64_t to, std::function<bool(const Message&)> match,
+                       bool copy) {
+  hold_rules_.push_back(HoldRule{from, to, std::move(match), copy});
+}
+
+void Cluster::ReleaseLateBehind(const SentMessage& newer) {
+  std::erase_if(late_,
+                [&](const SentMessage& h) { return h.deliver_at_ms + net_.late_ttl_ms < now_ms_; });
+  const Epoch e = EpochOf(newer.message);
+  std::vector<SentMessage> released;
+  std::erase_if(late_, [&](SentMessage& h) {
+    if (h.from != newer.from || h.to != newer.to || !(EpochOf(h.message) < e)) return false;
+    released.push_back(std::move(h));
+    return true;
+  });
+  for (SentMessage& h : released) {
+    if (!up(h.to.value)) return;  // the previous delivery crashed it (StepAndCrash is not here)
+    late_delivered_++;
+    Step(h.to.value, Receive{h.from, std::move(h.message)});
+  }
 }
 
 void Cluster::DeliverAll() {

@@ -6,7 +6,16 @@
 //  * Network: one FIFO queue per directed link (the transport never reorders on a link). A
 //    message may be dropped at send time (drop probability, blocked link) and delayed; delays
 //    keep per-link FIFO order. Blocking a link also drops what is in flight on it (a broken TCP
-//    connection). Which ready link delivers next is drawn from the seeded rng.
+//    connection). Which ready message delivers next is drawn from the seeded rng.
+//  * Late packets (NetOptions::late_probability or HoldLate; off by default): a message may be
+//    held back instead of queued, and surface later right behind the first packet of a NEWER
+//    epoch delivered on the same directed link (to whichever incarnation of the receiver runs
+//    then), across partitions, reconnects and restarts of either end; undelivered after
+//    late_ttl_ms it is dropped (a loss). Within one epoch a link stays FIFO-with-loss (peer.h
+//    CONTRACT); across an epoch change it does not: stale-epoch PROPOSAL / COMMIT / ACK / sync
+//    packets reach a node that has moved on, which is what the epoch fences of zab.md 7.3
+//    rule 7 exist for (zabd's one-connection-per-link transport never produces this; a
+//    transport without connection identity would).
 //  * Storage: every Output's storage ops become durable at the sync point right after the Output
 //    (peer.h CONTRACT), before its messages are sent. StepAndCrash() models a crash between the
 //    Output's storage ops and that sync: the ops, the messages and the replies are all lost.
@@ -41,8 +50,11 @@ struct DurableState {
 };
 
 struct NetOptions {
-  double drop_probability = 0;  // per message, at send time
-  uint64_t delay_ms_max = 0;    // uniform extra delay in [0, delay_ms_max]
+  double drop_probability = 0;   // per message, at send time
+  uint64_t delay_ms_max = 0;     // uniform extra delay in [0, delay_ms_max]
+  double late_probability = 0;   // per message that was not dropped: held back as a late packet
+  uint64_t late_ttl_ms = 10000;  // a held packet not released this long after it was sent is
+                                 // dropped (bounds the pool)
 };
 
 struct SentMessage {
@@ -66,6 +78,13 @@ class Cluster {
   DurableState& mutable_durable(uint64_t id) { return node(id).durable; }
   const std::vector<Event>& events(uint64_t id) const { return node(id).events; }
   NetOptions& net() { return net_; }
+  // Late packets delivered so far (statistics: a sim can show the fault mix is not idle).
+  uint64_t late_delivered() const { return late_delivered_; }
+  // Holds the next message `from` sends `to` for which match() holds as a late packet (see
+  // "Late packets"), for scripted tests of the epoch fences. With `copy` the message is also
+  // delivered as usual and only a duplicate is held back. One-shot.
+  void HoldLate(uint64_t from, uint64_t to, std::function<bool(const Message&)> match,
+                bool copy = false);
   // Group commit (the driver may merge consecutive Outputs under one fsync, peer.h CONTRACT):
   // when on, each node's Outputs accumulate and execute together at the next Flush (RunFor /
   // RunUntil flush every node after each delivery round). A crash drops the unflushed batch:
@@ -132,9 +151,18 @@ class Cluster {
   Config base_;
   std::vector<Node> nodes_;
   std::map<std::pair<uint64_t, uint64_t>, std::deque<SentMessage>> links_;
+  std::deque<SentMessage> late_;  // held packets, in send order; deliver_at_ms = when sent
+  struct HoldRule {
+    uint64_t from, to;
+    std::function<bool(const Message&)> match;
+    bool copy;
+  };
+  std::vector<HoldRule> hold_rules_;
+  void ReleaseLateBehind(const SentMessage& newer);
   std::map<std::pair<uint64_t, uint64_t>, bool> blocked_;
   NetOptions net_;
   bool group_commit_ = false;
+  uint64_t late_delivered_ = 0;
   std::mt19937_64 rng_;
   uint64_t now_ms_ = 1000;
 };
