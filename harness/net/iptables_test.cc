@@ -6,6 +6,8 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,6 +129,68 @@ TEST(IptablesTest, ApplyReplacesThePreviousGrudge) {
     return "";
   });
   EXPECT_EQ(report, "");
+}
+
+// Whether `fd` has a byte to read within 1 s (the absence of an answer, not a measured duration).
+bool Readable(int fd) {
+  fd_set set;
+  FD_ZERO(&set);
+  FD_SET(fd, &set);
+  timeval tv{1, 0};
+  char c;
+  return select(fd + 1, &set, nullptr, nullptr, &tv) == 1 && read(fd, &c, 1) == 1;
+}
+
+// etcd-style links: node 2 opens the connection, node 1 writes its 1 -> 2 messages on it. With
+// cut_connections_opened_by_target, "2 drops from 1" drops those too; without, they get through
+// (1's packets there go to 127.0.0.1, not to node 2's host).
+std::string OpenerMarkScenario(bool cut) {
+  if (Status s = EnterPrivateNetns(); !s.ok()) return s.ToString();
+  auto partitioner = IptablesPartitioner::Create(kNodes, {.cut_connections_opened_by_target = cut});
+  if (!partitioner.ok()) return partitioner.status().ToString();
+  int go[2];
+  if (pipe(go) != 0) return "pipe failed";
+  const pid_t one = fork();
+  if (one == 0) {  // node 1: accepts node 2's connection, writes a byte per request on `go`
+    if (setgroups(0, nullptr) != 0 || setgid(kGid1) != 0) _exit(2);
+    const int listener = Listen("127.0.0.11", 7101);
+    const int conn = accept(listener, nullptr, nullptr);
+    char c;
+    while (read(go[0], &c, 1) == 1) (void)!write(conn, "x", 1);
+    _exit(0);
+  }
+  // This process becomes node 2 (still uid 0, so it keeps its iptables rights).
+  if (setgroups(0, nullptr) != 0 || setgid(kGid2) != 0) return "setgid failed";
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(7101);
+  inet_pton(AF_INET, "127.0.0.11", &addr.sin_addr);
+  bool connected = false;
+  for (int i = 0; i < 100 && !connected; ++i) {
+    connected = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (!connected) usleep(20 * 1000);
+  }
+  std::string failures;
+  if (!connected) failures = "node 2 cannot connect to node 1; ";
+  (void)!write(go[1], "g", 1);
+  if (!Readable(fd)) failures += "healthy: 1's byte must reach 2; ";
+  if (Status s = (*partitioner)->Apply(OneWayLinks({{1, 2}})); !s.ok()) return s.ToString();
+  (void)!write(go[1], "g", 1);
+  const bool leaked = Readable(fd);
+  if (cut && leaked) failures += "cut: 1's byte on 2's connection must not reach 2; ";
+  if (!cut && !leaked)
+    failures += "without the option the byte gets through (nothing matches it); ";
+  close(go[1]);
+  kill(one, SIGKILL);
+  waitpid(one, nullptr, 0);
+  return failures;
+}
+
+TEST(IptablesTest, CutConnectionsOpenedByTargetDropsWhatTheSenderWritesOnThem) {
+  if (!CanEnterPrivateNetns()) GTEST_SKIP() << "needs root for a private network namespace";
+  EXPECT_EQ(InChild([] { return OpenerMarkScenario(true); }), "");
+  EXPECT_EQ(InChild([] { return OpenerMarkScenario(false); }), "");
 }
 
 TEST(IptablesTest, DelayAndLossAreUnavailable) {

@@ -87,6 +87,10 @@ void NemesisLoop::StartEntry(size_t i) {
   int64_t offset = ElapsedMs();
   Result<AppliedFault> applied =
       spec.ok() ? nemesis_->Start(*spec) : Result<AppliedFault>(spec.status());
+  // start_ns is when the attempt began (the fault window is never shorter than the fault);
+  // applied_ns when it took effect (after the target was found and, for a kill, reaped), so
+  // failover can be measured from the fault itself (bench/systems).
+  const int64_t applied_ns = NowNs();
   std::lock_guard<std::mutex> l(mu_);
   RealizedFault& r = realized_[i];
   r.started_offset_ms = offset;
@@ -113,7 +117,8 @@ void NemesisLoop::StartEntry(size_t i) {
                            {"shape", planned.shape},
                            {"planned_at_ms", planned.at_ms},
                            {"duration_ms", planned.duration_ms},
-                           {"roles", roles}};
+                           {"roles", roles},
+                           {"applied_ns", applied_ns}};
   if (applied->grudge) detail["grudge"] = DescribeGrudge(*applied->grudge);
   rec.detail_json = detail.dump();
   store_->RecordFaultStart(run_id_, rec);

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -178,6 +179,11 @@ TEST(NemesisLoop, FaultsAreStartedStoppedAndRecordedWithRoles) {
   EXPECT_LE(faults[0].start_ns, *faults[0].stop_ns);
   EXPECT_NE(faults[0].detail_json.find("\"2\":\"leading\""), std::string::npos)
       << faults[0].detail_json;
+  // When the kill took effect: after the attempt began, before it was healed.
+  const int64_t applied_ns =
+      nlohmann::json::parse(faults[0].detail_json).value("applied_ns", int64_t{-1});
+  EXPECT_GE(applied_ns, faults[0].start_ns) << faults[0].detail_json;
+  EXPECT_LE(applied_ns, *faults[0].stop_ns);
   EXPECT_EQ(faults[1].kind, "partition");
   EXPECT_TRUE(faults[1].stop_ns.has_value());
   EXPECT_NE(faults[1].detail_json.find("grudge"), std::string::npos);

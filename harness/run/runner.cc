@@ -193,8 +193,9 @@ class Run {
     if (!db.ok()) return db.status();
     cluster_ = std::move(db).value();
     if (outcome_.net == "iptables") {
-      Result<std::unique_ptr<IptablesPartitioner>> p =
-          IptablesPartitioner::ForCluster(cluster_->Infos());
+      Result<std::unique_ptr<IptablesPartitioner>> p = IptablesPartitioner::ForCluster(
+          cluster_->Infos(), {.cut_connections_opened_by_target =
+                                  system_->Traits().peers_reply_on_dialed_connections});
       if (!p.ok()) return p.status();
       partitioner_ = std::move(p).value();
     } else if (outcome_.net == "proxy") {

@@ -86,6 +86,10 @@ struct SystemTraits {
   // then loses exactly what a power cut would (zabd --power-loss-sim). `power-loss` faults on
   // another system are refused before any cluster starts.
   bool power_loss = false;
+  // True when a node receives peer messages on connections it opened itself (etcd's stream
+  // readers): iptables cuts must then also drop the sender's packets on those connections
+  // (IptablesOptions::cut_connections_opened_by_target, harness/net/iptables_partitioner.h).
+  bool peers_reply_on_dialed_connections = false;
   // The scenario conditions only zabd can answer (event-log `logged:` ranges, `event:` types,
   // ROLE phases, INFO state digests). Another system says which condition it cannot answer.
   bool zab_event_log = false;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <filesystem>
 
+#include "harness/systems/etcd/etcd_system.h"
 #include "harness/systems/fake/fake_system.h"
 #include "harness/systems/zabd/zabd_system.h"
 
@@ -72,6 +73,7 @@ const std::vector<SystemKind>& SystemKinds() {
   static const std::vector<SystemKind> kinds = {
       ZabdSystemKind(),
       FakeSystemKind(),
+      etcd::EtcdSystemKind(),
   };
   return kinds;
 }
