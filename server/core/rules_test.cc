@@ -160,24 +160,38 @@ TEST(ZabRules, Rule4AMinusOneAckEpochDoesNotCountTowardTheLeadersQuorum) {
 
 // ---- rule 5: TRUNC removes uncommitted entries (ZabSync.Row3); snapshots of committed state --
 TEST(ZabRules, Rule5SnapshotsAreTakenOnlyWhileServing) {
+  // A follower that rejoins by DIFF applies the synced pairs at NEWLEADER, before it serves:
+  // enough commits for a snapshot, which must wait until UPTODATE. (This test once restarted a
+  // follower with an empty log, which gets SNAP and applies nothing during the sync.)
   Config cfg;
   cfg.snapshot_every_commits = 2;
   Cluster c(3, cfg);
+  uint64_t snapshots_outside_broadcast = 0, snapshots_by_f = 0;
+  uint64_t f = 0;
   c.on_output = [&](uint64_t id, const Input&, const Output& out) {
-    if (HasStorage<WriteSnapshot>(out)) {
-      EXPECT_EQ(c.peer(id).status().phase, Phase::kBroadcast) << "node " << id;
-    }
+    if (!HasStorage<WriteSnapshot>(out)) return;
+    if (c.peer(id).status().phase != Phase::kBroadcast) snapshots_outside_broadcast++;
+    if (id == f) snapshots_by_f++;
   };
   ASSERT_TRUE(c.RunUntil([&] { return c.Leader().has_value(); }, 5000));
   uint64_t l = *c.Leader();
-  uint64_t f = l == 1 ? 2 : 1;
+  f = l == 1 ? 2 : 1;
+  c.Write(l, SetOp("a", "first"));
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(f).status().last_applied == Z(1, 1); }, 5000));
   c.Crash(f);
   for (int i = 0; i < 6; ++i) c.Write(l, SetOp("a", std::to_string(i)));
   c.RunFor(100);
-  c.Restart(f);  // syncs 6 committed txns (DIFF pairs) before serving: no snapshot until then
-  c.RunFor(1000);
-  EXPECT_EQ(c.peer(f).LocalGet("a"), "5");
-  EXPECT_FALSE(c.durable(l).snapshots.empty());
+  c.Restart(f);
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(f).LocalGet("a") == "5"; }, 5000));
+  // Not vacuous: f was synced by DIFF with the six pairs, then snapshotted while serving.
+  auto decisions = EventsOf(c, l, "sync_decision");
+  ASSERT_FALSE(decisions.empty());
+  EXPECT_EQ(testing::StrField(decisions.back(), "mode"), "DIFF");
+  EXPECT_EQ(testing::Field(decisions.back(), "first_sent"), Z(1, 2).value);
+  EXPECT_EQ(testing::Field(decisions.back(), "last_sent"), Z(1, 7).value);
+  c.Write(l, SetOp("a", "after"));
+  ASSERT_TRUE(c.RunUntil([&] { return snapshots_by_f > 0; }, 5000));
+  EXPECT_EQ(snapshots_outside_broadcast, 0u);
 }
 
 // ---- rule 6: an interrupted sync discards its in-memory state ----
@@ -360,7 +374,7 @@ TEST(ZabRules, Rule8TheLeaderCommitsInZxidOrderOnlyWhatAQuorumCovers) {
 
 // ---- every rule, watched over a faulty run ----
 TEST(ZabRules, EveryOutputOfAFaultyRunRespectsTheDurabilityOrderingRules) {
-  uint64_t acks_checked = 0, newleader_acks = 0, ackepochs = 0;
+  uint64_t acks_checked = 0, newleader_acks = 0, later_epoch_acks = 0, ackepochs = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     Cluster c(3, Config{}, seed);
     c.net().drop_probability = 0.01;
@@ -374,11 +388,22 @@ TEST(ZabRules, EveryOutputOfAFaultyRunRespectsTheDurabilityOrderingRules) {
             for (const Txn& t : d.log) logged |= t.zxid == a->zxid;
             EXPECT_TRUE(logged) << "node " << id << " acked " << ToHex(a->zxid) << " unlogged";
             acks_checked++;
-          } else if (HasStorage<WriteCurrentEpoch>(out)) {
-            // Rule 1: NEWLEADER ACK after currentEpoch, which is after the synced txns.
-            EXPECT_EQ(d.current_epoch, a->epoch);
-            EXPECT_TRUE(std::holds_alternative<WriteCurrentEpoch>(out.storage.back()));
-            newleader_acks++;
+          } else {
+            // Rule 1, for every ACK(e<<32) (the NEWLEADER ACK and the post-UPTODATE one), whether
+            // or not its Output writes the epoch: currentEpoch = e is durable when it leaves,
+            // and so is everything the node applied (the synced history it certifies).
+            EXPECT_EQ(d.current_epoch, a->epoch)
+                << "node " << id << " acked NEWLEADER of epoch " << a->epoch.value
+                << " with durable currentEpoch " << d.current_epoch.value;
+            EXPECT_GE(d.last_logged(), c.peer(id).status().last_applied)
+                << "node " << id << " acked NEWLEADER with applied txns not durable";
+            if (HasStorage<WriteCurrentEpoch>(out)) {
+              // ... and the epoch write comes after the synced txns.
+              EXPECT_TRUE(std::holds_alternative<WriteCurrentEpoch>(out.storage.back()));
+              newleader_acks++;
+            } else {
+              later_epoch_acks++;
+            }
           }
         }
         if (const auto* a = std::get_if<AckEpoch>(&e.message)) {
@@ -405,6 +430,7 @@ TEST(ZabRules, EveryOutputOfAFaultyRunRespectsTheDurabilityOrderingRules) {
   }
   EXPECT_GT(acks_checked, 100u);
   EXPECT_GT(newleader_acks, 10u);
+  EXPECT_GT(later_epoch_acks, 10u);
   EXPECT_GT(ackepochs, 10u);
 }
 
