@@ -48,22 +48,51 @@ void PeerImpl::LeaderPropose(Origin origin, const kv::Op& op) {
   Outstanding& o = outstanding_[t.zxid.value];
   o.txn = t;
   o.acks.insert(config_.self.value);
-  for (const auto& [sid, l] : learners_) {
-    if (l.forwarding) Send(PeerId{sid}, Proposal{epoch_, t, prev});
+  for (auto& [sid, l] : learners_) {
+    if (!l.forwarding) continue;
+    Send(PeerId{sid}, Proposal{epoch_, t, prev});
+    l.unacked.emplace_back(t.zxid, now_ms_);
   }
   LeaderTryCommit();
 }
 
 void PeerImpl::LeaderOnAck(PeerId from, const Ack& m) {
   if (!established_) return;  // before activation only ACK(e<<32) counts (ZOOKEEPER-4685)
-  const Learner& l = learners_.at(from.value);
+  Learner& l = learners_.at(from.value);
   if (!l.forwarding) return;
+  LearnerLogged(l, m.zxid);
   // ACKs are cumulative: the follower logs this epoch's proposals gap-free and in order.
   for (auto& [z, o] : outstanding_) {
     if (z > m.zxid.value) break;
     o.acks.insert(from.value);
   }
   LeaderTryCommit();
+}
+
+void PeerImpl::LearnerLogged(Learner& l, Zxid z) {
+  while (!l.unacked.empty() && l.unacked.front().first <= z) l.unacked.pop_front();
+}
+
+void PeerImpl::DropLaggingLearners() {
+  // zab.md 6: "A handler is dropped if its oldest un-ACKed proposal is older than
+  // syncLimit*tickTime" (ZooKeeper's SyncLimitCheck, checked from the NEWLEADER ACK on). Its
+  // pings may still be answered (a follower whose log no longer advances); dropping it stops
+  // the forwarding, it times out on the silence and rejoins through a fresh sync.
+  std::vector<uint64_t> lagging;
+  for (const auto& [sid, l] : learners_) {
+    if (l.stage == Learner::Stage::kAcked && !l.unacked.empty() &&
+        now_ms_ - l.unacked.front().second > TickMs(config_.sync_limit_ticks)) {
+      lagging.push_back(sid);
+    }
+  }
+  for (uint64_t sid : lagging) {
+    const Zxid oldest = learners_.at(sid).unacked.front().first;
+    learners_.erase(sid);
+    Emit("learner_dropped", {{"peer", sid},
+                             {"epoch", uint64_t{epoch_.value}},
+                             {"unacked_zxid", oldest.value},
+                             {"reason", std::string("proposal not acked within sync_limit")}});
+  }
 }
 
 void PeerImpl::LeaderTryCommit() {
@@ -101,6 +130,7 @@ void PeerImpl::LeaderTick() {
       }
     }
   }
+  DropLaggingLearners();
   // The leader steps down when the learners it heard from within syncLimit, plus itself, are no
   // longer a quorum (zab.md 6).
   size_t synced = 1;

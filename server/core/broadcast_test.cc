@@ -194,6 +194,49 @@ TEST(ZabBroadcast, AFollowerGoesLookingWhenTheLeaderIsSilentForSyncLimit) {
   EXPECT_TRUE(HasEvent(out, "step_down"));
 }
 
+// zab.md 6: "A handler is dropped if its oldest un-ACKed proposal is older than
+// syncLimit*tickTime." Learner 1 keeps answering pings but its log stops at 0 (a wedged log
+// writer); learner 2 acks. Both are heard from, so only the un-ACKed proposal can drop 1.
+TEST(ZabBroadcast, TheLeaderDropsALearnerWhoseOldestUnackedProposalIsOlderThanSyncLimit) {
+  LonePeer p(3, 3);
+  LeadIntoBroadcast(p);
+  Output out = p.Step(ClientWrite{1, SetOp("a", "1")});
+  ASSERT_EQ(MessagesOf<Proposal>(out).size(), 2u);
+  p.Receive(2, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 1)});
+  bool dropped = false, pinged_1_after = false;
+  for (int t = 0; t < 12; ++t) {  // 600 ms in steps of 50: sync_limit is 5 ticks of 100 ms
+    out = p.Advance(50);
+    for (const Envelope& e : out.messages) {
+      if (e.to == PeerId{1} && std::holds_alternative<Ping>(e.message) && dropped) {
+        pinged_1_after = true;
+      }
+    }
+    dropped |= HasEvent(out, "learner_dropped");
+    p.Receive(1, PingAck{Epoch{1}, 0, Zxid{}});
+    p.Receive(2, PingAck{Epoch{1}, 0, Zxid::Make(Epoch{1}, 1)});
+  }
+  EXPECT_TRUE(dropped);
+  EXPECT_FALSE(pinged_1_after) << "a dropped learner gets no more pings or proposals";
+  EXPECT_EQ(p.peer().status().phase, Phase::kBroadcast) << "the leader keeps its quorum {2, 3}";
+  out = p.Step(ClientWrite{2, SetOp("a", "2")});
+  ASSERT_EQ(MessagesOf<Proposal>(out).size(), 1u);
+  EXPECT_EQ(out.messages[0].to, PeerId{2});
+}
+
+TEST(ZabBroadcast, ALearnerWhosePingAckCoversALostAckIsNotDropped) {
+  LonePeer p(3, 3);
+  LeadIntoBroadcast(p);
+  p.Step(ClientWrite{1, SetOp("a", "1")});
+  p.Receive(2, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 1)});
+  for (int t = 0; t < 12; ++t) {
+    EXPECT_FALSE(HasEvent(p.Advance(50), "learner_dropped")) << "at step " << t;
+    // Learner 1's ACK was lost; its PingAck says it logged 1|1 (cumulative re-ack).
+    p.Receive(1, PingAck{Epoch{1}, 0, Zxid::Make(Epoch{1}, 1)});
+    p.Receive(2, PingAck{Epoch{1}, 0, Zxid::Make(Epoch{1}, 1)});
+  }
+  EXPECT_EQ(MessagesOf<Proposal>(p.Step(ClientWrite{2, SetOp("a", "2")})).size(), 2u);
+}
+
 TEST(ZabBroadcast, TheLeaderPingsEveryHalfTickWithItsLastCommittedZxid) {
   LonePeer p(3, 3);
   LeadIntoBroadcast(p);

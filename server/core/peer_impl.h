@@ -43,6 +43,10 @@ struct Learner {
   bool uptodate_sent = false;
   uint64_t last_heard_ms = 0;
   uint64_t ping_round_acked = 0;
+  // Proposals sent to it and not yet ACKed, in zxid order, with the time each was sent
+  // (ZooKeeper's SyncLimitCheck): the leader drops a learner whose oldest one is older than
+  // syncLimit (zab.md 6), even while its pings keep it looking alive.
+  std::deque<std::pair<Zxid, uint64_t>> unacked;
 };
 
 // A proposal the leader has not committed yet (outstandingProposals).
@@ -145,6 +149,8 @@ class PeerImpl {
   // ---- broadcast.cc ----
   void LeaderPropose(Origin origin, const kv::Op& op);
   void LeaderOnAck(PeerId from, const Ack& m);
+  void LearnerLogged(Learner& l, Zxid z);  // cumulative: forget its unacked proposals <= z
+  void DropLaggingLearners();
   void LeaderTryCommit();
   void LeaderOnRequest(PeerId from, const Request& m);
   void LeaderTick();

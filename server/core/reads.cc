@@ -77,10 +77,11 @@ void PeerImpl::StartReadRound() {
 void PeerImpl::LeaderOnPingAck(PeerId from, const PingAck& m) {
   Learner& l = learners_.at(from.value);
   l.ping_round_acked = std::max(l.ping_round_acked, m.round);
-  // The PingAck re-acknowledges what the follower has logged: a lost ACK cannot stall commits.
-  if (established_ && l.stage == Learner::Stage::kAcked && m.last_logged.epoch() == epoch_ &&
-      !outstanding_.empty()) {
-    LeaderOnAck(from, Ack{epoch_, m.last_logged});
+  // The PingAck re-acknowledges what the follower has logged: a lost ACK cannot stall commits,
+  // nor get it dropped for lagging (DropLaggingLearners).
+  if (established_ && l.stage == Learner::Stage::kAcked && m.last_logged.epoch() == epoch_) {
+    LearnerLogged(l, m.last_logged);
+    if (!outstanding_.empty()) LeaderOnAck(from, Ack{epoch_, m.last_logged});
   }
   if (!pending_reads_.empty()) LeaderServeReads();
 }

@@ -103,10 +103,12 @@ void PeerImpl::LeaderSync(PeerId follower) {
   }
   // startForwarding: every outstanding (uncommitted) proposal, then live broadcasts; NEWLEADER
   // goes last (ZOOKEEPER-3104).
+  l.unacked.clear();
   for (const auto& [z, o] : outstanding_) {
     if (first_sent.value == 0) first_sent = o.txn.zxid;
     last_sent = o.txn.zxid;
     Send(follower, Proposal{epoch_, o.txn, prev});
+    l.unacked.emplace_back(o.txn.zxid, now_ms_);  // acked after UPTODATE (5.2)
     prev = o.txn.zxid;
   }
   l.forwarding = true;
