@@ -20,6 +20,7 @@
 #include "harness/convert/convert_command.h"
 #include "harness/history/history_store.h"
 #include "harness/history/run_loader.h"
+#include "harness/matrix/matrix_command.h"
 #include "harness/report/report_command.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/runner.h"
@@ -200,6 +201,7 @@ int main(int argc, char** argv) {
   // ---- scenario (issue 5: a written-down schedule against a real cluster, with expectations)
   faultline::harness::scenario::AddScenarioCommand(app, &exit_code);
   faultline::harness::AddConvertJepsenCommand(app, &exit_code);  // Jepsen nemesis -> schedule
+  faultline::harness::AddMatrixCommand(app, &exit_code);         // detection matrix (issue 11)
 
   fl::InstallInterruptHandlers();
   try {

@@ -52,6 +52,20 @@ TEST(Schedule, GeneratedFaultsAreSpacedAndEndBeforeTheTimeLimit) {
   EXPECT_EQ(sched[2].at_ms, 8000);
 }
 
+TEST(Schedule, GeneratedPartitionsTakeTheSpecsTargetsForIsolateNode) {
+  TestSpec s = SpecWith({"partition"});
+  s.nemesis.targets = {"followers"};
+  s.nemesis.shapes = {"isolate-node"};
+  auto sched = RealizeSchedule(s, 3);
+  ASSERT_FALSE(sched.empty());
+  for (const auto& f : sched) {
+    EXPECT_EQ(f.target, "followers");
+    auto spec = ToFaultSpec(f);
+    ASSERT_TRUE(spec.ok());
+    EXPECT_EQ(spec->target.kind, TargetKind::kFollowers);  // never the leader
+  }
+}
+
 TEST(Schedule, ExplicitScheduleIsTakenVerbatim) {
   TestSpec s = SpecWith({"kill"});
   ScheduledFault f;

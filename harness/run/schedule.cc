@@ -33,11 +33,10 @@ std::vector<ScheduledFault> RealizeSchedule(const TestSpec& spec, uint64_t seed)
     // Draw every field in a fixed order so the stream does not depend on the kind.
     std::string target = Pick(targets, rng);
     std::string shape = Pick(shapes, rng);
-    if (f.kind == "partition") {
-      f.shape = shape;
-    } else {
-      f.target = target;
-    }
+    // A partition takes the target too: isolate-node and one-way draw their node from it
+    // (fault.h PartitionShape); the other shapes ignore it.
+    if (f.kind == "partition") f.shape = shape;
+    f.target = target;
     f.duration_ms = n.duration_ms;
     f.delay_ms = n.delay_ms;
     f.loss = n.loss;
