@@ -23,9 +23,9 @@ Result<Enum> ParseName(std::string_view what, std::string_view name, const std::
 constexpr std::array kFaultKinds = {FaultKind::kKill,     FaultKind::kPause, FaultKind::kPartition,
                                     FaultKind::kRestart,  FaultKind::kDelay, FaultKind::kLoss,
                                     FaultKind::kPowerLoss};
-constexpr std::array kTargetKinds = {TargetKind::kRandomNode, TargetKind::kLeader,
-                                     TargetKind::kFollowers,  TargetKind::kMinority,
-                                     TargetKind::kMajority,   TargetKind::kAll};
+constexpr std::array kTargetKinds = {
+    TargetKind::kRandomNode, TargetKind::kLeader,   TargetKind::kFollowers, TargetKind::kFollower,
+    TargetKind::kMinority,   TargetKind::kMajority, TargetKind::kAll};
 constexpr std::array kShapes = {PartitionShape::kHalves,         PartitionShape::kRandomHalves,
                                 PartitionShape::kIsolateNode,    PartitionShape::kIsolateLeader,
                                 PartitionShape::kMajoritiesRing, PartitionShape::kBridge,
@@ -68,6 +68,8 @@ std::string_view TargetKindName(TargetKind kind) {
       return "leader";
     case TargetKind::kFollowers:
       return "followers";
+    case TargetKind::kFollower:
+      return "follower";
     case TargetKind::kMinority:
       return "minority";
     case TargetKind::kMajority:

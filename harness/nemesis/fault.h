@@ -33,6 +33,7 @@ enum class TargetKind {
   kRandomNode,  // one node drawn from the seeded RNG
   kLeader,      // the node leading now (ROLE); the fault fails with Unavailable if none is found
   kFollowers,   // every node except the leader (needs a leader)
+  kFollower,    // one node other than the leader, drawn at random (needs a leader)
   kMinority,    // floor(n/2) nodes drawn at random (3 -> 1, 5 -> 2)
   kMajority,    // floor(n/2)+1 nodes drawn at random (3 -> 2, 5 -> 3)
   kAll,         // every node
@@ -78,9 +79,9 @@ struct AppliedFault {
 };
 
 // Names as written in suite files: kill pause partition restart delay loss power-loss / random
-// leader followers minority majority all / halves random-halves isolate-node isolate-leader
-// majorities-ring bridge one-way. Parse* return InvalidArgument naming the bad word and listing the
-// valid ones.
+// leader followers follower minority majority all / halves random-halves isolate-node
+// isolate-leader majorities-ring bridge one-way. Parse* return InvalidArgument naming the bad word
+// and listing the valid ones.
 std::string_view FaultKindName(FaultKind kind);
 std::string_view TargetKindName(TargetKind kind);
 std::string_view PartitionShapeName(PartitionShape shape);

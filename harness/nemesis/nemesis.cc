@@ -15,7 +15,8 @@ bool NeedsLeader(const FaultSpec& spec) {
       return false;  // the other shapes ignore the target
     }
   }
-  return spec.target.kind == TargetKind::kLeader || spec.target.kind == TargetKind::kFollowers;
+  return spec.target.kind == TargetKind::kLeader || spec.target.kind == TargetKind::kFollowers ||
+         spec.target.kind == TargetKind::kFollower;
 }
 
 bool IsProcessFault(FaultKind kind) {
@@ -99,6 +100,13 @@ Result<std::vector<NodeId>> Nemesis::Resolve(const Target& target, const std::ve
       std::copy_if(eligible.begin(), eligible.end(), std::back_inserter(out),
                    [&](NodeId id) { return id != *leader; });
       break;
+    case TargetKind::kFollower: {
+      std::vector<NodeId> followers;
+      std::copy_if(eligible.begin(), eligible.end(), std::back_inserter(followers),
+                   [&](NodeId id) { return id != *leader; });
+      out = Draw(followers, 1);
+      break;
+    }
     case TargetKind::kMinority:
       out = Draw(eligible, all.size() / 2);
       break;

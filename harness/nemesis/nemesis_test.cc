@@ -75,6 +75,18 @@ TEST(NemesisTest, PauseFollowersPausesEveryoneButTheLeaderAndStopResumesThem) {
   for (NodeId id : {1, 2, 3, 5}) EXPECT_EQ(cluster.states.at(id), NodeState::kRunning);
 }
 
+TEST(NemesisTest, FollowerTargetPicksOneNodeThatIsNotTheLeader) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    FakeCluster cluster(3, 2);
+    Nemesis nemesis(cluster, nullptr, {.seed = seed});
+    auto fault = nemesis.Start(Spec(FaultKind::kPause, TargetKind::kFollower));
+    ASSERT_TRUE(fault.ok()) << fault.status().ToString();
+    ASSERT_EQ(fault->nodes.size(), 1u);
+    EXPECT_NE(fault->nodes[0], 2) << "seed " << seed;
+  }
+  EXPECT_EQ(ParseTarget("follower")->kind, TargetKind::kFollower);
+}
+
 TEST(NemesisTest, MinorityAndMajorityHaveQuorumSizedCountsOnThreeAndFive) {
   for (int n : {3, 5}) {
     for (uint64_t seed = 1; seed <= 10; ++seed) {

@@ -88,16 +88,29 @@ Status PrintRunSummary(HistoryStore& store, int64_t run_id, std::ostream& out) {
 
   out << "checkers:\n";
   if (checks->empty()) out << "  (not checked)\n";
-  size_t anomalies = 0;
+  constexpr size_t kObservationsShown = 10;
+  size_t anomalies = 0, observations = 0;
   for (const auto& c : *checks) {
     out << fmt::format("  {:<16} {:<8} {}\n", c.checker, c.verdict, c.reason);
-    anomalies += c.anomalies.size();
+    for (const auto& a : c.anomalies) ++(a.observation ? observations : anomalies);
   }
-  out << fmt::format("anomalies: {}\n", anomalies);
-  for (const auto& c : *checks) {
-    for (const auto& a : c.anomalies) {
-      out << fmt::format("  [{}] key {} {}: {}\n", a.checker, a.key.empty() ? "-" : a.key,
-                         Span(a.start_ns, a.end_ns, t0), a.description);
+  // Observations (e.g. stale reads the system's promises allow) are listed apart: they never
+  // make a run invalid.
+  for (bool observation : {false, true}) {
+    if (observation && observations == 0) continue;
+    out << fmt::format("{}: {}\n", observation ? "observations" : "anomalies",
+                       observation ? observations : anomalies);
+    size_t shown = 0;
+    for (const auto& c : *checks) {
+      for (const auto& a : c.anomalies) {
+        if (a.observation != observation) continue;
+        if (observation && ++shown > kObservationsShown) continue;
+        out << fmt::format("  [{}] key {} {}: {}\n", a.checker, a.key.empty() ? "-" : a.key,
+                           Span(a.start_ns, a.end_ns, t0), a.description);
+      }
+    }
+    if (observation && shown > kObservationsShown) {
+      out << fmt::format("  ... and {} more\n", shown - kObservationsShown);
     }
   }
   if (!run->folder.empty()) out << "folder: " << run->folder << "\n";

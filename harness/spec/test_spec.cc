@@ -316,7 +316,7 @@ const std::vector<std::string>& KnownFaultKinds() {
   return k;
 }
 const std::vector<std::string>& KnownTargets() {
-  static const std::vector<std::string> k = {"random",   "leader",   "followers",
+  static const std::vector<std::string> k = {"random",   "leader",   "followers", "follower",
                                              "minority", "majority", "all"};
   return k;
 }

@@ -4,9 +4,23 @@
 
 #include <algorithm>
 
+#include "harness/cluster/cluster.h"
 #include "harness/system/system_kind.h"
 
 namespace faultline::harness {
+
+Result<std::unique_ptr<Db>> OpenProcessDb(std::shared_ptr<NodeLauncher> launcher,
+                                          const DbOptions& options) {
+  ClusterOptions c;
+  c.launcher = std::move(launcher);
+  c.run_dir = options.run_dir;
+  c.node_count = options.nodes;
+  c.address_mode = options.layout == NetLayout::kPrivateNetns ? AddressMode::kPrivateNetns
+                                                              : AddressMode::kLoopback;
+  Result<std::unique_ptr<Cluster>> cluster = Cluster::Create(std::move(c));
+  if (!cluster.ok()) return cluster.status();
+  return std::unique_ptr<Db>(std::move(cluster).value());
+}
 
 bool Promises::Promised(const std::string& checker) const {
   return std::find(checkers.begin(), checkers.end(), checker) != checkers.end();

@@ -53,6 +53,7 @@
 #include "common/status.h"
 #include "harness/client/client.h"
 #include "harness/cluster/db.h"
+#include "harness/cluster/launcher.h"
 #include "harness/cluster/node.h"
 
 namespace faultline::harness {
@@ -87,7 +88,7 @@ struct SystemTraits {
   // another system are refused before any cluster starts.
   bool power_loss = false;
   // True when a node receives peer messages on connections it opened itself (etcd's stream
-  // readers): iptables cuts must then also drop the sender's packets on those connections
+  // readers; ZooKeeper's followers, which dial their leader): iptables cuts must then also drop the sender's packets on those connections
   // (IptablesOptions::cut_connections_opened_by_target, harness/net/iptables_partitioner.h).
   bool peers_reply_on_dialed_connections = false;
   // The scenario conditions only zabd can answer (event-log `logged:` ranges, `event:` types,
@@ -125,6 +126,11 @@ class EventImporter {
   virtual Batch Poll() = 0;
   virtual Batch Finish() = 0;
 };
+
+// The generic process supervisor (harness/cluster/cluster.h) over `launcher`, laid out as the
+// run asks: what OpenDb returns for every system whose nodes are real processes.
+Result<std::unique_ptr<Db>> OpenProcessDb(std::shared_ptr<NodeLauncher> launcher,
+                                          const DbOptions& options);
 
 class System {
  public:

@@ -8,6 +8,7 @@
 #include "harness/systems/etcd/etcd_system.h"
 #include "harness/systems/fake/fake_system.h"
 #include "harness/systems/zabd/zabd_system.h"
+#include "harness/systems/zookeeper/zk_system.h"
 
 namespace faultline::harness {
 namespace {
@@ -74,6 +75,7 @@ const std::vector<SystemKind>& SystemKinds() {
       ZabdSystemKind(),
       FakeSystemKind(),
       etcd::EtcdSystemKind(),
+      ZooKeeperSystemKind(),
   };
   return kinds;
 }

@@ -99,17 +99,9 @@ class ZabdSystem final : public System {
   }
 
   Result<std::unique_ptr<Db>> OpenDb(const DbOptions& options) override {
-    ClusterOptions c;
     ZabdOptions o = o_;
     o.power_loss_sim = options.power_loss;
-    c.launcher = MakeZabdLauncher(o);
-    c.run_dir = options.run_dir;
-    c.node_count = options.nodes;
-    c.address_mode = options.layout == NetLayout::kPrivateNetns ? AddressMode::kPrivateNetns
-                                                                : AddressMode::kLoopback;
-    Result<std::unique_ptr<Cluster>> cluster = Cluster::Create(std::move(c));
-    if (!cluster.ok()) return cluster.status();
-    return std::unique_ptr<Db>(std::move(cluster).value());
+    return OpenProcessDb(MakeZabdLauncher(o), options);
   }
 
   std::unique_ptr<Client> NewClient(const NodeInfo& node, const std::string& read_mode) override {

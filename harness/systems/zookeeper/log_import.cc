@@ -38,12 +38,15 @@ struct Term {
   int64_t epoch = kNone;          // leader: its "Have quorum" line; follower: its leader's
   int64_t leader = kNone;         // follower: joined from the leader's sync decision
   int leader_term = -1;           // follower: index into the leader node's terms
+  int64_t received_ts_ms = 0;     // follower: when it logged the sync it received
   int64_t election_zxid = kNone;  // the zxid this node entered the election with
+  bool closed = false;            // the node has since logged a new election, term or start
 };
 
 struct Draft {
   NodeEvent event;
-  int term = -1;  // the node's term when the line was logged; -1 outside any term
+  int term = -1;             // the node's term when the line was logged; -1 outside any term
+  bool open_at_end = false;  // a sync decision the input ended in the middle of
 };
 
 // A leader's decision in progress on one LearnerHandler thread.
@@ -57,6 +60,7 @@ struct PendingSync {
 struct NodeState {
   std::vector<Term> terms;
   int current = -1;
+  int64_t last_ts_ms = 0;   // of the last record read
   std::string role, phase;  // of the last role event
   int64_t election_zxid = kNone;
   std::map<std::string, PendingSync> syncs;  // LearnerHandler thread -> decision
@@ -109,44 +113,46 @@ bool IsIgnored(std::string_view message) {
 
 class Importer {
  public:
-  void Node(int64_t node, const std::string& text) {
+  explicit Importer(bool complete) : complete_(complete) {}
+
+  void Node(int64_t node, const std::vector<LogLine>& lines) {
     NodeState& st = nodes_[node];
-    size_t begin = 0;
-    while (begin <= text.size()) {
-      size_t end = text.find('\n', begin);
-      if (end == std::string::npos) end = text.size();
-      std::string_view line(text.data() + begin, end - begin);
-      begin = end + 1;
-      if (line.empty() && begin > text.size()) break;
+    for (const LogLine& line : lines) {
       ++stats_.lines;
-      auto rec = ParseLogLine(line);
-      if (!rec) {
-        if (StartsWithTimestamp(line)) {
-          ++stats_.malformed_lines;
-        } else {
-          ++stats_.continuation_lines;
-        }
+      if (line.kind == LogLine::Kind::kContinuation) {
+        ++stats_.continuation_lines;
         continue;
       }
+      if (line.kind == LogLine::Kind::kMalformed) {
+        ++stats_.malformed_lines;
+        continue;
+      }
+      const LogRecord& rec = line.record;
       ++stats_.records;
-      if (Record(node, st, *rec)) {
+      st.last_ts_ms = std::max(st.last_ts_ms, rec.ts_ms);
+      if (Record(node, st, rec)) {
         ++stats_.recognized_records;
-      } else if (std::find(kQuorumClasses.begin(), kQuorumClasses.end(), ClassOf(rec->source)) !=
+      } else if (std::find(kQuorumClasses.begin(), kQuorumClasses.end(), ClassOf(rec.source)) !=
                      kQuorumClasses.end() &&
-                 !IsIgnored(rec->message)) {
-        ++stats_.unrecognized_quorum_sources[rec->source];
-      } else {
-        // Recognized as deliberately ignored, or outside the quorum classes.
-        if (IsIgnored(rec->message)) ++stats_.recognized_records;
+                 !IsIgnored(rec.message)) {
+        ++stats_.unrecognized_quorum_sources[rec.source];
+      } else if (IsIgnored(rec.message)) {
+        ++stats_.recognized_records;  // deliberately ignored
       }
     }
-    for (auto& [thread, pending] : st.syncs) Finalize(pending);
+    // A decision still open at the end of what was read: decided now, but (unless the logs are
+    // complete) not settled, since the next lines may still say more.
+    for (auto& [thread, pending] : st.syncs) {
+      Finalize(pending);
+      drafts_[pending.draft].open_at_end = true;
+    }
     st.syncs.clear();
   }
 
   LogImportResult Finish() {
     Join();
     LogImportResult out;
+    for (size_t i = 0; i < drafts_.size(); ++i) out.settled.push_back(Settled(i));
     for (Draft& d : drafts_) {
       ++stats_.events_by_type[d.event.type];
       out.events.push_back(std::move(d.event));
@@ -178,7 +184,13 @@ class Importer {
     Emit(node, st, r, "role", {{"role", std::move(role)}, {"phase", std::move(phase)}});
   }
 
+  void EndTerm(NodeState& st) {
+    if (st.current >= 0) st.terms[st.current].closed = true;
+    st.current = -1;
+  }
+
   void NewTerm(NodeState& st, bool leading) {
+    EndTerm(st);
     Term t;
     t.leading = leading;
     t.election_zxid = st.election_zxid;
@@ -200,7 +212,7 @@ class Importer {
     }
     if (StartsWith(m, "Snapshot loaded in ") && r.thread == "main") {
       // A process start: recovery done (snapshot + txn log replayed).
-      st.current = -1;
+      EndTerm(st);
       st.role.clear();
       st.phase.clear();
       auto zxid = HexAfter(m, "highest zxid is ");
@@ -208,7 +220,7 @@ class Importer {
       return true;
     }
     if (m == "LOOKING" || m == "Peer state changed: looking") {
-      st.current = -1;
+      EndTerm(st);
       Role(node, st, r, "looking", "election");
       return true;
     }
@@ -378,6 +390,24 @@ class Importer {
       f["trunc_to"] = p.trunc_to;
   }
 
+  // Whether more log text could still change event i (its fields or whether it exists as is).
+  bool Settled(size_t i) const {
+    if (complete_) return true;
+    const Draft& d = drafts_[i];
+    if (d.open_at_end) return false;
+    if (d.term < 0) return true;
+    const NodeState& st = nodes_.at(d.event.node);
+    const Term& t = st.terms[d.term];
+    if (t.closed) return true;  // nothing later in the term can arrive
+    if (t.epoch == kNone) return false;
+    if (d.event.type == "sync_decision" && !d.event.fields["matched"].get<bool>()) return false;
+    if (t.leading) return true;
+    if (t.leader == kNone) return false;
+    // The join could still move to a later decision of the leader until its log is past the
+    // join window after the follower's line.
+    return nodes_.at(t.leader).last_ts_ms > t.received_ts_ms + kSyncJoinAfterMs;
+  }
+
   bool Compatible(const std::string& decided, const std::string& received) {
     if (received == "TRUNC") return decided == "TRUNC" || decided == "TRUNC+DIFF";
     return decided == received;
@@ -407,6 +437,7 @@ class Importer {
         Term& t = nodes_[rd.event.node].terms[rd.term];
         t.leader = drafts_[best].event.node;
         t.leader_term = drafts_[best].term;
+        t.received_ts_ms = rd.event.ts_ms;
       }
     }
     // A follower's epoch is its leader's term's epoch.
@@ -468,14 +499,45 @@ class Importer {
   std::vector<size_t> received_;      // draft indexes of sync_received events
   std::map<size_t, size_t> matched_;  // sync_received draft -> sync_decision draft
   LogImportStats stats_;
+  bool complete_;
 };
 
 }  // namespace
 
-LogImportResult ImportServerLogs(const std::map<int64_t, std::string>& logs) {
-  Importer importer;
-  for (const auto& [node, text] : logs) importer.Node(node, text);
+std::vector<LogLine> SplitLogLines(std::string_view text) {
+  std::vector<LogLine> out;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    out.push_back(ClassifyLogLine(text.substr(begin, end - begin)));
+    begin = end + 1;
+  }
+  return out;
+}
+
+LogLine ClassifyLogLine(std::string_view line) {
+  LogLine l;
+  if (auto rec = ParseLogLine(line)) {
+    l.kind = LogLine::Kind::kRecord;
+    l.record = std::move(*rec);
+  } else {
+    l.kind = StartsWithTimestamp(line) ? LogLine::Kind::kMalformed : LogLine::Kind::kContinuation;
+  }
+  return l;
+}
+
+LogImportResult ImportParsedLogs(const std::map<int64_t, std::vector<LogLine>>& logs,
+                                 bool complete) {
+  Importer importer(complete);
+  for (const auto& [node, lines] : logs) importer.Node(node, lines);
   return importer.Finish();
+}
+
+LogImportResult ImportServerLogs(const std::map<int64_t, std::string>& logs) {
+  std::map<int64_t, std::vector<LogLine>> parsed;
+  for (const auto& [node, text] : logs) parsed[node] = SplitLogLines(text);
+  return ImportParsedLogs(parsed, true);
 }
 
 std::string LogImportResult::Summary() const {

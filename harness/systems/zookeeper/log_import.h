@@ -80,11 +80,28 @@ struct LogImportStats {
 
 struct LogImportResult {
   std::vector<checkers::NodeEvent> events;  // every node's events, each node in log order
+  // Parallel to events: false for an event that more log text could still change (its term's
+  // leader or epoch not yet known, its sync decision not yet joined or not yet complete). All
+  // true when the logs were complete.
+  std::vector<bool> settled;
   LogImportStats stats;
   std::string Summary() const;  // one paragraph for the run log and the tests
 };
 
-// node id -> that node's whole server log text (appended across restarts).
+// One line of a log, parsed once (streaming imports keep these instead of text).
+struct LogLine {
+  enum class Kind { kRecord, kContinuation, kMalformed };
+  Kind kind = Kind::kContinuation;
+  LogRecord record;  // kRecord
+};
+LogLine ClassifyLogLine(std::string_view line);
+std::vector<LogLine> SplitLogLines(std::string_view text);  // a trailing partial line included
+
+// node id -> that node's whole server log text (appended across restarts), all of it written.
 LogImportResult ImportServerLogs(const std::map<int64_t, std::string>& logs);
+// The same over parsed lines. `complete` false: the logs are still growing, and `settled` says
+// which events are final.
+LogImportResult ImportParsedLogs(const std::map<int64_t, std::vector<LogLine>>& logs,
+                                 bool complete);
 
 }  // namespace faultline::harness::zookeeper

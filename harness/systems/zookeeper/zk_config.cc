@@ -38,7 +38,7 @@ std::string Executable(const std::string& name) {
 
 std::string ZooCfgPath(const ZkNodeConfig& node) { return node.dir + "/zoo.cfg"; }
 std::string ServerLogPath(const std::string& node_dir) { return node_dir + "/zookeeper.log"; }
-std::string StdoutPath(const std::string& node_dir) { return node_dir + "/stdout.log"; }
+std::string StdoutPath(const std::string& node_dir) { return node_dir + "/" + kJvmLogFile; }
 
 std::string RenderZooCfg(const ZkNodeConfig& node) {
   const ZkTimings& t = node.timings;

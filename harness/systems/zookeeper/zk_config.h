@@ -8,7 +8,7 @@
 //   datalog/version-2/ the txn log (dataLogDir, fsynced before every ACK: forceSync=yes)
 //   log4j.properties   kLog4jPattern, INFO, plus DEBUG for LearnerHandler (sync decisions)
 //   zookeeper.log      the server log the importer reads (appended across restarts)
-//   stdout.log         the JVM's own output (crashes, bad flags)
+//   jvm.log            the JVM's own stdout and stderr (crashes, bad flags)
 //
 // Addresses: every node binds its own client, quorum and election ports (its own `server.<id>`
 // line). The other `server.<j>` lines are where this node dials j: j's real ports, or in proxy
@@ -62,6 +62,7 @@ struct ZkNodeConfig {
 inline constexpr const char* kLog4jPattern =
     "%d{yyyy-MM-dd'T'HH:mm:ss.SSSZ} %-5p [%t:%C{1}@%L] - %m%n";
 inline constexpr const char* kMainClass = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
+inline constexpr const char* kJvmLogFile = "jvm.log";  // stdout + stderr, in the node folder
 
 std::string RenderZooCfg(const ZkNodeConfig& node);
 std::string RenderLog4jProperties(const std::string& log_file);
