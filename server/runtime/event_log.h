@@ -32,8 +32,8 @@ struct StartRecord {
   std::string torn_tail_file;  // only when torn_tail_truncated
   uint64_t torn_tail_offset = 0;
   std::string repaired_epoch_files;  // zabd --repair recreated these; absent when empty
-  std::string faults;  // "zk-1154,zk-4643"; absent from the record when empty
-  bool power_loss_sim = false;  // zabd --power-loss-sim; absent from the record when false
+  std::string faults;                // "zk-1154,zk-4643"; absent from the record when empty
+  bool power_loss_sim = false;       // zabd --power-loss-sim; absent from the record when false
 };
 
 class JsonEventLog final : public EventSink {

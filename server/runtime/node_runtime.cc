@@ -84,11 +84,13 @@ NodeRuntime::NodeRuntime(zab::Config config, zab::Recovered recovered, uint64_t 
 
 NodeRuntime::~NodeRuntime() = default;
 
-void NodeRuntime::Step(const zab::Input& input) {
+const zab::Output& NodeRuntime::Step(const zab::Input& input) {
+  static const zab::Output kEmpty;
   zab::Output out = peer_.Step(input);
-  if (out.empty()) return;
+  if (out.empty()) return kEmpty;
   if (on_executed) queued_inputs_.push_back(input);
   queued_.push_back(std::move(out));
+  return queued_.back();
 }
 
 bool NodeRuntime::Execute(const zab::StorageOp& op) {

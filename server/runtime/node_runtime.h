@@ -84,8 +84,9 @@ class NodeRuntime {
   NodeRuntime(const NodeRuntime&) = delete;
   NodeRuntime& operator=(const NodeRuntime&) = delete;
 
-  // Feeds one input to the core and queues its Output (executed by the next Flush()).
-  void Step(const zab::Input& input);
+  // Feeds one input to the core and queues its Output (executed by the next Flush()). The
+  // returned Output is valid until the next Step() or Flush().
+  const zab::Output& Step(const zab::Input& input);
   // Executes the queued batch (see CONTRACT). Ok, or the first storage failure, "during <op>:
   // <error>" (the batch is then dropped and the node must stop; failure() has the parts).
   faultline::Status Flush();

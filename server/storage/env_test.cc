@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "server/storage/faulty_env.h"
+#include "server/storage/log_format.h"
 #include "server/storage/mem_env.h"
 
 namespace storage {
@@ -139,6 +140,20 @@ TEST(MemEnvTest, ACrashImageHoldsWhatACrashWouldLeaveAndChangesNothing) {
   EXPECT_TRUE(env.Exists("/lost"));
   ASSERT_TRUE(f.value()->Append("-more").ok());  // and the image does not follow it
   EXPECT_EQ(Read(image.get(), "/d/f"), "synced");
+}
+
+TEST(Crc32cTest, HardwareAndTableAgreeOnTheCheckValueAndOnRandomSplits) {
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);  // the CRC-32C check value (RFC 3720)
+  EXPECT_EQ(Crc32cTable("123456789", {}), 0xE3069283u);
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>((i * 131 + 7) % 256));
+  for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 999}) {
+    for (size_t split : {size_t{0}, n / 3, n}) {
+      std::string_view a(data.data(), split), b(data.data() + split, n - split);
+      EXPECT_EQ(Crc32c(a, b), Crc32cTable(a, b)) << n << " split " << split;
+      EXPECT_EQ(Crc32c(a, b), Crc32c(std::string_view(data.data(), n))) << n << " split " << split;
+    }
+  }
 }
 
 TEST(MemEnvTest, TruncateIsDurable) {

@@ -90,6 +90,7 @@ Status StorageImpl::Append(const Record& record) {
                                    std::to_string(record.payload.size()) + " bytes for zxid " +
                                    ZxidHex(record.zxid) + " exceeds the record bound");
   }
+  if (auto s = MarkEpochAhead(record.zxid); !s.ok()) return Fail(s);
   const uint64_t bytes = kRecordHeaderBytes + record.payload.size();
   if (segments_.empty() ||
       (segments_.back().size > 0 && segments_.back().size + bytes > options_.segment_bytes_max)) {
@@ -240,6 +241,7 @@ Status StorageImpl::WriteSnapshot(uint64_t zxid, const std::string& state) {
   }
   // The log up to zxid is durable before the snapshot is, so the log never has a hole behind it.
   if (auto s = Sync(); !s.ok()) return s;
+  if (auto s = MarkEpochAhead(zxid); !s.ok()) return Fail(s);
   if (auto s = WriteFileAtomically(env_, dir_, SnapshotName(zxid), EncodeSnapshot(zxid, state),
                                    &fsync_count_);
       !s.ok()) {
@@ -257,6 +259,7 @@ Status StorageImpl::WriteSnapshot(uint64_t zxid, const std::string& state) {
 Status StorageImpl::InstallSnapshot(uint64_t zxid, const std::string& state) {
   if (!failed_.ok()) return failed_;
   if (auto s = Sync(); !s.ok()) return s;
+  if (auto s = MarkEpochAhead(zxid); !s.ok()) return Fail(s);
   if (auto s = RemoveSnapshotsAbove(zxid); !s.ok()) return Fail(s);
   if (auto s = CutLogAfter(zxid); !s.ok()) return Fail(s);
   if (auto s = WriteFileAtomically(env_, dir_, SnapshotName(zxid), EncodeSnapshot(zxid, state),
@@ -290,6 +293,25 @@ Status StorageImpl::WriteEpochFile(const char* name, uint32_t epoch) {
   return Fail(WriteFileAtomically(env_, dir_, name, FormatEpoch(epoch), &fsync_count_));
 }
 
+// A follower writes an epoch's history (a SNAP install, the DIFF txns at NEWLEADER) before the
+// currentEpoch that certifies it (zab.md 5.2, 7.3 rule 1). A crash in between leaves epoch(last
+// zxid) > currentEpoch, which recovery refuses unless currentEpoch.tmp names that epoch; this
+// marker is durable before the first such byte is written (ZOOKEEPER-1653 / 2307). Recovery then
+// adopts the epoch only if the files reach it, i.e. hold that epoch's whole initial history.
+Status StorageImpl::MarkEpochAhead(uint64_t zxid) {
+  const uint32_t epoch = EpochOf(zxid);
+  if (epoch <= current_epoch_ || epoch <= marked_epoch_) return Status::Ok();
+  const std::string tmp = JoinPath(dir_, std::string(kCurrentEpochFile) + kTmpSuffix);
+  auto file = env_->NewWritableFile(tmp);
+  if (!file.ok()) return file.status();
+  if (auto s = file.value()->Append(FormatEpoch(epoch)); !s.ok()) return s;
+  ++fsync_count_;
+  if (auto s = file.value()->Sync(); !s.ok()) return s;
+  if (auto s = SyncDirCounted(dir_); !s.ok()) return s;
+  marked_epoch_ = epoch;
+  return Status::Ok();
+}
+
 Status StorageImpl::WriteAcceptedEpoch(uint32_t epoch) {
   if (auto s = WriteEpochFile(kAcceptedEpochFile, epoch); !s.ok()) return s;
   accepted_epoch_ = epoch;
@@ -299,6 +321,7 @@ Status StorageImpl::WriteAcceptedEpoch(uint32_t epoch) {
 Status StorageImpl::WriteCurrentEpoch(uint32_t epoch) {
   if (auto s = WriteEpochFile(kCurrentEpochFile, epoch); !s.ok()) return s;
   current_epoch_ = epoch;
+  marked_epoch_ = 0;  // the rename consumed currentEpoch.tmp
   return Status::Ok();
 }
 

@@ -73,6 +73,10 @@ class StorageImpl final : public Storage {
   faultline::Status CutLogAfter(uint64_t keep_up_to);
   faultline::Status Compact();
   faultline::Status WriteEpochFile(const char* name, uint32_t epoch);
+  // Before the first record or snapshot of an epoch above currentEpoch reaches the files:
+  // durably writes currentEpoch.tmp naming that epoch (ZooKeeper's updatingEpoch marker), so a
+  // crash before WriteCurrentEpoch renames it still recovers (zab.md 1 startup checks).
+  faultline::Status MarkEpochAhead(uint64_t zxid);
   // Durably records that the log is complete only after `base` (before any prefix is dropped).
   faultline::Status WriteLogBase(uint64_t base);
 
@@ -91,6 +95,7 @@ class StorageImpl final : public Storage {
   uint64_t last_zxid_ = 0;
   uint32_t accepted_epoch_ = 0;
   uint32_t current_epoch_ = 0;
+  uint32_t marked_epoch_ = 0;  // the epoch currentEpoch.tmp names durably, if above current_epoch_
   uint64_t fsync_count_ = 0;
   faultline::Status failed_;
 };

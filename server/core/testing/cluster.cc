@@ -108,52 +108,74 @@ Epoch EpochOf(const Message& m) {
 }  // namespace
 
 // ---- Cluster --------------------------------------------------------------------------------
-Cluster::Cluster(size_t n, Config base, uint64_t seed) : base_(std::move(base)), rng_(seed) {
+void Cluster::Init(size_t n) {
   base_.voters.clear();
   for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
   nodes_.resize(n);
+  for (uint64_t id = 1; id <= n; ++id) {
+    node(id).io->cluster = this;
+    node(id).io->id = id;
+  }
+}
+
+Cluster::Cluster(size_t n, Config base, uint64_t seed, storage::Options storage)
+    : base_(std::move(base)), storage_options_(storage), rng_(seed) {
+  Init(n);
   StartAll();
 }
 
 Cluster::Cluster(std::vector<DurableState> disks, Config base, uint64_t seed)
     : base_(std::move(base)), rng_(seed) {
-  size_t n = disks.size();
-  base_.voters.clear();
-  for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
-  nodes_.resize(n);
-  for (size_t i = 0; i < n; ++i) nodes_[i].durable = std::move(disks[i]);
+  Init(disks.size());
+  for (uint64_t id = 1; id <= disks.size(); ++id) {
+    if (std::string e = node(id).sim->WriteDisk(disks[id - 1]); !e.empty()) {
+      violations.push_back("node " + std::to_string(id) + ": " + e);
+    }
+  }
   StartAll();
 }
 
-void Cluster::StartAll() {
-  // Construct every peer before any first Step, so no initial vote is sent to a node that is
-  // not up yet.
-  for (uint64_t id = 1; id <= nodes_.size(); ++id) {
-    Config c = base_;
-    c.self = PeerId{id};
-    node(id).peer = std::make_unique<Peer>(c, node(id).durable.ToRecovered(), now_ms_);
+bool Cluster::Boot(uint64_t id) {
+  Config c = base_;
+  c.self = PeerId{id};
+  Node& n = node(id);
+  std::string e = n.sim->Boot(c, storage_options_, now_ms_, n.io.get(), n.io.get(),
+                              [&n](const ClientReply& r) { n.replies[r.request_id] = r; });
+  if (!e.empty()) {
+    violations.push_back("node " + std::to_string(id) + ": " + e);
+    return false;
   }
-  for (uint64_t id = 1; id <= nodes_.size(); ++id) Step(id, Tick{now_ms_});
+  n.sim->runtime().on_executed = [this, id](const Input& in, const Output& out) {
+    if (on_output) on_output(id, in, out);
+  };
+  return true;
+}
+
+void Cluster::StartAll() {
+  // Start every process before any first Step, so no initial vote is sent to a node that is
+  // not up yet.
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) Boot(id);
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+    if (up(id)) Step(id, Tick{now_ms_});
+  }
 }
 
 void Cluster::Restart(uint64_t id) {
-  Node& n = node(id);
-  Config c = base_;
-  c.self = PeerId{id};
-  // Construction may not emit anything; the first Tick sends the initial votes.
-  n.peer = std::make_unique<Peer>(c, n.durable.ToRecovered(), now_ms_);
-  Step(id, Tick{now_ms_});
+  // Construction emits nothing; the first Tick sends the initial votes.
+  if (Boot(id)) Step(id, Tick{now_ms_});
 }
 
 void Cluster::SetDurable(uint64_t id, DurableState d) {
-  node(id).durable = std::move(d);
-  node(id).peer.reset();
+  Crash(id);
+  if (std::string e = node(id).sim->WriteDisk(d); !e.empty()) {
+    violations.push_back("node " + std::to_string(id) + ": " + e);
+  }
   Restart(id);
 }
 
 void Cluster::Crash(uint64_t id) {
-  node(id).peer.reset();
-  node(id).unflushed.clear();  // never synced: lost with its messages and replies
+  node(id).sim->Kill();  // the unflushed batch and every unsynced byte are lost
+  node(id).disk_failing = false;
   for (auto& [link, q] : links_) {
     if (link.first == id || link.second == id) q.clear();
   }
@@ -161,54 +183,35 @@ void Cluster::Crash(uint64_t id) {
 
 Output Cluster::Step(uint64_t id, const Input& input) {
   assert(up(id));
-  Output out = node(id).peer->Step(input);
-  if (group_commit_) {
-    node(id).unflushed.emplace_back(input, out);
-    return out;
-  }
-  Execute(id, out);
-  if (on_output) on_output(id, input, out);
+  Output out = node(id).sim->runtime().Step(input);
+  if (!group_commit_) Flush(id);
   return out;
 }
 
-void Cluster::FlushAll() {
-  for (uint64_t id = 1; id <= nodes_.size(); ++id) {
-    auto batch = std::move(node(id).unflushed);
-    node(id).unflushed.clear();
-    // One sync point for the whole batch: every storage op first, then the messages.
-    Output merged;
-    for (auto& [in, out] : batch) {
-      for (auto& op : out.storage) merged.storage.push_back(op);
-    }
-    for (const StorageOp& op : merged.storage) {
-      std::string err = node(id).durable.Execute(op);
-      if (!err.empty()) violations.push_back("node " + std::to_string(id) + ": " + err);
-    }
-    for (auto& [in, out] : batch) {
-      Output rest = out;
-      rest.storage.clear();
-      Execute(id, rest);
-      if (on_output) on_output(id, in, out);
-    }
+void Cluster::Flush(uint64_t id) {
+  if (!up(id)) return;
+  if (std::string e = node(id).sim->Flush(); !e.empty()) {
+    // An injected disk error stops the node as zabd exits 3; anything else is a broken rule.
+    if (!node(id).disk_failing) violations.push_back("node " + std::to_string(id) + ": " + e);
+    Crash(id);
   }
+}
+
+void Cluster::FailDisk(uint64_t id) {
+  node(id).disk_failing = true;
+  node(id).sim->FailSyncs();
+}
+
+void Cluster::FlushAll() {
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) Flush(id);
 }
 
 void Cluster::StepAndCrash(uint64_t id, const Input& input) {
-  Output out = node(id).peer->Step(input);
-  (void)out;  // lost with the crash: storage ops never synced, messages never sent
+  SimNode& sim = *node(id).sim;
+  sim.DieAfterStorageOps(rng_() % 8);
+  sim.runtime().Step(input);
+  (void)sim.Flush();  // dies part-way (or completes, then dies): not a violation
   Crash(id);
-}
-
-void Cluster::Execute(uint64_t id, const Output& out) {
-  Node& n = node(id);
-  // 1. storage ops, then the sync point; 2. messages; 3. replies and events (peer.h CONTRACT).
-  for (const StorageOp& op : out.storage) {
-    std::string err = n.durable.Execute(op);
-    if (!err.empty()) violations.push_back("node " + std::to_string(id) + ": " + err);
-  }
-  for (const Envelope& e : out.messages) SendMsg(id, e);
-  for (const ClientReply& r : out.replies) n.replies[r.request_id] = r;
-  for (const Event& e : out.events) n.events.push_back(e);
 }
 
 void Cluster::SendMsg(uint64_t from, const Envelope& e) {
@@ -289,7 +292,7 @@ void Cluster::DeliverAll() {
       any = true;
     }
     bool pending = false;
-    for (const Node& n : nodes_) pending |= !n.unflushed.empty();
+    for (const Node& n : nodes_) pending |= n.sim->up() && n.sim->runtime().has_queued();
     if (pending) FlushAll();
     if (!any && !pending) return;
   }
@@ -353,7 +356,7 @@ std::optional<uint64_t> Cluster::Leader() const {
   std::optional<uint64_t> found;
   for (uint64_t id = 1; id <= nodes_.size(); ++id) {
     if (!up(id)) continue;
-    Status s = node(id).peer->status();
+    Status s = node(id).sim->runtime().peer().status();
     if (s.role == Role::kLeading && s.phase == Phase::kBroadcast) {
       if (found) return std::nullopt;
       found = id;

@@ -1,6 +1,7 @@
-// zab::testing::Cluster — N pure zab::Peer cores wired through an in-memory network, with a
-// logical clock and a per-node model of durable storage. Used by the unit tests (zab_core_test)
-// and the simulator (tests/sim/core).
+// zab::testing::Cluster — N zab::Peer cores wired through an in-memory network, with a logical
+// clock. Each node's process and disk are a SimNode (sim_node.h): the REAL runtime::NodeRuntime
+// executing the core's outputs over the REAL storage::Storage on a crashable MemEnv, as under
+// zabd. Used by the unit tests (zab_core_test) and the simulator (tests/sim/core).
 //
 // Model:
 //  * Network: one FIFO queue per directed link (the transport never reorders on a link). A
@@ -16,9 +17,14 @@
 //    packets reach a node that has moved on, which is what the epoch fences of zab.md 7.3
 //    rule 7 exist for (zabd's one-connection-per-link transport never produces this; a
 //    transport without connection identity would).
-//  * Storage: every Output's storage ops become durable at the sync point right after the Output
-//    (peer.h CONTRACT), before its messages are sent. StepAndCrash() models a crash between the
-//    Output's storage ops and that sync: the ops, the messages and the replies are all lost.
+//  * Storage and execution: the runtime's (node_runtime.h CONTRACT): storage ops, one fsync,
+//    then messages, replies and events. Without group commit every Output is flushed as soon as
+//    it is produced; with it, a node's Outputs between two delivery rounds share one flush.
+//    Crash() kills the process: its unflushed batch and every unsynced byte are lost.
+//    StepAndCrash() kills it part-way through the flush of that input's batch, after a random
+//    number of storage mutations (a crash between any two file operations).
+//  * DurableState is a picture of a disk: hand-made ones are written through the real storage
+//    calls; durable(id) reads one back from what a crash would leave (real recovery).
 //  * Everything is deterministic for a given seed and sequence of calls.
 #pragma once
 
@@ -33,17 +39,20 @@
 #include <vector>
 
 #include "server/core/peer.h"
+#include "server/core/testing/sim_node.h"
 
 namespace zab::testing {
 
-// What survives a crash of one node (the durable artefacts of zab.md 1).
+// A picture of what survives a crash of one node (the durable artefacts of zab.md 1). The Cluster
+// writes hand-made ones through the real storage calls and reads the real disk back into one;
+// Execute/ToRecovered are a plain model for scripted single-peer tests (LonePeer).
 struct DurableState {
   Epoch accepted_epoch;
   Epoch current_epoch;
   std::vector<std::pair<Zxid, std::string>> snapshots;  // oldest first
-  std::vector<Txn> log;                                 // every appended txn, never compacted
-  // Executes one storage op. Returns an error string when the op breaks a storage rule (a zxid
-  // not above the last, a same-epoch gap: zab.md 7.3 rule 3), "" otherwise.
+  std::vector<Txn> log;  // every txn in the log files (a compacted prefix is gone)
+  // Executes one storage op on the picture. Returns an error string when the op breaks a storage
+  // rule (a zxid not above the last, a same-epoch gap: zab.md 7.3 rule 3), "" otherwise.
   std::string Execute(const StorageOp& op);
   Recovered ToRecovered() const;
   Zxid last_logged() const;
@@ -65,17 +74,19 @@ struct SentMessage {
 
 class Cluster {
  public:
-  // Voters 1..n; `base` supplies the timing knobs (self/voters are filled in).
-  Cluster(size_t n, Config base = Config{}, uint64_t seed = 1);
+  // Voters 1..n; `base` supplies the timing knobs (self/voters are filled in); `storage` the
+  // storage options of every node (e.g. small log segments, so segments roll and compact).
+  Cluster(size_t n, Config base = Config{}, uint64_t seed = 1, storage::Options storage = {});
   // Starts node i+1 from disks[i] (hand-made durable states).
   Cluster(std::vector<DurableState> disks, Config base = Config{}, uint64_t seed = 1);
 
   size_t size() const { return nodes_.size(); }
   uint64_t now_ms() const { return now_ms_; }
-  bool up(uint64_t id) const { return node(id).peer != nullptr; }
-  Peer& peer(uint64_t id) { return *node(id).peer; }
-  const DurableState& durable(uint64_t id) const { return node(id).durable; }
-  DurableState& mutable_durable(uint64_t id) { return node(id).durable; }
+  bool up(uint64_t id) const { return node(id).sim->up(); }
+  Peer& peer(uint64_t id) { return node(id).sim->runtime().peer(); }
+  // What a crash of the node now would leave (recovered from its disk; not for hot paths).
+  const DurableState& durable(uint64_t id) const { return node(id).sim->durable(); }
+  // The event log as the runtime writes it (ranges of a batch merged, contracts.md 3).
   const std::vector<Event>& events(uint64_t id) const { return node(id).events; }
   NetOptions& net() { return net_; }
   // Late packets delivered so far (statistics: a sim can show the fault mix is not idle).
@@ -85,8 +96,10 @@ class Cluster {
   // delivered as usual and only a duplicate is held back. One-shot.
   void HoldLate(uint64_t from, uint64_t to, std::function<bool(const Message&)> match,
                 bool copy = false);
-  // Group commit (the driver may merge consecutive Outputs under one fsync, peer.h CONTRACT):
-  // when on, each node's Outputs accumulate and execute together at the next Flush (RunFor /
+  // Storage options of every node from its next (re)start on (e.g. small log segments).
+  storage::Options& storage_options() { return storage_options_; }
+  // Group commit (the runtime merges consecutive Outputs under one fsync, node_runtime.h): when
+  // on, each node's Outputs accumulate and execute together at the next flush (RunFor /
   // RunUntil flush every node after each delivery round). A crash drops the unflushed batch:
   // its storage ops, its messages and its replies.
   void set_group_commit(bool on) { group_commit_ = on; }
@@ -96,7 +109,8 @@ class Cluster {
   // Feeds one input to a node and executes its Output (storage, then messages, then replies
   // and events), or queues it for the next flush under group commit. Returns the Output.
   Output Step(uint64_t id, const Input& input);
-  // Like Step, but the node crashes before the Output's sync point: nothing of it survives.
+  // Like Step, but the node dies part-way through the flush of its batch: after a random number
+  // (0..7, from the rng) of storage mutations; what was not fsynced is lost.
   void StepAndCrash(uint64_t id, const Input& input);
 
   // Delivers one ready message (false if none). Advances nothing else.
@@ -110,6 +124,10 @@ class Cluster {
 
   void Crash(uint64_t id);
   void Restart(uint64_t id);
+  // The node's disk fails (EIO on every fsync) until its next restart: its next flush fails and
+  // the node stops, as zabd exits with code 3 (not a violation). ZOOKEEPER-4882's fault class.
+  void FailDisk(uint64_t id);
+  bool disk_failing(uint64_t id) const { return node(id).disk_failing; }
   // Rebuilds the node's durable state (for tests that start from a hand-made disk).
   void SetDurable(uint64_t id, DurableState d);
 
@@ -128,27 +146,41 @@ class Cluster {
   // The node that is LEADING in BROADCAST (established), if exactly one live node is.
   std::optional<uint64_t> Leader() const;
 
-  // Hook: every Output, right after it was executed (durable state already updated).
+  // Hook: every Output, right after its batch was executed (storage synced, messages sent).
   std::function<void(uint64_t, const Input&, const Output&)> on_output;
-  // Storage-rule violations seen while executing outputs (should stay empty).
+  // Storage failures (a rule broken: a zxid not above the last, a same-epoch gap, zab.md 7.3
+  // rule 3) and disks recovery refused (should stay empty). The node is killed at each.
   std::vector<std::string> violations;
 
  private:
+  struct Node;
+  // runtime::Transport and EventSink of one node: into the simulated network and memory.
+  struct NodeIo final : runtime::Transport, runtime::EventSink {
+    Cluster* cluster = nullptr;
+    uint64_t id = 0;
+    void Send(const Envelope& e) override { cluster->SendMsg(id, e); }
+    void Write(const Event& e) override { cluster->node(id).events.push_back(e); }
+  };
   struct Node {
-    std::unique_ptr<Peer> peer;
-    DurableState durable;
+    std::unique_ptr<SimNode> sim = std::make_unique<SimNode>();
+    std::unique_ptr<NodeIo> io = std::make_unique<NodeIo>();
     std::vector<Event> events;
     std::map<uint64_t, ClientReply> replies;
     uint64_t next_request_id = 1;
-    std::vector<std::pair<Input, Output>> unflushed;  // group commit batch
+    bool disk_failing = false;  // FailDisk: the next storage failure is expected
   };
   Node& node(uint64_t id) { return nodes_.at(id - 1); }
   const Node& node(uint64_t id) const { return nodes_.at(id - 1); }
+  void Init(size_t n);
   void StartAll();
-  void Execute(uint64_t id, const Output& out);
+  // Boots node `id` from its disk at now_ms_ (a violation, node left down, if refused).
+  bool Boot(uint64_t id);
+  // Flushes node `id`'s queued batch; a storage failure is a violation and kills the node.
+  void Flush(uint64_t id);
   void SendMsg(uint64_t from, const Envelope& e);
 
   Config base_;
+  storage::Options storage_options_;
   std::vector<Node> nodes_;
   std::map<std::pair<uint64_t, uint64_t>, std::deque<SentMessage>> links_;
   std::deque<SentMessage> late_;  // held packets, in send order; deliver_at_ms = when sent

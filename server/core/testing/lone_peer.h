@@ -109,4 +109,41 @@ inline void LeadIntoBroadcast(LonePeer& p) {
   p.Receive(2, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 0)});
 }
 
+// Drives a lone leader (self 3 of 3, started from its own recovered disk) through FLE and
+// discovery; followers 1 and 2 report (last zxid, currentEpoch) in ACKEPOCH. Returns the
+// `sync_decision` event for follower 1 (type "" if none). For decision-table rows whose inputs
+// no real disk can produce (a same-epoch hole in the leader's log, a peer at an epoch marker):
+// real storage refuses such disks, so these rows are driven through the core alone.
+inline Event SyncDecisionForFollower1(LonePeer& p, Zxid p1, Epoch current1, Zxid p2,
+                                      Epoch current2) {
+  const Status st = p.peer().status();
+  for (uint64_t f : {1, 2}) {
+    p.Receive(f,
+              Vote{Epoch{}, PeerState::kLooking, PeerId{3}, st.last_logged, 1, st.current_epoch});
+  }
+  p.Advance(100);
+  Output info = p.Receive(1, FollowerInfo{st.accepted_epoch});
+  p.Receive(2, FollowerInfo{st.accepted_epoch});
+  Epoch e;
+  for (const LeaderInfo& li : MessagesOf<LeaderInfo>(info)) e = li.epoch;
+  for (const Envelope& env : p.last().messages) {
+    if (const auto* li = std::get_if<LeaderInfo>(&env.message)) e = li->epoch;
+  }
+  std::vector<Event> events;
+  auto keep = [&](const Output& out) {
+    events.insert(events.end(), out.events.begin(), out.events.end());
+  };
+  keep(p.Receive(1, AckEpoch{e, static_cast<int64_t>(current1.value), p1, Zxid{}}));
+  keep(p.Receive(2, AckEpoch{e, static_cast<int64_t>(current2.value), p2, Zxid{}}));
+  for (const Event& ev : events) {
+    if (ev.type != "sync_decision") continue;
+    for (const auto& [k, v] : ev.fields) {
+      if (k == "peer" && std::holds_alternative<uint64_t>(v) && std::get<uint64_t>(v) == 1) {
+        return ev;
+      }
+    }
+  }
+  return Event{};
+}
+
 }  // namespace zab::testing
