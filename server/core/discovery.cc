@@ -7,6 +7,9 @@ namespace zab {
 
 void PeerImpl::StartLeading() {
   SetRole(Role::kLeading, Phase::kDiscovery);
+  // Tell every voter this node now leads: a follower that decided first sent its FOLLOWERINFO
+  // while this node was still LOOKING (dropped), and resends it on this vote (election.cc).
+  BroadcastVote();
   learners_.clear();
   outstanding_.clear();
   epoch_decided_ = epoch_quorum_acked_ = established_ = false;

@@ -81,6 +81,26 @@ bool PeerImpl::QuorumAgrees(const std::map<uint64_t, Vote>& votes, const Vote& t
   return n >= quorum_;
 }
 
+// Step 4, "if have received from all nodes, then terminate" (ZooKeeper 3.4's lookForLeader):
+// finalizeWait exists to let a better vote arrive, and none can once every voter's latest vote
+// of this round equals mine. A node only ever moves to a better vote than its own, starting from
+// its own initial vote, so a vote every voter holds is at least every initial vote: the best
+// there is. Deciding at once saves finalizeWait at every cluster start.
+bool PeerImpl::EveryVoterAgrees() const {
+  if (recvset_.size() < config_.voters.size()) return false;
+  const Vote mine = MyVote();
+  for (PeerId p : config_.voters) {
+    auto it = recvset_.find(p.value);
+    if (it == recvset_.end()) return false;
+    const Vote& v = it->second;
+    if (v.leader != mine.leader || v.zxid != mine.zxid || v.round != mine.round ||
+        v.peer_epoch != mine.peer_epoch) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Step 5 checkLeader: a leader other than me must itself be present and LEADING; if the leader
 // is me, the round must be mine. Stops the ensemble from re-electing a dead leader.
 bool PeerImpl::CheckLeader(const std::map<uint64_t, Vote>& votes, PeerId leader,
@@ -99,6 +119,13 @@ void PeerImpl::OnVote(PeerId from, const Vote& n) {
       Send(from, MyVote());
       // A learner that went LOOKING has left this leader.
       if (role_ == Role::kLeading) learners_.erase(from.value);
+    } else if (role_ == Role::kFollowing && phase_ == Phase::kDiscovery && leader_ == from &&
+               n.state == PeerState::kLeading) {
+      // The leader announces it now leads (StartLeading): a FOLLOWERINFO sent while it was
+      // still LOOKING was dropped there, so send it again now instead of a tick later. Only in
+      // discovery, before LEADERINFO: on the FIFO link it still precedes our ACKEPOCH.
+      last_heard_leader_ms_ = now_ms_;
+      Send(from, FollowerInfo{accepted_epoch_});
     }
     return;
   }
@@ -123,6 +150,11 @@ void PeerImpl::OnVote(PeerId from, const Vote& n) {
     } else if (VoteBeats(n.leader, n.zxid, n.peer_epoch, vote_leader_, vote_zxid_, vote_epoch_)) {
       vote_leader_ = n.leader, vote_zxid_ = n.zxid, vote_epoch_ = n.peer_epoch;
       changed = true;
+    } else if (VoteBeats(vote_leader_, vote_zxid_, vote_epoch_, n.leader, n.zxid, n.peer_epoch)) {
+      // Same round, and mine is better: the sender has not heard it (my broadcast may have been
+      // sent while its link was down). Tell it now rather than at its next resend, which backs
+      // off (step 2); it adopts mine and the round can end without another timeout.
+      Send(from, MyVote());
     }
     if (changed) {
       Emit("vote", {{"round", round_},
@@ -134,6 +166,7 @@ void PeerImpl::OnVote(PeerId from, const Vote& n) {
     }
     recvset_[from.value] = n;
     recvset_[config_.self.value] = MyVote();
+    if (EveryVoterAgrees()) return Decide(vote_leader_, vote_zxid_, vote_epoch_);
     if (QuorumAgrees(recvset_, MyVote(), false)) {
       if (!finalize_at_ms_) finalize_at_ms_ = now_ms_ + config_.finalize_wait_ms;
     } else {

@@ -48,6 +48,69 @@ TEST(ZabElection, DecisionWaitsForFinalizeWaitAfterAQuorumAgrees) {
   EXPECT_EQ(out.messages[0].to, PeerId{3});
 }
 
+TEST(ZabElection, OnceEveryVoterAgreesTheDecisionIsTakenWithoutFinalizeWait) {
+  LonePeer p(1, 3);
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  EXPECT_EQ(p.peer().status().role, Role::kLooking) << "a quorum only: finalizeWait runs";
+  Output out = p.Receive(3, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing) << "all three agree: no better vote exists";
+  ASSERT_EQ(MessagesOf<FollowerInfo>(out).size(), 1u);
+}
+
+TEST(ZabElection, ALookingPeerThatSendsAWorseVoteInMyRoundGetsMineBack) {
+  LonePeer p(3, 3);
+  p.TickTo(1500);  // past the first resend: only the reply can carry the vote now
+  Output out = p.Receive(1, Vote{Epoch{}, PeerState::kLooking, PeerId{1}, Zxid{}, 1, Epoch{}});
+  auto votes = MessagesOf<Vote>(out);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(out.messages[0].to, PeerId{1});
+  EXPECT_EQ(votes[0].leader, PeerId{3});
+  EXPECT_EQ(votes[0].round, 1u);
+  // An equal vote gets no reply (no ping-pong).
+  EXPECT_TRUE(MessagesOf<Vote>(
+                  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}}))
+                  .empty());
+}
+
+TEST(ZabElection, ALinkThatComesUpGetsTheCurrentVoteAtOnce) {
+  LonePeer p(1, 3);
+  p.Receive(3, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  Output out = p.Step(PeerConnected{PeerId{2}});
+  auto votes = MessagesOf<Vote>(out);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(out.messages[0].to, PeerId{2});
+  EXPECT_EQ(votes[0].leader, PeerId{3});
+}
+
+TEST(ZabElection, AFollowerResendsFollowerInfoWhenItsLeaderAnnouncesItLeadsOrItsLinkComesUp) {
+  LonePeer p(1, 3);
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  p.Receive(3, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  ASSERT_EQ(p.peer().status().role, Role::kFollowing);  // its FOLLOWERINFO reached a LOOKING 3
+  Output out = p.Receive(3, Vote{Epoch{}, PeerState::kLeading, PeerId{3}, Zxid{}, 1, Epoch{}});
+  ASSERT_EQ(MessagesOf<FollowerInfo>(out).size(), 1u);
+  EXPECT_EQ(out.messages[0].to, PeerId{3});
+  out = p.Step(PeerConnected{PeerId{3}});
+  EXPECT_EQ(MessagesOf<FollowerInfo>(out).size(), 1u);
+  EXPECT_TRUE(MessagesOf<FollowerInfo>(p.Step(PeerConnected{PeerId{2}})).empty());
+  // After LEADERINFO (out of discovery) neither resends: it would reset the learner.
+  p.Receive(3, LeaderInfo{Epoch{1}});
+  EXPECT_TRUE(MessagesOf<FollowerInfo>(p.Step(PeerConnected{PeerId{3}})).empty());
+  EXPECT_TRUE(MessagesOf<FollowerInfo>(
+                  p.Receive(3, Vote{Epoch{}, PeerState::kLeading, PeerId{3}, Zxid{}, 1, Epoch{}}))
+                  .empty());
+}
+
+TEST(ZabElection, ANewLeaderAnnouncesItLeadsToEveryVoter) {
+  LonePeer p(3, 3);
+  p.Receive(1, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  Output out = p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  ASSERT_EQ(p.peer().status().role, Role::kLeading);
+  auto votes = MessagesOf<Vote>(out);
+  ASSERT_EQ(votes.size(), 2u);
+  for (const Vote& v : votes) EXPECT_EQ(v.state, PeerState::kLeading);
+}
+
 TEST(ZabElection, ABetterVoteDuringFinalizeWaitCancelsTheDecision) {
   LonePeer p(1, 5);
   p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{5}, Zxid{}, 1, Epoch{}});
@@ -146,11 +209,13 @@ TEST(ZabElection, AFollowerRepeatsFollowerInfoUntilLeaderInfoArrives) {
 
 TEST(ZabElection, TerminationIsNotCommitmentAFollowerReturnsToLookingAfterInitLimit) {
   LonePeer p(1, 3);
+  // Every voter's vote is in: the decision is taken on the last one, at t = 1000 (no
+  // finalizeWait), and ElectLeader then advances to 1100.
   p.ElectLeader(3, Zxid{}, Epoch{});
   ASSERT_EQ(p.peer().status().role, Role::kFollowing);
-  p.Advance(900);
+  p.Advance(850);
   EXPECT_EQ(p.peer().status().role, Role::kFollowing);
-  Output out = p.Advance(200);  // init_limit (10 ticks of 100 ms) after the decision
+  Output out = p.Advance(100);  // init_limit (10 ticks of 100 ms) after the decision
   EXPECT_EQ(p.peer().status().role, Role::kLooking);
   EXPECT_TRUE(HasEvent(out, "step_down"));
 }

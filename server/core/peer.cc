@@ -115,6 +115,8 @@ Output PeerImpl::Step(const Input& input) {
           } else if (role_ == Role::kLeading) {
             learners_.erase(in.peer.value);
           }
+        } else if constexpr (std::is_same_v<T, PeerConnected>) {
+          OnPeerConnected(in.peer);
         }
       },
       input);
@@ -214,6 +216,16 @@ void PeerImpl::OnReceive(PeerId from, const Message& m) {
         }
       },
       m);
+}
+
+void PeerImpl::OnPeerConnected(PeerId p) {
+  if (!IsVoter(p) || p == config_.self) return;
+  if (role_ == Role::kLooking) return Send(p, MyVote());  // zab.md 3 step 2, without the wait
+  if (role_ == Role::kFollowing && phase_ == Phase::kDiscovery && leader_ == p) {
+    // The FOLLOWERINFO of Decide may have gone out before this link was up (as the tick repeat).
+    last_heard_leader_ms_ = now_ms_;
+    Send(p, FollowerInfo{accepted_epoch_});
+  }
 }
 
 bool PeerImpl::FromMyLeader(PeerId from, Epoch epoch) const {

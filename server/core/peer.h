@@ -122,7 +122,15 @@ struct ClientRead {
 struct PeerDisconnected {
   PeerId peer;
 };
-using Input = std::variant<Tick, Receive, ClientWrite, ClientRead, PeerDisconnected>;
+// The transport (re)established its link to `peer` (optional hint). Whatever that peer missed
+// while the link was down and this node still needs it to hear is sent again: the current vote
+// while LOOKING (ZooKeeper's QuorumCnxManager resends the last notification on a new
+// connection), FOLLOWERINFO while following in discovery. Without it the resend timers recover
+// the same, later (at cluster start, one backed-off FLE resend per node that came up late).
+struct PeerConnected {
+  PeerId peer;
+};
+using Input = std::variant<Tick, Receive, ClientWrite, ClientRead, PeerDisconnected, PeerConnected>;
 
 // ---- Outputs -----------------------------------------------------------------------------
 // Storage ops, executed in order, then one fsync (see CONTRACT).

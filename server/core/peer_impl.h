@@ -80,6 +80,7 @@ class PeerImpl {
   // ---- peer.cc: common helpers ----
   void OnTick(uint64_t now_ms);
   void OnReceive(PeerId from, const Message& m);
+  void OnPeerConnected(PeerId p);
   void SetRole(Role role, Phase phase);
   // Leaves FOLLOWING/LEADING (or restarts FLE): fails pending requests, discards sync buffers
   // (7.3 rule 6), starts a new election round.
@@ -125,6 +126,7 @@ class PeerImpl {
   void BroadcastVote();
   Vote MyVote() const;
   bool VoteBeats(PeerId l1, Zxid z1, Epoch e1, PeerId l2, Zxid z2, Epoch e2) const;
+  bool EveryVoterAgrees() const;
   bool QuorumAgrees(const std::map<uint64_t, Vote>& votes, const Vote& target, bool loose) const;
   bool CheckLeader(const std::map<uint64_t, Vote>& votes, PeerId leader, uint64_t round) const;
   void Decide(PeerId leader, Zxid zxid, Epoch peer_epoch);

@@ -72,6 +72,7 @@ class Driver final : public runtime::Transport {
     callbacks.on_disconnected = [this](uint64_t peer) {
       Step(zab::PeerDisconnected{zab::PeerId{peer}});
     };
+    callbacks.on_connected = [this](uint64_t peer) { Step(zab::PeerConnected{zab::PeerId{peer}}); };
     transport_ =
         std::make_unique<PeerTransport>(io_, config_.self_id, config_.self().peer, std::move(peers),
                                         config_.secret, std::move(callbacks));
@@ -311,8 +312,7 @@ int RunNode(const ServerConfig& config, const ClientServerOptions& client_option
     start.repaired_epoch_files = files;
   }
   if (!config.faults.empty()) {
-    spdlog::warn("FAULTS ENABLED (re-created ZAB bugs, may lose committed data): {}",
-                 start.faults);
+    spdlog::warn("FAULTS ENABLED (re-created ZAB bugs, may lose committed data): {}", start.faults);
   }
   start.power_loss_sim = config.power_loss_sim;
   if (config.power_loss_sim) {

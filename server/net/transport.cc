@@ -33,7 +33,7 @@ tcp::endpoint ToEndpoint(const HostPort& hp) {
 class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& io, uint64_t self_id, HostPort listen, std::vector<Peer> peers,
-       std::string secret, Callbacks callbacks, PeerInboundLimits inbound)
+       std::string secret, Callbacks callbacks, PeerLinkLimits inbound)
       : io_(io),
         self_id_(self_id),
         listen_(std::move(listen)),
@@ -42,10 +42,14 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
         inbound_(inbound),
         acceptor_(io) {
     inbound_.unauthenticated_max = std::max<std::size_t>(inbound_.unauthenticated_max, 1);
+    inbound_.redial_backoff_ms_min = std::max<uint64_t>(inbound_.redial_backoff_ms_min, 1);
+    inbound_.redial_backoff_ms_max =
+        std::max(inbound_.redial_backoff_ms_max, inbound_.redial_backoff_ms_min);
     for (auto& p : peers) {
       auto link = std::make_unique<OutLink>(io);
       link->peer = p.id;
       link->endpoint = ToEndpoint(p.address);
+      link->backoff_ms = inbound_.redial_backoff_ms_min;
       out_.emplace(p.id, std::move(link));
     }
   }
@@ -130,7 +134,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     bool writing = false;
     std::array<char, kHelloBytes> hello{};
     std::array<char, 1> probe{};
-    uint64_t backoff_ms = kPeerReconnectBackoffMsMin;
+    uint64_t backoff_ms = 0;  // the next redial's wait (set by the constructor and OnReady)
   };
 
   struct InConn {
@@ -213,11 +217,12 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
   void OnReady(OutLink* link, uint64_t gen) {
     link->state = OutLink::kReady;
     link->timer.cancel();
-    link->backoff_ms = kPeerReconnectBackoffMsMin;
+    link->backoff_ms = inbound_.redial_backoff_ms_min;
     ++stats_.links_established;
     spdlog::info("peer {}: link up", link->peer);
     Probe(link, gen);
     StartWrite(link);
+    if (callbacks_.on_connected) callbacks_.on_connected(link->peer);
   }
 
   // The listener never writes after its hello: any read completion means the link is gone.
@@ -266,7 +271,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     if (was_ready) spdlog::info("peer {}: link down", link->peer);
     auto self = shared_from_this();
     link->timer.expires_after(std::chrono::milliseconds(link->backoff_ms));
-    link->backoff_ms = std::min(link->backoff_ms * 2, kPeerReconnectBackoffMsMax);
+    link->backoff_ms = std::min(link->backoff_ms * 2, inbound_.redial_backoff_ms_max);
     link->timer.async_wait([this, self, link, next_gen](error_code ec) {
       if (ec || stopped_ || next_gen != link->generation) return;
       Dial(link);
@@ -388,6 +393,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
       }
     }
     in_by_peer_[conn->peer] = conn->id;
+    RedialIfWaiting(conn->peer);
     auto self = shared_from_this();
     asio::async_write(conn->socket, asio::buffer(&kAcceptByte, 1),
                       [this, self, conn](error_code ec, std::size_t) {
@@ -395,6 +401,15 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
                         if (ec) return CloseIn(conn);
                       });
     ReadLoop(conn);
+  }
+
+  // `peer` just proved itself on an inbound connection, so it is up: if our link to it waits
+  // out a reconnect backoff (it was down when we last dialled), dial now.
+  void RedialIfWaiting(uint64_t peer) {
+    auto it = out_.find(peer);
+    if (it == out_.end() || it->second->state != OutLink::kIdle) return;
+    it->second->backoff_ms = inbound_.redial_backoff_ms_min;
+    Dial(it->second.get());  // a new generation: the pending backoff wait becomes a no-op
   }
 
   void ReadLoop(const std::shared_ptr<InConn>& conn) {
@@ -440,7 +455,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
   const HostPort listen_;
   const std::string secret_;
   Callbacks callbacks_;
-  PeerInboundLimits inbound_;
+  PeerLinkLimits inbound_;
   tcp::acceptor acceptor_;
   std::map<uint64_t, std::unique_ptr<OutLink>> out_;
   std::map<uint64_t, std::shared_ptr<InConn>> in_;  // by connection id
@@ -452,7 +467,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
 
 PeerTransport::PeerTransport(asio::io_context& io, uint64_t self_id, HostPort listen,
                              std::vector<Peer> peers, std::string secret, Callbacks callbacks,
-                             PeerInboundLimits inbound)
+                             PeerLinkLimits inbound)
     : impl_(std::make_shared<Impl>(io, self_id, std::move(listen), std::move(peers),
                                    std::move(secret), std::move(callbacks), inbound)) {}
 

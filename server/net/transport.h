@@ -10,8 +10,11 @@
 //    core tolerates loss: it detects gaps and times out). A send queue over its bound
 //    (limits.h) resets the link rather than growing.
 //  * on_disconnected(peer) is called when an established link to or from `peer` breaks, so the
-//    driver can hand the core a PeerDisconnected hint.
-//  * Lost links are redialled with exponential backoff (limits.h).
+//    driver can hand the core a PeerDisconnected hint; on_connected(peer) when this node's own
+//    link to `peer` (the one Send() uses) completes its handshake, for the PeerConnected hint.
+//  * Lost links are redialled with exponential backoff (limits.h). A peer that proves itself on
+//    an inbound connection is up: a link to it waiting out its backoff is redialled at once, so
+//    a node that starts last is reached as soon as it dials in (cluster start, issue 8).
 //  * Inbound: a configured peer that proves the secret always gets in, however many strangers
 //    hold connections to the peer port (limits.h "Inbound peer connections": authenticated
 //    connections have a slot per peer id; handshaking ones share a pool where a newcomer evicts
@@ -46,10 +49,12 @@ struct PeerTransportStats {
   uint64_t inbound_unauthenticated = 0;  // handshaking connections open now
 };
 
-// The inbound bounds (limits.h); tests shrink or stretch them.
-struct PeerInboundLimits {
+// The inbound bounds and the redial backoff (limits.h); tests shrink or stretch them.
+struct PeerLinkLimits {
   std::size_t unauthenticated_max = kPeerUnauthenticatedMax;
   uint64_t handshake_timeout_ms = kPeerInboundHandshakeTimeoutMs;
+  uint64_t redial_backoff_ms_min = kPeerReconnectBackoffMsMin;
+  uint64_t redial_backoff_ms_max = kPeerReconnectBackoffMsMax;
 };
 
 class PeerTransport {
@@ -57,6 +62,7 @@ class PeerTransport {
   struct Callbacks {
     std::function<void(uint64_t from, std::string payload)> on_message;
     std::function<void(uint64_t peer)> on_disconnected;
+    std::function<void(uint64_t peer)> on_connected;
   };
   struct Peer {
     uint64_t id = 0;
@@ -65,7 +71,7 @@ class PeerTransport {
 
   PeerTransport(boost::asio::io_context& io, uint64_t self_id, HostPort listen,
                 std::vector<Peer> peers, std::string secret, Callbacks callbacks,
-                PeerInboundLimits inbound = {});
+                PeerLinkLimits inbound = {});
   ~PeerTransport();
   PeerTransport(const PeerTransport&) = delete;
   PeerTransport& operator=(const PeerTransport&) = delete;

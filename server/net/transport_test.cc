@@ -27,13 +27,15 @@ struct Node {
   HostPort addr;
   std::vector<std::pair<uint64_t, std::string>> received;
   std::vector<uint64_t> disconnects;
+  std::vector<uint64_t> connects;
+  std::function<void(uint64_t)> on_connected;  // extra action, after recording the hint
   std::unique_ptr<PeerTransport> transport;
 };
 
 class TransportTest : public ::testing::Test {
  protected:
   void Make(uint64_t id, const std::string& secret, std::vector<uint64_t> peer_ids,
-            PeerInboundLimits inbound = {}) {
+            PeerLinkLimits inbound = {}) {
     auto& n = nodes_[id];
     n.id = id;
     std::vector<PeerTransport::Peer> peers;
@@ -43,6 +45,10 @@ class TransportTest : public ::testing::Test {
       n.received.emplace_back(from, std::move(payload));
     };
     cb.on_disconnected = [&n](uint64_t peer) { n.disconnects.push_back(peer); };
+    cb.on_connected = [&n](uint64_t peer) {
+      n.connects.push_back(peer);
+      if (n.on_connected) n.on_connected(peer);
+    };
     n.transport = std::make_unique<PeerTransport>(io_, id, addr_.at(id), peers, secret,
                                                   std::move(cb), inbound);
     ASSERT_TRUE(n.transport->Start().ok());
@@ -126,6 +132,40 @@ TEST_F(TransportTest, ALostPeerIsReportedAndRedialledWhenItReturns) {
   nodes_[1].transport->Send(2, "again");
   ASSERT_TRUE(RunUntil([&] { return !nodes_[2].received.empty(); }));
   EXPECT_EQ(nodes_[2].received[0].second, "again");
+}
+
+// The PeerConnected hint (zab::PeerConnected): once per established outgoing link, again after a
+// redial, and a Send() from inside the callback (the core resending its vote) goes out.
+TEST_F(TransportTest, EachEstablishedOutgoingLinkIsReportedAndCanBeUsedFromTheCallback) {
+  nodes_[1].on_connected = [this](uint64_t peer) { nodes_[1].transport->Send(peer, "hello"); };
+  Make(1, "s", {2});
+  Make(2, "s", {1});
+  ASSERT_TRUE(RunUntil([&] { return !nodes_[2].received.empty(); }));
+  EXPECT_EQ(nodes_[2].received[0], (std::pair<uint64_t, std::string>{1, "hello"}));
+  EXPECT_EQ(nodes_[1].connects, std::vector<uint64_t>{2});
+  nodes_[2].transport.reset();  // node 2 "crashes" and comes back
+  nodes_[2].received.clear();
+  ASSERT_TRUE(RunUntil([&] { return !nodes_[1].transport->connected_to(2); }));
+  Make(2, "s", {1});
+  ASSERT_TRUE(RunUntil([&] { return !nodes_[2].received.empty(); }));
+  EXPECT_EQ(nodes_[2].received[0].second, "hello");
+  EXPECT_EQ(nodes_[1].connects, (std::vector<uint64_t>{2, 2}));
+}
+
+// Cluster start (issue 8): node 1 dialled node 2 before it was up and now waits out a redial
+// backoff far beyond the test's bound; node 2 dialling in proves it is up, so node 1 redials
+// at once instead of leaving its votes to node 2 undelivered until the backoff ends.
+TEST_F(TransportTest, APeerThatDialsInIsDialledBackAtOnceInsteadOfAfterTheBackoff) {
+  PeerLinkLimits limits;
+  limits.redial_backoff_ms_min = limits.redial_backoff_ms_max = 600'000;
+  Make(1, "s", {2}, limits);
+  io_.run_for(std::chrono::milliseconds(50));  // its first dial fails: node 2 is not up
+  ASSERT_FALSE(nodes_[1].transport->connected_to(2));
+  Make(2, "s", {1});
+  ASSERT_TRUE(RunUntil([&] { return nodes_[1].transport->connected_to(2); }));
+  nodes_[1].transport->Send(2, "vote");
+  ASSERT_TRUE(RunUntil([&] { return !nodes_[2].received.empty(); }));
+  EXPECT_EQ(nodes_[2].received[0].second, "vote");
 }
 
 TEST_F(TransportTest, SendingToAPeerThatIsDownDropsInsteadOfQueueing) {
@@ -269,7 +309,7 @@ TEST_F(TransportTest, HalfOpenConnectionsOnThePeerPortDoNotKeepARealPeerOut) {
 
 TEST_F(TransportTest, AFloodFromOneAddressEvictsOnlyItsOwnHandshakingConnections) {
   // A pool of 8 and a handshake timeout far beyond the test: only eviction closes anything.
-  Make(1, "s", {2}, PeerInboundLimits{8, 600'000});
+  Make(1, "s", {2}, PeerLinkLimits{8, 600'000});
   SocketHolder other(io_, addr_[1].port, 1, 600'000, "127.0.0.2");
   ASSERT_TRUE(RunUntil([&] { return nodes_[1].transport->stats().inbound_unauthenticated == 1; }));
   SocketHolder flood(io_, addr_[1].port, 40, 600'000, "127.0.0.1");
@@ -279,7 +319,7 @@ TEST_F(TransportTest, AFloodFromOneAddressEvictsOnlyItsOwnHandshakingConnections
 }
 
 TEST_F(TransportTest, AStrangerThatNeverAnswersTheHelloIsClosedAfterTheInboundTimeout) {
-  Make(1, "s", {2}, PeerInboundLimits{kPeerUnauthenticatedMax, 100});
+  Make(1, "s", {2}, PeerLinkLimits{kPeerUnauthenticatedMax, 100});
   SocketHolder stranger(io_, addr_[1].port, 1, 600'000);
   ASSERT_TRUE(RunUntil([&] { return nodes_[1].transport->stats().handshakes_refused == 1; }));
   EXPECT_EQ(nodes_[1].transport->stats().inbound_unauthenticated, 0u);

@@ -162,7 +162,14 @@ void Cluster::StartAll() {
 
 void Cluster::Restart(uint64_t id) {
   // Construction emits nothing; the first Tick sends the initial votes.
-  if (Boot(id)) Step(id, Tick{now_ms_});
+  if (!Boot(id)) return;
+  Step(id, Tick{now_ms_});
+  // Its links to and from every live peer come up (the transport's PeerConnected hint).
+  for (uint64_t p = 1; p <= nodes_.size(); ++p) {
+    if (p == id || !up(p)) continue;
+    if (!blocked(p, id)) Step(p, PeerConnected{PeerId{id}});
+    if (!blocked(id, p) && up(id)) Step(id, PeerConnected{PeerId{p}});
+  }
 }
 
 void Cluster::SetDurable(uint64_t id, DurableState d) {
@@ -322,7 +329,11 @@ void Cluster::Block(uint64_t from, uint64_t to) {
   blocked_[{from, to}] = true;
   links_[{from, to}].clear();
 }
-void Cluster::Unblock(uint64_t from, uint64_t to) { blocked_.erase({from, to}); }
+void Cluster::Unblock(uint64_t from, uint64_t to) {
+  if (blocked_.erase({from, to}) > 0 && up(from) && up(to)) {
+    Step(from, PeerConnected{PeerId{to}});  // the dialer's link comes back
+  }
+}
 void Cluster::Isolate(uint64_t id) {
   for (uint64_t o = 1; o <= nodes_.size(); ++o) {
     if (o == id) continue;
@@ -330,7 +341,13 @@ void Cluster::Isolate(uint64_t id) {
     Block(o, id);
   }
 }
-void Cluster::HealAll() { blocked_.clear(); }
+void Cluster::HealAll() {
+  auto healed = std::move(blocked_);
+  blocked_.clear();
+  for (const auto& [link, on] : healed) {
+    if (up(link.first) && up(link.second)) Step(link.first, PeerConnected{PeerId{link.second}});
+  }
+}
 bool Cluster::blocked(uint64_t from, uint64_t to) const { return blocked_.count({from, to}) > 0; }
 
 uint64_t Cluster::Write(uint64_t id, kv::Op op) {

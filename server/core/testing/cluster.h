@@ -131,7 +131,8 @@ class Cluster {
   // Rebuilds the node's durable state (for tests that start from a hand-made disk).
   void SetDurable(uint64_t id, DurableState d);
 
-  // Partitions. Block(a, b) drops everything a sends to b (one-way).
+  // Partitions. Block(a, b) drops everything a sends to b (one-way). Unblocking a link, healing,
+  // and restarting a node hand the dialing side a PeerConnected hint, as zabd's transport does.
   void Block(uint64_t from, uint64_t to);
   void Unblock(uint64_t from, uint64_t to);
   void Isolate(uint64_t id);  // both directions with everyone
