@@ -176,7 +176,12 @@ CheckReport RunChecks(const History& history, const ModelOptions& model, const B
     r.linearizability = CheckLinearizable(history, model, budget);
     r.ran_linearizability = true;
   }
-  if (r.ran_linearizability) r.verdict = r.linearizability.verdict;
+  if (r.ran_linearizability) {
+    r.verdict = r.linearizability.verdict;
+    // sync+read violations met by a partition: the known ZOOKEEPER-1675 window, named (a no-op
+    // unless the history's read mode is sync), for `faultline run` and `check RUN` alike.
+    ExplainSyncReadAnomalies(history, &r.linearizability.anomalies);
+  }
   if (!no_ops && (local || required("session-order"))) {
     r.session = CheckSessionOrder(history);
     r.ran_session = true;

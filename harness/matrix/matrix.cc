@@ -103,7 +103,7 @@ Result<std::pair<std::vector<StoredCheck>, int64_t>> LoadJudgement(const std::st
   for (const CheckRecord& c : *checks) {
     StoredCheck s{c.checker, c.verdict, {}};
     for (const auto& a : c.anomalies) {
-      StoredCheck::Anomaly x{a.description, a.start_ns, {}, a.observation};
+      StoredCheck::Anomaly x{a.description, a.start_ns, {}, a.observation, a.end_ns};
       for (int64_t i : a.ops) {
         if (auto it = invoke_ns.find(i); it != invoke_ns.end())
           x.op_invoke_ns.push_back(it->second);
@@ -147,9 +147,10 @@ void JudgeRun(const std::vector<StoredCheck>& checks, int64_t first_op_ns, Matri
     run->fired.push_back(c.checker);
     for (const StoredCheck::Anomaly& a : c.anomalies) {
       if (a.observation) continue;
-      int64_t at = a.start_ns;
+      // When it was witnessed: the end of its range, else its start, else its latest op.
+      int64_t at = a.end_ns > 0 ? a.end_ns : a.start_ns;
       if (at <= 0 && !a.op_invoke_ns.empty()) {
-        at = *std::min_element(a.op_invoke_ns.begin(), a.op_invoke_ns.end());
+        at = *std::max_element(a.op_invoke_ns.begin(), a.op_invoke_ns.end());
       }
       if (at <= 0) at = std::numeric_limits<int64_t>::max() - 1;  // not placed in time
       if (at < earliest) {

@@ -10,8 +10,10 @@
 // judges every run by the CHECKERS' VERDICTS only (a scenario by its expectations), never by a
 // fault's own log line:
 //   - detected: some checker the system promises found the run invalid (exit 1);
-//   - chaos time to detection: from the first operation of the run to the start of the earliest
-//     anomaly a checker reported (its time range, else its earliest op);
+//   - chaos time to detection: from the first operation of the run to the moment the earliest
+//     anomaly a checker reported was witnessed: the end of its time range (the read that cannot
+//     be explained, the final read that misses a write, the node event), else its start, else
+//     its latest op. (Not its start: a lost write is invoked long before anything shows it lost.)
 //   - a false alarm: a correct-server run judged invalid.
 // The table (FormatMatrixTable) is printed and stored as Markdown and JSON under
 // <results>/matrix/; every cell links to its runs' reports (<results>/runs/<id>/report.html).
@@ -78,6 +80,7 @@ struct StoredCheck {
     int64_t start_ns = 0;
     std::vector<int64_t> op_invoke_ns;  // invoke times of the ops it names
     bool observation = false;
+    int64_t end_ns = 0;  // the end of its time range (0: none)
   };
   std::vector<Anomaly> anomalies;
 };

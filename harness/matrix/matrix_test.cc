@@ -94,7 +94,7 @@ TEST(MatrixSpecShipped, TheShippedMatricesParseTheirSuitesParseAndTheFullOneCove
   }
 }
 
-TEST(MatrixJudge, AnInvalidCheckIsADetectionTimedFromTheFirstOpToItsEarliestAnomaly) {
+TEST(MatrixJudge, AnInvalidCheckIsADetectionTimedFromTheFirstOpToItsEarliestWitnessedAnomaly) {
   const int64_t t0 = 1'000'000'000'000;
   std::vector<StoredCheck> checks = {
       {"linearizability", "valid", {}},
@@ -109,8 +109,25 @@ TEST(MatrixJudge, AnInvalidCheckIsADetectionTimedFromTheFirstOpToItsEarliestAnom
   EXPECT_TRUE(r.detected);
   EXPECT_EQ(r.fired, (std::vector<std::string>{"lost-writes", "session-order"}));
   ASSERT_TRUE(r.detect_ms.has_value());
-  EXPECT_EQ(*r.detect_ms, 4000);  // the op-placed anomaly; observations never count
+  EXPECT_EQ(*r.detect_ms, 5000);  // the op-placed anomaly's latest op; observations never count
   EXPECT_EQ(r.summary, "lost-writes: acknowledged write y=1 lost");
+}
+
+TEST(MatrixJudge, AnAnomalyIsTimedWhenItWasWitnessedNotWhenItsRangeStarts) {
+  // A write invoked at +1 s and shown lost by a read at +20 s is detected at +20 s.
+  const int64_t t0 = 1'000'000'000'000;
+  MatrixRun r;
+  JudgeRun(
+      {{"linearizability",
+        "invalid",
+        {{"read cannot be explained", t0 + 1'000'000'000, {}, false, t0 + 20'000'000'000}}},
+       {"zab-invariants",
+        "invalid",
+        {{"truncated a committed zxid", t0 + 30'000'000'000, {}, false, t0 + 30'000'000'000}}}},
+      t0, &r);
+  ASSERT_TRUE(r.detect_ms.has_value());
+  EXPECT_EQ(*r.detect_ms, 20000);
+  EXPECT_EQ(r.summary, "linearizability: read cannot be explained");
 }
 
 TEST(MatrixJudge, ValidAndUnknownChecksAreNoDetection) {

@@ -423,8 +423,6 @@ class Run {
                                     std::move(reason), std::move(anomalies)});
     };
     if (report.ran_linearizability) {
-      // sync+read violations met by a partition: the known ZOOKEEPER-1675 window, named.
-      checkers::ExplainSyncReadAnomalies(*h, &report.linearizability.anomalies);
       add("linearizability", report.linearizability.verdict, report.linearizability.reason,
           report.linearizability.anomalies);
     }

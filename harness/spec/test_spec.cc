@@ -84,8 +84,10 @@ class MapReader {
     *out_ms = *ms;
   }
 
+  // `also_ok` (optional) accepts items outside `allowed` (e.g. explicit node lists).
   void ReadNames(const std::string& key, const std::vector<std::string>& allowed,
-                 const std::string& what, std::vector<std::string>* out) {
+                 const std::string& what, std::vector<std::string>* out,
+                 bool (*also_ok)(const std::string&) = nullptr) {
     YAML::Node child = Get(key);
     if (!child) return;
     if (!child.IsSequence()) Fail(child, Path(key), "expected a list");
@@ -94,7 +96,8 @@ class MapReader {
       const YAML::Node item = child[i];
       std::string item_path = fmt::format("{}[{}]", Path(key), i);
       if (!item.IsScalar()) Fail(item, item_path, "expected a name");
-      if (!allowed.empty() && !Contains(allowed, item.Scalar())) {
+      if (!allowed.empty() && !Contains(allowed, item.Scalar()) &&
+          !(also_ok && also_ok(item.Scalar()))) {
         Fail(item, item_path,
              fmt::format("unknown {} '{}' (one of {})", what, item.Scalar(), Join(allowed)));
       }
@@ -212,7 +215,9 @@ void CheckFaultFields(const MapReader& r, const YAML::Node& at, const std::strin
 void ParseNemesis(const YAML::Node& node, const std::string& source, NemesisSpec* n) {
   MapReader r(node, "nemesis", source);
   r.ReadNames("kinds", KnownFaultKinds(), "fault kind", &n->kinds);
-  r.ReadNames("targets", KnownTargets(), "target", &n->targets);
+  // Generated faults draw their target from these: a named target or an explicit node list
+  // ("1", "1,3"), as in an explicit schedule.
+  r.ReadNames("targets", KnownTargets(), "target", &n->targets, IsExplicitTarget);
   r.ReadNames("shapes", KnownShapes(), "shape", &n->shapes);
   r.ReadDuration("interval", &n->interval_ms);
   Check(n->interval_ms > 0, r, r.Get("interval"), "nemesis.interval", "must be > 0");

@@ -153,6 +153,18 @@ TEST(TestSpec, UnknownTargetIsNamed) {
   ExpectError("nemesis:\n  targets: [leader, boss]\n", {"nemesis.targets[1]", "'boss'"});
 }
 
+TEST(TestSpec, GeneratedFaultsMayTargetExplicitNodes) {
+  // A nemesis that keeps hitting one node (workloads/detection/power-cut-sync.yaml).
+  Result<TestSpec> spec =
+      ParseTestSpec("nemesis:\n  targets: [\"1\", \"1,3\", random]\n", "t.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->nemesis.targets, (std::vector<std::string>{"1", "1,3", "random"}));
+  Result<TestSpec> back = ParseTestSpec(SpecToYaml(*spec), "back.yaml");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->nemesis.targets, spec->nemesis.targets);
+  ExpectError("nemesis:\n  targets: [\"1,,3\"]\n", {"nemesis.targets[0]", "'1,,3'"});
+}
+
 TEST(TestSpec, ShapeOnProcessFaultIsImpossible) {
   ExpectError("nemesis:\n  schedule:\n    - {at: 1s, kind: kill, shape: halves}\n",
               {"nemesis.schedule[0].shape", "network"});

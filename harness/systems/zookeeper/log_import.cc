@@ -68,7 +68,7 @@ struct NodeState {
 
 // Quorum-class messages deliberately not turned into events (configuration echoes, per-packet
 // chatter, shutdown steps); they count as recognized, not as unknown wording.
-constexpr std::array<std::string_view, 28> kIgnoredPrefixes = {
+constexpr std::array<std::string_view, 29> kIgnoredPrefixes = {
     "Follower sid: ",
     "Synchronously closing socket",
     "Asynchronously closing socket",
@@ -97,6 +97,7 @@ constexpr std::array<std::string_view, 28> kIgnoredPrefixes = {
     "NEWLEADER proposal has Zxid",
     "Successfully connected to leader",
     "Enough followers present",
+    "Forcing snapshot sync is enabled",  // LearnerHandler's constructor (the decision line differs)
 };
 constexpr std::array<std::string_view, 6> kQuorumClasses = {
     "QuorumPeer", "Leader", "Follower", "Learner", "LearnerHandler", "FastLeaderElection"};

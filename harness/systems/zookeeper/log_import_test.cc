@@ -20,12 +20,12 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-std::map<int64_t, std::string> RealLogs() {
+// The three node logs of a recorded run under testdata/zookeeper/ (README.md there).
+std::map<int64_t, std::string> RealLogs(const std::string& run = "kill-partition-pause") {
   std::map<int64_t, std::string> logs;
   for (int64_t id = 1; id <= 3; ++id) {
-    logs[id] =
-        ReadFile(std::string(FAULTLINE_SOURCE_DIR) +
-                 "/testdata/zookeeper/kill-partition-pause/node-" + std::to_string(id) + ".log");
+    logs[id] = ReadFile(std::string(FAULTLINE_SOURCE_DIR) + "/testdata/zookeeper/" + run +
+                        "/node-" + std::to_string(id) + ".log");
   }
   return logs;
 }
@@ -264,6 +264,61 @@ TEST(ZooKeeperLogImport, RolesStepDownsAndSnapshots) {
   EXPECT_FALSE(OfType(r, "snapshot").empty());
   EXPECT_EQ(OfType(r, "newleader").size(), 11u);
   EXPECT_EQ(OfType(r, "uptodate").size(), 11u);
+}
+
+TEST(ZooKeeperLogImport, ALateJoinerAtAnEmptyCommittedLogGetsASnapWithNoReasonLogged) {
+  LogImportResult r = ImportServerLogs(RealLogs("sync-lines/late-joiner-snap"));
+  EXPECT_TRUE(r.stats.unrecognized_quorum_sources.empty()) << r.Summary();
+  std::vector<checkers::NodeEvent> to_2;
+  for (const auto& e : OfType(r, "sync_decision")) {
+    if (I(e, "peer") == 2) to_2.push_back(e);
+  }
+  ASSERT_EQ(to_2.size(), 1u) << r.Summary();
+  EXPECT_EQ(to_2[0].node, 3);
+  EXPECT_EQ(S(to_2[0], "mode"), "SNAP");
+  EXPECT_EQ(I(to_2[0], "peer_zxid"), 0);
+  EXPECT_EQ(I(to_2[0], "leader_zxid"), 0x100000000);
+  EXPECT_EQ(I(to_2[0], "snap_zxid"), 0x100000000);
+  EXPECT_TRUE(to_2[0].fields["matched"].get<bool>());
+  EXPECT_EQ(I(to_2[0], "epoch"), 1);
+}
+
+TEST(ZooKeeperLogImport, AForcedSnapshotSyncIsASnapForEveryLearnerWithItsReason) {
+  LogImportResult r = ImportServerLogs(RealLogs("sync-lines/forced-snap"));
+  // "Forcing snapshot sync is enabled" (the acceptor thread) is a configuration echo.
+  EXPECT_TRUE(r.stats.unrecognized_quorum_sources.empty()) << r.Summary();
+  const auto d = OfType(r, "sync_decision");
+  ASSERT_EQ(d.size(), 2u) << r.Summary();
+  for (const auto& e : d) {
+    EXPECT_EQ(e.node, 3);
+    EXPECT_EQ(S(e, "mode"), "SNAP") << e.fields.dump();
+    EXPECT_EQ(S(e, "reason"), "forced") << e.fields.dump();
+    EXPECT_TRUE(e.fields["matched"].get<bool>()) << e.fields.dump();
+  }
+}
+
+// The next two lines need a gap in the leader's txn log (the txn-log walk ends before the peer's
+// zxid or before the committed log begins), which no run here produced; their text is ZooKeeper
+// 3.8's format strings around real lines of node 2's log.
+TEST(ZooKeeperLogImport, ADetectedGapFallsBackToASnap) {
+  const std::string leader =
+      "2026-12-01T21:16:11.428+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@805] - "
+      "Synchronizing with Learner sid: 1 maxCommittedLog=0x400000298 minCommittedLog=0x4000000a4 "
+      "lastProcessedZxid=0x400000298 peerLastZxid=0x40000002e\n"
+      "2026-12-01T21:16:11.431+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@882] - "
+      "Use txnlog and committedLog for peer sid: 1\n"
+      "2026-12-01T21:16:11.433+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@977] - "
+      "Sending DIFF zxid=0x400000298  for peer sid: 1\n"
+      "2026-12-01T21:16:11.434+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@888] - "
+      "Detected gap between end of txnlog: 0x400000050 and start of committedLog: 0x4000000a4\n"
+      "2026-12-01T21:16:11.440+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@572] - "
+      "Sending snapshot last zxid of peer is 0x40000002e, zxid of leader is 0x400000298, send zxid "
+      "of db as 0x400000298, 1 concurrent snapshot sync, snapshot sync was exempt from throttle\n";
+  LogImportResult r = ImportServerLogs({{3, leader}});
+  ASSERT_EQ(OfType(r, "sync_decision").size(), 1u);
+  const checkers::NodeEvent d = OfType(r, "sync_decision")[0];
+  EXPECT_EQ(S(d, "mode"), "SNAP");  // the DIFF logged earlier in the walk is overridden
+  EXPECT_EQ(S(d, "reason"), "gap between the txn log and the committed log");
 }
 
 TEST(ZooKeeperLogImport, TruncLineForANewEpochPeerIsReallyADiff) {

@@ -88,6 +88,32 @@ TEST_F(ZooKeeperRunE2e, KillAndPartitionRunEndsValidAndTheImporterFindsTheElecti
             0);
 }
 
+// sync read mode: every op, reads included, is judged for linearizability (no session-order
+// fallback, no stale-read observations), through a leader-isolating partition and a leader kill.
+TEST_F(ZooKeeperRunE2e, SyncReadsAreCheckedForLinearizabilityThroughPartitionAndKill) {
+  std::string out;
+  const int code = box_->Run(
+      {"run", kSource + "/workloads/zookeeper-sync.yaml", "--time-limit", "15s", "--seed", "5"},
+      &out);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(box_->QueryOne("SELECT status, verdict, system FROM runs"), "finished|valid|zookeeper")
+      << out;
+  EXPECT_NE(out.find("(sync reads)"), std::string::npos) << out;
+  EXPECT_EQ(box_->QueryOne("SELECT verdict FROM verdicts WHERE checker = 'linearizability'"),
+            "valid")
+      << out;
+  // Reads were promised linearizable, so no checker treated them as local reads.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM verdicts WHERE checker IN ('session-order', "
+                  "'stale-reads')"),
+            0)
+      << out;
+  EXPECT_GT(Count("SELECT COUNT(*) FROM ops WHERE f = 'read' AND outcome = 'ok'"), 0) << out;
+  EXPECT_GE(Count("SELECT COUNT(*) FROM faults WHERE kind = 'partition' AND stop_ns IS NOT NULL"),
+            1)
+      << out;
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM anomalies"), 0) << out;
+}
+
 TEST_F(ZooKeeperRunE2e, AStalePlainGetIsReportedAsAnObservationNotAnAnomaly) {
   std::string out;
   const int code = box_->Run(
