@@ -51,12 +51,7 @@ class Mapper {
   void Convert(const NemesisFault& f) {
     ScheduledFault s;
     s.at_ms = f.offset_ms;
-    Result<FaultKind> kind = ParseFaultKind(checkers::NemesisFaultKindName(f.kind));
-    if (!kind.ok()) {
-      Error(f.line, kind.status().message());
-      return;
-    }
-    s.fault.kind = *kind;
+    s.kind = std::string(checkers::NemesisFaultKindName(f.kind));
     if (f.duration_ms < 0) {
       s.duration_ms = std::max<int64_t>(1, end_ms_ - f.offset_ms);
       Warn(f.line, fmt::format("lasts until the history ends ({} ms)", s.duration_ms));
@@ -66,14 +61,10 @@ class Mapper {
     bool ok = f.kind == Kind::kPartition ? Partition(f, &s) : Process(f, &s);
     if (!ok) return;
     out_->spec.nemesis.schedule.push_back(s);
-    const bool partition = s.fault.kind == FaultKind::kPartition;
-    const std::string target =
-        !partition || ShapeUsesTarget(s.fault.shape) ? TargetText(s.fault.target) + " " : "";
-    const std::string shape = partition ? std::string(PartitionShapeName(s.fault.shape)) + " " : "";
-    origins_.push_back(fmt::format("line {}: :{} -> {} {}{}{} at {} ms for {} ms", f.line,
-                                   f.jepsen_f, FaultKindName(s.fault.kind), target, shape,
-                                   f.end_line > 0 ? fmt::format("(ended line {})", f.end_line) : "",
-                                   s.at_ms, s.duration_ms));
+    origins_.push_back(fmt::format(
+        "line {}: :{} -> {} {}{}{} at {} ms for {} ms", f.line, f.jepsen_f, s.kind,
+        s.target.empty() ? "" : s.target + " ", s.shape.empty() ? "" : s.shape + " ",
+        f.end_line > 0 ? fmt::format("(ended line {})", f.end_line) : "", s.at_ms, s.duration_ms));
   }
 
   const std::vector<std::string>& origins() const { return origins_; }
@@ -90,23 +81,18 @@ class Mapper {
     return out;
   }
 
-  // Targets are typed in a ScheduledFault (harness/nemesis/fault.h); these names always parse.
-  static void SetTarget(ScheduledFault* s, const std::string& text) {
-    s->fault.target = *ParseTarget(text);
-  }
-
   bool Process(const NemesisFault& f, ScheduledFault* s) {
     if (!f.targets.empty()) {
-      SetTarget(s, Ids(IdsOf(f.targets)));
+      s->target = Ids(IdsOf(f.targets));
       return true;
     }
     const std::string& spec = f.target_spec;
     if (spec == "one") {
-      SetTarget(s, "random");
+      s->target = "random";
     } else if (spec == "minority" || spec == "majority" || spec == "all") {
-      SetTarget(s, spec);
+      s->target = spec;
     } else if (spec == "primaries") {
-      SetTarget(s, "leader");
+      s->target = "leader";
       Warn(f.line, "node spec :primaries becomes the leader (a zabd cluster has one primary)");
     } else if (spec == "minority-third") {
       if (all_.size() < 4) {
@@ -114,10 +100,10 @@ class Mapper {
              fmt::format(":minority-third of {} nodes is no node: not scheduled", all_.size()));
         return false;
       }
-      SetTarget(s, "random");
+      s->target = "random";
       Warn(f.line, ":minority-third (one node of 5) becomes one random node");
     } else {
-      SetTarget(s, "random");
+      s->target = "random";
       Warn(f.line, fmt::format(":{} names no node: one random node", f.jepsen_f));
     }
     return true;
@@ -207,9 +193,9 @@ class Mapper {
     return false;
   }
 
-  static bool Shape(ScheduledFault* s, const char* shape, const std::string& target) {
-    s->fault.shape = *ParsePartitionShape(shape);
-    if (!target.empty()) SetTarget(s, target);
+  static bool Shape(ScheduledFault* s, const char* shape, std::string target) {
+    s->shape = shape;
+    s->target = std::move(target);
     return true;
   }
 
