@@ -51,7 +51,12 @@ class Mapper {
   void Convert(const NemesisFault& f) {
     ScheduledFault s;
     s.at_ms = f.offset_ms;
-    s.kind = std::string(checkers::NemesisFaultKindName(f.kind));
+    Result<FaultKind> kind = ParseFaultKind(checkers::NemesisFaultKindName(f.kind));
+    if (!kind.ok()) {
+      Error(f.line, kind.status().message());
+      return;
+    }
+    s.fault.kind = *kind;
     if (f.duration_ms < 0) {
       s.duration_ms = std::max<int64_t>(1, end_ms_ - f.offset_ms);
       Warn(f.line, fmt::format("lasts until the history ends ({} ms)", s.duration_ms));
@@ -61,10 +66,14 @@ class Mapper {
     bool ok = f.kind == Kind::kPartition ? Partition(f, &s) : Process(f, &s);
     if (!ok) return;
     out_->spec.nemesis.schedule.push_back(s);
-    origins_.push_back(fmt::format(
-        "line {}: :{} -> {} {}{}{} at {} ms for {} ms", f.line, f.jepsen_f, s.kind,
-        s.target.empty() ? "" : s.target + " ", s.shape.empty() ? "" : s.shape + " ",
-        f.end_line > 0 ? fmt::format("(ended line {})", f.end_line) : "", s.at_ms, s.duration_ms));
+    const bool partition = s.fault.kind == FaultKind::kPartition;
+    const std::string target =
+        !partition || ShapeUsesTarget(s.fault.shape) ? TargetText(s.fault.target) + " " : "";
+    const std::string shape = partition ? std::string(PartitionShapeName(s.fault.shape)) + " " : "";
+    origins_.push_back(fmt::format("line {}: :{} -> {} {}{}{} at {} ms for {} ms", f.line,
+                                   f.jepsen_f, FaultKindName(s.fault.kind), target, shape,
+                                   f.end_line > 0 ? fmt::format("(ended line {})", f.end_line) : "",
+                                   s.at_ms, s.duration_ms));
   }
 
   const std::vector<std::string>& origins() const { return origins_; }
@@ -81,18 +90,23 @@ class Mapper {
     return out;
   }
 
+  // Targets are typed in a ScheduledFault (harness/nemesis/fault.h); these names always parse.
+  static void SetTarget(ScheduledFault* s, const std::string& text) {
+    s->fault.target = *ParseTarget(text);
+  }
+
   bool Process(const NemesisFault& f, ScheduledFault* s) {
     if (!f.targets.empty()) {
-      s->target = Ids(IdsOf(f.targets));
+      SetTarget(s, Ids(IdsOf(f.targets)));
       return true;
     }
     const std::string& spec = f.target_spec;
     if (spec == "one") {
-      s->target = "random";
+      SetTarget(s, "random");
     } else if (spec == "minority" || spec == "majority" || spec == "all") {
-      s->target = spec;
+      SetTarget(s, spec);
     } else if (spec == "primaries") {
-      s->target = "leader";
+      SetTarget(s, "leader");
       Warn(f.line, "node spec :primaries becomes the leader (a zabd cluster has one primary)");
     } else if (spec == "minority-third") {
       if (all_.size() < 4) {
@@ -100,10 +114,10 @@ class Mapper {
              fmt::format(":minority-third of {} nodes is no node: not scheduled", all_.size()));
         return false;
       }
-      s->target = "random";
+      SetTarget(s, "random");
       Warn(f.line, ":minority-third (one node of 5) becomes one random node");
     } else {
-      s->target = "random";
+      SetTarget(s, "random");
       Warn(f.line, fmt::format(":{} names no node: one random node", f.jepsen_f));
     }
     return true;
@@ -193,9 +207,9 @@ class Mapper {
     return false;
   }
 
-  static bool Shape(ScheduledFault* s, const char* shape, std::string target) {
-    s->shape = shape;
-    s->target = std::move(target);
+  static bool Shape(ScheduledFault* s, const char* shape, const std::string& target) {
+    s->fault.shape = *ParsePartitionShape(shape);
+    if (!target.empty()) SetTarget(s, target);
     return true;
   }
 

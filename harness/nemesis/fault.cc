@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cassert>
 #include <charconv>
 
 namespace faultline::harness {
@@ -20,9 +21,6 @@ Result<Enum> ParseName(std::string_view what, std::string_view name, const std::
       fmt::format("unknown {} '{}' (expected one of: {})", what, name, fmt::join(names, ", ")));
 }
 
-constexpr std::array kFaultKinds = {FaultKind::kKill,     FaultKind::kPause, FaultKind::kPartition,
-                                    FaultKind::kRestart,  FaultKind::kDelay, FaultKind::kLoss,
-                                    FaultKind::kPowerLoss};
 constexpr std::array kTargetKinds = {
     TargetKind::kRandomNode, TargetKind::kLeader,   TargetKind::kFollowers, TargetKind::kFollower,
     TargetKind::kMinority,   TargetKind::kMajority, TargetKind::kAll};
@@ -38,27 +36,50 @@ std::string DescribeTarget(const Target& target) {
   return std::string(TargetKindName(target.kind));
 }
 
+std::string DescribeLinks(const std::vector<Link>& links) {
+  std::vector<std::string> parts;
+  for (const auto& [from, to] : links) parts.push_back(fmt::format("{}->{}", from, to));
+  return fmt::format("{}", fmt::join(parts, " "));
+}
+
 }  // namespace
 
-std::string_view FaultKindName(FaultKind kind) {
-  switch (kind) {
-    case FaultKind::kKill:
-      return "kill";
-    case FaultKind::kPause:
-      return "pause";
-    case FaultKind::kPartition:
-      return "partition";
-    case FaultKind::kRestart:
-      return "restart";
-    case FaultKind::kDelay:
-      return "delay";
-    case FaultKind::kLoss:
-      return "loss";
-    case FaultKind::kPowerLoss:
-      return "power-loss";
-  }
-  return "?";
+const std::vector<FaultKindInfo>& FaultKinds() {
+  using C = FaultClass;
+  using A = ProcessAction;
+  static const std::vector<FaultKindInfo> kinds = {
+      {FaultKind::kKill, "kill", C::kProcess, A::kKill, false, false, false, false,
+       "SIGKILL the target; restart it with the same data when the fault ends"},
+      {FaultKind::kPause, "pause", C::kProcess, A::kPause, false, false, false, false,
+       "SIGSTOP the target; SIGCONT when the fault ends"},
+      {FaultKind::kRestart, "restart", C::kProcess, A::kKillThenStart, true, false, false, false,
+       "SIGKILL the target and start it again at once"},
+      {FaultKind::kPartition, "partition", C::kPartition, A::kNone, false, false, false, false,
+       "cut peer links in a shape; heal them when the fault ends"},
+      {FaultKind::kDelay, "delay", C::kLink, A::kNone, false, true, false, false,
+       "delay every chunk on the target's peer links (proxy)"},
+      {FaultKind::kLoss, "loss", C::kLink, A::kNone, false, false, true, false,
+       "drop the target's peer connections with a probability per chunk (proxy)"},
+      // A SIGKILL; the nodes' power-loss mode makes it a power cut (unsynced writes are gone).
+      {FaultKind::kPowerLoss, "power-loss", C::kProcess, A::kKill, false, false, false, true,
+       "cut the target's power: SIGKILL of a node in power-loss mode; restart when it ends"},
+  };
+  return kinds;
 }
+
+const FaultKindInfo& KindInfo(FaultKind kind) {
+  for (const FaultKindInfo& k : FaultKinds()) {
+    if (k.kind == kind) return k;
+  }
+  assert(false && "a FaultKind without a row in FaultKinds()");
+  return FaultKinds().front();
+}
+
+bool IsNetworkFault(FaultKind kind) { return KindInfo(kind).fault_class != FaultClass::kProcess; }
+bool IsLinkFault(FaultKind kind) { return KindInfo(kind).fault_class == FaultClass::kLink; }
+bool NeedsPowerLossMode(FaultKind kind) { return KindInfo(kind).needs_power_loss_mode; }
+
+std::string_view FaultKindName(FaultKind kind) { return KindInfo(kind).name; }
 
 std::string_view TargetKindName(TargetKind kind) {
   switch (kind) {
@@ -98,12 +119,18 @@ std::string_view PartitionShapeName(PartitionShape shape) {
       return "bridge";
     case PartitionShape::kOneWay:
       return "one-way";
+    case PartitionShape::kLinks:
+      return "links";
   }
   return "?";
 }
 
 Result<FaultKind> ParseFaultKind(std::string_view name) {
-  return ParseName("fault kind", name, kFaultKinds, &FaultKindName);
+  for (const FaultKindInfo& k : FaultKinds()) {
+    if (k.name == name) return k.kind;
+  }
+  return Status::InvalidArgument(
+      fmt::format("unknown fault kind '{}' (one of {})", name, fmt::join(FaultKindNames(), ", ")));
 }
 
 Result<TargetKind> ParseTargetKind(std::string_view name) {
@@ -138,21 +165,53 @@ Result<Target> ParseTarget(std::string_view text) {
   return target;
 }
 
+std::string TargetText(const Target& target) {
+  if (target.kind == TargetKind::kExplicit) return fmt::format("{}", fmt::join(target.ids, ","));
+  return std::string(TargetKindName(target.kind));
+}
+
+std::vector<std::string> FaultKindNames() {
+  std::vector<std::string> out;
+  for (const FaultKindInfo& k : FaultKinds()) out.emplace_back(k.name);
+  return out;
+}
+
+std::vector<std::string> TargetNames() {
+  std::vector<std::string> out;
+  for (TargetKind k : kTargetKinds) out.emplace_back(TargetKindName(k));
+  return out;
+}
+
+std::vector<std::string> ShapeNames() {
+  std::vector<std::string> out;
+  for (PartitionShape s : kShapes) out.emplace_back(PartitionShapeName(s));
+  return out;
+}
+
+bool ShapeUsesTarget(PartitionShape shape) {
+  return shape == PartitionShape::kIsolateNode || shape == PartitionShape::kOneWay;
+}
+
 std::string DescribeSpec(const FaultSpec& spec) {
-  switch (spec.kind) {
-    case FaultKind::kPartition:
-      if (spec.shape == PartitionShape::kIsolateNode || spec.shape == PartitionShape::kOneWay) {
-        return fmt::format("partition {} {}", PartitionShapeName(spec.shape),
-                           DescribeTarget(spec.target));
+  const FaultKindInfo& info = KindInfo(spec.kind);
+  const std::string where =
+      spec.links.empty() ? DescribeTarget(spec.target) : "links " + DescribeLinks(spec.links);
+  switch (info.fault_class) {
+    case FaultClass::kPartition:
+      if (spec.shape == PartitionShape::kLinks) {
+        return fmt::format("partition links {}", DescribeLinks(spec.links));
+      }
+      if (ShapeUsesTarget(spec.shape)) {
+        return fmt::format("partition {} {}", PartitionShapeName(spec.shape), where);
       }
       return fmt::format("partition {}", PartitionShapeName(spec.shape));
-    case FaultKind::kDelay:
-      return fmt::format("delay {}ms {}", spec.delay_ms, DescribeTarget(spec.target));
-    case FaultKind::kLoss:
-      return fmt::format("loss {} {}", spec.loss_probability, DescribeTarget(spec.target));
-    default:
-      return fmt::format("{} {}", FaultKindName(spec.kind), DescribeTarget(spec.target));
+    case FaultClass::kLink:
+      if (info.takes_delay) return fmt::format("{} {}ms {}", info.name, spec.delay_ms, where);
+      return fmt::format("{} {} {}", info.name, spec.loss_probability, where);
+    case FaultClass::kProcess:
+      break;
   }
+  return fmt::format("{} {}", info.name, where);
 }
 
 }  // namespace faultline::harness

@@ -3,26 +3,23 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace faultline::harness {
 namespace {
 
 bool NeedsLeader(const FaultSpec& spec) {
+  if (!spec.links.empty()) return false;  // explicit links name their nodes
   if (spec.kind == FaultKind::kPartition) {
     if (spec.shape == PartitionShape::kIsolateLeader) return true;
-    if (spec.shape != PartitionShape::kIsolateNode && spec.shape != PartitionShape::kOneWay) {
-      return false;  // the other shapes ignore the target
-    }
+    if (!ShapeUsesTarget(spec.shape)) return false;  // the other shapes ignore the target
   }
   return spec.target.kind == TargetKind::kLeader || spec.target.kind == TargetKind::kFollowers ||
          spec.target.kind == TargetKind::kFollower;
 }
 
-bool IsProcessFault(FaultKind kind) {
-  return kind == FaultKind::kKill || kind == FaultKind::kPause || kind == FaultKind::kRestart ||
-         kind == FaultKind::kPowerLoss;
-}
+bool IsProcessFault(FaultKind kind) { return KindInfo(kind).fault_class == FaultClass::kProcess; }
 
 std::string DescribeNodes(const std::vector<NodeId>& nodes, const std::map<NodeId, Role>& roles) {
   std::vector<std::string> parts;
@@ -49,25 +46,31 @@ Status Nemesis::Validate(const FaultSpec& spec) const {
       }
     }
   }
-  switch (spec.kind) {
-    case FaultKind::kDelay:
-      if (spec.delay_ms <= 0) return Status::InvalidArgument("delay_ms must be > 0");
-      break;
-    case FaultKind::kLoss:
-      if (!(spec.loss_probability > 0.0 && spec.loss_probability <= 1.0)) {
-        return Status::InvalidArgument("loss probability must be in (0, 1]");
+  for (const auto& [from, to] : spec.links) {
+    for (NodeId id : {from, to}) {
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
+        return Status::InvalidArgument(fmt::format("no node {} in the cluster", id));
       }
-      break;
-    default:
-      break;
+    }
+    if (from == to) return Status::InvalidArgument(fmt::format("link {} -> {}", from, to));
   }
-  if (spec.kind == FaultKind::kPartition || spec.kind == FaultKind::kDelay ||
-      spec.kind == FaultKind::kLoss) {
+  if (spec.kind == FaultKind::kPartition && spec.shape == PartitionShape::kLinks &&
+      spec.links.empty()) {
+    return Status::InvalidArgument("a partition of explicit links needs links");
+  }
+  const FaultKindInfo& info = KindInfo(spec.kind);
+  if (info.takes_delay && spec.delay_ms <= 0) {
+    return Status::InvalidArgument("delay_ms must be > 0");
+  }
+  if (info.takes_loss && !(spec.loss_probability > 0.0 && spec.loss_probability <= 1.0)) {
+    return Status::InvalidArgument("loss probability must be in (0, 1]");
+  }
+  if (IsNetworkFault(spec.kind)) {
     if (partitioner_ == nullptr) {
       return Status::Unavailable(
           fmt::format("{} needs a partitioner (none configured)", FaultKindName(spec.kind)));
     }
-    if (spec.kind != FaultKind::kPartition && !partitioner_->SupportsLinkFaults()) {
+    if (IsLinkFault(spec.kind) && !partitioner_->SupportsLinkFaults()) {
       return Status::InvalidArgument(fmt::format("{} is not supported by the {} partitioner",
                                                  FaultKindName(spec.kind), partitioner_->Name()));
     }
@@ -133,7 +136,8 @@ Result<AppliedFault> Nemesis::Start(const FaultSpec& spec) {
   if (Status s = Validate(spec); !s.ok()) return s;
   AppliedFault fault;
   fault.spec = spec;
-  fault.roles = cluster_.Roles(options_.role_timeout);
+  if (options_.record_roles || NeedsLeader(spec))
+    fault.roles = cluster_.Roles(options_.role_timeout);
   const std::vector<NodeId> all = cluster_.NodeIds();
 
   std::optional<NodeId> leader;
@@ -156,126 +160,185 @@ Result<AppliedFault> Nemesis::Start(const FaultSpec& spec) {
     }
   }
 
+  // Process faults pick running nodes; a node named explicitly may also be killed while paused
+  // (a scenario's `pause n1` then `kill n1`).
   std::vector<NodeId> eligible;
   if (IsProcessFault(spec.kind)) {
+    const bool paused_ok = spec.target.kind == TargetKind::kExplicit &&
+                           KindInfo(spec.kind).action != ProcessAction::kPause;
     for (NodeId id : all) {
-      if (cluster_.State(id) == NodeState::kRunning) eligible.push_back(id);
+      const NodeState st = cluster_.State(id);
+      if (st == NodeState::kRunning || (paused_ok && st == NodeState::kPaused)) {
+        eligible.push_back(id);
+      }
     }
   } else {
     eligible = all;
   }
 
-  const std::string head = DescribeSpec(spec);
-  switch (spec.kind) {
-    case FaultKind::kKill:
-    case FaultKind::kPowerLoss:  // a SIGKILL; the node's power-loss mode makes it a power cut
-    case FaultKind::kPause:
-    case FaultKind::kRestart: {
-      auto targets = Resolve(spec.target, all, eligible, leader);
-      if (!targets.ok()) return targets.status();
-      std::vector<std::string> failures;
-      Status first_error;
-      for (NodeId id : *targets) {
-        Status s;
-        if (spec.kind == FaultKind::kKill || spec.kind == FaultKind::kPowerLoss) {
-          s = cluster_.Kill(id);
-        } else if (spec.kind == FaultKind::kPause) {
-          s = cluster_.Pause(id);
-        } else {
-          s = cluster_.Kill(id);
-          if (s.ok()) s = cluster_.Start(id);
-        }
-        if (s.ok()) {
-          fault.nodes.push_back(id);
-        } else {
-          failures.push_back(fmt::format("node {}: {}", id, s.ToString()));
-          if (first_error.ok()) first_error = s;
-        }
-      }
-      if (fault.nodes.empty()) return first_error;
-      fault.description = fmt::format("{}: {}", head, DescribeNodes(fault.nodes, fault.roles));
-      if (!failures.empty()) {
-        fault.description += fmt::format(" (failed: {})", fmt::join(failures, "; "));
-      }
-      return fault;
+  fault.id = next_id_++;
+  switch (KindInfo(spec.kind).fault_class) {
+    case FaultClass::kProcess:
+      return StartProcess(spec, std::move(fault), all, eligible, leader);
+    case FaultClass::kPartition:
+      return StartPartition(spec, std::move(fault), all, leader);
+    case FaultClass::kLink:
+      return StartLink(spec, std::move(fault), all, leader);
+  }
+  return Status::InvalidArgument("unknown fault class");
+}
+
+Result<AppliedFault> Nemesis::StartProcess(const FaultSpec& spec, AppliedFault fault,
+                                           const std::vector<NodeId>& all,
+                                           const std::vector<NodeId>& eligible,
+                                           std::optional<NodeId> leader) {
+  auto targets = Resolve(spec.target, all, eligible, leader);
+  if (!targets.ok()) return targets.status();
+  std::vector<std::string> failures;
+  Status first_error;
+  for (NodeId id : *targets) {
+    Status s;
+    switch (KindInfo(spec.kind).action) {
+      case ProcessAction::kKill:
+        s = cluster_.Kill(id);
+        break;
+      case ProcessAction::kPause:
+        s = cluster_.Pause(id);
+        break;
+      case ProcessAction::kKillThenStart:
+        s = cluster_.Kill(id);
+        if (s.ok()) s = cluster_.Start(id);
+        break;
+      case ProcessAction::kNone:
+        s = Status::InvalidArgument("a process fault without an action");
+        break;
     }
-    case FaultKind::kPartition: {
-      Grudge grudge;
-      switch (spec.shape) {
-        case PartitionShape::kHalves:
-          grudge = Halves(all);
-          break;
-        case PartitionShape::kRandomHalves:
-          grudge = RandomHalves(all, rng_());
-          break;
-        case PartitionShape::kMajoritiesRing:
-          grudge = MajoritiesRing(all);
-          break;
-        case PartitionShape::kBridge:
-          grudge = Bridge(all);
-          break;
-        case PartitionShape::kIsolateLeader:
-          grudge = IsolateNode(all, *leader);
-          fault.nodes = {*leader};
-          break;
-        case PartitionShape::kIsolateNode:
-        case PartitionShape::kOneWay: {
-          auto targets = Resolve(spec.target, all, eligible, leader);
-          if (!targets.ok()) return targets.status();
-          const NodeId node = Draw(*targets, 1).front();
-          grudge = spec.shape == PartitionShape::kIsolateNode ? IsolateNode(all, node)
-                                                              : OneWayIsolate(all, node);
-          fault.nodes = {node};
-          break;
-        }
-      }
-      if (fault.nodes.empty()) {
-        std::set<NodeId> touched;
-        for (const auto& [to, from] : grudge) {
-          touched.insert(to);
-          touched.insert(from.begin(), from.end());
-        }
-        fault.nodes.assign(touched.begin(), touched.end());
-      }
-      if (Status s = partitioner_->Apply(grudge); !s.ok()) return s;
-      fault.description = fmt::format("{}: {} | {}", head, DescribeNodes(fault.nodes, fault.roles),
-                                      DescribeGrudge(grudge));
-      fault.grudge = std::move(grudge);
-      return fault;
-    }
-    case FaultKind::kDelay:
-    case FaultKind::kLoss: {
-      auto targets = Resolve(spec.target, all, eligible, leader);
-      if (!targets.ok()) return targets.status();
-      std::set<std::pair<NodeId, NodeId>> links;
-      for (NodeId t : *targets) {
-        for (NodeId other : all) {
-          if (other == t) continue;
-          links.insert({t, other});
-          links.insert({other, t});
-        }
-      }
-      for (const auto& [from, to] : links) {
-        Status s = spec.kind == FaultKind::kDelay
-                       ? partitioner_->SetDelay(from, to, spec.delay_ms)
-                       : partitioner_->SetLoss(from, to, spec.loss_probability);
-        if (!s.ok()) {
-          // Leave nothing half-applied behind.
-          for (const auto& [f, t] : links) {
-            (void)(spec.kind == FaultKind::kDelay ? partitioner_->SetDelay(f, t, 0)
-                                                  : partitioner_->SetLoss(f, t, 0.0));
-          }
-          return s;
-        }
-      }
-      fault.nodes = *targets;
-      fault.links.assign(links.begin(), links.end());
-      fault.description = fmt::format("{}: {} ({} links)", head,
-                                      DescribeNodes(fault.nodes, fault.roles), links.size());
-      return fault;
+    if (s.ok()) {
+      fault.nodes.push_back(id);
+    } else {
+      failures.push_back(fmt::format("node {}: {}", id, s.ToString()));
+      if (first_error.ok()) first_error = s;
     }
   }
-  return Status::InvalidArgument("unknown fault kind");
+  if (fault.nodes.empty()) return first_error;
+  fault.description =
+      fmt::format("{}: {}", DescribeSpec(spec), DescribeNodes(fault.nodes, fault.roles));
+  if (!failures.empty()) {
+    fault.description += fmt::format(" (failed: {})", fmt::join(failures, "; "));
+  }
+  return fault;
+}
+
+Result<AppliedFault> Nemesis::StartPartition(const FaultSpec& spec, AppliedFault fault,
+                                             const std::vector<NodeId>& all,
+                                             std::optional<NodeId> leader) {
+  Grudge grudge;
+  switch (spec.shape) {
+    case PartitionShape::kHalves:
+      grudge = Halves(all);
+      break;
+    case PartitionShape::kRandomHalves:
+      grudge = RandomHalves(all, rng_());
+      break;
+    case PartitionShape::kMajoritiesRing:
+      grudge = MajoritiesRing(all);
+      break;
+    case PartitionShape::kBridge:
+      grudge = Bridge(all);
+      break;
+    case PartitionShape::kIsolateLeader:
+      grudge = IsolateNode(all, *leader);
+      fault.nodes = {*leader};
+      break;
+    case PartitionShape::kIsolateNode:
+    case PartitionShape::kOneWay: {
+      auto targets = Resolve(spec.target, all, all, leader);
+      if (!targets.ok()) return targets.status();
+      const NodeId node = Draw(*targets, 1).front();
+      grudge = spec.shape == PartitionShape::kIsolateNode ? IsolateNode(all, node)
+                                                          : OneWayIsolate(all, node);
+      fault.nodes = {node};
+      break;
+    }
+    case PartitionShape::kLinks:
+      grudge = OneWayLinks(spec.links);
+      break;
+  }
+  if (fault.nodes.empty()) {
+    std::set<NodeId> touched;
+    for (const auto& [to, from] : grudge) {
+      touched.insert(to);
+      touched.insert(from.begin(), from.end());
+    }
+    fault.nodes.assign(touched.begin(), touched.end());
+  }
+  grudges_[fault.id] = grudge;
+  if (Status s = partitioner_->Apply(GrudgeInForce()); !s.ok()) {
+    grudges_.erase(fault.id);
+    (void)partitioner_->Apply(GrudgeInForce());
+    return s;
+  }
+  fault.description = fmt::format("{}: {} | {}", DescribeSpec(spec),
+                                  DescribeNodes(fault.nodes, fault.roles), DescribeGrudge(grudge));
+  fault.grudge = std::move(grudge);
+  return fault;
+}
+
+Result<AppliedFault> Nemesis::StartLink(const FaultSpec& spec, AppliedFault fault,
+                                        const std::vector<NodeId>& all,
+                                        std::optional<NodeId> leader) {
+  std::set<Link> links(spec.links.begin(), spec.links.end());
+  if (links.empty()) {
+    auto targets = Resolve(spec.target, all, all, leader);
+    if (!targets.ok()) return targets.status();
+    for (NodeId t : *targets) {
+      for (NodeId other : all) {
+        if (other == t) continue;
+        links.insert({t, other});
+        links.insert({other, t});
+      }
+    }
+    fault.nodes = *targets;
+  } else {
+    std::set<NodeId> touched;
+    for (const auto& [from, to] : links) touched.insert({from, to});
+    fault.nodes.assign(touched.begin(), touched.end());
+  }
+  const double value = KindInfo(spec.kind).takes_delay ? spec.delay_ms : spec.loss_probability;
+  for (const Link& link : links) link_settings_[{spec.kind, link}].push_back({fault.id, value});
+  for (const Link& link : links) {
+    if (Status s = ApplyLink(spec.kind, link); !s.ok()) {
+      // Leave nothing half-applied behind.
+      for (const Link& l : links) {
+        std::erase_if(link_settings_[{spec.kind, l}],
+                      [&](const auto& entry) { return entry.first == fault.id; });
+        (void)ApplyLink(spec.kind, l);
+      }
+      return s;
+    }
+  }
+  fault.links.assign(links.begin(), links.end());
+  fault.description = fmt::format("{}: {} ({} links)", DescribeSpec(spec),
+                                  DescribeNodes(fault.nodes, fault.roles), links.size());
+  return fault;
+}
+
+Status Nemesis::ApplyLink(FaultKind kind, const Link& link) {
+  auto it = link_settings_.find({kind, link});
+  const double value =
+      it == link_settings_.end() || it->second.empty() ? 0.0 : it->second.back().second;
+  if (KindInfo(kind).takes_delay) {
+    return partitioner_->SetDelay(link.first, link.second, static_cast<int>(value));
+  }
+  return partitioner_->SetLoss(link.first, link.second, value);
+}
+
+Grudge Nemesis::GrudgeInForce() const {
+  Grudge all;
+  for (const auto& [id, grudge] : grudges_) {
+    for (const auto& [to, from] : grudge) all[to].insert(from.begin(), from.end());
+  }
+  return all;
 }
 
 Status Nemesis::Stop(const AppliedFault& fault) {
@@ -283,28 +346,30 @@ Status Nemesis::Stop(const AppliedFault& fault) {
   auto note = [&first](Status s) {
     if (!s.ok() && first.ok()) first = std::move(s);
   };
-  switch (fault.spec.kind) {
-    case FaultKind::kKill:
-    case FaultKind::kPowerLoss:
+  const FaultKindInfo& info = KindInfo(fault.spec.kind);
+  switch (info.fault_class) {
+    case FaultClass::kProcess:
+      if (info.instantaneous) break;
       for (NodeId id : fault.nodes) {
-        if (cluster_.State(id) == NodeState::kKilled) note(cluster_.Start(id));
+        const NodeState st = cluster_.State(id);
+        if (info.action == ProcessAction::kKill && st == NodeState::kKilled) {
+          note(cluster_.Start(id));
+        } else if (info.action == ProcessAction::kPause && st == NodeState::kPaused) {
+          note(cluster_.Resume(id));
+        }
       }
       break;
-    case FaultKind::kPause:
-      for (NodeId id : fault.nodes) {
-        if (cluster_.State(id) == NodeState::kPaused) note(cluster_.Resume(id));
+    case FaultClass::kPartition:
+      if (grudges_.erase(fault.id) > 0 && partitioner_ != nullptr) {
+        note(partitioner_->Apply(GrudgeInForce()));
       }
       break;
-    case FaultKind::kRestart:
-      break;
-    case FaultKind::kPartition:
-      if (partitioner_ != nullptr) note(partitioner_->Apply({}));
-      break;
-    case FaultKind::kDelay:
-      for (const auto& [from, to] : fault.links) note(partitioner_->SetDelay(from, to, 0));
-      break;
-    case FaultKind::kLoss:
-      for (const auto& [from, to] : fault.links) note(partitioner_->SetLoss(from, to, 0.0));
+    case FaultClass::kLink:
+      for (const Link& link : fault.links) {
+        std::erase_if(link_settings_[{fault.spec.kind, link}],
+                      [&](const auto& entry) { return entry.first == fault.id; });
+        if (partitioner_ != nullptr) note(ApplyLink(fault.spec.kind, link));
+      }
       break;
   }
   return first;
@@ -315,6 +380,8 @@ Status Nemesis::HealAll() {
   auto note = [&first](Status s) {
     if (!s.ok() && first.ok()) first = std::move(s);
   };
+  grudges_.clear();
+  link_settings_.clear();
   if (partitioner_ != nullptr) note(partitioner_->Heal());
   for (NodeId id : cluster_.NodeIds()) {
     switch (cluster_.State(id)) {

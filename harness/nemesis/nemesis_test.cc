@@ -185,7 +185,11 @@ TEST(NemesisTest, EveryPartitionShapeAppliesTheMatchingGrudge) {
   auto applied = [&](FaultSpec spec) {
     auto fault = nemesis.Start(spec);
     EXPECT_TRUE(fault.ok()) << fault.status().ToString();
-    return net.grudge;
+    Grudge in_force = net.grudge;
+    if (fault.ok()) {
+      EXPECT_TRUE(nemesis.Stop(*fault).ok());  // partitions add up: one at a time
+    }
+    return in_force;
   };
   EXPECT_EQ(applied(Partition(PartitionShape::kHalves)), Halves(all));
   EXPECT_EQ(applied(Partition(PartitionShape::kMajoritiesRing)), MajoritiesRing(all));
@@ -270,6 +274,83 @@ TEST(NemesisTest, StopSkipsANodeThatIsNoLongerInTheStateTheFaultLeft) {
   cluster.calls.clear();
   EXPECT_TRUE(nemesis.Stop(*fault).ok());
   EXPECT_TRUE(cluster.calls.empty());
+}
+
+TEST(NemesisTest, PartitionsAreAdditiveAndStoppingOneKeepsTheOthersCuts) {
+  FakeCluster cluster(3, 1);
+  FakePartitioner partitioner;
+  Nemesis nemesis(cluster, &partitioner);
+  FaultSpec one_two = Partition(PartitionShape::kLinks);
+  one_two.links = {{1, 2}};
+  FaultSpec three_one = Partition(PartitionShape::kLinks);
+  three_one.links = {{3, 1}};
+  auto a = nemesis.Start(one_two);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = nemesis.Start(three_one);
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(a->id, b->id);
+  EXPECT_EQ(partitioner.grudge, (Grudge{{2, {1}}, {1, {3}}}));  // both in force
+  EXPECT_EQ(a->nodes, (std::vector<NodeId>{1, 2}));
+  ASSERT_TRUE(nemesis.Stop(*a).ok());
+  EXPECT_EQ(partitioner.grudge, (Grudge{{1, {3}}}));  // only b's cut is left
+  ASSERT_TRUE(nemesis.Stop(*b).ok());
+  EXPECT_TRUE(partitioner.grudge.empty());
+}
+
+TEST(NemesisTest, OverlappingDelaysOnALinkKeepTheLatestInForceUntilItStops) {
+  FakeCluster cluster(3, 1);
+  FakePartitioner partitioner;
+  Nemesis nemesis(cluster, &partitioner);
+  FaultSpec slow = Spec(FaultKind::kDelay, TargetKind::kAll);  // the links replace the target
+  slow.links = {{1, 2}};
+  slow.delay_ms = 100;
+  FaultSpec slower = slow;
+  slower.delay_ms = 900;
+  auto a = nemesis.Start(slow);
+  auto b = nemesis.Start(slower);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(partitioner.delays, (std::map<std::pair<NodeId, NodeId>, int>{{{1, 2}, 900}}));
+  ASSERT_TRUE(nemesis.Stop(*b).ok());
+  EXPECT_EQ(partitioner.delays.at({1, 2}), 100);  // a is still in force
+  ASSERT_TRUE(nemesis.Stop(*a).ok());
+  EXPECT_TRUE(partitioner.delays.empty());
+}
+
+TEST(NemesisTest, ALinkToANodeThatDoesNotExistIsInvalid) {
+  FakeCluster cluster(3, 1);
+  FakePartitioner partitioner;
+  Nemesis nemesis(cluster, &partitioner);
+  FaultSpec cut = Partition(PartitionShape::kLinks);
+  cut.links = {{1, 7}};
+  EXPECT_EQ(nemesis.Start(cut).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(partitioner.grudge.empty());
+}
+
+TEST(NemesisTest, ANodeNamedExplicitlyMayBeKilledWhilePaused) {
+  FakeCluster cluster(3, 1);
+  Nemesis nemesis(cluster, nullptr);
+  auto pause = nemesis.Start(Spec(FaultKind::kPause, TargetKind::kExplicit, {2}));
+  ASSERT_TRUE(pause.ok());
+  auto kill = nemesis.Start(Spec(FaultKind::kKill, TargetKind::kExplicit, {2}));
+  ASSERT_TRUE(kill.ok()) << kill.status().ToString();
+  EXPECT_EQ(cluster.states.at(2), NodeState::kKilled);
+  // A random target still only picks running nodes.
+  cluster.states[3] = NodeState::kPaused;
+  auto random = nemesis.Start(Spec(FaultKind::kKill, TargetKind::kRandomNode));
+  ASSERT_TRUE(random.ok());
+  EXPECT_EQ(random->nodes, std::vector<NodeId>{1});
+}
+
+TEST(FaultKindTable, EveryKindHasOneRowAndNetworkKindsNeedAPartitioner) {
+  std::set<std::string_view> names;
+  for (const FaultKindInfo& k : FaultKinds()) {
+    EXPECT_TRUE(names.insert(k.name).second) << k.name;
+    EXPECT_EQ(KindInfo(k.kind).name, k.name);
+    EXPECT_EQ(k.fault_class == FaultClass::kProcess, k.action != ProcessAction::kNone) << k.name;
+  }
+  EXPECT_TRUE(IsNetworkFault(FaultKind::kPartition));
+  EXPECT_TRUE(IsLinkFault(FaultKind::kLoss));
+  EXPECT_FALSE(IsNetworkFault(FaultKind::kRestart));
 }
 
 }  // namespace

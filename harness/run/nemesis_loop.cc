@@ -7,9 +7,9 @@
 
 namespace faultline::harness {
 
-NemesisLoop::NemesisLoop(Nemesis* nemesis, HistoryStore* store, int64_t run_id,
+NemesisLoop::NemesisLoop(Nemesis* nemesis, FaultRecorder* recorder,
                          std::vector<ScheduledFault> schedule, int64_t time_limit_ms)
-    : nemesis_(nemesis), store_(store), run_id_(run_id), time_limit_ms_(time_limit_ms) {
+    : nemesis_(nemesis), recorder_(recorder), time_limit_ms_(time_limit_ms) {
   std::stable_sort(schedule.begin(), schedule.end(),
                    [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
   for (auto& f : schedule) {
@@ -82,11 +82,9 @@ void NemesisLoop::StartEntry(size_t i) {
     std::lock_guard<std::mutex> l(mu_);
     planned = realized_[i].planned;
   }
-  Result<FaultSpec> spec = ToFaultSpec(planned);
   int64_t start_ns = NowNs();
   int64_t offset = ElapsedMs();
-  Result<AppliedFault> applied =
-      spec.ok() ? nemesis_->Start(*spec) : Result<AppliedFault>(spec.status());
+  Result<AppliedFault> applied = nemesis_->Start(planned.fault);
   // start_ns is when the attempt began (the fault window is never shorter than the fault);
   // applied_ns when it took effect (after the target was found and, for a kill, reaped), so
   // failover can be measured from the fault itself (bench/systems).
@@ -101,37 +99,27 @@ void NemesisLoop::StartEntry(size_t i) {
   r.applied = true;
   r.nodes = applied->nodes;
   r.description = applied->description;
-  nlohmann::json roles = nlohmann::json::object();
-  for (const auto& [id, role] : applied->roles) {
-    r.roles[id] = std::string(RoleName(role));
-    roles[std::to_string(id)] = std::string(RoleName(role));
-  }
-  FaultRecord rec;
-  rec.index = next_fault_index_++;
-  rec.kind = planned.kind;
-  rec.targets.assign(applied->nodes.begin(), applied->nodes.end());
-  rec.start_ns = start_ns;
-  rec.description = applied->description;
+  for (const auto& [id, role] : applied->roles) r.roles[id] = std::string(RoleName(role));
   nlohmann::json detail = {{"schedule_entry", i},
-                           {"target", planned.target},
-                           {"shape", planned.shape},
+                           {"target", TargetText(planned.fault.target)},
                            {"planned_at_ms", planned.at_ms},
                            {"duration_ms", planned.duration_ms},
-                           {"roles", roles},
                            {"applied_ns", applied_ns}};
-  if (applied->grudge) detail["grudge"] = DescribeGrudge(*applied->grudge);
-  rec.detail_json = detail.dump();
-  store_->RecordFaultStart(run_id_, rec);
-  active_.push_back(Active{i, rec.index, offset + planned.duration_ms, std::move(*applied)});
+  if (planned.fault.kind == FaultKind::kPartition) {
+    detail["shape"] = PartitionShapeName(planned.fault.shape);
+  }
+  const int64_t index = recorder_->Started(*applied, detail, start_ns);
+  if (KindInfo(planned.fault.kind).instantaneous) {
+    r.stopped_offset_ms = offset;  // nothing to undo
+    return;
+  }
+  active_.push_back(Active{i, index, offset + planned.duration_ms, std::move(*applied)});
 }
 
 Status NemesisLoop::StopOne(const Active& a) {
   Status s = nemesis_->Stop(a.applied);
-  int64_t stop_ns = NowNs();
   int64_t offset = ElapsedMs();
-  std::string detail;
-  if (!s.ok()) detail = nlohmann::json{{"stop_error", s.ToString()}}.dump();
-  store_->RecordFaultStop(run_id_, a.fault_index, stop_ns, detail);
+  recorder_->Stopped(a.fault_index, s);
   std::lock_guard<std::mutex> l(mu_);
   realized_[a.entry].stopped_offset_ms = offset;
   return s;
@@ -152,15 +140,7 @@ Status NemesisLoop::StopActive() {
 }
 
 void NemesisLoop::RecordCrash(NodeId node, const std::string& description) {
-  FaultRecord rec;
-  rec.index = next_fault_index_++;
-  rec.kind = "crash";
-  rec.targets = {node};
-  rec.start_ns = NowNs();
-  rec.stop_ns = rec.start_ns;
-  rec.description = description;
-  rec.detail_json = R"({"noticed_by":"cluster supervisor"})";
-  store_->RecordFaultStart(run_id_, rec);
+  recorder_->Crash(node, description);
 }
 
 std::vector<RealizedFault> NemesisLoop::realized() const {
@@ -171,7 +151,9 @@ std::vector<RealizedFault> NemesisLoop::realized() const {
 std::vector<std::string> NemesisLoop::active() const {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<std::string> out;
-  for (const auto& a : active_) out.push_back(realized_[a.entry].planned.kind);
+  for (const auto& a : active_) {
+    out.emplace_back(FaultKindName(realized_[a.entry].planned.fault.kind));
+  }
   return out;
 }
 

@@ -3,8 +3,9 @@
 // HistoryStore with the resolved targets, every node's role and the nemesis's description.
 // Faults whose offset is at or past the time limit are not started.
 //
-// Also records crashes the cluster noticed (RecordCrash) as instantaneous "crash" faults, so they
-// sit on the same timeline.
+// An instantaneous kind (restart) is recorded started and stopped at once. Also records crashes the
+// cluster noticed (RecordCrash) as instantaneous "crash" faults, so they sit on the same timeline.
+// Recording goes through FaultRecorder, the same as a scenario's steps.
 //
 // Thread-safety: Start/Stop/StopActive from the owner; RecordCrash, realized(), active() from any
 // thread. The Nemesis is touched only by the loop thread, and by StopActive after Stop().
@@ -21,14 +22,15 @@
 
 #include "harness/history/history_store.h"
 #include "harness/nemesis/nemesis.h"
+#include "harness/run/fault_recorder.h"
 #include "harness/run/schedule.h"
 
 namespace faultline::harness {
 
 class NemesisLoop {
  public:
-  NemesisLoop(Nemesis* nemesis, HistoryStore* store, int64_t run_id,
-              std::vector<ScheduledFault> schedule, int64_t time_limit_ms);
+  NemesisLoop(Nemesis* nemesis, FaultRecorder* recorder, std::vector<ScheduledFault> schedule,
+              int64_t time_limit_ms);
   ~NemesisLoop();
 
   void Start(std::chrono::steady_clock::time_point start);
@@ -55,11 +57,9 @@ class NemesisLoop {
   int64_t ElapsedMs() const;
 
   Nemesis* nemesis_;
-  HistoryStore* store_;
-  int64_t run_id_;
+  FaultRecorder* recorder_;
   int64_t time_limit_ms_;
   std::chrono::steady_clock::time_point start_;
-  std::atomic<int64_t> next_fault_index_{0};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -17,34 +17,45 @@
 namespace faultline::harness {
 namespace {
 
-TestSpec SpecWith(std::vector<std::string> kinds, int64_t time_limit_ms = 60000) {
+TestSpec SpecWith(std::vector<FaultKind> kinds, int64_t time_limit_ms = 60000) {
   TestSpec s;
   s.time_limit_ms = time_limit_ms;
   s.nemesis.kinds = std::move(kinds);
-  s.nemesis.targets = {"random", "leader", "minority"};
-  s.nemesis.shapes = {"halves", "isolate-node", "bridge"};
+  s.nemesis.targets = {
+      {TargetKind::kRandomNode, {}}, {TargetKind::kLeader, {}}, {TargetKind::kMinority, {}}};
+  s.nemesis.shapes = {PartitionShape::kHalves, PartitionShape::kIsolateNode,
+                      PartitionShape::kBridge};
   s.nemesis.interval_ms = 2000;
   s.nemesis.duration_ms = 1000;
   return s;
 }
 
+ScheduledFault Fault(int64_t at, std::string kind, std::string target, std::string shape,
+                     int64_t duration_ms) {
+  ScheduledFault f;
+  f.at_ms = at;
+  f.fault.kind = *ParseFaultKind(kind);
+  if (!target.empty()) f.fault.target = *ParseTarget(target);
+  if (!shape.empty()) f.fault.shape = *ParsePartitionShape(shape);
+  f.duration_ms = duration_ms;
+  return f;
+}
+
 TEST(Schedule, SameSeedRealizesTheSameSchedule) {
-  TestSpec s = SpecWith({"kill", "pause", "partition"});
+  TestSpec s = SpecWith({FaultKind::kKill, FaultKind::kPause, FaultKind::kPartition});
   auto a = RealizeSchedule(s, 9), b = RealizeSchedule(s, 9), c = RealizeSchedule(s, 10);
   ASSERT_EQ(a.size(), b.size());
   bool differs = false;
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].at_ms, b[i].at_ms);
-    EXPECT_EQ(a[i].kind, b[i].kind);
-    EXPECT_EQ(a[i].target, b[i].target);
-    EXPECT_EQ(a[i].shape, b[i].shape);
-    differs |= a[i].kind != c[i].kind || a[i].target != c[i].target;
+    EXPECT_EQ(a[i].fault, b[i].fault);
+    differs |= !(a[i].fault == c[i].fault);
   }
   EXPECT_TRUE(differs);
 }
 
 TEST(Schedule, GeneratedFaultsAreSpacedAndEndBeforeTheTimeLimit) {
-  TestSpec s = SpecWith({"kill"}, 10000);
+  TestSpec s = SpecWith({FaultKind::kKill}, 10000);
   auto sched = RealizeSchedule(s, 1);
   ASSERT_EQ(sched.size(), 3u);  // at 2, 5 and 8 s; 11 s is past the limit
   EXPECT_EQ(sched[0].at_ms, 2000);
@@ -53,62 +64,32 @@ TEST(Schedule, GeneratedFaultsAreSpacedAndEndBeforeTheTimeLimit) {
 }
 
 TEST(Schedule, GeneratedPartitionsTakeTheSpecsTargetsForIsolateNode) {
-  TestSpec s = SpecWith({"partition"});
-  s.nemesis.targets = {"followers"};
-  s.nemesis.shapes = {"isolate-node"};
+  TestSpec s = SpecWith({FaultKind::kPartition});
+  s.nemesis.targets = {{TargetKind::kFollowers, {}}};
+  s.nemesis.shapes = {PartitionShape::kIsolateNode};
   auto sched = RealizeSchedule(s, 3);
   ASSERT_FALSE(sched.empty());
   for (const auto& f : sched) {
-    EXPECT_EQ(f.target, "followers");
-    auto spec = ToFaultSpec(f);
-    ASSERT_TRUE(spec.ok());
-    EXPECT_EQ(spec->target.kind, TargetKind::kFollowers);  // never the leader
+    EXPECT_EQ(f.fault.shape, PartitionShape::kIsolateNode);
+    EXPECT_EQ(f.fault.target.kind, TargetKind::kFollowers);  // never the leader
   }
 }
 
 TEST(Schedule, ExplicitScheduleIsTakenVerbatim) {
-  TestSpec s = SpecWith({"kill"});
+  TestSpec s = SpecWith({FaultKind::kKill});
   ScheduledFault f;
   f.at_ms = 123;
-  f.kind = "pause";
+  f.fault.kind = FaultKind::kPause;
   s.nemesis.schedule = {f};
   auto sched = RealizeSchedule(s, 1);
   ASSERT_EQ(sched.size(), 1u);
-  EXPECT_EQ(sched[0].kind, "pause");
-}
-
-TEST(Schedule, EveryNameTheSpecAcceptsIsKnownToTheNemesis) {
-  for (const auto& kind : KnownFaultKinds()) {
-    for (const auto& target : KnownTargets()) {
-      ScheduledFault f;
-      f.kind = kind;
-      f.target = target;
-      if (kind == "partition") f.shape = "halves";
-      EXPECT_TRUE(ToFaultSpec(f).ok()) << kind << " " << target;
-    }
-  }
-  for (const auto& shape : KnownShapes()) {
-    ScheduledFault f;
-    f.kind = "partition";
-    f.shape = shape;
-    EXPECT_TRUE(ToFaultSpec(f).ok()) << shape;
-  }
-  ScheduledFault explicit_ids;
-  explicit_ids.kind = "kill";
-  explicit_ids.target = "1,3";
-  Result<FaultSpec> spec = ToFaultSpec(explicit_ids);
-  ASSERT_TRUE(spec.ok());
-  EXPECT_EQ(spec->target.kind, TargetKind::kExplicit);
+  EXPECT_EQ(sched[0].fault.kind, FaultKind::kPause);
 }
 
 TEST(Schedule, ReplayTargetsTheNodesTheOriginalRunHit) {
   auto entry = [](int64_t at, std::string kind, std::string target, std::string shape) {
     RealizedFault r;
-    r.planned.at_ms = at;
-    r.planned.kind = std::move(kind);
-    r.planned.target = std::move(target);
-    r.planned.shape = std::move(shape);
-    r.planned.duration_ms = 2000;
+    r.planned = Fault(at, std::move(kind), std::move(target), std::move(shape), 2000);
     return r;
   };
   RealizedFault kill = entry(1000, "kill", "leader", "");
@@ -122,32 +103,51 @@ TEST(Schedule, ReplayTargetsTheNodesTheOriginalRunHit) {
   auto back = ScheduleForReplay(ScheduleToJson({kill, part, failed}).dump());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ASSERT_EQ(back->size(), 3u);
-  EXPECT_EQ((*back)[0].target, "2");
+  EXPECT_EQ(TargetText((*back)[0].fault.target), "2");
   EXPECT_EQ((*back)[0].at_ms, 1000);
-  EXPECT_EQ((*back)[1].shape, "halves");
-  EXPECT_EQ((*back)[1].target, "");  // halves is fixed by node order, not by target
-  EXPECT_EQ((*back)[2].target, "leader");
+  EXPECT_EQ((*back)[1].fault.shape, PartitionShape::kHalves);
+  // halves is fixed by node order, not by target
+  EXPECT_EQ((*back)[1].fault.target.kind, TargetKind::kRandomNode);
+  EXPECT_EQ((*back)[2].fault.target.kind, TargetKind::kLeader);
+}
+
+TEST(Schedule, AScheduleStoredBeforeTypedFaultsStillReplays) {
+  // Runs recorded before typed faults stored "" for default targets and shapes.
+  const char* old = R"([{"at_ms":100,"kind":"partition","target":"","shape":"","duration_ms":5,
+      "applied":true,"nodes":[1,2,3]},{"at_ms":200,"kind":"pause","target":"","shape":"",
+      "duration_ms":5,"applied":false}])";
+  auto back = ScheduleForReplay(old);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ((*back)[0].fault.shape, PartitionShape::kIsolateLeader);
+  EXPECT_EQ((*back)[1].fault.target.kind, TargetKind::kRandomNode);
+  EXPECT_EQ(ScheduleForReplay(R"([{"at_ms":1,"kind":"explode","duration_ms":1}])").status().code(),
+            StatusCode::kCorruption);
 }
 
 TEST(NetMode, AutoPicksIptablesAsRootProxyWithoutAndNoneWithoutNetworkFaults) {
-  EXPECT_EQ(ResolveNetMode(SpecWith({"partition"}), true), "iptables");
-  EXPECT_EQ(ResolveNetMode(SpecWith({"partition"}), false), "proxy");
-  EXPECT_EQ(ResolveNetMode(SpecWith({"partition", "delay"}), true), "proxy");
-  EXPECT_EQ(ResolveNetMode(SpecWith({"kill"}), true), "none");
-  TestSpec proxy = SpecWith({"partition"});
+  EXPECT_EQ(ResolveNetMode(SpecWith({FaultKind::kPartition}), true), "iptables");
+  EXPECT_EQ(ResolveNetMode(SpecWith({FaultKind::kPartition}), false), "proxy");
+  EXPECT_EQ(ResolveNetMode(SpecWith({FaultKind::kPartition, FaultKind::kDelay}), true), "proxy");
+  EXPECT_EQ(ResolveNetMode(SpecWith({FaultKind::kKill}), true), "none");
+  TestSpec proxy = SpecWith({FaultKind::kPartition});
   proxy.net = NetMode::kProxy;
   EXPECT_EQ(ResolveNetMode(proxy, true), "proxy");
 }
 
-ScheduledFault Fault(int64_t at, std::string kind, std::string target, std::string shape,
-                     int64_t duration_ms) {
-  ScheduledFault f;
-  f.at_ms = at;
-  f.kind = std::move(kind);
-  f.target = std::move(target);
-  f.shape = std::move(shape);
-  f.duration_ms = duration_ms;
-  return f;
+TEST(NetMode, ASystemThatRefusesTheProxyGetsIptablesOrAClearReason) {
+  SystemTraits etcd_like;
+  etcd_like.proxy_refusal = "it validates its peer URLs";
+  EXPECT_EQ(*ChooseNet(NetMode::kAuto, true, false, etcd_like, true, "x"), "iptables");
+  Result<std::string> no_root = ChooseNet(NetMode::kAuto, true, false, etcd_like, false, "x");
+  ASSERT_FALSE(no_root.ok());
+  EXPECT_NE(no_root.status().message().find("partitions without root"), std::string::npos);
+  EXPECT_NE(no_root.status().message().find("it validates its peer URLs"), std::string::npos);
+  EXPECT_FALSE(ChooseNet(NetMode::kAuto, true, true, etcd_like, true, "x").ok());  // delay
+  EXPECT_FALSE(ChooseNet(NetMode::kProxy, false, false, etcd_like, true, "x").ok());
+  EXPECT_EQ(*ChooseNet(NetMode::kAuto, false, false, etcd_like, false, "x"), "none");
+  SystemTraits no_network;
+  no_network.has_peer_network = false;
+  EXPECT_FALSE(ChooseNet(NetMode::kAuto, true, false, no_network, true, "x").ok());
 }
 
 class TempDb {
@@ -178,7 +178,8 @@ TEST(NemesisLoop, FaultsAreStartedStoppedAndRecordedWithRoles) {
   std::vector<ScheduledFault> schedule = {Fault(0, "kill", "leader", "", 1),
                                           Fault(1, "partition", "", "halves", 1),
                                           Fault(100000, "pause", "random", "", 1)};  // too late
-  NemesisLoop loop(&nemesis, store->get(), run, schedule, /*time_limit_ms=*/50000);
+  FaultRecorder recorder(store->get(), run);
+  NemesisLoop loop(&nemesis, &recorder, schedule, /*time_limit_ms=*/50000);
   loop.Start(std::chrono::steady_clock::now());
   while (loop.applied_count() < 2 || !loop.active().empty()) std::this_thread::yield();
   loop.Stop();
@@ -218,7 +219,8 @@ TEST(NemesisLoop, FaultStillInForceAtStopIsStoppedByStopActive) {
   int64_t run = *(*store)->CreateRun(RunRecord{});
   FakeCluster cluster(3, 1);
   Nemesis nemesis(cluster, nullptr);
-  NemesisLoop loop(&nemesis, store->get(), run, {Fault(0, "pause", "leader", "", 3600000)}, 50000);
+  FaultRecorder recorder(store->get(), run);
+  NemesisLoop loop(&nemesis, &recorder, {Fault(0, "pause", "leader", "", 3600000)}, 50000);
   loop.Start(std::chrono::steady_clock::now());
   while (loop.applied_count() < 1) std::this_thread::yield();
   loop.Stop();
@@ -238,7 +240,8 @@ TEST(NemesisLoop, FaultThatCannotBeAppliedIsReportedNotRecorded) {
   int64_t run = *(*store)->CreateRun(RunRecord{});
   FakeCluster cluster(3, 1);
   Nemesis nemesis(cluster, nullptr);  // no partitioner: partitions are Unavailable
-  NemesisLoop loop(&nemesis, store->get(), run, {Fault(0, "partition", "", "halves", 10)}, 50000);
+  FaultRecorder recorder(store->get(), run);
+  NemesisLoop loop(&nemesis, &recorder, {Fault(0, "partition", "", "halves", 10)}, 50000);
   loop.Start(std::chrono::steady_clock::now());
   while (loop.realized()[0].started_offset_ms < 0) std::this_thread::yield();
   loop.Stop();

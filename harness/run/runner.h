@@ -1,32 +1,33 @@
-// ExecuteRun: one chaos run from a validated TestSpec to a verdict (ARCHITECTURE.md data flow 2).
-//
-//   1. network: net auto = iptables when root and the schedule has partitions only, proxy when it
-//      has delay/loss or without root, none without network faults. iptables: the process enters
-//      a private network namespace FIRST (before any thread starts; nodes on 127.0.0.11, ...).
-//   0. the System named by spec.system (harness/systems/registry.h) is built; a system that cannot
-//      run through the proxy refuses proxy mode here, with its reason.
-//   2. a run row in the store (status running, seed, spec, git revision) and the run folder
-//      <results>/runs/<id>/ with spec.yaml and the node folders (the system's files).
-//   3. cluster started (System::OpenDb), a leader awaited; workers, nemesis thread, progress line,
-//      and the event pump: every node's EventImporter polled as the run goes, into node_events.
-//   4. at the time limit (or on SIGINT/SIGTERM): workers stopped (in-flight ops complete), the
-//      nemesis thread stopped, every fault in force stopped, HealAll (heal, resume, restart).
-//   5. not interrupted: wait for a leader, final reads of every key with retries.
-//   6. nodes stopped, the rest of the event logs ingested, the checkers the system promises for
-//      its read mode run (checkers/cli RunChecks), verdicts and anomalies stored, run finished,
-//      summary printed.
-//   7. report.html and junit.xml written into the run folder (harness/report, from the store),
-//      and the JUnit file also to RunOptions::junit_path when given.
+// ExecuteRun: one chaos run from a validated TestSpec to a verdict (ARCHITECTURE.md data flow 2),
+// as a RunBody on the one run scaffold (scaffold.h), which does setup, healing, final-read
+// recording, event ingest and the run row. This body adds:
+//   - the System named by spec.system (harness/systems/registry.h), and the net mode from the
+//     spec, the machine (root?) and the system's traits (ChooseNet: a system that cannot run
+//     through the proxy refuses proxy mode here, with its reason);
+//   - Ready: a leader (when the system can tell);
+//   - Drive: workers (concurrency C) pulling ops from the generator through System::NewClient,
+//     the nemesis thread walking the fault schedule (RealizeSchedule, or RunOptions::schedule),
+//     a progress line, crashes the supervisor noticed recorded as faults; until the time limit or
+//     SIGINT/SIGTERM;
+//   - StopFaults: the faults in force stopped and recorded, the realized schedule stored;
+//   - Settle + FinalReads: a leader awaited, then a read of every key (leader first, retried);
+//   - Judge: the checkers the system promises for its read mode (CheckPlan.required), filtered
+//     by the spec's `checkers:` list; a promised checker without input is stored as unknown;
+//   - a schedule with power-loss faults starts every node in power-loss mode (refused, before any
+//     run row, on a system without SystemTraits::power_loss).
+// The scaffold then writes report.html and junit.xml (and RunOptions::junit_path).
 //
 // Exit code: 0 valid, 1 anomaly found, 2 unknown / could not run / interrupted.
-// Every process started is killed and reaped before ExecuteRun returns, whatever happened.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
+#include "harness/run/scaffold.h"
 #include "harness/spec/test_spec.h"
 #include "harness/systems/registry.h"
 
@@ -42,21 +43,15 @@ struct RunOptions {
   std::ostream* out = nullptr;          // progress + summary (default std::cout)
   bool tty = false;                     // live progress line
   std::string junit_path;               // also write the run's JUnit XML here ("" = no)
-};
-
-struct RunOutcome {
-  int exit_code = 2;
-  int64_t run_id = 0;   // 0 when no run row was created
-  std::string verdict;  // valid | invalid | unknown
-  std::string net;      // iptables | proxy | none (what was used)
-  std::string error;    // why the run could not run
+  // The fault schedule hook (shrink, replay, a simulator): the faults to apply given the
+  // effective spec and seed. Unset = RealizeSchedule (the spec's schedule, or generated).
+  std::function<std::vector<ScheduledFault>(const TestSpec& spec, uint64_t seed)> schedule;
 };
 
 RunOutcome ExecuteRun(const RunOptions& options);
 
 // The net mode a spec resolves to on this machine ("iptables", "proxy", "none"; "unavailable" for
-// net: iptables without root). `proxy_ok` false (the system refuses the proxy): auto prefers
-// iptables under root, and the caller reports the system's reason when proxy is still needed.
-std::string ResolveNetMode(const TestSpec& spec, bool is_root, bool proxy_ok = true);
+// net: iptables without root), ignoring the system (see ChooseNet for the system's say).
+std::string ResolveNetMode(const TestSpec& spec, bool is_root);
 
 }  // namespace faultline::harness

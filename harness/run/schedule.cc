@@ -22,46 +22,28 @@ std::vector<ScheduledFault> RealizeSchedule(const TestSpec& spec, uint64_t seed)
   std::vector<ScheduledFault> out;
   if (n.kinds.empty()) return out;
   std::mt19937_64 rng(seed ^ kScheduleSeedSalt);
-  std::vector<std::string> targets =
-      n.targets.empty() ? std::vector<std::string>{"random"} : n.targets;
-  std::vector<std::string> shapes =
-      n.shapes.empty() ? std::vector<std::string>{"isolate-leader", "halves"} : n.shapes;
+  std::vector<Target> targets = n.targets.empty() ? std::vector<Target>{Target{}} : n.targets;
+  std::vector<PartitionShape> shapes =
+      n.shapes.empty()
+          ? std::vector<PartitionShape>{PartitionShape::kIsolateLeader, PartitionShape::kHalves}
+          : n.shapes;
   for (int64_t at = n.interval_ms; at < spec.time_limit_ms; at += n.duration_ms + n.interval_ms) {
     ScheduledFault f;
     f.at_ms = at;
-    f.kind = Pick(n.kinds, rng);
+    f.fault.kind = Pick(n.kinds, rng);
     // Draw every field in a fixed order so the stream does not depend on the kind.
-    std::string target = Pick(targets, rng);
-    std::string shape = Pick(shapes, rng);
+    const Target& target = Pick(targets, rng);
+    const PartitionShape shape = Pick(shapes, rng);
     // A partition takes the target too: isolate-node and one-way draw their node from it
     // (fault.h PartitionShape); the other shapes ignore it.
-    if (f.kind == "partition") f.shape = shape;
-    f.target = target;
+    if (f.fault.kind == FaultKind::kPartition) f.fault.shape = shape;
+    f.fault.target = target;
     f.duration_ms = n.duration_ms;
-    f.delay_ms = n.delay_ms;
-    f.loss = n.loss;
+    f.fault.delay_ms = static_cast<int>(n.delay_ms);
+    f.fault.loss_probability = n.loss;
     out.push_back(f);
   }
   return out;
-}
-
-Result<FaultSpec> ToFaultSpec(const ScheduledFault& f) {
-  FaultSpec spec;
-  Result<FaultKind> kind = ParseFaultKind(f.kind);
-  if (!kind.ok()) return kind.status();
-  spec.kind = *kind;
-  Result<Target> target = ParseTarget(f.target.empty() ? "random" : f.target);
-  if (!target.ok()) return target.status();
-  spec.target = *target;
-  if (spec.kind == FaultKind::kPartition) {
-    Result<PartitionShape> shape =
-        ParsePartitionShape(f.shape.empty() ? "isolate-leader" : f.shape);
-    if (!shape.ok()) return shape.status();
-    spec.shape = *shape;
-  }
-  spec.delay_ms = static_cast<int>(f.delay_ms);
-  spec.loss_probability = f.loss;
-  return spec;
 }
 
 nlohmann::json ScheduleToJson(const std::vector<RealizedFault>& schedule) {
@@ -69,13 +51,14 @@ nlohmann::json ScheduleToJson(const std::vector<RealizedFault>& schedule) {
   for (const auto& r : schedule) {
     nlohmann::json roles = nlohmann::json::object();
     for (const auto& [id, role] : r.roles) roles[std::to_string(id)] = role;
+    const FaultSpec& f = r.planned.fault;
     out.push_back({{"at_ms", r.planned.at_ms},
-                   {"kind", r.planned.kind},
-                   {"target", r.planned.target},
-                   {"shape", r.planned.shape},
+                   {"kind", FaultKindName(f.kind)},
+                   {"target", TargetText(f.target)},
+                   {"shape", f.kind == FaultKind::kPartition ? PartitionShapeName(f.shape) : ""},
                    {"duration_ms", r.planned.duration_ms},
-                   {"delay_ms", r.planned.delay_ms},
-                   {"loss", r.planned.loss},
+                   {"delay_ms", f.delay_ms},
+                   {"loss", f.loss_probability},
                    {"applied", r.applied},
                    {"error", r.error},
                    {"nodes", r.nodes},
@@ -95,19 +78,29 @@ Result<std::vector<ScheduledFault>> ScheduleForReplay(const std::string& schedul
     for (const auto& e : j) {
       ScheduledFault f;
       f.at_ms = e.at("at_ms").get<int64_t>();
-      f.kind = e.at("kind").get<std::string>();
-      f.target = e.value("target", "");
-      f.shape = e.value("shape", "");
+      Result<FaultKind> kind = ParseFaultKind(e.at("kind").get<std::string>());
+      if (!kind.ok()) return Status::Corruption("stored schedule: " + kind.status().message());
+      f.fault.kind = *kind;
+      const std::string target = e.value("target", "");
+      if (!target.empty()) {  // runs recorded before typed faults stored "" for the default
+        Result<Target> t = ParseTarget(target);
+        if (!t.ok()) return Status::Corruption("stored schedule: " + t.status().message());
+        f.fault.target = *t;
+      }
+      const std::string shape = e.value("shape", "");
+      if (!shape.empty()) {
+        Result<PartitionShape> sh = ParsePartitionShape(shape);
+        if (!sh.ok()) return Status::Corruption("stored schedule: " + sh.status().message());
+        f.fault.shape = *sh;
+      }
       f.duration_ms = e.at("duration_ms").get<int64_t>();
-      f.delay_ms = e.value("delay_ms", int64_t{200});
-      f.loss = e.value("loss", 0.2);
+      f.fault.delay_ms = static_cast<int>(e.value("delay_ms", int64_t{200}));
+      f.fault.loss_probability = e.value("loss", 0.2);
       std::vector<int> nodes = e.value("nodes", std::vector<int>{});
       // Partitions keep their shape; only the shapes that isolate one drawn node take ids.
-      bool by_ids = f.kind != "partition" || f.shape == "isolate-node" || f.shape == "one-way";
+      bool by_ids = f.fault.kind != FaultKind::kPartition || ShapeUsesTarget(f.fault.shape);
       if (e.value("applied", false) && by_ids && !nodes.empty()) {
-        std::string ids;
-        for (int id : nodes) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-        f.target = ids;
+        f.fault.target = Target{TargetKind::kExplicit, {nodes.begin(), nodes.end()}};
       }
       out.push_back(f);
     }

@@ -1,6 +1,6 @@
 // The run's fault schedule: realized once from the spec and the seed (or taken verbatim from an
-// explicit schedule / a replayed run), converted to the nemesis's FaultSpec, and stored with the
-// run as JSON so that `faultline replay` can rerun it.
+// explicit schedule / a replayed run), already typed (ScheduledFault holds a FaultSpec), and
+// stored with the run as JSON so that `faultline replay` can rerun it.
 //
 // Generated schedule (spec.nemesis.kinds not empty, no explicit schedule): the first fault at
 // `interval`, then one fault at a time: kind, target and shape drawn uniformly from the spec's
@@ -34,14 +34,11 @@ struct RealizedFault {
 
 std::vector<ScheduledFault> RealizeSchedule(const TestSpec& spec, uint64_t seed);
 
-// Converts one entry to the nemesis's vocabulary (defaults: target random, shape
-// isolate-leader). InvalidArgument naming the bad word.
-Result<FaultSpec> ToFaultSpec(const ScheduledFault& fault);
-
 nlohmann::json ScheduleToJson(const std::vector<RealizedFault>& schedule);
 // Rebuilds the explicit schedule of a stored run for replay: same offsets, kinds, shapes and
 // durations; process-fault targets become the node ids they resolved to ("1,3"), so the replay
 // hits the same nodes. Entries that were never applied are kept with their original target.
+// Corruption when the stored JSON (or a name in it) is not what ScheduleToJson writes.
 Result<std::vector<ScheduledFault>> ScheduleForReplay(const std::string& schedule_json);
 
 }  // namespace faultline::harness

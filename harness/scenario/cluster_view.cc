@@ -24,19 +24,26 @@ std::optional<std::string> ClusterView::Digest(NodeId id) {
   return *d;
 }
 
+NodeStatus ClusterView::Status(NodeId id, bool with_digest) {
+  NodeStatus n;
+  n.id = id;
+  n.running = cluster_.State(id) == NodeState::kRunning;
+  if (!n.running) return n;
+  if (Result<RoleInfo> r = cluster_.QueryRole(id, kRoleTimeout); r.ok()) {
+    n.role = *r;
+    if (!system_.Traits().role_phases) {
+      const bool serving = r->role == Role::kLeading || r->role == Role::kFollowing;
+      n.role->phase = serving ? "broadcast" : "election";
+      n.role->last_committed = r->last_zxid;
+    }
+  }
+  if (with_digest && system_.Traits().state_digest) n.digest = Digest(id);
+  return n;
+}
+
 std::vector<NodeStatus> ClusterView::Statuses(bool with_digest) {
   std::vector<NodeStatus> out;
-  for (NodeId id : cluster_.NodeIds()) {
-    NodeStatus n;
-    n.id = id;
-    n.running = cluster_.State(id) == NodeState::kRunning;
-    if (n.running) {
-      Result<RoleInfo> r = cluster_.QueryRole(id, kRoleTimeout);
-      if (r.ok()) n.role = *r;
-      if (with_digest) n.digest = Digest(id);
-    }
-    out.push_back(std::move(n));
-  }
+  for (NodeId id : cluster_.NodeIds()) out.push_back(Status(id, with_digest));
   return out;
 }
 

@@ -38,8 +38,12 @@ class ClusterView {
         leader_timeout_ms_(leader_timeout_ms),
         bindings_(bindings) {}
 
-  // ROLE of every running node (and INFO state_digest when asked); never fails.
+  // The role of every running node (and the state digest when asked and the system has one);
+  // never fails. For a system without ROLE phases (SystemTraits::role_phases false) a node that
+  // leads or follows is reported in phase "broadcast" with last_committed = last_zxid, so that
+  // `agree` means: one leader, everyone at the same zxid.
   std::vector<NodeStatus> Statuses(bool with_digest);
+  NodeStatus Status(NodeId id, bool with_digest = false);
   // Nodes running or paused, by id.
   std::vector<NodeId> Started();
   // The union of the selector's terms, ascending. Unavailable when a role cannot be resolved

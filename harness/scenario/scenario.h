@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "harness/spec/test_spec.h"
 
 namespace faultline::harness::scenario {
 
@@ -124,7 +125,12 @@ struct Scenario {
   std::string answer;    // the expected answer, prose
   std::string source;    // file name, for messages
   std::string text;      // the file's text, stored with the run
-  int nodes = 3;
+  // `system: {kind, nodes, read_mode, ...}` when the file has that section; older files describe
+  // a zabd cluster with the top-level keys below (nodes, tick_time_ms, ... zabd_flags).
+  bool has_system_section = false;
+  SystemSpec system;
+  NetMode net = NetMode::kProxy;  // `net:` proxy (default) | iptables | auto
+  int nodes = 3;                  // = system.nodes when the section is there
   int tick_time_ms = 50;
   int init_limit = 10;
   int sync_limit = 5;

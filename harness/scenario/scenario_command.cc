@@ -1,6 +1,5 @@
 #include "harness/scenario/scenario_command.h"
 
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -10,22 +9,13 @@
 namespace faultline::harness::scenario {
 namespace {
 
-namespace fs = std::filesystem;
-
-// `zabd` beside this binary (build/bin/faultline -> build/bin/zabd).
-std::string DefaultZabdPath() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "zabd";
-  return (self.parent_path() / "zabd").string();
-}
-
 struct Args {
   std::string file;
   int repeat = 1;
   std::string store = "results/faultline.db";
   std::string results = "results";
   std::string zabd;
+  std::string system;
 };
 
 int Run(const Args& a) {
@@ -35,7 +25,8 @@ int Run(const Args& a) {
     return 2;
   }
   ScenarioRunOptions o;
-  o.zabd_path = a.zabd.empty() ? DefaultZabdPath() : a.zabd;
+  o.zabd_path = a.zabd;  // "" = beside this program (the zabd system's default)
+  o.system_kind = a.system;
   o.store_path = a.store;
   o.results_dir = a.results;
   o.out = &std::cout;
@@ -62,6 +53,8 @@ void AddScenarioCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--store", args->store, "SQLite history store")->capture_default_str();
   cmd->add_option("--results", args->results, "folder for run folders")->capture_default_str();
   cmd->add_option("--zabd", args->zabd, "zabd binary (default: beside this program)");
+  cmd->add_option("--system", args->system,
+                  "run against another system kind (its keys the kind does not take are dropped)");
   cmd->callback([args, exit_code] {
     try {
       *exit_code = Run(*args);

@@ -103,6 +103,28 @@ TEST(ScenarioParse, ZabdFlagsAreOptionalExtraArguments) {
   EXPECT_NE(e.find("zabd_flags"), std::string::npos) << e;
 }
 
+TEST(ScenarioParse, ASystemSectionNamesTheSystemAndItsNodes) {
+  Result<Scenario> r =
+      Parse("name: d\nsystem: {kind: fake, nodes: 5}\nnet: auto\nsteps:\n  - kill: n5\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->has_system_section);
+  EXPECT_EQ(r->system.kind, "fake");
+  EXPECT_EQ(r->nodes, 5);  // selectors n1..n5 are valid
+  EXPECT_EQ(r->net, NetMode::kAuto);
+  EXPECT_FALSE(Parse("name: d\nsteps:\n  - heal\n")->has_system_section);
+  EXPECT_EQ(Parse("name: d\nsteps:\n  - heal\n")->net, NetMode::kProxy);
+}
+
+TEST(ScenarioParse, TopLevelZabdKeysBesideASystemSectionAreAnError) {
+  std::string e = ErrorOf("name: d\nsystem: {kind: zabd}\ntick_time_ms: 20\nsteps:\n  - heal\n");
+  EXPECT_NE(e.find("s.yaml:3: tick_time_ms: with a system: section, write it there "
+                   "(system.tick_time_ms)"),
+            std::string::npos)
+      << e;
+  e = ErrorOf("name: d\nnet: wifi\nsteps:\n  - heal\n");
+  EXPECT_NE(e.find("net: must be proxy, iptables or auto"), std::string::npos) << e;
+}
+
 TEST(ScenarioParse, UnknownKeyInAStepIsAnError) {
   std::string e = ErrorOf("name: d\nsteps:\n  - write: {name: w1, valu: 3}\n");
   EXPECT_NE(e.find("step 1 (write): unknown key 'valu'"), std::string::npos) << e;

@@ -526,9 +526,9 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& sourc
       if (*out < lo || *out > hi) fail(n, key, fmt::format("must be in [{}, {}]", lo, hi));
     };
     static const std::set<std::string> kTop = {
-        "name",       "question",      "answer",    "nodes",      "tick_time_ms",
-        "init_limit", "sync_limit",    "read_mode", "timeout_ms", "op_timeout_ms",
-        "steps",      "final_restart", "zabd_flags"};
+        "name",       "question",      "answer",     "nodes",      "tick_time_ms",
+        "init_limit", "sync_limit",    "read_mode",  "timeout_ms", "op_timeout_ms",
+        "steps",      "final_restart", "zabd_flags", "system",     "net"};
     for (const auto& kv : root) {
       std::string k = kv.first.as<std::string>();
       if (!kTop.count(k)) fail(kv.first, k, "unknown key");
@@ -537,6 +537,33 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& sourc
     s.name = root["name"].as<std::string>();
     if (root["question"].IsDefined()) s.question = root["question"].as<std::string>();
     if (root["answer"].IsDefined()) s.answer = root["answer"].as<std::string>();
+    if (YAML::Node sys = root["system"]; sys.IsDefined()) {
+      for (const char* legacy :
+           {"nodes", "tick_time_ms", "init_limit", "sync_limit", "read_mode", "zabd_flags"}) {
+        if (root[legacy].IsDefined()) {
+          fail(root[legacy], legacy,
+               fmt::format("with a system: section, write it there (system.{})",
+                           std::string(legacy) == "zabd_flags" ? "extra_flags" : legacy));
+        }
+      }
+      Result<SystemSpec> system = ParseSystemSection(text, source);
+      if (!system.ok()) throw ParseError{system.status().message()};
+      s.has_system_section = true;
+      s.system = *system;
+      s.nodes = s.system.nodes;
+    }
+    if (YAML::Node n = root["net"]; n.IsDefined()) {
+      const std::string net = n.as<std::string>();
+      if (net == "proxy") {
+        s.net = NetMode::kProxy;
+      } else if (net == "iptables") {
+        s.net = NetMode::kIptables;
+      } else if (net == "auto") {
+        s.net = NetMode::kAuto;
+      } else {
+        fail(n, "net", "must be proxy, iptables or auto");
+      }
+    }
     get_int("nodes", 1, 9, &s.nodes);
     get_int("tick_time_ms", 1, 10000, &s.tick_time_ms);
     get_int("init_limit", 1, 1000, &s.init_limit);

@@ -26,15 +26,6 @@ std::string Join(const std::vector<std::string>& names) {
   return out;
 }
 
-// "2" or "1,3": explicit node ids.
-bool IsExplicitTarget(const std::string& t) {
-  if (t.empty() || t.front() == ',' || t.back() == ',') return false;
-  for (char c : t) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == ',')) return false;
-  }
-  return t.find(",,") == std::string::npos;
-}
-
 bool Contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -84,10 +75,23 @@ class MapReader {
     *out_ms = *ms;
   }
 
-  // `also_ok` (optional) accepts items outside `allowed` (e.g. explicit node lists).
   void ReadNames(const std::string& key, const std::vector<std::string>& allowed,
-                 const std::string& what, std::vector<std::string>* out,
-                 bool (*also_ok)(const std::string&) = nullptr) {
+                 const std::string& what, std::vector<std::string>* out) {
+    ReadTyped(
+        key,
+        [&](const std::string& name) -> Result<std::string> {
+          if (!allowed.empty() && !Contains(allowed, name)) {
+            return Status::InvalidArgument(
+                fmt::format("unknown {} '{}' (one of {})", what, name, Join(allowed)));
+          }
+          return name;
+        },
+        out);
+  }
+
+  // A list of names, each turned into a value by `parse` (errors carry the item's line).
+  template <typename T, typename Parse>
+  void ReadTyped(const std::string& key, Parse parse, std::vector<T>* out) {
     YAML::Node child = Get(key);
     if (!child) return;
     if (!child.IsSequence()) Fail(child, Path(key), "expected a list");
@@ -96,12 +100,9 @@ class MapReader {
       const YAML::Node item = child[i];
       std::string item_path = fmt::format("{}[{}]", Path(key), i);
       if (!item.IsScalar()) Fail(item, item_path, "expected a name");
-      if (!allowed.empty() && !Contains(allowed, item.Scalar()) &&
-          !(also_ok && also_ok(item.Scalar()))) {
-        Fail(item, item_path,
-             fmt::format("unknown {} '{}' (one of {})", what, item.Scalar(), Join(allowed)));
-      }
-      out->push_back(item.Scalar());
+      auto value = parse(item.Scalar());
+      if (!value.ok()) Fail(item, item_path, value.status().message());
+      out->push_back(*value);
     }
   }
 
@@ -193,32 +194,34 @@ void ParseWorkload(const YAML::Node& node, const std::string& source, WorkloadSp
   r.Finish();
 }
 
-void CheckFaultFields(const MapReader& r, const YAML::Node& at, const std::string& path,
-                      const ScheduledFault& f) {
-  Check(Contains(KnownFaultKinds(), f.kind), r, at, path + ".kind",
-        fmt::format("unknown fault kind '{}' (one of {})", f.kind, Join(KnownFaultKinds())));
-  if (!f.target.empty()) {
-    Check(Contains(KnownTargets(), f.target) || IsExplicitTarget(f.target), r, at, path + ".target",
-          fmt::format("unknown target '{}' (one of {})", f.target, Join(KnownTargets())));
+// An explicit target must name nodes that exist (a fault aimed at node 7 of 3 is a spec error,
+// never a silent skip at run time).
+std::string MissingNode(const Target& target, int nodes) {
+  for (NodeId id : target.ids) {
+    if (id > nodes) return fmt::format("node {} does not exist (system.nodes is {})", id, nodes);
   }
-  if (!f.shape.empty()) {
-    Check(IsNetworkFault(f.kind), r, at, path + ".shape", "only network faults take a shape");
-    Check(Contains(KnownShapes(), f.shape), r, at, path + ".shape",
-          fmt::format("unknown shape '{}' (one of {})", f.shape, Join(KnownShapes())));
-  }
-  Check(f.at_ms >= 0, r, at, path + ".at", "must be >= 0");
-  Check(f.delay_ms > 0, r, at, path + ".delay", "must be > 0");
-  Check(f.loss > 0 && f.loss <= 1, r, at, path + ".loss", "must be in (0, 1]");
-  Check(f.duration_ms > 0, r, at, path + ".duration", "must be > 0");
+  return "";
 }
 
-void ParseNemesis(const YAML::Node& node, const std::string& source, NemesisSpec* n) {
+void ParseNemesis(const YAML::Node& node, const std::string& source, int nodes, NemesisSpec* n) {
   MapReader r(node, "nemesis", source);
-  r.ReadNames("kinds", KnownFaultKinds(), "fault kind", &n->kinds);
+  r.ReadTyped(
+      "kinds", [](const std::string& v) { return ParseFaultKind(v); }, &n->kinds);
   // Generated faults draw their target from these: a named target or an explicit node list
-  // ("1", "1,3"), as in an explicit schedule.
-  r.ReadNames("targets", KnownTargets(), "target", &n->targets, IsExplicitTarget);
-  r.ReadNames("shapes", KnownShapes(), "shape", &n->shapes);
+  // ("1", "1,3"), as in an explicit schedule; the nodes must exist.
+  r.ReadTyped(
+      "targets",
+      [nodes](const std::string& v) -> Result<Target> {
+        Result<Target> t = ParseTarget(v);
+        if (!t.ok()) return t.status();
+        if (std::string missing = MissingNode(*t, nodes); !missing.empty()) {
+          return Status::InvalidArgument(missing);
+        }
+        return t;
+      },
+      &n->targets);
+  r.ReadTyped(
+      "shapes", [](const std::string& v) { return ParsePartitionShape(v); }, &n->shapes);
   r.ReadDuration("interval", &n->interval_ms);
   Check(n->interval_ms > 0, r, r.Get("interval"), "nemesis.interval", "must be > 0");
   r.ReadDuration("duration", &n->duration_ms);
@@ -230,23 +233,49 @@ void ParseNemesis(const YAML::Node& node, const std::string& source, NemesisSpec
   if (YAML::Node schedule = r.Get("schedule")) {
     if (!schedule.IsSequence()) r.Fail(schedule, "nemesis.schedule", "expected a list");
     for (size_t i = 0; i < schedule.size(); ++i) {
+      const YAML::Node entry = schedule[i];
       std::string path = fmt::format("nemesis.schedule[{}]", i);
-      MapReader e(schedule[i], path, source);
+      MapReader e(entry, path, source);
       ScheduledFault f;
+      f.line = entry.Mark().line + 1;
+      std::string kind, target, shape;
       e.ReadDuration("at", &f.at_ms);
-      e.Read("kind", &f.kind);
-      e.Read("target", &f.target);
-      e.Read("shape", &f.shape);
+      e.Read("kind", &kind);
+      e.Read("target", &target);
+      e.Read("shape", &shape);
       f.duration_ms = n->duration_ms;
       e.ReadDuration("duration", &f.duration_ms);
-      f.delay_ms = n->delay_ms;
-      e.ReadDuration("delay", &f.delay_ms);
-      f.loss = n->loss;
-      e.Read("loss", &f.loss);
+      int64_t delay_ms = n->delay_ms;
+      e.ReadDuration("delay", &delay_ms);
+      double loss = n->loss;
+      e.Read("loss", &loss);
       e.Finish();
-      if (!e.Get("at")) e.Fail(schedule[i], path + ".at", "missing");
-      if (!e.Get("kind")) e.Fail(schedule[i], path + ".kind", "missing");
-      CheckFaultFields(e, schedule[i], path, f);
+      if (!e.Get("at")) e.Fail(entry, path + ".at", "missing");
+      if (!e.Get("kind")) e.Fail(entry, path + ".kind", "missing");
+      Result<FaultKind> k = ParseFaultKind(kind);
+      if (!k.ok()) e.Fail(e.Get("kind"), path + ".kind", k.status().message());
+      f.fault.kind = *k;
+      if (!target.empty()) {
+        Result<Target> t = ParseTarget(target);
+        if (!t.ok()) e.Fail(e.Get("target"), path + ".target", t.status().message());
+        if (std::string missing = MissingNode(*t, nodes); !missing.empty()) {
+          e.Fail(e.Get("target"), path + ".target", missing);
+        }
+        f.fault.target = *t;
+      }
+      if (!shape.empty()) {
+        Check(*k == FaultKind::kPartition, e, e.Get("shape"), path + ".shape",
+              "only partition faults take a shape");
+        Result<PartitionShape> sh = ParsePartitionShape(shape);
+        if (!sh.ok()) e.Fail(e.Get("shape"), path + ".shape", sh.status().message());
+        f.fault.shape = *sh;
+      }
+      Check(f.at_ms >= 0, e, entry, path + ".at", "must be >= 0");
+      Check(delay_ms > 0, e, entry, path + ".delay", "must be > 0");
+      Check(loss > 0 && loss <= 1, e, entry, path + ".loss", "must be in (0, 1]");
+      Check(f.duration_ms > 0, e, entry, path + ".duration", "must be > 0");
+      f.fault.delay_ms = static_cast<int>(delay_ms);
+      f.fault.loss_probability = loss;
       n->schedule.push_back(f);
     }
   }
@@ -268,7 +297,7 @@ void ParseTop(const YAML::Node& root, const std::string& source, TestSpec* spec)
   Check(spec->op_timeout_ms > 0, r, r.Get("op_timeout"), "op_timeout", "must be > 0");
   r.ReadDuration("time_limit", &spec->time_limit_ms);
   Check(spec->time_limit_ms > 0, r, r.Get("time_limit"), "time_limit", "must be > 0");
-  if (YAML::Node n = r.Get("nemesis")) ParseNemesis(n, source, &spec->nemesis);
+  if (YAML::Node n = r.Get("nemesis")) ParseNemesis(n, source, spec->system.nodes, &spec->nemesis);
   r.ReadNames("checkers", KnownCheckers(), "checker", &spec->checkers);
   r.Read("seed", &spec->seed);
   std::string net = "auto";
@@ -287,10 +316,7 @@ void ParseTop(const YAML::Node& root, const std::string& source, TestSpec* spec)
   }
   r.Finish();
   // Cross-field rules.
-  bool has_net_fault = false;
-  for (const auto& k : spec->nemesis.kinds) has_net_fault |= IsNetworkFault(k);
-  for (const auto& f : spec->nemesis.schedule) has_net_fault |= IsNetworkFault(f.kind);
-  if (has_net_fault && spec->net == NetMode::kNone) {
+  if (SpecHasFault(*spec, IsNetworkFault) && spec->net == NetMode::kNone) {
     r.Fail(r.Get("net"), "net", "network faults are scheduled but net is none");
   }
 }
@@ -315,29 +341,19 @@ const char* NetModeName(NetMode mode) {
   return "?";
 }
 
-const std::vector<std::string>& KnownFaultKinds() {
-  static const std::vector<std::string> k = {"kill",  "pause", "restart",   "partition",
-                                             "delay", "loss",  "power-loss"};
-  return k;
-}
-const std::vector<std::string>& KnownTargets() {
-  static const std::vector<std::string> k = {"random",   "leader",   "followers", "follower",
-                                             "minority", "majority", "all"};
-  return k;
-}
-const std::vector<std::string>& KnownShapes() {
-  static const std::vector<std::string> k = {"halves",         "random-halves",   "isolate-node",
-                                             "isolate-leader", "majorities-ring", "bridge",
-                                             "one-way"};
-  return k;
-}
 const std::vector<std::string>& KnownCheckers() {
   static const std::vector<std::string> k = {"linearizable", "lost-writes", "zab-invariants",
                                              "session-order", "set"};
   return k;
 }
-bool IsNetworkFault(const std::string& kind) {
-  return kind == "partition" || kind == "delay" || kind == "loss";
+bool SpecHasFault(const TestSpec& spec, bool (*pred)(FaultKind)) {
+  for (FaultKind k : spec.nemesis.kinds) {
+    if (pred(k)) return true;
+  }
+  for (const auto& f : spec.nemesis.schedule) {
+    if (pred(f.fault.kind)) return true;
+  }
+  return false;
 }
 
 Result<int64_t> ParseDurationMs(const std::string& text) {
@@ -403,10 +419,15 @@ std::string SpecToYaml(const TestSpec& spec) {
   e << YAML::Key << "op_timeout" << YAML::Value << ms(spec.op_timeout_ms);
   e << YAML::Key << "time_limit" << YAML::Value << ms(spec.time_limit_ms);
   const NemesisSpec& n = spec.nemesis;
+  auto names = [](const auto& items, auto name) {
+    std::vector<std::string> out;
+    for (const auto& item : items) out.emplace_back(name(item));
+    return out;
+  };
   e << YAML::Key << "nemesis" << YAML::Value << YAML::BeginMap;
-  e << YAML::Key << "kinds" << YAML::Value << YAML::Flow << n.kinds;
-  e << YAML::Key << "targets" << YAML::Value << YAML::Flow << n.targets;
-  e << YAML::Key << "shapes" << YAML::Value << YAML::Flow << n.shapes;
+  e << YAML::Key << "kinds" << YAML::Value << YAML::Flow << names(n.kinds, FaultKindName);
+  e << YAML::Key << "targets" << YAML::Value << YAML::Flow << names(n.targets, TargetText);
+  e << YAML::Key << "shapes" << YAML::Value << YAML::Flow << names(n.shapes, PartitionShapeName);
   e << YAML::Key << "interval" << YAML::Value << ms(n.interval_ms);
   e << YAML::Key << "duration" << YAML::Value << ms(n.duration_ms);
   e << YAML::Key << "delay" << YAML::Value << ms(n.delay_ms);
@@ -416,12 +437,14 @@ std::string SpecToYaml(const TestSpec& spec) {
     for (const auto& f : n.schedule) {
       e << YAML::Flow << YAML::BeginMap;
       e << YAML::Key << "at" << YAML::Value << ms(f.at_ms);
-      e << YAML::Key << "kind" << YAML::Value << f.kind;
-      if (!f.target.empty()) e << YAML::Key << "target" << YAML::Value << f.target;
-      if (!f.shape.empty()) e << YAML::Key << "shape" << YAML::Value << f.shape;
+      e << YAML::Key << "kind" << YAML::Value << std::string(FaultKindName(f.fault.kind));
+      e << YAML::Key << "target" << YAML::Value << TargetText(f.fault.target);
+      if (f.fault.kind == FaultKind::kPartition) {
+        e << YAML::Key << "shape" << YAML::Value << std::string(PartitionShapeName(f.fault.shape));
+      }
       e << YAML::Key << "duration" << YAML::Value << ms(f.duration_ms);
-      e << YAML::Key << "delay" << YAML::Value << ms(f.delay_ms);
-      e << YAML::Key << "loss" << YAML::Value << f.loss;
+      e << YAML::Key << "delay" << YAML::Value << ms(f.fault.delay_ms);
+      e << YAML::Key << "loss" << YAML::Value << f.fault.loss_probability;
       e << YAML::EndMap;
     }
     e << YAML::EndSeq;
@@ -453,6 +476,23 @@ Result<TestSpec> ParseTestSpec(const std::string& yaml_text, const std::string& 
   return spec;
 }
 
+Result<SystemSpec> ParseSystemSection(const std::string& yaml_text,
+                                      const std::string& source_name) {
+  SystemSpec system;
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    if (root && root.IsMap()) {
+      const YAML::Node& const_root = root;
+      if (YAML::Node node = const_root["system"]) ParseSystem(node, source_name, &system);
+    }
+  } catch (const SpecError& e) {
+    return Status::InvalidArgument(e.message);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(fmt::format("{}:{}: {}", source_name, e.mark.line + 1, e.msg));
+  }
+  return system;
+}
+
 Result<TestSpec> LoadTestSpec(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::NotFound(fmt::format("cannot read spec {}", path));
@@ -473,6 +513,19 @@ Status ApplyOverrides(const SpecOverrides& o, TestSpec* spec) {
   if (o.nodes) {
     if (*o.nodes != 3 && *o.nodes != 5) return Status::InvalidArgument("--nodes: must be 3 or 5");
     spec->system.nodes = *o.nodes;
+    for (size_t i = 0; i < spec->nemesis.schedule.size(); ++i) {
+      const ScheduledFault& f = spec->nemesis.schedule[i];
+      if (std::string missing = MissingNode(f.fault.target, *o.nodes); !missing.empty()) {
+        return Status::InvalidArgument(fmt::format("--nodes {}: nemesis.schedule[{}] (line {}): {}",
+                                                   *o.nodes, i, f.line, missing));
+      }
+    }
+    for (size_t i = 0; i < spec->nemesis.targets.size(); ++i) {
+      if (std::string missing = MissingNode(spec->nemesis.targets[i], *o.nodes); !missing.empty()) {
+        return Status::InvalidArgument(
+            fmt::format("--nodes {}: nemesis.targets[{}]: {}", *o.nodes, i, missing));
+      }
+    }
   }
   if (o.concurrency) {
     if (*o.concurrency < 1 || *o.concurrency > 1024) {
@@ -494,25 +547,20 @@ Status ApplyOverrides(const SpecOverrides& o, TestSpec* spec) {
     spec->net = it->second;
   }
   if (o.nemesis) {
-    std::vector<std::string> kinds;
+    std::vector<FaultKind> kinds;
     if (*o.nemesis != "none" && !o.nemesis->empty()) {
       std::stringstream in(*o.nemesis);
       std::string kind;
       while (std::getline(in, kind, ',')) {
-        if (!Contains(KnownFaultKinds(), kind)) {
-          return Status::InvalidArgument(fmt::format(
-              "--nemesis: unknown fault kind '{}' (one of {})", kind, Join(KnownFaultKinds())));
-        }
-        kinds.push_back(kind);
+        Result<FaultKind> k = ParseFaultKind(kind);
+        if (!k.ok()) return Status::InvalidArgument("--nemesis: " + k.status().message());
+        kinds.push_back(*k);
       }
     }
     spec->nemesis.kinds = kinds;
     spec->nemesis.schedule.clear();  // an override replaces an explicit schedule too
   }
-  bool has_net_fault = false;
-  for (const auto& k : spec->nemesis.kinds) has_net_fault |= IsNetworkFault(k);
-  for (const auto& f : spec->nemesis.schedule) has_net_fault |= IsNetworkFault(f.kind);
-  if (has_net_fault && spec->net == NetMode::kNone) {
+  if (SpecHasFault(*spec, IsNetworkFault) && spec->net == NetMode::kNone) {
     return Status::InvalidArgument("--net: network faults are scheduled but net is none");
   }
   return Status::Ok();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "harness/nemesis/fault.h"
 
 namespace faultline::harness {
 
@@ -59,21 +60,28 @@ struct WorkloadSpec {
   int final_read_attempts = 20;  // final reads of every key retry this many times
 };
 
-// One fault, either written explicitly in the spec or realized from kinds/targets/interval.
+inline FaultSpec DefaultScheduledFault() {
+  FaultSpec f;
+  f.delay_ms = 200;
+  f.loss_probability = 0.2;
+  return f;
+}
+
+// One fault, either written explicitly in the spec or realized from kinds/targets/interval. Typed
+// at parse time (harness/nemesis/fault.h): nothing parses fault names again at run time.
 struct ScheduledFault {
-  int64_t at_ms = 0;        // offset from the start of the workload
-  std::string kind;         // kill | pause | restart | partition | delay | loss
-  std::string target;       // random | leader | followers | minority | majority | all | "1,3"
-  std::string shape;        // partition faults: halves | random-halves | isolate-node | ...
+  int64_t at_ms = 0;  // offset from the start of the workload
+  // kind, target (default random), shape (default isolate-leader), delay (200 ms), loss (0.2)
+  FaultSpec fault = DefaultScheduledFault();
   int64_t duration_ms = 0;  // how long the fault stays before it is stopped / healed
-  int64_t delay_ms = 200;   // delay faults: added latency per chunk
-  double loss = 0.2;        // loss faults: probability a chunk kills its connection
+  int line = 0;             // 1-based line in the suite; 0 when generated or replayed
 };
 
 struct NemesisSpec {
-  std::vector<std::string> kinds;        // empty = no faults
-  std::vector<std::string> targets;      // process fault targets drawn from (default: random)
-  std::vector<std::string> shapes;       // partition shapes drawn from (default: halves)
+  std::vector<FaultKind> kinds;          // empty = no faults
+  std::vector<Target> targets;           // process fault targets drawn from (default: random)
+  std::vector<PartitionShape> shapes;    // partition shapes drawn from (default: isolate-leader,
+                                         // halves)
   int64_t interval_ms = 5000;            // quiet time between generated faults
   int64_t duration_ms = 3000;            // how long each generated fault lasts
   int64_t delay_ms = 200;                // delay faults: added latency per chunk
@@ -97,15 +105,16 @@ struct TestSpec {
   std::string source_name;  // the file (or "run 12"), for error messages after parsing
 };
 
-// Names the spec accepts, exposed for help texts and tests.
-const std::vector<std::string>& KnownFaultKinds();
-const std::vector<std::string>& KnownTargets();
-const std::vector<std::string>& KnownShapes();
+// Checker names the spec accepts (fault names: harness/nemesis/fault.h).
 const std::vector<std::string>& KnownCheckers();
-bool IsNetworkFault(const std::string& kind);  // partition | delay | loss
+// Whether any fault the spec may start (generated kinds or the explicit schedule) satisfies pred.
+bool SpecHasFault(const TestSpec& spec, bool (*pred)(FaultKind));
 
 // Parses and validates. `source_name` prefixes every error message (a file name).
 Result<TestSpec> ParseTestSpec(const std::string& yaml_text, const std::string& source_name);
+// Only the `system:` section of a YAML document (scenario files use the same section); an absent
+// section is the default (zabd, 3 nodes) with line 0. Errors as ParseTestSpec's.
+Result<SystemSpec> ParseSystemSection(const std::string& yaml_text, const std::string& source_name);
 // Reads `path` and parses it; the default name is the file stem.
 Result<TestSpec> LoadTestSpec(const std::string& path);
 
@@ -119,7 +128,8 @@ struct SpecOverrides {
   std::optional<std::string> net;
   std::optional<std::string> read_mode;  // validated by the system registry
 };
-// Applies and re-validates the touched fields; errors name the flag.
+// Applies and re-validates the touched fields; errors name the flag (and, for --nodes, the
+// schedule entry and line whose explicit target no longer exists).
 Status ApplyOverrides(const SpecOverrides& overrides, TestSpec* spec);
 
 // The effective spec (after overrides) as a YAML document that ParseTestSpec reads back to an

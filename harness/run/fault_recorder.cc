@@ -1,0 +1,44 @@
+#include "harness/run/fault_recorder.h"
+
+#include "harness/generator/workers.h"
+
+namespace faultline::harness {
+
+int64_t FaultRecorder::Started(const AppliedFault& fault, nlohmann::json detail, int64_t start_ns) {
+  FaultRecord rec;
+  rec.index = next_index_++;
+  rec.kind = std::string(FaultKindName(fault.spec.kind));
+  rec.targets.assign(fault.nodes.begin(), fault.nodes.end());
+  rec.start_ns = start_ns != 0 ? start_ns : NowNs();
+  if (KindInfo(fault.spec.kind).instantaneous) rec.stop_ns = rec.start_ns;
+  rec.description = fault.description;
+  nlohmann::json roles = nlohmann::json::object();
+  for (const auto& [id, role] : fault.roles)
+    roles[std::to_string(id)] = std::string(RoleName(role));
+  if (!detail.is_object()) detail = nlohmann::json::object();
+  detail["roles"] = roles;
+  if (fault.grudge) detail["grudge"] = DescribeGrudge(*fault.grudge);
+  rec.detail_json = detail.dump();
+  store_->RecordFaultStart(run_id_, rec);
+  return rec.index;
+}
+
+void FaultRecorder::Stopped(int64_t index, const Status& stop) {
+  std::string detail;
+  if (!stop.ok()) detail = nlohmann::json{{"stop_error", stop.ToString()}}.dump();
+  store_->RecordFaultStop(run_id_, index, NowNs(), detail);
+}
+
+void FaultRecorder::Crash(NodeId node, const std::string& description) {
+  FaultRecord rec;
+  rec.index = next_index_++;
+  rec.kind = "crash";
+  rec.targets = {node};
+  rec.start_ns = NowNs();
+  rec.stop_ns = rec.start_ns;
+  rec.description = description;
+  rec.detail_json = R"({"noticed_by":"cluster supervisor"})";
+  store_->RecordFaultStart(run_id_, rec);
+}
+
+}  // namespace faultline::harness
