@@ -1,6 +1,8 @@
 // Broadcast phase and the end-to-end happy path (zab.md 6).
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "server/core/testing/cluster.h"
 #include "server/core/testing/lone_peer.h"
 
@@ -269,6 +271,95 @@ TEST(ZabBroadcast, SnapshotsAreWrittenEverySnapshotEveryCommits) {
 }
 
 // ---- reads -----------------------------------------------------------------------------
+// ---- Issue 8: "Receive must carry its own time" --------------------------------------------
+// A process that stalled (a long fsync, SIGSTOP) for longer than sync_limit (5 ticks of 100 ms)
+// must not step down while the messages that prove its quorum alive wait unread.
+
+// The driver read the leader's queued PING (stamped with the time it read it) before its first
+// Tick after the stall: the PING proves the leader alive at that time, not at the last Tick.
+TEST(ZabLiveness, AMessageReadAfterAStallCountsAsHeardAtTheTimeItWasRead) {
+  LonePeer p(1, 3);
+  FollowLeader3IntoBroadcast(p);
+  const uint64_t resumed = p.now_ms() + 2000;
+  p.ReceiveAt(resumed, 3, Ping{Epoch{1}, Zxid{}, 1});
+  Output out = p.TickTo(resumed + 10);
+  EXPECT_FALSE(HasEvent(out, "step_down"));
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  // The silence after that PING still counts.
+  p.TickTo(resumed + 400);
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  EXPECT_TRUE(HasEvent(p.TickTo(resumed + 600), "step_down"));
+}
+
+TEST(ZabLiveness, ALeaderThatReadsItsLearnersQueuedPingAcksAfterAStallKeepsLeading) {
+  LonePeer p(3, 3);
+  LeadIntoBroadcast(p);
+  const uint64_t resumed = p.now_ms() + 2000;
+  p.ReceiveAt(resumed, 1, PingAck{Epoch{1}, 0, Zxid{}});
+  p.ReceiveAt(resumed, 2, PingAck{Epoch{1}, 0, Zxid{}});
+  Output out = p.TickTo(resumed + 10);
+  EXPECT_FALSE(HasEvent(out, "step_down"));
+  EXPECT_EQ(p.peer().status().phase, Phase::kBroadcast);
+}
+
+// Ticks `p` every 10 ms (the driver's rate) for `ms`, feeding each tick's input first.
+void TickEvery10Ms(LonePeer& p, uint64_t ms, const std::function<void()>& each = {}) {
+  for (uint64_t t = 0; t < ms; t += 10) {
+    if (each) each();
+    p.Advance(10);
+  }
+}
+
+// The Tick fires first after the stall (the driver's timer was due long ago), the PINGs are
+// read after it. With the stall guard (on by default), the gap counts as one tick.
+TEST(ZabLiveness, AStalledFollowerDoesNotStepDownOnItsFirstTickWhileThePingsWaitUnread) {
+  LonePeer p(1, 3, {}, 1000, {}, /*stall_guard=*/true);
+  FollowLeader3IntoBroadcast(p);
+  TickEvery10Ms(p, 100, [&] { p.Receive(3, Ping{Epoch{1}, Zxid{}, 1}); });
+  Output out = p.Advance(2000);  // stalled 2 s, four sync_limits
+  EXPECT_TRUE(HasEvent(out, "stall"));
+  EXPECT_FALSE(HasEvent(out, "step_down"));
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  EXPECT_EQ(p.peer().counters().stalls, 1u);
+  p.Receive(3, Ping{Epoch{1}, Zxid{}, 2});  // the queued PING, read now
+  TickEvery10Ms(p, 300);
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  // The guard does not switch the timeout off: a leader silent for sync_limit of running time
+  // is given up.
+  TickEvery10Ms(p, 300);
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+}
+
+TEST(ZabLiveness, AStalledLeaderKeepsItsQuorumAndItsLearnersOnItsFirstTick) {
+  LonePeer p(3, 3, {}, 1000, {}, /*stall_guard=*/true);
+  LeadIntoBroadcast(p);
+  Output w = p.Step(ClientWrite{1, SetOp("a", "1")});  // proposed just before the stall
+  ASSERT_EQ(MessagesOf<Proposal>(w).size(), 2u);
+  Output out = p.Advance(2000);
+  EXPECT_TRUE(HasEvent(out, "stall"));
+  EXPECT_FALSE(HasEvent(out, "step_down"));
+  EXPECT_FALSE(HasEvent(out, "learner_dropped"));
+  ASSERT_EQ(p.peer().status().phase, Phase::kBroadcast);
+  // The ACKs that waited unread commit the write.
+  p.Receive(1, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 1)});
+  p.Receive(2, Ack{Epoch{1}, Zxid::Make(Epoch{1}, 1)});
+  EXPECT_EQ(p.peer().status().last_applied, Zxid::Make(Epoch{1}, 1));
+  // Learners that stay silent for sync_limit of running time cost it the quorum.
+  TickEvery10Ms(p, 700);
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+}
+
+// With the guard, a driver that does tick often runs every timer at its usual pace.
+TEST(ZabLiveness, TheStallGuardLeavesRegularTicksAlone) {
+  LonePeer p(1, 3, {}, 1000, {}, /*stall_guard=*/true);
+  FollowLeader3IntoBroadcast(p);
+  TickEvery10Ms(p, 490);
+  EXPECT_EQ(p.peer().status().role, Role::kFollowing);
+  TickEvery10Ms(p, 120);
+  EXPECT_EQ(p.peer().status().role, Role::kLooking);
+  EXPECT_EQ(p.peer().counters().stalls, 0u);
+}
+
 TEST(ZabReads, ALinearizableReadIsServedOnlyAfterAQuorumConfirmsLeadership) {
   LonePeer p(3, 3);
   LeadIntoBroadcast(p);

@@ -67,7 +67,7 @@ uint64_t Peer::StateDigest() const { return impl_->StateDigest(); }
 
 // ---- PeerImpl --------------------------------------------------------------------------------
 PeerImpl::PeerImpl(Config config, Recovered recovered, uint64_t now_ms)
-    : config_(std::move(config)), now_ms_(now_ms), incarnation_(now_ms) {
+    : config_(std::move(config)), now_ms_(now_ms), input_ms_(now_ms), incarnation_(now_ms) {
   quorum_ = config_.voters.size() / 2 + 1;
   faults_ = FaultPoints::FromNames(config_.faults);
   accepted_epoch_ = recovered.accepted_epoch;
@@ -102,6 +102,7 @@ Output PeerImpl::Step(const Input& input) {
         if constexpr (std::is_same_v<T, Tick>) {
           OnTick(in.now_ms);
         } else if constexpr (std::is_same_v<T, Receive>) {
+          AdvanceClock(in.now_ms);
           OnReceive(in.from, in.message);
         } else if constexpr (std::is_same_v<T, ClientWrite>) {
           OnClientWrite(in);
@@ -126,8 +127,27 @@ Output PeerImpl::Step(const Input& input) {
   return result;
 }
 
+// Issue 8: a process that stalled must not step down while the messages that prove its quorum
+// alive wait unread. Its clock follows the inputs' time (Tick, and Receive stamped when read,
+// so a message read before the first Tick after a stall counts as heard now), but with
+// stall_guard a gap longer than a tick between two inputs advances it by one tick only: the
+// driver ticks every few ms, so such a gap is time this process did not run, and its peers'
+// silence then is unknown. The zab.md 6 timeouts (sync_limit silence, un-ACKed proposals,
+// init_limit) therefore count only time this process was running; they never decide safety.
+void PeerImpl::AdvanceClock(uint64_t input_ms) {
+  if (input_ms <= input_ms_) return;
+  uint64_t gap = input_ms - input_ms_;
+  input_ms_ = input_ms;
+  if (config_.stall_guard && gap > config_.tick_time_ms) {
+    counters_.stalls++;
+    Emit("stall", {{"gap_ms", gap}, {"counted_ms", uint64_t{config_.tick_time_ms}}});
+    gap = config_.tick_time_ms;
+  }
+  now_ms_ += gap;
+}
+
 void PeerImpl::OnTick(uint64_t now_ms) {
-  if (now_ms > now_ms_) now_ms_ = now_ms;
+  AdvanceClock(now_ms);
   if (!log_queue_.empty() && now_ms_ >= log_queue_flush_at_ms_) FlushLogQueue();
   switch (role_) {
     case Role::kLooking:

@@ -17,7 +17,12 @@
 //    directed link (sender -> receiver). The core tolerates loss by detecting gaps (7.3 rule 3)
 //    and by timeouts.
 //  * Same state + same inputs = same outputs: protocol tests are deterministic.
-//  * Tick may come at any rate (every few ms is fine); timers use now_ms, never the tick count.
+//  * Time arrives with Tick and with Receive (the time the driver read the message). Timers use
+//    that time, never the tick count, and run on the core's own clock: with Config::stall_guard
+//    it advances by at most one tick_time_ms per input, so the driver must Tick much more often
+//    (zabd: every 10 ms). A longer gap between inputs means this process was not running (a
+//    long fsync, SIGSTOP, starved of CPU): its peers' silence during the gap is unknown, since
+//    the messages that would prove them alive wait unread, and does not count (issue 8).
 //
 // DURABLE-STATE MODEL (what the core assumes storage holds):
 //  * The kv store holds APPLIED (committed) state only. After a restart the recovered log tail
@@ -84,6 +89,9 @@ struct Config {
   uint64_t finalize_wait_ms = 50;  // FLE finalizeWait (zab.md 3 step 4)
   uint64_t election_resend_ms_min = 50;  // FLE notification timeout, doubles up to max
   uint64_t election_resend_ms_max = 2000;
+  // See CONTRACT: an input gap beyond tick_time_ms advances the timers by one tick only (and
+  // emits a `stall` event). Off only for scripted tests that jump the clock in one Tick.
+  bool stall_guard = true;
   uint64_t snapshot_every_commits = 10000;   // emit a WriteSnapshot after this many commits
   uint64_t committed_log_entries_min = 500;  // zookeeper.commitLogCount: DIFF window kept in memory
   uint32_t counter_max = kCounterMax;        // test knob for ZK-1277 (counter exhaustion)
@@ -107,6 +115,10 @@ struct Tick {
 struct Receive {
   PeerId from;
   Message message;
+  // When the driver read it, on the Tick clock (issue 8, "Receive must carry its own time"): a
+  // message read after a stall proves its sender alive at that time, not at the last Tick.
+  // 0 = unstamped (the last input's time).
+  uint64_t now_ms = 0;
 };
 // A client write submitted at this node. request_id is unique per node for the process life.
 struct ClientWrite {
@@ -212,6 +224,7 @@ struct Counters {
   uint64_t sync_diff = 0, sync_trunc = 0, sync_snap = 0;  // as leader, decisions made
   uint64_t reads = 0, writes = 0;
   uint64_t fenced = 0;  // quorum packets dropped by epoch fencing (zab.md 7.3 rule 7)
+  uint64_t stalls = 0;  // input gaps the stall guard did not count as peer silence
 };
 
 class PeerImpl;

@@ -79,6 +79,7 @@ class PeerImpl {
  private:
   // ---- peer.cc: common helpers ----
   void OnTick(uint64_t now_ms);
+  void AdvanceClock(uint64_t input_ms);
   void OnReceive(PeerId from, const Message& m);
   void OnPeerConnected(PeerId p);
   void SetRole(Role role, Phase phase);
@@ -186,7 +187,8 @@ class PeerImpl {
   // the uncommitted tail from the sync too, so the DIFF is appended after it, as in ZooKeeper).
   Zxid SyncBase() const { return advertised_zxid(); }
   size_t quorum_ = 1;
-  uint64_t now_ms_ = 0;
+  uint64_t now_ms_ = 0;       // the core's clock, every timer's (AdvanceClock)
+  uint64_t input_ms_ = 0;     // the latest input time seen (Tick, stamped Receive)
   uint64_t incarnation_ = 0;  // construction now_ms: Origin::incarnation of our requests
   Output out_;
   Counters counters_;

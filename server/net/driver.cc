@@ -149,7 +149,7 @@ class Driver final : public runtime::Transport {
       spdlog::warn("peer {}: undecodable message: {}", from, m.status().ToString());
       return;
     }
-    Step(zab::Receive{zab::PeerId{from}, std::move(*m)});
+    Step(zab::Receive{zab::PeerId{from}, std::move(*m), NowMs()});
   }
 
   // Every input goes to the runtime; one flush is posted per burst of inputs (group commit).

@@ -262,7 +262,7 @@ bool Cluster::DeliverOne() {
   SentMessage m = std::move(links_[link].front());
   links_[link].pop_front();
   if (!up(link.second)) return true;
-  Step(link.second, Receive{m.from, m.message});
+  Step(link.second, Receive{m.from, m.message, now_ms_});
   if (!late_.empty()) ReleaseLateBehind(m);
   return true;
 }
@@ -285,7 +285,7 @@ void Cluster::ReleaseLateBehind(const SentMessage& newer) {
   for (SentMessage& h : released) {
     if (!up(h.to.value)) return;  // the previous delivery crashed it (StepAndCrash is not here)
     late_delivered_++;
-    Step(h.to.value, Receive{h.from, std::move(h.message)});
+    Step(h.to.value, Receive{h.from, std::move(h.message), now_ms_});
   }
 }
 

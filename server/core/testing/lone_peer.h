@@ -10,9 +10,12 @@
 
 namespace zab::testing {
 
-inline Config LoneConfig(uint64_t self, size_t n, std::set<std::string> faults = {}) {
+// The stall guard is off by default: scripted tests jump the clock in one Tick.
+inline Config LoneConfig(uint64_t self, size_t n, std::set<std::string> faults = {},
+                         bool stall_guard = false) {
   Config c;
   c.self = PeerId{self};
+  c.stall_guard = stall_guard;
   c.faults = std::move(faults);
   for (size_t i = 1; i <= n; ++i) c.voters.push_back(PeerId{i});
   return c;
@@ -22,15 +25,19 @@ class LonePeer {
  public:
   // `faults`: named fault points (peer.h KnownFaults), none by default.
   LonePeer(uint64_t self, size_t n, Recovered r = {}, uint64_t now_ms = 1000,
-           std::set<std::string> faults = {})
+           std::set<std::string> faults = {}, bool stall_guard = false)
       : now_ms_(now_ms),
-        peer_(LoneConfig(self, n, std::move(faults)), std::move(r), now_ms),
+        peer_(LoneConfig(self, n, std::move(faults), stall_guard), std::move(r), now_ms),
         self_(self),
         n_(n) {
     last_ = peer_.Step(Tick{now_ms_});
   }
-  Output Receive(uint64_t from, Message m) {
-    return last_ = peer_.Step(zab::Receive{PeerId{from}, std::move(m)});
+  // Stamped with the current (last Tick's) time.
+  Output Receive(uint64_t from, Message m) { return ReceiveAt(now_ms_, from, std::move(m)); }
+  // Read at `now_ms` (later than the last Tick: e.g. the first input after a stall).
+  Output ReceiveAt(uint64_t now_ms, uint64_t from, Message m) {
+    now_ms_ = std::max(now_ms_, now_ms);
+    return last_ = peer_.Step(zab::Receive{PeerId{from}, std::move(m), now_ms});
   }
   Output TickTo(uint64_t now_ms) {
     now_ms_ = now_ms;
