@@ -51,7 +51,7 @@ TEST_F(MatrixE2e, ShortMatrixDetectsEveryListedFaultPointAndTheCorrectServerIsCl
   ASSERT_TRUE(WIFEXITED(status)) << out;
   EXPECT_EQ(WEXITSTATUS(status), 0) << out;
   for (const char* point :
-       {"zk-1154", "zk-2845", "zk-3911", "zk-4643", "commit-without-quorum", "vote-ignores-zxid",
+       {"zk-2845", "zk-3911", "zk-4643", "commit-without-quorum", "vote-ignores-zxid",
         "local-read-as-linearizable", "ack-before-fsync"}) {
     const std::string row = std::string("| ") + point + " | ";
     const size_t at = out.find(row);
