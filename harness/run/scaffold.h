@@ -55,7 +55,7 @@
 namespace faultline::harness {
 
 // Bounds of the scaffold's phases (TigerBeetle: bounds together).
-inline constexpr std::chrono::milliseconds kServeTimeout{15000};   // every node serves after start
+inline constexpr std::chrono::milliseconds kServeTimeout{60000};   // every node serves after start
 inline constexpr std::chrono::milliseconds kLeaderTimeout{30000};  // a leader at start and at end
 
 struct ScaffoldOptions {

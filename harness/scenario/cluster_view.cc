@@ -35,6 +35,12 @@ NodeStatus ClusterView::Status(NodeId id, bool with_digest) {
       const bool serving = r->role == Role::kLeading || r->role == Role::kFollowing;
       n.role->phase = serving ? "broadcast" : "election";
       n.role->last_committed = r->last_zxid;
+      // A zxid with counter 0 in epoch e > 0 names no txn: ZooKeeper's leader reports it from
+      // establishing e until its first txn in e ("setting last processed zxid: 0x<e>00000000"),
+      // and so can a follower that joined the leader then, while the others report the last txn
+      // they applied. It says nothing about the node's history (every serving node was synced
+      // to the leader's), so agreement is judged on the other nodes' numbers.
+      n.committed_unknown = r->last_zxid != 0 && (r->last_zxid & 0xffffffffLL) == 0;
     }
   }
   if (with_digest && system_.Traits().state_digest) n.digest = Digest(id);

@@ -77,7 +77,7 @@ Probe EvalAgree(const std::vector<NodeStatus>& nodes) {
     ++running;
     if (!n.role || n.role->phase != "broadcast") return p;
     if (n.role->role == Role::kLeading) ++leaders;
-    committed.insert(n.role->last_committed);
+    if (!n.committed_unknown) committed.insert(n.role->last_committed);
     if (n.digest) digests.insert(*n.digest);
   }
   if (running == 0) {
@@ -88,7 +88,7 @@ Probe EvalAgree(const std::vector<NodeStatus>& nodes) {
     p.seen += fmt::format(" ({} leaders)", leaders);
     return p;
   }
-  if (committed.size() != 1) return p;
+  if (committed.size() > 1) return p;  // empty: only nodes whose position is unknown
   if (digests.size() > 1) {
     p.seen += " (state digests differ)";
     return p;

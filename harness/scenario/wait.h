@@ -45,6 +45,10 @@ struct NodeStatus {
   bool running = false;               // the process is running (not killed, paused or stopped)
   std::optional<RoleInfo> role;       // nullopt: no ROLE answer
   std::optional<std::string> digest;  // INFO state_digest, when read
+  // role->last_committed says nothing about the node's history (ClusterView: on a system without
+  // ROLE phases, a zxid with counter 0, as ZooKeeper's leader reports before its epoch's first
+  // txn).
+  bool committed_unknown = false;
 };
 
 // "0x100000003"; "0x0" for zero.
@@ -52,7 +56,8 @@ std::string Zx(int64_t zxid);
 std::string DescribeStatuses(const std::vector<NodeStatus>& nodes);  // "n1 leading e2 lc=0x.."
 
 // Every running node answers ROLE in phase broadcast with exactly one leader among them, the
-// same last_committed, and (where read) the same state digest. At least one node must run.
+// same last_committed (nodes whose position is unknown left out), and (where read) the same state
+// digest. At least one node must run.
 Probe EvalAgree(const std::vector<NodeStatus>& nodes);
 // Some running node answers ROLE leading, phase broadcast, epoch > `epoch`.
 Probe EvalLeaderEpochAbove(const std::vector<NodeStatus>& nodes, int64_t epoch);

@@ -92,6 +92,23 @@ TEST(EvalAgree, DoesNotHoldWhileOneNodeLagsOrSyncs) {
   EXPECT_FALSE(EvalAgree(nodes).met);
 }
 
+// ZooKeeper's srvr: the leader of a new epoch reports 0x<epoch>00000000 until its first txn (so
+// may a follower that joined it then), the others the last txn they applied (found running the
+// q3 scenario on ZooKeeper: agree never held). ClusterView marks such positions unknown; the other
+// nodes must still agree.
+TEST(EvalAgree, NodesWhosePositionIsUnknownLeaveItToTheOthers) {
+  std::vector<NodeStatus> nodes = {Node(1, Role::kFollowing, "broadcast", 1, 0x100000001),
+                                   Node(2, Role::kLeading, "broadcast", 2, 0x200000000),
+                                   Node(3, Role::kFollowing, "broadcast", 1, 0x100000001)};
+  EXPECT_FALSE(EvalAgree(nodes).met);
+  nodes[1].committed_unknown = true;
+  EXPECT_TRUE(EvalAgree(nodes).met);
+  nodes[2].role->last_zxid = nodes[2].role->last_committed = 0x100000000;
+  EXPECT_FALSE(EvalAgree(nodes).met);  // the followers differ
+  nodes[2].committed_unknown = true;
+  EXPECT_TRUE(EvalAgree(nodes).met);  // only n1's number is known
+}
+
 TEST(EvalAgree, DoesNotHoldWithTwoLeadersOrDifferentDigests) {
   std::vector<NodeStatus> nodes = {Node(1, Role::kLeading, "broadcast", 1, 5),
                                    Node(2, Role::kLeading, "broadcast", 2, 5)};
