@@ -27,6 +27,7 @@
 #include "harness/run/schedule.h"
 #include "harness/run/summary.h"
 #include "harness/scenario/scenario_command.h"
+#include "harness/serve/serve_command.h"
 #include "harness/spec/test_spec.h"
 #include "harness/systems/registry.h"
 
@@ -202,6 +203,7 @@ int main(int argc, char** argv) {
   faultline::harness::scenario::AddScenarioCommand(app, &exit_code);
   faultline::harness::AddConvertJepsenCommand(app, &exit_code);  // Jepsen nemesis -> schedule
   faultline::harness::AddMatrixCommand(app, &exit_code);         // detection matrix (issue 11)
+  faultline::harness::serve::AddServeCommand(app, &exit_code);   // browser over the store
 
   fl::InstallInterruptHandlers();
   try {

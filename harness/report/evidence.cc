@@ -197,13 +197,44 @@ std::vector<const checkers::NodeEvent*> InvariantEvidence(
 }
 
 std::string EventFields(const checkers::NodeEvent& e) {
-  nlohmann::json j = e.fields;
-  if (j.is_object()) {
-    j.erase("ts_ms");
-    j.erase("node");
-    j.erase("type");
+  if (!e.fields.is_object()) return e.fields.dump();
+  static const std::set<std::string> kZxidNames = {"first",         "last",         "keep_up_to",
+                                                   "removed_first", "removed_last", "first_sent",
+                                                   "last_sent",     "trunc_to"};
+  std::string out;
+  for (const auto& [name, value] : e.fields.items()) {
+    if (name == "ts_ms" || name == "node" || name == "type") continue;
+    bool zxid = kZxidNames.count(name) > 0 || name.find("zxid") != std::string::npos;
+    std::string text;
+    if (zxid && value.is_number_integer() && value.get<int64_t>() > 0) {
+      text = fmt::format("0x{:x}", value.get<int64_t>());
+    } else if (value.is_string()) {
+      text = value.get<std::string>();
+    } else {
+      text = value.dump();
+    }
+    out += (out.empty() ? "" : " ") + name + "=" + text;
   }
-  return j.dump();
+  return out;
+}
+
+std::string WithOffsets(const std::string& text, int64_t t0_ms) {
+  // Unix ms followed by "ms", or bare unix ns (19 digits).
+  static const std::regex kUnixTime("\\b(1[0-9]{12}) ms\\b|\\b(1[0-9]{18})\\b");
+  std::string out;
+  size_t copied = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kUnixTime);
+       it != std::sregex_iterator(); ++it) {
+    bool ns = (*it)[2].matched;
+    int64_t ms = ns ? std::stoll((*it)[2].str()) / 1'000'000 : std::stoll((*it)[1].str());
+    if (std::llabs(ms - t0_ms) > 86'400'000) continue;
+    out += text.substr(copied, static_cast<size_t>(it->position()) - copied);
+    double s = ns ? static_cast<double>(std::stoll((*it)[2].str()) - t0_ms * 1'000'000) / 1e9
+                  : static_cast<double>(ms - t0_ms) / 1e3;
+    out += fmt::format("{}{:.2f}s", s < 0 ? "-" : "+", std::abs(s));
+    copied = static_cast<size_t>(it->position() + it->length());
+  }
+  return out + text.substr(copied);
 }
 
 }  // namespace faultline::harness::report

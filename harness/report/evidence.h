@@ -45,7 +45,15 @@ std::vector<const checkers::NodeEvent*> InvariantEvidence(
     const checkers::Anomaly& anomaly, const std::vector<checkers::NodeEvent>& events,
     size_t max_lines = 40);
 
-// An event as one line without its ts_ms/node/type fields: `{"epoch":3,"leader":2}`.
+// An event's fields without ts_ms/node/type, as `epoch=3 leader=2 zxid=0x300000002`: fields
+// holding a zxid (named *zxid*, first, last, keep_up_to, trunc_to, removed_*, *_sent) in hex, the
+// way the checkers' descriptions write them.
 std::string EventFields(const checkers::NodeEvent& e);
+
+// Unix times a checker wrote into a text (ms with their unit: "truncated at 1796171413925 ms",
+// or bare ns: "acknowledged at 1796162207669816988") as offsets from the run's start `t0_ms`
+// ("truncated at +8.83s"). Numbers that cannot be times of this run (more than a day away from
+// its start) are left as they are.
+std::string WithOffsets(const std::string& text, int64_t t0_ms);
 
 }  // namespace faultline::harness::report

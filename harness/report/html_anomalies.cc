@@ -263,13 +263,17 @@ std::string LostWrite(const Ctx& c, const checkers::Anomaly& a) {
 std::string Invariant(const Ctx& c, const checkers::Anomaly& a) {
   std::vector<const checkers::NodeEvent*> lines = InvariantEvidence(a, c.v.history.node_events);
   if (lines.empty()) return "<p class=\"muted\">No event-log lines found for it.</p>";
-  std::string out = "<h4>Event-log lines that show it</h4><pre class=\"ev evidence\">";
+  std::string out =
+      "<h4>Event-log lines that show it</h4><table class=\"ev evidence\"><tr><th>when</th>"
+      "<th>node</th><th>event</th><th>fields (zxids in hex)</th></tr>";
   for (const auto* e : lines) {
-    out += Esc(fmt::format("{:>9} {} {:<15} {}", c.OffsetMs(e->ts_ms), NodeName(e->node), e->type,
-                           EventFields(*e))) +
-           "\n";
+    out += fmt::format(
+        "<tr class=\"ev-line\" data-node=\"{}\" data-type=\"{}\"><td class=\"num\">{}</td>"
+        "<td>{}</td><td><b>{}</b></td><td class=\"mono\">{}</td></tr>",
+        e->node, Esc(e->type), Esc(c.OffsetMs(e->ts_ms)), NodeName(e->node), Esc(e->type),
+        Esc(EventFields(*e)));
   }
-  return out + "</pre>";
+  return out + "</table>";
 }
 
 std::string Section(const Ctx& c, const NumberedAnomaly& n, bool detailed) {
@@ -281,7 +285,7 @@ std::string Section(const Ctx& c, const NumberedAnomaly& n, bool detailed) {
   std::string out = fmt::format(
       "<section class=\"{}\" id=\"{}\" data-checker=\"{}\"><h3>{} · {}{} · {}</h3>", cls, n.anchor,
       Esc(a.checker), n.id, Esc(a.checker), a.key.empty() ? "" : " · key " + Esc(a.key), when);
-  out += "<p>" + Esc(a.description) + "</p>";
+  out += "<p class=\"description\">" + Esc(WithOffsets(a.description, c.v.run.started_ms)) + "</p>";
   if (a.start_ns > 0) {
     out += "<p class=\"muted\">Leader at the time: " + Esc(c.LeaderAt(a.start_ns)) + ".</p>";
     out += FaultsAround(c, a.start_ns, a.end_ns);
@@ -323,7 +327,8 @@ std::string List(const Ctx& c, const std::vector<NumberedAnomaly>& list) {
       out +=
           fmt::format("<tr id=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                       list[i].anchor, list[i].id, Esc(a.checker), Esc(a.key),
-                      a.start_ns > 0 ? c.Offset(a.start_ns) : "-", Esc(a.description));
+                      a.start_ns > 0 ? c.Offset(a.start_ns) : "-",
+                      Esc(WithOffsets(a.description, c.v.run.started_ms)));
     }
     out += "</table>";
   }

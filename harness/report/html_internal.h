@@ -48,6 +48,22 @@ std::string NodeName(int64_t node);                             // "n2"
 std::string FaultTargets(const std::vector<int64_t>& targets);  // "n1,n3"
 std::string KindClass(const std::string& fault_kind);           // "k-kill", "k-other"
 
+// Fault labels above the timeline: each in the first of kLabelRowsMax rows where it overlaps no
+// other label (kept inside the chart at its right edge), shortened to the fault kind when the full
+// label fits nowhere, left out (row -1) when neither fits. Widths are estimated from the label
+// font (kCharWidth per character, kLabelGap between labels).
+inline constexpr int kLabelRowsMax = 4;
+inline constexpr double kCharWidth = 6.6;  // bold 10.5 px system-ui / DejaVu Sans, measured
+inline constexpr double kLabelGap = 6;
+struct LabelPlace {
+  int row = -1;
+  double x = 0;
+  std::string text;
+};
+std::vector<LabelPlace> PlaceFaultLabels(const std::vector<checkers::Fault>& faults,
+                                         const TimeAxis& axis);
+double LabelWidth(const std::string& text);
+
 // Sections (each returns HTML).
 std::string RenderTimeline(const Ctx& c);
 std::string RenderAnomalies(const Ctx& c);

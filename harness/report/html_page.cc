@@ -87,6 +87,7 @@ svg .culprit-label{fill:#c62828;font-weight:700}
 .n1{fill:#3949ab}.n2{fill:#00897b}.n3{fill:#c0ca33}.n4{fill:#f4511e}.n5{fill:#8e24aa}
 .n6{fill:#6d4c41}.n7{fill:#546e7a}
 .ev{white-space:pre-wrap}
+table.ev td.mono{overflow-wrap:anywhere;font-size:12px}
 footer{margin-top:32px;color:#5b6475;font-size:12px}
 )css";
 

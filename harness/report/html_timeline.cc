@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "harness/report/evidence.h"
 #include "harness/report/html_internal.h"
 
 namespace faultline::harness::report {
@@ -13,11 +14,9 @@ namespace {
 constexpr int kWidth = 1140;
 constexpr double kLeft = 70, kRight = kWidth - 14;
 constexpr double kLabelRowHeight = 14;
-constexpr int kLabelRowsMax = 4;
 constexpr double kLeaderLaneHeight = 22;
 constexpr double kAnomalyLaneHeight = 16;
 constexpr double kChartHeight = 150;
-constexpr double kCharWidth = 6.2;  // approximate width of an 10.5 px label character
 
 std::string NodeClass(int64_t node) {
   return "n" + std::to_string(node >= 1 && node <= 7 ? node : 7);
@@ -26,6 +25,39 @@ std::string NodeClass(int64_t node) {
 std::string FaultLabel(const checkers::Fault& f) { return f.kind + " " + FaultTargets(f.targets); }
 
 }  // namespace
+
+double LabelWidth(const std::string& text) {
+  return static_cast<double>(text.size()) * kCharWidth + kLabelGap;
+}
+
+std::vector<LabelPlace> PlaceFaultLabels(const std::vector<checkers::Fault>& faults,
+                                         const TimeAxis& axis) {
+  std::vector<LabelPlace> out;
+  std::vector<std::vector<std::pair<double, double>>> rows(kLabelRowsMax);
+  auto free = [&](int row, double x0, double x1) {
+    for (const auto& [a, b] : rows[row]) {
+      if (x0 < b && a < x1) return false;
+    }
+    return true;
+  };
+  for (const checkers::Fault& f : faults) {
+    LabelPlace place;
+    // The full label, else the kind alone; in the first row where it overlaps no other label.
+    for (const std::string& text : {FaultLabel(f), f.kind}) {
+      double w = LabelWidth(text);
+      double x = std::max(axis.left, std::min(axis.X(f.start_ns) + 1, axis.right - w));
+      for (int row = 0; row < kLabelRowsMax && place.row < 0; ++row) {
+        if (free(row, x, x + w)) {
+          place = LabelPlace{row, x, text};
+          rows[row].push_back({x, x + w});
+        }
+      }
+      if (place.row >= 0) break;
+    }
+    out.push_back(place);
+  }
+  return out;
+}
 
 std::string KindClass(const std::string& kind) {
   static const char* kKnown[] = {"kill", "pause", "partition", "restart", "delay", "loss", "crash"};
@@ -51,25 +83,21 @@ std::string RenderTimeline(const Ctx& c) {
   const auto& faults = v.history.faults;
   TimeAxis axis{v.t0_ns, std::max(v.end_ns, v.t0_ns + 1), kLeft, kRight};
 
-  // Fault labels in rows, each in the first row where it does not overlap its left neighbour.
-  std::vector<int> label_row(faults.size(), 0);
-  std::vector<double> row_end(kLabelRowsMax, -1e9);
-  int rows_used = faults.empty() ? 0 : 1;
-  for (size_t i = 0; i < faults.size(); ++i) {
-    double x = axis.X(faults[i].start_ns);
-    double w = static_cast<double>(FaultLabel(faults[i]).size()) * kCharWidth + 6;
-    int row = 0;
-    while (row < kLabelRowsMax - 1 && row_end[row] > x) ++row;
-    label_row[i] = row;
-    row_end[row] = std::max(row_end[row], x + w);
-    rows_used = std::max(rows_used, row + 1);
+  std::vector<LabelPlace> labels = PlaceFaultLabels(faults, axis);
+  int rows_used = 0, omitted = 0;
+  for (const LabelPlace& l : labels) {
+    if (l.row < 0) {
+      ++omitted;
+    } else {
+      rows_used = std::max(rows_used, l.row + 1);
+    }
   }
   const double leader_top = 4 + rows_used * kLabelRowHeight + 2;
   const bool anomaly_lane = !c.anomalies.empty() || !c.observations.empty();
   const double anomaly_top = leader_top + kLeaderLaneHeight + 4;
   const double tput_top = anomaly_top + (anomaly_lane ? kAnomalyLaneHeight + 8 : 0);
   const double tput_bottom = tput_top + kChartHeight;
-  const double lat_top = tput_bottom + 14;
+  const double lat_top = tput_bottom + 26;  // room for both charts' edge tick labels
   const double lat_bottom = lat_top + kChartHeight;
   const int height = static_cast<int>(lat_bottom + 22);
 
@@ -94,9 +122,10 @@ std::string RenderTimeline(const Ctx& c) {
              title,
              fmt::format("data-kind=\"{}\" data-targets=\"{}\" data-index=\"{}\"", Esc(f.kind),
                          Esc(FaultTargets(f.targets)), i));
-    double y = 4 + label_row[i] * kLabelRowHeight + 10;
+    const LabelPlace& l = labels[i];
+    if (l.row < 0) continue;  // no room: the band's tooltip and the fault table name it
     svg.Raw("<g class=\"fault-label-g\"><title>" + Esc(title) + "</title>");
-    svg.Text(x0 + 1, y, FaultLabel(f), "fault-label " + KindClass(f.kind));
+    svg.Text(l.x, 4 + l.row * kLabelRowHeight + 10, l.text, "fault-label " + KindClass(f.kind));
     svg.Raw("</g>");
   }
 
@@ -138,7 +167,7 @@ std::string RenderTimeline(const Ctx& c) {
       svg.Raw("<a href=\"#" + a.anchor + "\">");
       svg.Rect(x0, anomaly_top, x1 - x0, kAnomalyLaneHeight, cls,
                a.id + " " + an.checker + (an.key.empty() ? "" : " key " + an.key) + ": " +
-                   an.description.substr(0, 300),
+                   WithOffsets(an.description, c.v.run.started_ms).substr(0, 300),
                "data-anomaly=\"" + a.id + "\"");
       svg.Raw("</a>");
     };
@@ -229,7 +258,14 @@ std::string RenderTimeline(const Ctx& c) {
   }
   legend +=
       " &nbsp;·&nbsp; Leader lane: one colour per node, dashed line = new epoch "
-      "established; grey = no leader.</div>";
+      "established; grey = no leader.";
+  if (omitted > 0) {
+    legend += fmt::format(
+        " <span class=\"labels-omitted\" data-omitted=\"{}\">{} fault label{} left out where "
+        "bands crowd: hover a band, or see the fault table.</span>",
+        omitted, omitted, omitted == 1 ? "" : "s");
+  }
+  legend += "</div>";
   return "<h2 id=\"timeline-h\">Timeline</h2>" + legend + svg.Finish();
 }
 

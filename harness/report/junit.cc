@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "harness/report/evidence.h"
 #include "harness/report/svg.h"
 
 namespace faultline::harness::report {
@@ -133,8 +134,9 @@ JUnitSuite JUnitSuiteForRun(const RunView& v) {
     std::string anomalies, observations;
     size_t n = 0;
     for (const auto& a : check.anomalies) {
-      std::string line = fmt::format("- {}{}: {}\n", a.checker,
-                                     a.key.empty() ? "" : " key " + a.key, a.description);
+      std::string line =
+          fmt::format("- {}{}: {}\n", a.checker, a.key.empty() ? "" : " key " + a.key,
+                      WithOffsets(a.description, v.run.started_ms));
       if (a.observation) {
         observations += line;
       } else {

@@ -1,15 +1,18 @@
 // Unit tests of the report library: timeline arithmetic, evidence selection (pinned to the
 // checkers' real output), JUnit structure, the rendered page's hooks, and the console summary's
 // times.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
 #include <sstream>
 
 #include "checkers/checkers.h"
 #include "harness/history/history_store.h"
 #include "harness/report/evidence.h"
+#include "harness/report/html_internal.h"
 #include "harness/report/html_report.h"
 #include "harness/report/junit.h"
 #include "harness/report/timeline.h"
@@ -210,6 +213,62 @@ TEST(Evidence, InvariantLinesComeFromTheCheckersOwnDescriptions) {
   }
 }
 
+// Regression (issue 10): invariant descriptions carry the checker's unix-ms times; the report
+// shows them as offsets from the run's start.
+TEST(Evidence, CheckerTimesInDescriptionsBecomeOffsetsFromTheRunStart) {
+  int64_t t0 = kT0 / kMs;
+  std::string text = fmt::format(
+      "node 3 truncated at {} ms removing zxid 0x3 that node 1 "
+      "committed at {} ms; 1500 ms later; id 1234567890123 ms; "
+      "acknowledged at {}, op 17550",
+      t0 + 8825, t0 - 250, kT0 + 58'804'000'000);
+  EXPECT_EQ(WithOffsets(text, t0),
+            "node 3 truncated at +8.82s removing zxid 0x3 that node 1 committed at -0.25s; "
+            "1500 ms later; id 1234567890123 ms; acknowledged at +58.80s, op 17550");
+}
+
+TEST(Evidence, EventFieldsWriteZxidsInHexLikeTheDescriptions) {
+  NodeEvent e =
+      Ev(3, 5, "truncate",
+         {{"keep_up_to", 12884902596}, {"removed_count", 2}, {"peer_zxid", 0}, {"mode", "TRUNC"}});
+  EXPECT_EQ(EventFields(e), "keep_up_to=0x3000002c4 mode=TRUNC peer_zxid=0 removed_count=2");
+}
+
+// An invariant-violation run: the violation is shown with the event-log lines that show it, at
+// offsets from the run's start (never `+-1796155125.8s`, never a unix-ms time).
+TEST(Html, InvariantViolationShowsItsEventLogLinesAtOffsets) {
+  const int64_t z1 = (int64_t{3} << 32) | 708, z2 = z1 + 1;
+  RunView v;
+  v.run.id = 9;
+  v.run.suite = "inv";
+  v.run.status = kRunFinished;
+  v.run.verdict = "invalid";
+  v.run.started_ms = kT0 / kMs;
+  v.run.ended_ms = v.run.started_ms + 12000;
+  v.t0_ns = kT0;
+  v.end_ns = kT0 + 12000 * kMs;
+  v.history.node_events = {
+      Ev(2, 100, "established", {{"epoch", 3}, {"leader", 2}}),
+      Ev(1, 8720, "committed", {{"first", z2}, {"last", z2}, {"count", 1}}),
+      Ev(3, 8820, "committed", {{"first", z1}, {"last", z1}, {"count", 1}}),
+      Ev(3, 8825, "truncate", {{"keep_up_to", z1}, {"removed_first", z2}, {"removed_last", z2}}),
+  };
+  checkers::InvariantResult r = checkers::CheckZabInvariants(v.history.node_events);
+  ASSERT_FALSE(r.anomalies.empty());
+  v.checks = {CheckRecord{"zab-invariants", "invalid", "violations", r.anomalies}};
+  std::string html = RenderReportHtml(v);
+  size_t section = html.find("<section class=\"anomaly\" id=\"anomaly-1\"");
+  ASSERT_NE(section, std::string::npos);
+  std::string s = html.substr(section, html.find("</section>", section) - section);
+  EXPECT_NE(s.find("Event-log lines that show it"), std::string::npos) << s;
+  EXPECT_NE(s.find("data-type=\"committed\"><td class=\"num\">+8.72s</td>"), std::string::npos)
+      << s;
+  EXPECT_NE(s.find("first=0x3000002c5"), std::string::npos) << s;
+  EXPECT_EQ(html.find("+-"), std::string::npos);
+  EXPECT_EQ(s.find(std::to_string(v.run.started_ms / 1000000)), std::string::npos)
+      << "no unix time in the section: " << s;
+}
+
 RunView SmallView() {
   RunView v;
   v.run.id = 7;
@@ -250,6 +309,72 @@ TEST(Html, PageCarriesTheHooksTestsAndReadersRelyOn) {
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));
   EXPECT_EQ(html.find("https://"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+// A run whose fault bands overlap (a nemesis that starts a fault every 300 ms, each lasting 2 s).
+RunView CrowdedFaultsView() {
+  RunView v = SmallView();
+  v.end_ns = kT0 + 14'000 * kMs;
+  v.run.ended_ms = v.run.started_ms + 14'000;
+  v.history.faults.clear();
+  const char* kinds[] = {"partition", "kill", "pause", "restart"};
+  for (int i = 0; i < 40; ++i) {
+    int64_t at = kT0 + i * 300 * kMs;
+    v.history.faults.push_back(
+        {kinds[i % 4], {1 + i % 3, 1 + (i + 1) % 3}, at, at + 2000 * kMs, "crowded"});
+  }
+  v.history.faults.push_back(
+      {"partition", {1, 2, 3}, v.end_ns - 50 * kMs, checkers::kOpenNs, "at the right edge"});
+  return v;
+}
+
+struct DrawnLabel {
+  double x, y;
+  std::string text;
+};
+
+std::vector<DrawnLabel> FaultLabels(const std::string& html) {
+  std::vector<DrawnLabel> out;
+  std::regex label(
+      "<text x=\"([0-9.]+)\" y=\"([0-9.]+)\" class=\"fault-label [^\"]*\"[^>]*>([^<]*)<");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), label);
+       it != std::sregex_iterator(); ++it) {
+    out.push_back({std::stod((*it)[1]), std::stod((*it)[2]), (*it)[3]});
+  }
+  return out;
+}
+
+TEST(Html, OverlappingFaultBandsGetLabelsThatDoNotOverlapEachOther) {
+  RunView v = CrowdedFaultsView();
+  std::string html = RenderReportHtml(v);
+  size_t at = html.find("id=\"timeline\" role=\"img\"");
+  ASSERT_NE(at, std::string::npos);
+  std::string timeline = html.substr(at, html.find("</svg>", at) - at);
+  std::vector<DrawnLabel> labels = FaultLabels(timeline);
+  ASSERT_GE(labels.size(), 12u) << "most faults keep a label";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    EXPECT_LE(labels[i].x + LabelWidth(labels[i].text) - kLabelGap, 1140 - 14 + 0.5)
+        << labels[i].text << " runs past the chart's right edge";
+    for (size_t j = i + 1; j < labels.size(); ++j) {
+      if (labels[i].y != labels[j].y) continue;
+      bool apart = labels[i].x + LabelWidth(labels[i].text) <= labels[j].x + 0.01 ||
+                   labels[j].x + LabelWidth(labels[j].text) <= labels[i].x + 0.01;
+      EXPECT_TRUE(apart) << labels[i].text << " @" << labels[i].x << " and " << labels[j].text
+                         << " @" << labels[j].x << " share row y=" << labels[i].y;
+    }
+  }
+  size_t omitted = v.history.faults.size() - labels.size();
+  if (omitted > 0) {
+    EXPECT_NE(html.find(fmt::format("data-omitted=\"{}\"", omitted)), std::string::npos)
+        << "the legend says how many labels were left out";
+  }
+  // Every band is still drawn (and carries its full label as a tooltip).
+  size_t bands = 0;
+  for (size_t p = timeline.find("class=\"fault-band k-"); p != std::string::npos;
+       p = timeline.find("class=\"fault-band k-", p + 1)) {
+    ++bands;
+  }
+  EXPECT_EQ(bands, v.history.faults.size());
 }
 
 TEST(Html, TextFromTheHistoryIsEscaped) {

@@ -38,8 +38,11 @@ Result<WrittenOutputs> WriteRunOutputs(HistoryStore& store, int64_t run_id,
   WrittenOutputs w;
   const std::string& folder = view->run.folder;
   if ((o.html_path.empty() || o.junit_path.empty()) && folder.empty()) {
-    return Status::InvalidArgument("run " + std::to_string(run_id) +
-                                   " has no run folder: give --out for the report");
+    return Status::InvalidArgument(
+        "run " + std::to_string(run_id) + " has no run folder: give " +
+        (o.html_path.empty() ? std::string(o.junit_path.empty() ? "--out and --junit" : "--out")
+                             : std::string("--junit")) +
+        " to say where to write");
   }
   w.html_path = o.html_path.empty() ? (fs::path(folder) / "report.html").string() : o.html_path;
   w.junit_path = o.junit_path.empty() ? (fs::path(folder) / "junit.xml").string() : o.junit_path;

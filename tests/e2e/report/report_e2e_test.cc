@@ -1,8 +1,9 @@
 // End-to-end (issue 10): reports and JUnit files of recorded runs, opened in a real headless
 // Chromium (Debian `chromium`) and validated with xmllint against testdata/junit/junit.xsd.
 // Runs: a valid run and an interrupted one made here with real zabd; a crashed one (controller
-// SIGKILLed); an invalid one with a lost write from testdata/report/lost-write-run.sql (a recorded
-// run, see the README there). The page is checked through its DOM (--dump-dom) and the browser's
+// SIGKILLed); an invalid one with a lost write from testdata/report/lost-write-run.sql and one
+// with a ZAB invariant violation from testdata/report/invariant-run.sql (recorded runs, see the
+// README there). The page is checked through its DOM (--dump-dom) and the browser's
 // console log, never through pixels or timings. Tests skip with a line saying what is missing.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -166,6 +167,97 @@ TEST_F(ReportE2e, RecordedRunWithALostWriteShowsTheCounterexampleAndForensics) {
   std::string junit = ReadFile(xml);
   EXPECT_NE(junit.find("<testcase name=\"lost-writes\""), std::string::npos);
   EXPECT_NE(junit.find("1 anomaly: 1 acknowledged writes lost"), std::string::npos) << junit;
+}
+
+TEST_F(ReportE2e, RecordedInvariantViolationShowsItsEventLogLinesAtOffsetsFromTheStart) {
+  if (std::system("command -v sqlite3 > /dev/null") != 0) GTEST_SKIP() << "sqlite3 not installed";
+  std::string cmd =
+      "sqlite3 " + box_.store() + " < " + kSource + "/testdata/report/invariant-run.sql";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::string html = box_.dir() + "/inv.html", xml = box_.dir() + "/inv.xml";
+  std::string out;
+  ASSERT_EQ(box_.Run({"report", "1", "--out", html, "--junit", xml}, &out), 0) << out;
+  Page p = CheckPage(html);
+  EXPECT_NE(p.dom.find("data-verdict=\"invalid\""), std::string::npos);
+  size_t at = p.dom.find("id=\"anomaly-1\" data-checker=\"zab-invariants\"");
+  ASSERT_NE(at, std::string::npos) << "the violation has its section";
+  std::string section = p.dom.substr(at, p.dom.find("</section>", at) - at);
+  // The checker's times as offsets from the run's start (it writes unix ms).
+  EXPECT_NE(section.find("node 3 truncated at +8.82s"), std::string::npos) << section;
+  EXPECT_NE(section.find("that node 1 committed at +8.72s"), std::string::npos) << section;
+  EXPECT_EQ(section.find("1796171"), std::string::npos) << "no unix time left: " << section;
+  EXPECT_EQ(p.dom.find("+-"), std::string::npos);
+  // The event-log lines that show it: node 1's commit of 0x3000002c5 and node 3's truncation.
+  EXPECT_NE(section.find("data-node=\"1\" data-type=\"committed\"><td class=\"num\">+8.72s"),
+            std::string::npos)
+      << section;
+  EXPECT_NE(section.find("data-node=\"3\" data-type=\"truncate\"><td class=\"num\">+8.82s"),
+            std::string::npos);
+  EXPECT_NE(section.find("removed_first=0x3000002c5"), std::string::npos);
+  EXPECT_EQ(Count(p.dom, "class=\"anomaly-mark\""), 1) << "placed on the timeline";
+  CheckJUnit(xml);
+  EXPECT_NE(ReadFile(xml).find("truncated at +8.82s"), std::string::npos);
+}
+
+// Measures the fault labels as Chromium lays them out: a script added to a copy of the page
+// counts labels whose boxes overlap another label's or leave the chart, and writes the counts
+// into the DOM.
+constexpr const char* kMeasureLabels = R"js(<script>
+(function () {
+  var svg = document.getElementById('timeline');
+  var labels = [].slice.call(svg.querySelectorAll('.fault-label'));
+  var boxes = labels.map(function (e) { return e.getBBox(); });
+  var width = svg.viewBox.baseVal.width, bad = 0;
+  for (var i = 0; i < boxes.length; ++i) {
+    var a = boxes[i];
+    if (a.x < 0 || a.x + a.width > width) ++bad;
+    for (var j = i + 1; j < boxes.length; ++j) {
+      var b = boxes[j];
+      if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height &&
+          b.y < a.y + a.height) ++bad;
+    }
+  }
+  document.body.setAttribute('data-labels', labels.length);
+  document.body.setAttribute('data-label-problems', bad);
+})();
+</script></body>)js";
+
+int MeasuredLabelProblems(const Page& p, int* labels) {
+  std::smatch m;
+  std::regex counts("data-labels=\"([0-9]+)\" data-label-problems=\"([0-9]+)\"");
+  if (!std::regex_search(p.dom, m, counts)) return -1;
+  *labels = std::stoi(m[1]);
+  return std::stoi(m[2]);
+}
+
+TEST_F(ReportE2e, FaultLabelsStayReadableWhenFaultBandsOverlap) {
+  if (!HaveChromium()) GTEST_SKIP() << kChromium << " not installed";
+  if (std::system("command -v sqlite3 > /dev/null") != 0) GTEST_SKIP() << "sqlite3 not installed";
+  // A recorded run (a fault every 1.5 s) and the crowded synthetic page the bench renders: a
+  // fault every 300 ms, each lasting 2 s.
+  std::string cmd =
+      "sqlite3 " + box_.store() + " < " + kSource + "/testdata/report/lost-write-run.sql";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::string recorded = box_.dir() + "/recorded.html", crowded = box_.dir() + "/crowded.html";
+  std::string out;
+  ASSERT_EQ(box_.Run({"report", "1", "--out", recorded, "--junit", box_.dir() + "/j.xml"}, &out), 0)
+      << out;
+  std::string bench = kBin + "/report_bench";
+  if (!fs::exists(bench)) GTEST_SKIP() << "report_bench not built at " << bench;
+  cmd = bench + " --html " + crowded + " --ops 2000 --fault-every-ms 300 --fault-ms 2000 > " +
+        box_.dir() + "/bench.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(box_.dir() + "/bench.txt");
+  for (const std::string& html : {recorded, crowded}) {
+    std::string page = ReadFile(html);
+    size_t end = page.rfind("</body>");
+    ASSERT_NE(end, std::string::npos);
+    std::ofstream(html + ".measure.html")
+        << page.substr(0, end) << kMeasureLabels << page.substr(end + 7);
+    Page p = LoadInChromium(box_.dir(), html + ".measure.html");
+    int labels = 0;
+    EXPECT_EQ(MeasuredLabelProblems(p, &labels), 0) << html << "\n" << p.log;
+    EXPECT_GE(labels, 12) << html;
+  }
 }
 
 TEST_F(ReportE2e, InterruptedRunWritesAReportSayingSo) {

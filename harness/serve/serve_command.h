@@ -1,0 +1,14 @@
+// `faultline serve [--port N] [--bind ADDR]`: a read-only browser over the history store (the
+// global --store) and the results folder (--results): runs with their verdicts and filters, each
+// run's report, anomalies across runs, trends (site.h). Binds 127.0.0.1 unless told otherwise;
+// prints the URL it serves and runs until SIGINT/SIGTERM. Exit code: 0 stopped, 2 could not
+// start (no store, port taken, bad address).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace faultline::harness::serve {
+
+void AddServeCommand(CLI::App& app, int* exit_code);
+
+}  // namespace faultline::harness::serve
