@@ -42,6 +42,7 @@ table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border:1px solid #e0e3e8;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#eef0f3;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
 .chip{display:inline-block;border-radius:3px;padding:0 6px;font-size:12px;font-weight:600}
 .c-valid{color:#2e7d32}.c-invalid{color:#c62828}.c-unknown,.c-not-run{color:#b26a00}
 .legend{font-size:12px;color:#3c4350;margin:2px 0 8px}

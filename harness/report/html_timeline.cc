@@ -227,8 +227,8 @@ std::string RenderTimeline(const Ctx& c) {
     svg.Line(kLeft, ly(t), kRight, ly(t), "grid");
     svg.Text(kLeft - 4, ly(t) + 4, Compact(t), "", "end");
   }
-  svg.Text(8, lat_top + 10, "latency", "lane-label");
-  svg.Text(8, lat_top + 22, "ms (log)", "");
+  // In the gap above the chart: the left margin holds the log axis's tick labels.
+  svg.Text(kLeft + 4, lat_top - 7, "latency (ms, log scale)", "lane-label");
   auto series_of = [&](auto pick) {
     std::vector<std::pair<double, double>> pts;
     for (const auto& b : series.buckets) {
