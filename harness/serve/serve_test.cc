@@ -272,6 +272,25 @@ TEST_F(SiteTest, RunReportComesFromTheFolderOrIsRenderedOnDemand) {
   EXPECT_TRUE(policy) << "served files may not run scripts";
 }
 
+TEST_F(SiteTest, ARunStillGoingIsRenderedFreshNotServedFromAStaleFile) {
+  auto w = HistoryStore::Open(store_path_);
+  ASSERT_TRUE(w.ok());
+  RunRecord r;
+  r.suite = "live";
+  r.spec_text = "name: live\n";
+  r.started_ms = kT0Ms;
+  int64_t id = *(*w)->CreateRun(r);  // this process is its controller: it is running
+  ASSERT_TRUE((*w)->SetRunFolder(id, (root_ / "runs" / std::to_string(id)).string()).ok());
+  Write(root_ / "runs" / std::to_string(id) / "report.html", "<p>stale</p>");
+  HttpResponse page = Get("/runs/" + std::to_string(id) + "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("data-status=\"running\""), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("stale"), std::string::npos);
+  EXPECT_NE(Get("/runs?status=running").body.find("data-run=\"" + std::to_string(id) + "\""),
+            std::string::npos);
+  ASSERT_TRUE((*w)->FinishRun(id, kRunFinished, "valid", "").ok());
+}
+
 TEST_F(SiteTest, PathsOutsideTheResultsFolderAreRefused) {
   for (const char* target :
        {"/results/../secret.txt", "/results/%2e%2e/secret.txt", "/results/%2E%2E/secret.txt",
