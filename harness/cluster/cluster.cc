@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio.hpp>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <cassert>
@@ -18,7 +17,11 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <thread>
+
+#include "harness/cluster/loopback_block.h"
 
 namespace faultline::harness {
 namespace {
@@ -33,21 +36,53 @@ constexpr auto kLeaderPoll = std::chrono::milliseconds(100);
 constexpr auto kServePerQuery = std::chrono::milliseconds(500);
 constexpr auto kServePoll = std::chrono::milliseconds(100);
 
-// Free ports on 127.0.0.1: all sockets stay bound until every port is known, so no duplicates.
-Result<std::vector<uint16_t>> FreePorts(int count) {
-  boost::asio::io_context io;
-  std::vector<boost::asio::ip::tcp::acceptor> acceptors;
-  std::vector<uint16_t> ports;
-  for (int i = 0; i < count; ++i) {
-    boost::system::error_code ec;
-    auto& a = acceptors.emplace_back(io);
-    const boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), 0);
-    a.open(ep.protocol(), ec);
-    if (!ec) a.bind(ep, ec);
-    if (ec) return Status::IoError(fmt::format("no free port on 127.0.0.1: {}", ec.message()));
-    ports.push_back(a.local_endpoint().port());
+constexpr int kBlockDraws = 8;
+
+// The port plan of cluster.h, one for both address modes; only the host differs.
+void LayOut(NodeId id, const std::string& host, const std::vector<std::string>& peer_names,
+            const std::vector<std::string>& other_names, NodeInfo* info) {
+  auto port = [&](int p) { return Endpoint{host, static_cast<uint16_t>(p)}; };
+  info->host = host;
+  info->client = port(kNetnsClientPortBase + id);
+  for (size_t k = 0; k < peer_names.size(); ++k) {
+    info->peer_ports[peer_names[k]] = port(kNetnsPeerPortBase + 100 * static_cast<int>(k) + id);
   }
-  return ports;
+  for (size_t k = 0; k < other_names.size(); ++k) {
+    info->other_ports[other_names[k]] = port(kNetnsOtherPortBase + 10 * static_cast<int>(k) + id);
+  }
+}
+
+std::string LoopbackHost(const LoopbackBlock& block, NodeId id) { return block.Host(10 + id); }
+
+// A claimed loopback block (loopback_block.h) where a server can listen on every planned
+// endpoint now. A block where one cannot (a program listening on all addresses on a planned
+// port) is released and another drawn.
+Result<LoopbackBlock> ClaimBlock(int node_count, const std::vector<std::string>& peer_names,
+                                 const std::vector<std::string>& other_names) {
+  std::random_device entropy;
+  std::string last;
+  for (int draw = 0; draw < kBlockDraws; ++draw) {
+    Result<LoopbackBlock> block =
+        LoopbackBlock::Claim((uint64_t{entropy()} << 32) ^ entropy() ^ ::getpid());
+    if (!block.ok()) return block.status();
+    Status probe;
+    for (NodeId id = 1; id <= node_count && probe.ok(); ++id) {
+      NodeInfo info;
+      LayOut(id, LoopbackHost(*block, id), peer_names, other_names, &info);
+      std::vector<Endpoint> endpoints = {info.client};
+      for (const auto& [name, e] : info.peer_ports) endpoints.push_back(e);
+      for (const auto& [name, e] : info.other_ports) endpoints.push_back(e);
+      for (const Endpoint& e : endpoints) {
+        if (probe = ProbeListen(e.host, e.port); !probe.ok()) break;
+      }
+    }
+    if (probe.ok()) return block;
+    last = probe.message();
+  }
+  return Status::IoError(fmt::format(
+      "no loopback block where every node port is free after {} draws (last: {}; does a program "
+      "listen on all addresses on one of the ports {}..{}?)",
+      kBlockDraws, last, kNetnsClientPortBase, kNetnsOtherPortBase + 99));
 }
 
 // /proc/<pid>/stat state letter: 'T' (stopped) after SIGSTOP is delivered.
@@ -69,6 +104,7 @@ struct Cluster::Impl {
   };
 
   ClusterOptions options;
+  std::optional<LoopbackBlock> block;  // AddressMode::kLoopback: the nodes' claimed addresses
   mutable std::mutex mu;
   std::condition_variable reaped;  // a pid became 0
   std::map<NodeId, Node> nodes;
@@ -231,33 +267,21 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(ClusterOptions options) {
   if (peer_names.empty() || peer_names.size() > 8 || other_names.size() > 9) {
     return Status::InvalidArgument("a launcher needs 1..8 peer ports and at most 9 other ports");
   }
-  const size_t ports_per_node = 1 + peer_names.size() + other_names.size();
   std::error_code ec;
   const fs::path run_dir = fs::absolute(options.run_dir, ec);
   auto impl = std::make_unique<Impl>();
-  std::vector<uint16_t> free;
   if (options.address_mode == AddressMode::kLoopback) {
-    auto ports = FreePorts(static_cast<int>(ports_per_node) * options.node_count);
-    if (!ports.ok()) return ports.status();
-    free = std::move(*ports);
+    Result<LoopbackBlock> block = ClaimBlock(options.node_count, peer_names, other_names);
+    if (!block.ok()) return block.status();
+    impl->block.emplace(std::move(block).value());
   }
-  size_t next_free = 0;
   for (NodeId id = 1; id <= options.node_count; ++id) {
     Impl::Node node;
     NodeInfo& info = node.info;
     info.id = id;
-    const bool loopback = options.address_mode == AddressMode::kLoopback;
-    info.host = loopback ? "127.0.0.1" : fmt::format("127.0.0.{}", 10 + id);
-    auto port = [&](int netns_port) {
-      return Endpoint{info.host, loopback ? free[next_free++] : static_cast<uint16_t>(netns_port)};
-    };
-    info.client = port(kNetnsClientPortBase + id);
-    for (size_t k = 0; k < peer_names.size(); ++k) {
-      info.peer_ports[peer_names[k]] = port(kNetnsPeerPortBase + 100 * static_cast<int>(k) + id);
-    }
-    for (size_t k = 0; k < other_names.size(); ++k) {
-      info.other_ports[other_names[k]] = port(kNetnsOtherPortBase + 10 * static_cast<int>(k) + id);
-    }
+    const std::string host =
+        impl->block ? LoopbackHost(*impl->block, id) : fmt::format("127.0.0.{}", 10 + id);
+    LayOut(id, host, peer_names, other_names, &info);
     if (options.address_mode == AddressMode::kPrivateNetns && ::geteuid() == 0) {
       info.gid = kNodeGidBase + static_cast<unsigned>(id);
     }

@@ -9,13 +9,15 @@
 //   <run_dir>/node-<id>/<LogFileName()>  stdout and stderr (appended across restarts)
 //
 // Addresses:
-//   AddressMode::kLoopback      every node on 127.0.0.1; client, peer and other ports are free
-//                               ports picked once by Create and kept for the cluster's life.
-//   AddressMode::kPrivateNetns  node i on 127.0.0.(10+i): client port 7000+i, the k-th peer port
-//                               7100+100k+i, the k-th other port 7900+10k+i... (see kNetns*
-//                               below); under root each node also runs with gid kNodeGidBase+i
-//                               (so iptables can recognise its packets). Only meaningful after
-//                               EnterPrivateNetns() (harness/net/netns.h).
+// One port plan for both modes: client port 7000+i, the k-th peer port 7100+100k+i, the k-th
+// other port 7900+10k+i (see kNetns* below; below the kernel's ephemeral port range).
+//   AddressMode::kLoopback      node i on 127.A.B.(10+i) in a block of the host's loopback that
+//                               Create claims for the cluster's life (loopback_block.h), so no
+//                               other run, test or outgoing connection can take a node's port
+//                               between the layout and the server's bind.
+//   AddressMode::kPrivateNetns  node i on 127.0.0.(10+i); under root each node also runs with gid
+//                               kNodeGidBase+i (so iptables can recognise its packets). Only
+//                               meaningful after EnterPrivateNetns() (harness/net/netns.h).
 //
 // Proxy mode: before starting, call SetPeerRoute(from, to, port, proxy_listen_endpoint) for every
 // directed link and peer port; the launcher then gives node `from` that endpoint for `to`'s port
@@ -52,7 +54,7 @@ namespace faultline::harness {
 
 enum class AddressMode { kLoopback, kPrivateNetns };
 
-// Fixed ports in AddressMode::kPrivateNetns (every node has its own host there).
+// The port plan (every node has its own host in both modes).
 inline constexpr int kNetnsClientPortBase = 7000;
 inline constexpr int kNetnsPeerPortBase = 7100;   // + 100 * peer port index
 inline constexpr int kNetnsOtherPortBase = 7900;  // + 10 * other port index

@@ -3,17 +3,24 @@
 // before every start, cleanup.
 #include "harness/cluster/cluster.h"
 
+#include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <thread>
 
+#include "harness/cluster/loopback_block.h"
 #include "harness/cluster/test_dir.h"
 
 namespace faultline::harness {
@@ -109,8 +116,12 @@ TEST_F(ClusterTest, CreateLaysOutOneFolderPerNodeWithDistinctLoopbackPortsForEve
   auto cluster = Make(5);
   ASSERT_NE(cluster, nullptr);
   std::set<uint16_t> ports;
+  std::set<std::string> hosts;
+  const std::string block = cluster->Info(1).host.substr(0, cluster->Info(1).host.rfind('.'));
   for (const NodeInfo& info : cluster->Infos()) {
-    EXPECT_EQ(info.client.host, "127.0.0.1");
+    EXPECT_EQ(info.host, fmt::format("{}.{}", block, 10 + info.id));  // its own host in one block
+    EXPECT_EQ(info.client.host, info.host);
+    hosts.insert(info.host);
     ports.insert(info.client.port);
     ASSERT_EQ(info.peer_ports.size(), 2u);
     ports.insert(info.PeerPort("quorum").port);
@@ -121,6 +132,81 @@ TEST_F(ClusterTest, CreateLaysOutOneFolderPerNodeWithDistinctLoopbackPortsForEve
     EXPECT_EQ(info.state, NodeState::kNotStarted);
   }
   EXPECT_EQ(ports.size(), 20u);
+  EXPECT_EQ(hosts.size(), 5u);
+  EXPECT_NE(block, "127.0.0");
+}
+
+std::pair<int, int> EphemeralPortRange() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768, high = 60999;
+  in >> low >> high;
+  return {low, high};
+}
+
+std::vector<Endpoint> AllEndpoints(const NodeInfo& info) {
+  std::vector<Endpoint> out = {info.client};
+  for (const auto& [name, e] : info.peer_ports) out.push_back(e);
+  for (const auto& [name, e] : info.other_ports) out.push_back(e);
+  return out;
+}
+
+// Regression (loopback port race): ports were picked free on 127.0.0.1 by Create and bound by
+// the servers only when they started; anything that took one in between (another run or test,
+// the kernel handing it out as an outgoing connection's source port) made a node fail with
+// "address in use". Now the nodes listen in a loopback block the cluster holds, on ports below
+// the ephemeral range: the same port numbers taken on 127.0.0.1 do not matter.
+TEST_F(ClusterTest, PortRaceRegressionPortsTakenOn127001AfterCreateDoNotStopTheNodesListening) {
+  auto cluster = Make(3);
+  ASSERT_NE(cluster, nullptr);
+  const auto [low, high] = EphemeralPortRange();
+  std::vector<int> squatters;
+  for (const NodeInfo& info : cluster->Infos()) {
+    for (const Endpoint& e : AllEndpoints(info)) {
+      EXPECT_TRUE(e.port < low || e.port > high) << e.ToString() << " is an ephemeral port";
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(e.port);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) (void)::listen(fd, 1);
+      squatters.push_back(fd);  // bound or already taken by someone else: either way not ours
+    }
+  }
+  for (const NodeInfo& info : cluster->Infos()) {
+    for (const Endpoint& e : AllEndpoints(info)) {
+      EXPECT_TRUE(ProbeListen(e.host, e.port).ok()) << e.ToString();  // as the server will
+    }
+  }
+  for (int fd : squatters) ::close(fd);
+}
+
+TEST_F(ClusterTest, TwoClustersAliveAtOnceListenOnDistinctAddresses) {
+  auto a = Make(3);
+  auto b = Make(3);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  for (const NodeInfo& x : a->Infos()) {
+    for (const NodeInfo& y : b->Infos()) EXPECT_NE(x.host, y.host);
+  }
+}
+
+TEST(LoopbackBlockTest, AHeldBlockIsSkippedAndTheClaimEndsWithTheBlock) {
+  const uint64_t seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  std::optional<LoopbackBlock> first;
+  {
+    auto claimed = LoopbackBlock::Claim(seed);
+    ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+    first.emplace(std::move(claimed).value());
+  }
+  EXPECT_EQ(first->Host(11), first->prefix() + ".11");
+  auto second = LoopbackBlock::Claim(seed);  // the same draws: the first block is held
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->prefix(), first->prefix());
+  const std::string held = first->prefix();
+  first.reset();
+  auto again = LoopbackBlock::Claim(seed);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->prefix(), held);
 }
 
 TEST_F(ClusterTest, PrivateNetnsModeGivesEveryNodeItsOwnHostAndAFixedPortPlan) {
