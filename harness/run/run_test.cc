@@ -12,6 +12,7 @@
 #include "harness/run/nemesis_loop.h"
 #include "harness/run/progress.h"
 #include "harness/run/runner.h"
+#include "harness/run/scaffold.h"
 #include "harness/run/schedule.h"
 
 namespace faultline::harness {
@@ -277,6 +278,57 @@ TEST(Runner, MissingZabdEndsWithExitTwoAndAnErrorRun) {
   RunRecord rec = *(*store)->GetRun(r.run_id);
   EXPECT_EQ(rec.status, kRunError);
   EXPECT_TRUE(std::filesystem::exists(rec.folder + "/spec.yaml"));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Regression (results-folder collision): two stores sharing one --results folder both number
+// their first run 1, and both wrote into <results>/runs/1, the second over the first.
+TEST(Runner, ResultsFolderCollisionRegressionTwoStoresSharingOneResultsFolderKeepTheirOwnFolders) {
+  TempDb db;
+  auto run = [&](const std::string& store_path, const std::string& name) -> RunRecord {
+    RunOptions o;
+    o.spec.name = name;
+    o.spec.time_limit_ms = 1000;
+    o.spec.system.options["zabd"] = SystemOption{{db.dir() + "/no-such-zabd"}, false, 1};
+    o.store_path = store_path;
+    o.results_dir = db.dir() + "/results";
+    std::ostringstream out;
+    o.out = &out;
+    RunOutcome r = ExecuteRun(o);
+    EXPECT_EQ(r.run_id, 1) << out.str();
+    auto store = HistoryStore::Open(store_path);
+    if (!store.ok()) return RunRecord{};
+    auto rec = (*store)->GetRun(r.run_id);
+    return rec.ok() ? *rec : RunRecord{};
+  };
+  const RunRecord a = run(db.path(), "suite-a");
+  const RunRecord b = run(db.dir() + "/other.db", "suite-b");
+  EXPECT_EQ(a.folder, db.dir() + "/results/runs/1");
+  EXPECT_EQ(b.folder, db.dir() + "/results/runs/1-2");
+  EXPECT_NE(ReadFile(a.folder + "/spec.yaml").find("suite-a"), std::string::npos);
+  EXPECT_NE(ReadFile(b.folder + "/spec.yaml").find("suite-b"), std::string::npos);
+}
+
+TEST(Runner, CreateRunFolderTakesTheFirstFreeNameAndSaysWhyWhenItCannot) {
+  TempDb db;
+  const std::string runs = db.dir() + "/runs";
+  std::filesystem::create_directories(runs + "/3");
+  std::filesystem::create_directories(runs + "/3-2");
+  Result<std::string> third = CreateRunFolder(db.dir(), 3);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(*third, runs + "/3-3");
+  Result<std::string> fourth = CreateRunFolder(db.dir(), 4);
+  ASSERT_TRUE(fourth.ok()) << fourth.status().ToString();
+  EXPECT_EQ(*fourth, runs + "/4");
+  std::ofstream(db.dir() + "/file") << "x";
+  Result<std::string> bad = CreateRunFolder(db.dir() + "/file", 1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(db.dir() + "/file/runs"), std::string::npos)
+      << bad.status().ToString();
 }
 
 TEST(Runner, AnUnknownSystemKindIsASpecErrorBeforeAnyRunRow) {

@@ -42,7 +42,25 @@ checkers::Verdict ParseVerdict(const std::string& v) {
                           : checkers::Verdict::kUnknown;
 }
 
+constexpr int kMaxFolderSuffix = 1000;
+
 }  // namespace
+
+Result<std::string> CreateRunFolder(const std::string& results_dir, int64_t run_id) {
+  const fs::path runs = fs::path(results_dir) / "runs";
+  std::error_code ec;
+  fs::create_directories(runs, ec);
+  if (ec) return Status::IoError("cannot create " + runs.string() + ": " + ec.message());
+  for (int k = 1; k <= kMaxFolderSuffix; ++k) {
+    const fs::path folder =
+        runs / (k == 1 ? std::to_string(run_id) : fmt::format("{}-{}", run_id, k));
+    // mkdir is atomic: true only for the one caller that made the folder.
+    if (fs::create_directory(folder, ec)) return folder.string();
+    if (ec) return Status::IoError("cannot create " + folder.string() + ": " + ec.message());
+  }
+  return Status::IoError(fmt::format("{}: run folders {} to {}-{} all exist", runs.string(),
+                                     run_id, run_id, kMaxFolderSuffix));
+}
 
 RunScaffold::RunScaffold(const ScaffoldOptions& options, System& system)
     : options_(options), system_(system), out_(options.out ? options.out : &std::cout) {}
@@ -77,10 +95,9 @@ Status RunScaffold::Setup() {
   Result<int64_t> id = store_->CreateRun(r);
   if (!id.ok()) return id.status();
   run_id_ = *id;
-  folder_ = (fs::path(options_.results_dir) / "runs" / std::to_string(run_id_)).string();
-  std::error_code ec;
-  fs::create_directories(folder_, ec);
-  if (ec) return Status::IoError("cannot create " + folder_ + ": " + ec.message());
+  Result<std::string> folder = CreateRunFolder(options_.results_dir, run_id_);
+  if (!folder.ok()) return folder.status();
+  folder_ = std::move(folder).value();
   for (const auto& [name, text] : options_.files) std::ofstream(fs::path(folder_) / name) << text;
   if (Status s = store_->SetRunFolder(run_id_, folder_); !s.ok()) return s;
   if (options_.banner) *out_ << options_.banner(run_id_, folder_);

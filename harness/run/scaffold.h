@@ -6,7 +6,8 @@
 //   1. net: iptables -> the process enters a private network namespace FIRST (before any thread
 //      starts; once per process); nodes on 127.0.0.11, ... Otherwise loopback.
 //   2. the store, the run row (status running, suite, system, seed, spec text, git revision,
-//      replay_of) and the run folder <results>/runs/<id>/ with options.files written into it.
+//      replay_of) and the run folder <results>/runs/<id>/ (CreateRunFolder) with options.files
+//      written into it; the folder is recorded in the run row.
 //   3. System::OpenDb (node folders), the partitioner for the net mode (iptables: every node's
 //      host and gid; proxy: a listener per link and peer port, routed into each node's config),
 //      the Nemesis over both (seeded), the FaultRecorder, the EventPump (node events into the
@@ -159,6 +160,12 @@ class RunScaffold {
 };
 
 RunOutcome ExecuteBody(const ScaffoldOptions& options, System& system, RunBody& body);
+
+// Creates a run's folder: <results>/runs/<id>, or <id>-2, <id>-3, ... when that one exists
+// already (another store sharing this results folder has a run <id>, or a store was removed and
+// its run folders kept). Made with one mkdir each, so two runs never get one folder and nothing
+// another run wrote is overwritten. Returns the folder made.
+Result<std::string> CreateRunFolder(const std::string& results_dir, int64_t run_id);
 
 // The net mode a run uses on this machine: `requested` (auto picks iptables when root and only
 // partitions are asked for, the proxy for delay/loss or without root, none without network
