@@ -3,7 +3,11 @@
 // Nodes report committed txns as ranges [first, last], so committed sequences are compared as
 // interval sets, only at zxids some node reported as a range end (those certainly exist): a zxid
 // inside a range is committed by that node. A SNAP install up to Z stands for "everything up to Z"
-// and never counts as a disagreement.
+// and never counts as a disagreement. A zabd `committed` range also carries `digest`, the state
+// digest once `last` is applied (node_runtime.h): two nodes that report a range ending at the
+// same zxid must report the same digest there, which catches a divergence strictly inside a
+// merged range (a different txn, or a hole, no range boundary shows; issue 12). Ranges without
+// a digest (other systems' imported logs) are compared by their boundaries only.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -25,8 +29,14 @@ struct Commit {
   int64_t first, last, ts_ms;
 };
 
+struct Digest {
+  uint64_t digest;
+  int64_t ts_ms;
+};
+
 struct NodeState {
-  std::vector<Commit> committed;  // every committed range, in event order
+  std::vector<Commit> committed;      // every committed range, in event order
+  std::map<int64_t, Digest> digests;  // range end -> state digest there (first report)
   int64_t max_committed = -1;
   int64_t snapshot_cover = -1;  // highest SNAP-installed zxid
   int64_t accepted_epoch = -1;
@@ -76,6 +86,9 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
       Commit c{Get(f, "first"), Get(f, "last"), ev->ts_ms};
       n.committed.push_back(c);
       n.max_committed = std::max(n.max_committed, c.last);
+      if (auto d = f.find("digest"); d != f.end() && d->is_number_integer()) {
+        n.digests.emplace(c.last, Digest{d->get<uint64_t>(), ev->ts_ms});
+      }
     } else if (ev->type == "snapshot_installed") {
       n.snapshot_cover = std::max(n.snapshot_cover, Get(f, "zxid"));
       n.max_committed = std::max(n.max_committed, Get(f, "zxid"));
@@ -136,6 +149,7 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
           if (c.last <= m) points.insert(c.last);
         }
       }
+      bool diverged = false;
       for (int64_t z : points) {
         bool in_a = na.Has(z), in_b = nb.Has(z);
         if (in_a == in_b) continue;
@@ -155,7 +169,21 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
                              "committed past it (up to {}) without it",
                              with, ZxidString(z), without, ZxidString(m)),
                  seen_ms));
+        diverged = true;
         break;
+      }
+      // Same range end, same state: compare the digests at every end both nodes reported.
+      for (auto da = na.digests.begin(); !diverged && da != na.digests.end(); ++da) {
+        if (da->first > m) break;
+        auto db = nb.digests.find(da->first);
+        if (db == nb.digests.end() || db->second.digest == da->second.digest) continue;
+        result.anomalies.push_back(Make(
+            fmt::format("committed sequences diverge at or before {}: node {} and node {} both "
+                        "committed up to it with different states (digest {:016x} vs {:016x})",
+                        ZxidString(da->first), a->first, b->first, da->second.digest,
+                        db->second.digest),
+            std::max(da->second.ts_ms, db->second.ts_ms)));
+        diverged = true;
       }
     }
   }

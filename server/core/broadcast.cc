@@ -42,7 +42,9 @@ void PeerImpl::LeaderPropose(Origin origin, const kv::Op& op) {
   // zxid = epoch << 32 | counter (zab.md 1); counter 0 is the epoch marker, never a txn.
   Txn t{Zxid::Make(epoch_, next_counter_++), origin, op};
   const Zxid prev = last_logged();
-  Append(t);  // the leader's own ACK is its own log write, durable before any PROPOSAL is sent
+  // The leader's own ACK is its own log write. The runtime may send the PROPOSAL before that
+  // write's fsync (node_runtime.h "Overlap"); the ACK counted here takes effect only after it.
+  Append(t);
   last_proposed_ = t.zxid;
   counters_.proposals++;
   Outstanding& o = outstanding_[t.zxid.value];

@@ -11,6 +11,9 @@
 //    peer before the log records / epoch files it certifies are durable (zab.md 7.3 rules 1, 4).
 //    The driver may merge the batches of several consecutive Step() calls and execute them
 //    together with a single fsync (group commit): order within and across batches is preserved.
+//    Exception (runtime/node_runtime.h "Overlap"): a message certifying nothing the fsync makes
+//    durable (a PROPOSAL; a COMMIT of a zxid already fsynced) may go before the fsync, keeping
+//    per-link order; no input is stepped until the fsync completed.
 //  * If the driver cannot execute a storage op (EIO, ENOSPC) it must stop the process (exit);
 //    the core assumes every emitted storage op becomes durable before any later message is sent.
 //  * The transport may drop messages (a broken TCP connection) but never reorders messages on one

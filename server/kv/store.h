@@ -47,12 +47,14 @@ class Store {
   std::string Serialize() const;
   static faultline::Result<Store> Deserialize(std::string_view bytes);
 
-  // Order-sensitive hash of (last_zxid, every entry); equal digests = equal replicas.
+  // Hash of (last_zxid, every entry); equal digests = equal replicas. O(1): kept up to date by
+  // Apply (the XOR of one hash per entry), so it can stamp every `committed` event.
   uint64_t Digest() const;
 
  private:
   std::map<std::string, Entry, std::less<>> map_;
   uint64_t last_zxid_ = 0;
+  uint64_t entries_hash_ = 0;  // XOR of EntryHash over map_
 };
 
 }  // namespace kv

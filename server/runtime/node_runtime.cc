@@ -1,5 +1,6 @@
 #include "server/runtime/node_runtime.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "server/core/codec.h"
@@ -80,7 +81,8 @@ NodeRuntime::NodeRuntime(zab::Config config, zab::Recovered recovered, uint64_t 
       storage_(storage),
       transport_(transport),
       events_(events),
-      replies_(std::move(replies)) {}
+      replies_(std::move(replies)),
+      synced_through_(storage->last_zxid()) {}
 
 NodeRuntime::~NodeRuntime() = default;
 
@@ -88,9 +90,24 @@ const zab::Output& NodeRuntime::Step(const zab::Input& input) {
   static const zab::Output kEmpty;
   zab::Output out = peer_.Step(input);
   if (out.empty()) return kEmpty;
+  StampDigest(&out);
   if (on_executed) queued_inputs_.push_back(input);
   queued_.push_back(std::move(out));
   return queued_.back();
+}
+
+void NodeRuntime::StampDigest(zab::Output* out) const {
+  // The last `committed` range of the Output ends at the applied state the Step left, unless
+  // something after it changed that state (then it gets no digest).
+  for (auto it = out->events.rbegin(); it != out->events.rend(); ++it) {
+    if (it->type != "committed") continue;
+    uint64_t *first, *last, *count;
+    if (RangeOf(*it, &first, &last, &count) && it->fields.size() == 3 &&
+        *last == peer_.status().last_applied.value) {
+      it->fields.emplace_back("digest", peer_.StateDigest());
+    }
+    return;
+  }
 }
 
 bool NodeRuntime::Execute(const zab::StorageOp& op) {
@@ -125,6 +142,47 @@ bool NodeRuntime::Execute(const zab::StorageOp& op) {
   return false;
 }
 
+std::vector<bool> NodeRuntime::SendEarly(const std::vector<zab::Output>& batch) {
+  std::size_t total = 0;
+  bool only_appends = true;
+  for (const zab::Output& out : batch) {
+    total += out.messages.size();
+    for (const zab::StorageOp& op : out.storage) {
+      only_appends = only_appends && std::holds_alternative<zab::AppendTxn>(op);
+    }
+  }
+  std::vector<bool> early(total, false);
+  if (!overlap_leader_fsync || !only_appends) return early;
+  // Per destination, only a prefix of the batch's messages goes early: a link never reorders
+  // (peer.h CONTRACT), so once one message to a peer waits for the fsync, every later one does.
+  std::vector<uint64_t> held;
+  std::size_t m = 0;
+  for (const zab::Output& out : batch) {
+    for (const zab::Envelope& e : out.messages) {
+      const bool link_held = std::find(held.begin(), held.end(), e.to.value) != held.end();
+      if (!link_held && CertifiesNothingUnsynced(e.message)) {
+        early[m] = true;
+        transport_->Send(e);
+      } else if (!link_held) {
+        held.push_back(e.to.value);
+      }
+      ++m;
+    }
+  }
+  return early;
+}
+
+bool NodeRuntime::CertifiesNothingUnsynced(const zab::Message& message) const {
+  // A PROPOSAL asks for ACKs and certifies nothing about the leader's disk.
+  if (std::holds_alternative<zab::Proposal>(message)) return true;
+  // A COMMIT certifies its zxid is durable on a quorum, the leader's own log included: only a
+  // zxid an earlier batch's fsync covered may go before this batch's fsync. The core counts its
+  // own ACK at proposal time; this is where that ACK starts to count only once its fsync
+  // completed (a COMMIT of a zxid this batch appends, e.g. under commit-without-quorum, waits).
+  if (const auto* c = std::get_if<zab::Commit>(&message)) return c->zxid.value <= synced_through_;
+  return false;
+}
+
 Status NodeRuntime::Flush() {
   auto failed = [&] {
     return Status::IoError("storage failure during " + failure_->op + ": " +
@@ -136,6 +194,9 @@ Status NodeRuntime::Flush() {
   std::vector<zab::Input> inputs = std::move(queued_inputs_);
   queued_.clear();
   queued_inputs_.clear();
+  // 0. The leader's fsync overlaps its followers' (zab.md 6; see CONTRACT "Overlap"): the
+  //    messages that certify nothing of this batch go out before its fsync.
+  std::vector<bool> early = SendEarly(batch);
   // 1. Storage, in order, then one fsync covering every append of the batch (group commit).
   for (const zab::Output& out : batch) {
     for (const zab::StorageOp& op : out.storage) {
@@ -146,9 +207,13 @@ Status NodeRuntime::Flush() {
     failure_ = std::make_unique<StorageFailure>(StorageFailure{"sync", s});
     return failed();
   }
-  // 2. Messages, only now that what they certify is durable.
+  synced_through_ = storage_->last_zxid();
+  // 2. The other messages, only now that what they certify is durable.
+  std::size_t m = 0;
   for (const zab::Output& out : batch) {
-    for (const zab::Envelope& e : out.messages) transport_->Send(e);
+    for (const zab::Envelope& e : out.messages) {
+      if (!early[m++]) transport_->Send(e);
+    }
   }
   // 3. Client replies, then 4. the event log.
   for (const zab::Output& out : batch) {

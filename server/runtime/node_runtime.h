@@ -12,11 +12,27 @@
 //      2. every message to the Transport, in order;
 //      3. every client reply to the ReplyHandler, in order;
 //      4. every event to the EventSink, adjacent `logged` / `committed` ranges of the whole
-//         batch merged into one (the one place ranges are merged; contracts.md 3).
+//         batch merged into one (the one place ranges are merged; contracts.md 3). A
+//         `committed` range carries `digest`, the kv state digest (kv::Store::Digest) once
+//         `last` is applied: replicas agree on it at every zxid, so the checker compares
+//         committed prefixes at range ends and catches a divergence strictly inside a merged
+//         range (issue 12).
 //    Nothing of 2-4 is released before 1 returned: no peer sees an ACK / ACKEPOCH / NEWLEADER
 //    ACK, and no client a reply, that certifies something not durable (zab.md 7.3 rules 1, 4).
-//  * A storage error stops the batch at the failing op: no message, reply or event of the batch
-//    is released, and Flush() returns the error naming the op. The owner must stop the node
+//  * Overlap (zab.md 6 "its own ACK comes from its own log fsync"; ZooKeeper's leader logs in
+//    parallel with its followers): when the batch's storage ops are all appends, the messages
+//    that certify nothing the batch's fsync makes durable are sent BEFORE step 1: PROPOSALs,
+//    and COMMITs of zxids an earlier batch's fsync covered. So a follower logs and fsyncs a
+//    proposal while the leader fsyncs it, instead of after (one fsync of latency, not two).
+//    The core counts the leader's own ACK when it proposes; it takes effect only after this
+//    fsync: every other ACK is handled by a later Step, after Flush returned, and a COMMIT of a
+//    zxid the batch itself appends waits for the fsync. Per destination only a prefix of the
+//    batch's messages goes early (a link never reorders). Nothing is acknowledged that is not
+//    durable on a quorum: a leader that dies before its fsync has sent proposals, never a
+//    COMMIT or a reply for them.
+//  * A storage error stops the batch at the failing op: no message (but those of "Overlap"),
+//    reply or event of the batch is released, and Flush() returns the error naming the op. The
+//    owner must stop the node
 //    (zabd exits with code 3; the simulator crashes it): after an IoError Storage refuses every
 //    call, and the core assumed every op it emitted would become durable (peer.h).
 //  * Destroying the runtime drops the queued batch, exactly as a process death before its fsync
@@ -92,6 +108,10 @@ class NodeRuntime {
   faultline::Status Flush();
   bool has_queued() const { return !queued_.empty(); }
 
+  // The leader's fsync overlaps its followers' (CONTRACT "Overlap"); off = every message waits
+  // for the batch's fsync (the order before; tests show what the overlap changes).
+  bool overlap_leader_fsync = true;
+
   // Observer, for tests and the simulator's oracles: called once per Output of a batch after
   // the whole batch executed (storage durable, messages sent), with the input that produced it.
   // Set it before the first Step(): from then on inputs are kept until their batch executes.
@@ -106,6 +126,11 @@ class NodeRuntime {
  private:
   // Executes one storage op; false (and failure_ set) on error.
   bool Execute(const zab::StorageOp& op);
+  // Sends the batch's messages that may leave before its fsync; which ones, by batch position.
+  std::vector<bool> SendEarly(const std::vector<zab::Output>& batch);
+  bool CertifiesNothingUnsynced(const zab::Message& message) const;
+  // Adds {"digest": kv state digest at `last`} to the Output's last `committed` range.
+  void StampDigest(zab::Output* out) const;
   void WriteEvents();
 
   zab::Peer peer_;
@@ -117,6 +142,7 @@ class NodeRuntime {
   std::vector<zab::Input> queued_inputs_;  // only while on_executed is set
   std::vector<zab::Event> merged_;         // scratch: this batch's events, ranges merged
   std::unique_ptr<StorageFailure> failure_;
+  uint64_t synced_through_;  // storage's last zxid as of the last completed fsync
 };
 
 // Appends `event` to `events`. A `logged` / `committed` range {first, last, count, ...} is merged

@@ -84,6 +84,7 @@ class Cluster {
   uint64_t now_ms() const { return now_ms_; }
   bool up(uint64_t id) const { return node(id).sim->up(); }
   Peer& peer(uint64_t id) { return node(id).sim->runtime().peer(); }
+  runtime::NodeRuntime& runtime(uint64_t id) { return node(id).sim->runtime(); }
   // What a crash of the node now would leave (recovered from its disk; not for hot paths).
   const DurableState& durable(uint64_t id) const { return node(id).sim->durable(); }
   // The event log as the runtime writes it (ranges of a batch merged, contracts.md 3).
@@ -147,6 +148,9 @@ class Cluster {
   // The node that is LEADING in BROADCAST (established), if exactly one live node is.
   std::optional<uint64_t> Leader() const;
 
+  // Hook: every message a node's runtime hands to the network, at that moment (before the
+  // network drops or delays it; e.g. to look at the sender's disk as it sends).
+  std::function<void(uint64_t from, const Envelope&)> on_send;
   // Hook: every Output, right after its batch was executed (storage synced, messages sent).
   std::function<void(uint64_t, const Input&, const Output&)> on_output;
   // Storage failures (a rule broken: a zxid not above the last, a same-epoch gap, zab.md 7.3
@@ -159,7 +163,10 @@ class Cluster {
   struct NodeIo final : runtime::Transport, runtime::EventSink {
     Cluster* cluster = nullptr;
     uint64_t id = 0;
-    void Send(const Envelope& e) override { cluster->SendMsg(id, e); }
+    void Send(const Envelope& e) override {
+      if (cluster->on_send) cluster->on_send(id, e);
+      cluster->SendMsg(id, e);
+    }
     void Write(const Event& e) override { cluster->node(id).events.push_back(e); }
   };
   struct Node {
