@@ -7,6 +7,11 @@
 // 128-byte values (each writer cycles over 100 keys of its own); writes at followers are forwarded
 // to the leader. Failover is measured under a light write load: the time from the signal to the
 // leader to the first acknowledged write through a surviving node.
+//
+// Each write row also prints the leader's CPU time per write (utime+stime from /proc, all reps
+// of the row) and its fsyncs per write (INFO `fsyncs`), and fdatasync latency is probed in the
+// cluster's directory before and after the write rows: the ceilings under the numbers. The zabd
+// children die with the bench, however it dies (ZabdCluster: PR_SET_PDEATHSIG).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
@@ -17,8 +22,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -39,6 +47,7 @@ constexpr uint64_t kKeysPerWriter = 100;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 struct RunResult {
+  uint64_t ops = 0;
   double ops_per_s = 0;
   double p50_ms = 0, p99_ms = 0;
   uint64_t errors = 0;
@@ -110,6 +119,7 @@ RunResult RunLoad(ZabdCluster& cluster, int clients, double seconds, bool write,
     r.errors += errors[t];
     if (r.first_error.empty()) r.first_error = first_error[t];
   }
+  r.ops = all.size();
   r.ops_per_s = all.size() / elapsed;
   r.p50_ms = Percentile(all, 0.50);
   r.p99_ms = Percentile(all, 0.99);
@@ -119,6 +129,35 @@ RunResult RunLoad(ZabdCluster& cluster, int clients, double seconds, bool write,
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat; -1 if gone.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stod(f);
+    if (i == 15) stime = std::stod(f);
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// The node's INFO counter `name`, or -1.
+int64_t InfoCounter(ZabdCluster& cluster, int id, const std::string& name) {
+  auto c = cluster.Connect(id, 2000);
+  if (!c.ok()) return -1;
+  auto r = c->Call({"INFO"});
+  if (!r.ok() || r->kind == RespValue::Kind::kError) return -1;
+  const std::string key = "\n" + name + ":";
+  const auto at = r->str.find(key);
+  if (at == std::string::npos) return -1;
+  return std::strtoll(r->str.c_str() + at + key.size(), nullptr, 10);
 }
 
 // Waits until every node answers a write (the whole cluster is back in broadcast).
@@ -178,8 +217,8 @@ double MeasureFailover(ZabdCluster& cluster, int signo) {
   return result;
 }
 
-// fdatasync latency of a 128-byte append in `dir` right now: the floor under every write
-// (a write costs two sequential fsyncs: the leader's, then the followers').
+// fdatasync latency of a 128-byte append in `dir` right now: the floor under every write (the
+// leader's fsync overlaps its followers', so a write costs one fsync of latency plus the network).
 std::pair<double, double> FsyncP50P99Ms(const std::string& dir) {
   const std::string path = dir + "/fsync-probe";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -230,19 +269,35 @@ int main(int argc, char** argv) {
   auto [fsync_p50, fsync_p99] = FsyncP50P99Ms(cluster.dir());
   fmt::print("fdatasync of 128 bytes in {} right now: p50 {:.3f} ms, p99 {:.3f} ms\n\n",
              cluster.dir(), fsync_p50, fsync_p99);
-  fmt::print("{:<34} {:>12} {:>10} {:>10} {:>8}\n", "workload", "ops/s", "p50 ms", "p99 ms",
-             "errors");
+  fmt::print("{:<34} {:>12} {:>10} {:>10} {:>8} {:>16} {:>14}\n", "workload", "ops/s", "p50 ms",
+             "p99 ms", "errors", "leader CPU us/op", "leader fsync/op");
   auto row = [&](const std::string& name, bool write, int clients, const std::string& mode) {
     std::vector<RunResult> runs;
+    const int leader = cluster.FindLeader();
+    const double cpu_before = leader ? CpuSeconds(cluster.pid(leader)) : -1;
+    const int64_t fsyncs_before = leader ? InfoCounter(cluster, leader, "fsyncs") : -1;
     for (int i = 0; i < reps; ++i)
       runs.push_back(RunLoad(cluster, clients, seconds, write, mode, 1000));
+    uint64_t ops = 0;
+    for (const auto& r : runs) ops += r.ops;
+    std::string cpu = "-", fsyncs = "-";
+    if (leader != 0 && cluster.FindLeader() == leader && ops > 0) {
+      const double cpu_after = CpuSeconds(cluster.pid(leader));
+      const int64_t fsyncs_after = InfoCounter(cluster, leader, "fsyncs");
+      if (cpu_before >= 0 && cpu_after >= 0) {
+        cpu = fmt::format("{:.1f}", (cpu_after - cpu_before) * 1e6 / ops);
+      }
+      if (fsyncs_before >= 0 && fsyncs_after >= 0) {
+        fsyncs = fmt::format("{:.3f}", static_cast<double>(fsyncs_after - fsyncs_before) / ops);
+      }
+    }
     std::sort(runs.begin(), runs.end(),
               [](const RunResult& a, const RunResult& b) { return a.ops_per_s < b.ops_per_s; });
     const RunResult& m = runs[runs.size() / 2];
     uint64_t errors = 0;
     for (const auto& r : runs) errors += r.errors;
-    fmt::print("{:<34} {:>12.0f} {:>10.3f} {:>10.3f} {:>8}\n", name, m.ops_per_s, m.p50_ms,
-               m.p99_ms, errors);
+    fmt::print("{:<34} {:>12.0f} {:>10.3f} {:>10.3f} {:>8} {:>16} {:>14}\n", name, m.ops_per_s,
+               m.p50_ms, m.p99_ms, errors, cpu, fsyncs);
     for (const auto& r : runs) {
       if (!r.first_error.empty()) {
         fmt::print("    first error: {}\n", r.first_error.substr(0, 160));
@@ -254,6 +309,11 @@ int main(int argc, char** argv) {
   for (int clients : {1, 4, 16, 64}) {
     if (failover_only) break;
     row(fmt::format("SET, {} clients", clients), true, clients, "");
+  }
+  if (!failover_only) {
+    auto [after_p50, after_p99] = FsyncP50P99Ms(cluster.dir());
+    fmt::print("fdatasync after the write rows: p50 {:.3f} ms, p99 {:.3f} ms\n", after_p50,
+               after_p99);
   }
   for (int i = 0; i < (failover_only ? 0 : 1000); ++i) {
     if (!cluster.SetWithRetry(1 + i % 3, fmt::format("key{}", i), std::string(128, 'r'), 10000)

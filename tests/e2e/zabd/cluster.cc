@@ -1,11 +1,12 @@
 #include "tests/e2e/zabd/cluster.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,14 +102,23 @@ Status ZabdCluster::Start(int id, const std::vector<std::string>& extra_args) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string out = fmt::format("{}/node{}.out", dir_, id);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, binary_.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return Status::IoError(fmt::format("spawn {}: {}", binary_, std::strerror(rc)));
+  // fork + exec rather than posix_spawn: the child asks the kernel for SIGKILL when its parent
+  // dies (PR_SET_PDEATHSIG), so no zabd outlives a test or a bench killed by SIGKILL or SIGPIPE.
+  // Between fork and exec only async-signal-safe calls (the parent may have other threads).
+  const pid_t parent = ::getpid();
+  const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (out_fd < 0) return Status::IoError(fmt::format("{}: {}", out, std::strerror(errno)));
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+    if (::dup2(out_fd, 1) < 0 || ::dup2(out_fd, 2) < 0) ::_exit(127);
+    ::execve(binary_.c_str(), argv.data(), environ);
+    ::_exit(127);
+  }
+  const int fork_errno = errno;
+  ::close(out_fd);
+  if (pid < 0)
+    return Status::IoError(fmt::format("fork for {}: {}", binary_, std::strerror(fork_errno)));
   pids_[id] = pid;
   return Status::Ok();
 }

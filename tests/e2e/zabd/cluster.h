@@ -1,7 +1,9 @@
 // ZabdCluster: N real zabd processes on free 127.0.0.1 ports in a fresh temp dir, for e2e tests
-// and the benchmark. Processes are spawned with posix_spawn and addressed by pid only; the
-// destructor SIGKILLs every process it started and removes the temp dir (also when a test
-// failed), so nothing is left running.
+// and the benchmark. Processes are forked and addressed by pid only; the destructor SIGKILLs
+// every process it started and removes the temp dir (also when a test failed), and each child
+// gets SIGKILL from the kernel when its parent dies without that (PR_SET_PDEATHSIG: a bench
+// killed by SIGKILL or SIGPIPE), so nothing is left running. The kernel ties that signal to the
+// thread that forked: call Start() from a thread that lives as long as the cluster.
 #pragma once
 
 #include <sys/types.h>
