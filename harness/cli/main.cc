@@ -5,7 +5,9 @@
 //                            [--net auto|iptables|proxy|none]
 //   faultline runs [--limit N]          recorded runs, newest first
 //   faultline show RUN                  one run's summary
-//   faultline replay RUN                rerun RUN's seed, op stream and realized fault schedule
+//   faultline replay RUN [--repeat N]   rerun RUN's seed, op stream and realized fault schedule
+//   faultline shrink RUN                minimal fault schedule reproducing RUN's anomaly
+//   faultline sim SUITE --seeds A..B    the suite on a simulated zabd cluster
 //   faultline check ...                 judge histories (files, or --format run RUN)
 // Global: --store FILE (default results/faultline.db), --results DIR (default results).
 // Exit codes: run/replay 0 valid, 1 anomaly, 2 unknown or could not run; others 0 ok, 2 error.
@@ -28,6 +30,8 @@
 #include "harness/run/summary.h"
 #include "harness/scenario/scenario_command.h"
 #include "harness/serve/serve_command.h"
+#include "harness/shrink/shrink_command.h"
+#include "harness/sim/sim_command.h"
 #include "harness/spec/test_spec.h"
 #include "harness/systems/registry.h"
 
@@ -157,43 +161,6 @@ int main(int argc, char** argv) {
     }
   });
 
-  // ---- replay
-  CLI::App* replay = app.add_subcommand(
-      "replay", "rerun a recorded run: same seed, op stream and realized fault schedule");
-  std::string replay_run;
-  replay->add_option("run", replay_run, "run id")->required();
-  replay->callback([&] {
-    int64_t id = 0;
-    if ((exit_code = ParseRunId(replay_run, &id)) != 0) return;
-    faultline::Result<fl::RunRecord> rec = [&]() -> faultline::Result<fl::RunRecord> {
-      auto s = fl::HistoryStore::OpenExisting(store);
-      if (!s.ok()) return s.status();
-      return (*s)->GetRun(id);
-    }();  // the store closes here: ExecuteRun may need to enter a netns single-threaded
-    if (!rec.ok()) {
-      std::cerr << "error: " << rec.status().ToString() << "\n";
-      exit_code = 2;
-      return;
-    }
-    faultline::Result<fl::TestSpec> spec =
-        fl::ParseTestSpec(rec->spec_text, "run " + std::to_string(id));
-    faultline::Result<std::vector<fl::ScheduledFault>> schedule =
-        fl::ScheduleForReplay(rec->schedule_json);
-    if (!spec.ok() || !schedule.ok()) {
-      std::cerr << "error: run " << id << " cannot be replayed: "
-                << (spec.ok() ? schedule.status() : spec.status()).ToString() << "\n";
-      exit_code = 2;
-      return;
-    }
-    spec->seed = rec->seed;
-    if (!schedule->empty()) spec->nemesis.schedule = *schedule;
-    fl::RunOptions o = BaseOptions(store, results);
-    o.system_context.spec_dir = ".";
-    o.spec = std::move(spec).value();
-    o.replay_of = id;
-    exit_code = fl::ExecuteRun(o).exit_code;
-  });
-
   // ---- check (C's command; runs are loaded from the store by id)
   faultline::checkers::AddCheckCommand(app, &exit_code, fl::StoreRunLoader(&store));
 
@@ -204,6 +171,9 @@ int main(int argc, char** argv) {
   faultline::harness::AddConvertJepsenCommand(app, &exit_code);  // Jepsen nemesis -> schedule
   faultline::harness::AddMatrixCommand(app, &exit_code);         // detection matrix (issue 11)
   faultline::harness::serve::AddServeCommand(app, &exit_code);   // browser over the store
+  faultline::harness::sim::AddSimCommand(app, &exit_code);       // deterministic simulation
+  faultline::harness::shrink::AddShrinkCommand(app, &exit_code, &store, &results);  // issue 12
+  faultline::harness::shrink::AddReplayCommand(app, &exit_code, &store, &results);  // --repeat
 
   fl::InstallInterruptHandlers();
   try {

@@ -23,21 +23,22 @@ int64_t FaultRecorder::Started(const AppliedFault& fault, nlohmann::json detail,
   return rec.index;
 }
 
-void FaultRecorder::Stopped(int64_t index, const Status& stop) {
+void FaultRecorder::Stopped(int64_t index, const Status& stop, int64_t stop_ns) {
   std::string detail;
   if (!stop.ok()) detail = nlohmann::json{{"stop_error", stop.ToString()}}.dump();
-  store_->RecordFaultStop(run_id_, index, NowNs(), detail);
+  store_->RecordFaultStop(run_id_, index, stop_ns != 0 ? stop_ns : NowNs(), detail);
 }
 
-void FaultRecorder::Crash(NodeId node, const std::string& description) {
+void FaultRecorder::Crash(NodeId node, const std::string& description, int64_t at_ns,
+                          const std::string& noticed_by) {
   FaultRecord rec;
   rec.index = next_index_++;
   rec.kind = "crash";
   rec.targets = {node};
-  rec.start_ns = NowNs();
+  rec.start_ns = at_ns != 0 ? at_ns : NowNs();
   rec.stop_ns = rec.start_ns;
   rec.description = description;
-  rec.detail_json = R"({"noticed_by":"cluster supervisor"})";
+  rec.detail_json = nlohmann::json{{"noticed_by", noticed_by}}.dump();
   store_->RecordFaultStart(run_id_, rec);
 }
 

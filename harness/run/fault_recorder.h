@@ -26,9 +26,12 @@ class FaultRecorder {
   // instantaneous kind (FaultKindInfo::instantaneous) is recorded already stopped.
   int64_t Started(const AppliedFault& fault, nlohmann::json detail = nlohmann::json::object(),
                   int64_t start_ns = 0);
-  // Records the stop of fault row `index`; a failed stop is kept in the detail.
-  void Stopped(int64_t index, const Status& stop = Status::Ok());
-  void Crash(NodeId node, const std::string& description);
+  // Records the stop of fault row `index` (stop time: now, or `stop_ns`); a failed stop is kept
+  // in the detail.
+  void Stopped(int64_t index, const Status& stop = Status::Ok(), int64_t stop_ns = 0);
+  // A crash the cluster noticed (at now, or `at_ns`); `noticed_by` goes into the detail.
+  void Crash(NodeId node, const std::string& description, int64_t at_ns = 0,
+             const std::string& noticed_by = "cluster supervisor");
 
  private:
   HistoryStore* store_;

@@ -1,7 +1,9 @@
-// NemesisLoop: the run's nemesis thread. Walks the realized schedule in time order, starts each
-// fault through the Nemesis at its offset and stops it `duration` later, and records both in the
-// HistoryStore with the resolved targets, every node's role and the nemesis's description.
-// Faults whose offset is at or past the time limit are not started.
+// NemesisLoop: the run's nemesis thread. Walks the realized schedule (NemesisTimeline,
+// nemesis_timeline.h: the same walk the simulator does on simulated time) on the wall clock:
+// sleeps until the timeline's next start or stop, fires it, and so on. Starts each fault through
+// the Nemesis at its offset and stops it `duration` later, and records both in the HistoryStore
+// with the resolved targets, every node's role and the nemesis's description. Faults whose offset
+// is at or past the time limit are not started.
 //
 // An instantaneous kind (restart) is recorded started and stopped at once. Also records crashes the
 // cluster noticed (RecordCrash) as instantaneous "crash" faults, so they sit on the same timeline.
@@ -11,7 +13,6 @@
 // thread. The Nemesis is touched only by the loop thread, and by StopActive after Stop().
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include "harness/history/history_store.h"
 #include "harness/nemesis/nemesis.h"
 #include "harness/run/fault_recorder.h"
+#include "harness/run/nemesis_timeline.h"
 #include "harness/run/schedule.h"
 
 namespace faultline::harness {
@@ -40,32 +42,21 @@ class NemesisLoop {
   Status StopActive();
   void RecordCrash(NodeId node, const std::string& description);
 
-  std::vector<RealizedFault> realized() const;
-  std::vector<std::string> active() const;  // descriptions of the faults in force
-  int applied_count() const;
+  std::vector<RealizedFault> realized() const { return timeline_.realized(); }
+  std::vector<std::string> active() const { return timeline_.active(); }
+  int applied_count() const { return timeline_.applied_count(); }
 
  private:
-  struct Active {
-    size_t entry;         // index into realized_
-    int64_t fault_index;  // row in the faults table
-    int64_t stop_at_ms;
-    AppliedFault applied;
-  };
   void Loop();
-  void StartEntry(size_t i);
-  Status StopOne(const Active& a);
   int64_t ElapsedMs() const;
 
-  Nemesis* nemesis_;
   FaultRecorder* recorder_;
-  int64_t time_limit_ms_;
   std::chrono::steady_clock::time_point start_;
+  NemesisTimeline timeline_;
 
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  std::vector<RealizedFault> realized_;
-  std::vector<Active> active_;
   std::thread thread_;
 };
 

@@ -8,10 +8,11 @@
 #include <random>
 #include <thread>
 
-#include "checkers/cli/check_command.h"
 #include "harness/generator/op_generator.h"
 #include "harness/generator/workers.h"
+#include "harness/run/final_reads.h"
 #include "harness/run/interrupt.h"
+#include "harness/run/judge.h"
 #include "harness/run/nemesis_loop.h"
 #include "harness/run/progress.h"
 #include "harness/run/schedule.h"
@@ -24,17 +25,8 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 // Bounds of the run's phases (TigerBeetle: bounds together; the scaffold's are in scaffold.h).
-constexpr milliseconds kRoleTimeout{150};                 // per node, for the progress line
-constexpr milliseconds kFinalReadBackoff{250};            // between final read attempts
-constexpr milliseconds kPollInterval{50};                 // main loop: interrupts and crashes
-constexpr int64_t kFinalReadProcessBase = 1'000'000'000;  // final reads' logical processes
-
-// The checker names a spec may list, mapped to the names RunChecks reports under.
-std::string CheckerName(const std::string& spec_name) {
-  if (spec_name == "linearizable") return "linearizability";
-  if (spec_name == "set") return "lost-writes";
-  return spec_name;
-}
+constexpr milliseconds kRoleTimeout{150};  // per node, for the progress line
+constexpr milliseconds kPollInterval{50};  // main loop: interrupts and crashes
 
 class WorkloadBody final : public RunBody {
  public:
@@ -129,31 +121,20 @@ class WorkloadBody final : public RunBody {
 
   Status FinalReads(RunScaffold& run) override {
     Db& db = *run.db();
-    std::vector<NodeId> order = db.NodeIds();
-    if (leader_) {
-      std::erase(order, *leader_);
-      order.insert(order.begin(), *leader_);
-    }
     std::map<NodeId, std::unique_ptr<Client>> clients;
-    for (NodeId id : order) clients[id] = run.system().NewClient(db.Info(id), "");
-    int64_t index = generator_->generated();
-    int64_t process = kFinalReadProcessBase;
-    int failed_keys = 0;
-    for (checkers::Op op : generator_->FinalReads()) {
-      bool done = false;
-      for (int attempt = 0; attempt < spec_.workload.final_read_attempts && !done; ++attempt) {
-        if (run.Interrupted()) return Status::Ok();
-        NodeId node = order[attempt % order.size()];
-        op.index = index++;
-        op.process = process;
-        op.node = node;
-        OpResult r = run.RecordedOp(*clients[node], op, milliseconds(spec_.op_timeout_ms * 2));
-        done = r.outcome == checkers::Outcome::kOk;
-        if (r.outcome == checkers::Outcome::kInfo) ++process;
-        if (!done) std::this_thread::sleep_for(kFinalReadBackoff);
-      }
-      if (!done) ++failed_keys;
-    }
+    for (NodeId id : db.NodeIds()) clients[id] = run.system().NewClient(db.Info(id), "");
+    FinalReadPlan plan;
+    plan.reads = generator_->FinalReads();
+    plan.nodes = db.NodeIds();
+    plan.leader = leader_;
+    plan.attempts = spec_.workload.final_read_attempts;
+    plan.first_index = generator_->generated();
+    const int failed_keys = RunFinalReads(
+        plan,
+        [&](NodeId node, const checkers::Op& op) {
+          return run.RecordedOp(*clients[node], op, milliseconds(spec_.op_timeout_ms * 2));
+        },
+        [] { std::this_thread::sleep_for(kFinalReadBackoff); }, [&] { return run.Interrupted(); });
     if (failed_keys) {
       run.out() << fmt::format("warning: final reads failed on {} key(s)\n", failed_keys);
     }
@@ -162,69 +143,10 @@ class WorkloadBody final : public RunBody {
 
   Judgement Judge(RunScaffold& run) override {
     Judgement j;
-    Result<checkers::History> h = run.store().LoadHistory(run.run_id());
-    if (!h.ok()) {
-      j.checks.push_back(
-          {"history", "unknown", "could not load history: " + h.status().ToString(), {}});
-      return j;
-    }
-    checkers::ModelOptions model;
-    if (!checkers::ParseModelKind(h->model, &model.kind)) {
-      model.kind = checkers::ModelKind::kCasRegister;
-    }
-    // Judge by the system's promises for its read mode (system.h): reads that are not promised
-    // linearizable are checked as local reads (writes linearizable, session order).
-    const Promises promises = run.system().PromisesFor("");
-    if (!promises.linearizable_reads) h->read_mode = checkers::ReadMode::kLocal;
-    checkers::CheckPlan plan;
-    plan.own_history = true;
-    plan.required = promises.checkers;
-    checkers::CheckReport report = checkers::RunChecks(*h, model, checkers::Budget{}, plan);
-    std::vector<CheckRecord> records;
-    auto add = [&](std::string name, checkers::Verdict v, std::string reason,
-                   std::vector<checkers::Anomaly> anomalies) {
-      records.push_back(CheckRecord{std::move(name), std::string(checkers::VerdictName(v)),
-                                    std::move(reason), std::move(anomalies)});
-    };
-    if (report.ran_linearizability) {
-      add("linearizability", report.linearizability.verdict, report.linearizability.reason,
-          report.linearizability.anomalies);
-    }
-    if (report.ran_lost_writes) {
-      add("lost-writes", report.lost_writes.verdict, report.lost_writes.reason,
-          report.lost_writes.anomalies);
-    }
-    if (report.ran_invariants) {
-      add("zab-invariants", report.invariants.verdict, report.invariants.reason,
-          report.invariants.anomalies);
-    }
-    if (report.ran_session) {
-      add("session-order", report.session.verdict, report.session.reason, report.session.anomalies);
-    }
-    // What the promises allow but reports show (stale plain reads): stored, never a verdict.
-    const auto& observed = promises.observations;
-    const bool stale_reads =
-        std::find(observed.begin(), observed.end(), "stale-reads") != observed.end();
-    if (stale_reads && !h->ops.empty()) {
-      checkers::StaleReadResult stale = checkers::CheckStaleReads(*h);
-      add("stale-reads", checkers::Verdict::kValid, stale.reason, std::move(stale.observations));
-    }
-    // A promised checker that had nothing to read is not a pass: stored as unknown, with why.
-    for (const checkers::NotRun& n : report.not_run) {
-      add(n.checker, checkers::Verdict::kUnknown, "could not run: " + n.reason, {});
-    }
-    for (auto& r : records) {
-      bool selected = promises.Promised(r.checker);
-      if (selected && !spec_.checkers.empty()) {
-        selected = false;
-        for (const auto& name : spec_.checkers) selected |= CheckerName(name) == r.checker;
-      }
-      if (!selected && r.checker == "stale-reads" && stale_reads) {
-        j.observations.push_back(std::move(r));  // observations only: no verdict
-        continue;
-      }
-      if (selected) j.checks.push_back(std::move(r));
-    }
+    CheckRows rows =
+        JudgeStoredRun(run.store(), run.run_id(), run.system().PromisesFor(""), spec_.checkers);
+    j.checks = std::move(rows.checks);
+    j.observations = std::move(rows.observations);
     OpCounts c = workers_ ? workers_->counts() : OpCounts{};
     j.summary = fmt::format("ops ok {} fail {} info {}; faults applied {}", c.ok, c.fail, c.info,
                             nemesis_loop_ ? nemesis_loop_->applied_count() : 0);

@@ -22,18 +22,18 @@ namespace fs = std::filesystem;
 int64_t NowMs() { return NowNs() / 1000000; }
 
 // The run's report.html and junit.xml (harness/report/run_outputs.h), from the store.
-void WriteOutputs(HistoryStore& store, int64_t run_id, const ScaffoldOptions& options,
-                  std::ostream& out) {
+void WriteOutputs(HistoryStore& store, int64_t run_id, const std::string& store_path,
+                  const std::string& junit_path, std::ostream& out) {
   report::OutputOptions o;
-  o.store_path = options.store_path;
-  o.extra_junit = options.junit_path;
+  o.store_path = store_path;
+  o.extra_junit = junit_path;
   Result<report::WrittenOutputs> w = report::WriteRunOutputs(store, run_id, o);
   if (!w.ok()) {
     out << "warning: report: " << w.status().ToString() << "\n";
     return;
   }
   out << "report: " << w->html_path << "\njunit: " << w->junit_path
-      << (options.junit_path.empty() ? "" : " and " + options.junit_path) << "\n";
+      << (junit_path.empty() ? "" : " and " + junit_path) << "\n";
 }
 
 checkers::Verdict ParseVerdict(const std::string& v) {
@@ -180,7 +180,7 @@ RunOutcome ExecuteBody(const ScaffoldOptions& options, System& system, RunBody& 
     if (run.store_ && run.run_id_) {
       outcome.run_id = run.run_id_;
       (void)run.store_->FinishRun(run.run_id_, kRunError, "unknown", outcome.error);
-      WriteOutputs(*run.store_, run.run_id_, options, out);
+      WriteOutputs(*run.store_, run.run_id_, options.store_path, options.junit_path, out);
     }
     return outcome;
   }
@@ -205,7 +205,20 @@ RunOutcome ExecuteBody(const ScaffoldOptions& options, System& system, RunBody& 
                        c.skipped ? fmt::format(" ({} unparsable lines skipped)", c.skipped) : "");
   }
   (void)run.store().Flush();
-  outcome.interrupted = run.Interrupted();
+  RunOutcome end = FinishStoredRun(
+      run.store(), run.run_id(), s, run.Interrupted(), [&] { return body.Judge(run); }, out);
+  end.net = outcome.net;
+  outcome = end;
+  body.Report(run, outcome);
+  WriteOutputs(run.store(), run.run_id(), options.store_path, options.junit_path, out);
+  return outcome;
+}
+
+RunOutcome FinishStoredRun(HistoryStore& store, int64_t run_id, const Status& s, bool interrupted,
+                           const std::function<Judgement()>& judge, std::ostream& out) {
+  RunOutcome outcome;
+  outcome.run_id = run_id;
+  outcome.interrupted = interrupted;
   std::string status = kRunFinished;
   std::string summary;
   if (!s.ok()) {
@@ -217,17 +230,17 @@ RunOutcome ExecuteBody(const ScaffoldOptions& options, System& system, RunBody& 
     status = kRunInterrupted;
     outcome.verdict = "unknown";
   } else {
-    Judgement j = body.Judge(run);
+    Judgement j = judge();
     checkers::Verdict combined = checkers::Verdict::kValid;
     for (const CheckRecord& c : j.checks) {
-      (void)run.store().StoreCheck(run.run_id(), c);
+      (void)store.StoreCheck(run_id, c);
       combined = checkers::CombineVerdicts(combined, ParseVerdict(c.verdict));
     }
-    for (const CheckRecord& c : j.observations) (void)run.store().StoreCheck(run.run_id(), c);
+    for (const CheckRecord& c : j.observations) (void)store.StoreCheck(run_id, c);
     outcome.verdict = std::string(checkers::VerdictName(combined));
     summary = j.summary;
   }
-  if (Status f = run.store().FinishRun(run.run_id(), status, outcome.verdict, summary); !f.ok()) {
+  if (Status f = store.FinishRun(run_id, status, outcome.verdict, summary); !f.ok()) {
     out << "warning: " << f.ToString() << "\n";
   }
   if (!s.ok()) out << "error: " << outcome.error << "\n";
@@ -236,9 +249,12 @@ RunOutcome ExecuteBody(const ScaffoldOptions& options, System& system, RunBody& 
                       : outcome.verdict == "valid"   ? 0
                       : outcome.verdict == "invalid" ? 1
                                                      : 2;
-  body.Report(run, outcome);
-  WriteOutputs(run.store(), run.run_id(), options, out);
   return outcome;
+}
+
+void WriteRunReport(HistoryStore& store, int64_t run_id, const std::string& store_path,
+                    std::ostream& out) {
+  WriteOutputs(store, run_id, store_path, "", out);
 }
 
 Result<std::string> ChooseNet(NetMode requested, bool network_faults, bool link_faults,

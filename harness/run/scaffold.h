@@ -167,6 +167,15 @@ RunOutcome ExecuteBody(const ScaffoldOptions& options, System& system, RunBody& 
 // another run wrote is overwritten. Returns the folder made.
 Result<std::string> CreateRunFolder(const std::string& results_dir, int64_t run_id);
 
+// Step 7 on its own, for a run made without processes (the simulator, harness/sim): unless `s`
+// failed or the run was interrupted, judge() -> check rows stored, verdicts combined; the run row
+// finished (finished / interrupted / error) with the judgement's summary; the exit code as above.
+RunOutcome FinishStoredRun(HistoryStore& store, int64_t run_id, const Status& s, bool interrupted,
+                           const std::function<Judgement()>& judge, std::ostream& out);
+// The run's report.html and junit.xml (harness/report), as every run writes them at its end.
+void WriteRunReport(HistoryStore& store, int64_t run_id, const std::string& store_path,
+                    std::ostream& out);
+
 // The net mode a run uses on this machine: `requested` (auto picks iptables when root and only
 // partitions are asked for, the proxy for delay/loss or without root, none without network
 // faults). InvalidArgument with the reason when it cannot be had: iptables without root, network

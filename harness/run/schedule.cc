@@ -64,13 +64,15 @@ nlohmann::json ScheduleToJson(const std::vector<RealizedFault>& schedule) {
                    {"nodes", r.nodes},
                    {"roles", roles},
                    {"description", r.description},
+                   {"links", r.links},
                    {"started_offset_ms", r.started_offset_ms},
                    {"stopped_offset_ms", r.stopped_offset_ms}});
   }
   return out;
 }
 
-Result<std::vector<ScheduledFault>> ScheduleForReplay(const std::string& schedule_json) {
+Result<std::vector<ScheduledFault>> ScheduleForReplay(const std::string& schedule_json,
+                                                      bool exact_partitions) {
   nlohmann::json j = nlohmann::json::parse(schedule_json, nullptr, false);
   if (!j.is_array()) return Status::Corruption("stored schedule is not a JSON array");
   std::vector<ScheduledFault> out;
@@ -101,6 +103,13 @@ Result<std::vector<ScheduledFault>> ScheduleForReplay(const std::string& schedul
       bool by_ids = f.fault.kind != FaultKind::kPartition || ShapeUsesTarget(f.fault.shape);
       if (e.value("applied", false) && by_ids && !nodes.empty()) {
         f.fault.target = Target{TargetKind::kExplicit, {nodes.begin(), nodes.end()}};
+      }
+      std::vector<Link> links = e.value("links", std::vector<Link>{});
+      if (exact_partitions && f.fault.kind == FaultKind::kPartition && e.value("applied", false) &&
+          !links.empty()) {
+        f.fault.shape = PartitionShape::kLinks;
+        f.fault.target = Target{};
+        f.fault.links = std::move(links);
       }
       out.push_back(f);
     }

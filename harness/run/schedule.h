@@ -28,6 +28,7 @@ struct RealizedFault {
   std::vector<NodeId> nodes;            // resolved targets
   std::map<NodeId, std::string> roles;  // every node's role at resolution time
   std::string description;
+  std::vector<Link> links;  // partitions: the directed links this fault cut (its own grudge)
   int64_t started_offset_ms = -1;  // actual offsets from the workload start
   int64_t stopped_offset_ms = -1;
 };
@@ -39,6 +40,11 @@ nlohmann::json ScheduleToJson(const std::vector<RealizedFault>& schedule);
 // durations; process-fault targets become the node ids they resolved to ("1,3"), so the replay
 // hits the same nodes. Entries that were never applied are kept with their original target.
 // Corruption when the stored JSON (or a name in it) is not what ScheduleToJson writes.
-Result<std::vector<ScheduledFault>> ScheduleForReplay(const std::string& schedule_json);
+//
+// `exact_partitions` (shrink, the simulator's --from-run): every applied partition becomes the
+// links it actually cut (shape `links`), so the same cuts happen whoever leads; runs recorded
+// before links were stored keep their shape.
+Result<std::vector<ScheduledFault>> ScheduleForReplay(const std::string& schedule_json,
+                                                      bool exact_partitions = false);
 
 }  // namespace faultline::harness

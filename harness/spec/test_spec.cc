@@ -249,6 +249,7 @@ void ParseNemesis(const YAML::Node& node, const std::string& source, int nodes, 
       e.ReadDuration("delay", &delay_ms);
       double loss = n->loss;
       e.Read("loss", &loss);
+      const YAML::Node links = e.Get("links");
       e.Finish();
       if (!e.Get("at")) e.Fail(entry, path + ".at", "missing");
       if (!e.Get("kind")) e.Fail(entry, path + ".kind", "missing");
@@ -269,6 +270,38 @@ void ParseNemesis(const YAML::Node& node, const std::string& source, int nodes, 
         Result<PartitionShape> sh = ParsePartitionShape(shape);
         if (!sh.ok()) e.Fail(e.Get("shape"), path + ".shape", sh.status().message());
         f.fault.shape = *sh;
+      }
+      if (links) {
+        // Explicit directed links [[from, to], ...] (packets from `from` to `to`): a partition of
+        // exactly these cuts (shape `links`), or delay / loss on exactly these links. What a
+        // realized grudge becomes when a schedule is replayed or shrunk exactly.
+        const std::string lpath = path + ".links";
+        Check(*k == FaultKind::kPartition || IsLinkFault(*k), e, links, lpath,
+              "only partition, delay and loss faults take links");
+        Check(shape.empty() && target.empty(), e, links, lpath,
+              "links replace the shape and the target");
+        if (!links.IsSequence() || links.size() == 0) {
+          e.Fail(links, lpath, "expected a list of [from, to] pairs");
+        }
+        for (size_t j = 0; j < links.size(); ++j) {
+          const YAML::Node pair = links[j];
+          const std::string ppath = fmt::format("{}[{}]", lpath, j);
+          if (!pair.IsSequence() || pair.size() != 2 || !pair[0].IsScalar() ||
+              !pair[1].IsScalar()) {
+            e.Fail(pair, ppath, "expected [from, to]");
+          }
+          Link link;
+          try {
+            link = {pair[0].as<NodeId>(), pair[1].as<NodeId>()};
+          } catch (const YAML::Exception&) {
+            e.Fail(pair, ppath, "node ids must be integers");
+          }
+          Check(link.first >= 1 && link.first <= nodes && link.second >= 1 && link.second <= nodes,
+                e, pair, ppath, fmt::format("node ids must be in 1..{}", nodes));
+          Check(link.first != link.second, e, pair, ppath, "a link joins two different nodes");
+          f.fault.links.push_back(link);
+        }
+        if (*k == FaultKind::kPartition) f.fault.shape = PartitionShape::kLinks;
       }
       Check(f.at_ms >= 0, e, entry, path + ".at", "must be >= 0");
       Check(delay_ms > 0, e, entry, path + ".delay", "must be > 0");
@@ -438,9 +471,18 @@ std::string SpecToYaml(const TestSpec& spec) {
       e << YAML::Flow << YAML::BeginMap;
       e << YAML::Key << "at" << YAML::Value << ms(f.at_ms);
       e << YAML::Key << "kind" << YAML::Value << std::string(FaultKindName(f.fault.kind));
-      e << YAML::Key << "target" << YAML::Value << TargetText(f.fault.target);
-      if (f.fault.kind == FaultKind::kPartition) {
-        e << YAML::Key << "shape" << YAML::Value << std::string(PartitionShapeName(f.fault.shape));
+      if (!f.fault.links.empty()) {
+        e << YAML::Key << "links" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& [from, to] : f.fault.links) {
+          e << YAML::Flow << YAML::BeginSeq << from << to << YAML::EndSeq;
+        }
+        e << YAML::EndSeq;
+      } else {
+        e << YAML::Key << "target" << YAML::Value << TargetText(f.fault.target);
+        if (f.fault.kind == FaultKind::kPartition) {
+          e << YAML::Key << "shape" << YAML::Value
+            << std::string(PartitionShapeName(f.fault.shape));
+        }
       }
       e << YAML::Key << "duration" << YAML::Value << ms(f.duration_ms);
       e << YAML::Key << "delay" << YAML::Value << ms(f.fault.delay_ms);
@@ -515,7 +557,9 @@ Status ApplyOverrides(const SpecOverrides& o, TestSpec* spec) {
     spec->system.nodes = *o.nodes;
     for (size_t i = 0; i < spec->nemesis.schedule.size(); ++i) {
       const ScheduledFault& f = spec->nemesis.schedule[i];
-      if (std::string missing = MissingNode(f.fault.target, *o.nodes); !missing.empty()) {
+      Target named = f.fault.target;
+      for (const auto& [from, to] : f.fault.links) named.ids.insert(named.ids.end(), {from, to});
+      if (std::string missing = MissingNode(named, *o.nodes); !missing.empty()) {
         return Status::InvalidArgument(fmt::format("--nodes {}: nemesis.schedule[{}] (line {}): {}",
                                                    *o.nodes, i, f.line, missing));
       }

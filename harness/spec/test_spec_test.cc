@@ -186,6 +186,35 @@ TEST(TestSpec, GeneratedFaultsMayTargetExplicitNodes) {
       << s.ToString();
 }
 
+// Explicit links (what shrink and `sim --from-run` replay exactly): a partition of exactly these
+// directed cuts, written back by SpecToYaml; malformed links are named with their index.
+TEST(TestSpec, ExplicitPartitionLinksParseAndRoundTrip) {
+  const char* yaml =
+      "nemesis:\n  schedule:\n    - {at: 1s, kind: partition, links: [[1, 2], [3, 2]], "
+      "duration: 2s}\n";
+  Result<TestSpec> spec = ParseTestSpec(yaml, "t.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  ASSERT_EQ(spec->nemesis.schedule.size(), 1u);
+  const FaultSpec& f = spec->nemesis.schedule[0].fault;
+  EXPECT_EQ(f.shape, PartitionShape::kLinks);
+  EXPECT_EQ(f.links, (std::vector<Link>{{1, 2}, {3, 2}}));
+  Result<TestSpec> back = ParseTestSpec(SpecToYaml(*spec), "back.yaml");
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << SpecToYaml(*spec);
+  EXPECT_EQ(back->nemesis.schedule[0].fault.links, f.links);
+}
+
+TEST(TestSpec, BadPartitionLinksAreNamedWithTheirIndex) {
+  const std::string head = "nemesis:\n  schedule:\n    - {at: 1s, kind: ";
+  ExpectError(head + "partition, links: [[1, 1]]}\n",
+              {"nemesis.schedule[0].links[0]", "two different nodes"});
+  ExpectError(head + "partition, links: [[1, 4]]}\n", {"nemesis.schedule[0].links[0]", "1..3"});
+  ExpectError(head + "partition, links: [[1]]}\n", {"links[0]", "[from, to]"});
+  ExpectError(head + "partition, links: []}\n", {"links", "list of [from, to] pairs"});
+  ExpectError(head + "kill, links: [[1, 2]]}\n", {"links", "only partition, delay and loss"});
+  ExpectError(head + "partition, target: \"1\", links: [[1, 2]]}\n",
+              {"links", "replace the shape and the target"});
+}
+
 TEST(TestSpec, ShapeOnProcessFaultIsImpossible) {
   ExpectError("nemesis:\n  schedule:\n    - {at: 1s, kind: kill, shape: halves}\n",
               {"nemesis.schedule[0].shape", "only partition faults"});

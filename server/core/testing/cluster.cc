@@ -181,6 +181,7 @@ void Cluster::SetDurable(uint64_t id, DurableState d) {
 }
 
 void Cluster::Crash(uint64_t id) {
+  paused_.erase(id);
   node(id).sim->Kill();  // the unflushed batch and every unsynced byte are lost
   node(id).disk_failing = false;
   for (auto& [link, q] : links_) {
@@ -255,7 +256,9 @@ void Cluster::SendMsg(uint64_t from, const Envelope& e) {
 bool Cluster::DeliverOne() {
   std::vector<std::pair<uint64_t, uint64_t>> ready;
   for (const auto& [link, q] : links_) {
-    if (!q.empty() && q.front().deliver_at_ms <= now_ms_) ready.push_back(link);
+    if (!q.empty() && q.front().deliver_at_ms <= now_ms_ && !paused(link.second)) {
+      ready.push_back(link);
+    }
   }
   if (ready.empty()) return false;
   auto link = ready[rng_() % ready.size()];
@@ -316,7 +319,7 @@ bool Cluster::RunUntil(const std::function<bool()>& pred, uint64_t max_ms, uint6
   while (now_ms_ < end) {
     now_ms_ += step_ms;
     for (uint64_t id = 1; id <= nodes_.size(); ++id) {
-      if (up(id)) Step(id, Tick{now_ms_});
+      if (up(id) && !paused(id)) Step(id, Tick{now_ms_});
     }
     if (group_commit_) FlushAll();
     DeliverAll();
@@ -324,6 +327,22 @@ bool Cluster::RunUntil(const std::function<bool()>& pred, uint64_t max_ms, uint6
   }
   return pred();
 }
+
+void Cluster::AdvanceClock(uint64_t now_ms) { now_ms_ = std::max(now_ms_, now_ms); }
+
+std::optional<uint64_t> Cluster::NextDeliveryMs() const {
+  std::optional<uint64_t> next;
+  for (const auto& [link, q] : links_) {
+    if (q.empty() || !up(link.second) || paused(link.second)) continue;
+    next = std::min(next.value_or(UINT64_MAX), q.front().deliver_at_ms);
+  }
+  return next;
+}
+
+void Cluster::Pause(uint64_t id) {
+  if (up(id)) paused_.insert(id);
+}
+void Cluster::Resume(uint64_t id) { paused_.erase(id); }
 
 void Cluster::Block(uint64_t from, uint64_t to) {
   blocked_[{from, to}] = true;

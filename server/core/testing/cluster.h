@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,22 @@ class Cluster {
   // Hook: every message a node's runtime hands to the network, at that moment (before the
   // network drops or delays it; e.g. to look at the sender's disk as it sends).
   std::function<void(uint64_t from, const Envelope&)> on_send;
+
+  // ---- For the suite-level simulator (harness/sim, `faultline sim`): event-driven time and
+  // paused processes. RunFor/RunUntil tick every node every step; the simulator instead moves
+  // the clock to the next thing that happens (a tick it gives itself, a message falling due, a
+  // client op) and delivers what is due.
+  // Moves the clock forward to `now_ms` (never back) without ticking or delivering anything.
+  void AdvanceClock(uint64_t now_ms);
+  // When the earliest queued message to a live, unpaused node falls due; nullopt if none.
+  std::optional<uint64_t> NextDeliveryMs() const;
+  // A paused process (SIGSTOP): RunFor/RunUntil do not tick it and nothing is delivered to it;
+  // what peers send it waits on its links (TCP buffers), in order, until Resume. Crash() of a
+  // paused node kills it (it is no longer paused). No effect on a node that is down.
+  void Pause(uint64_t id);
+  void Resume(uint64_t id);
+  bool paused(uint64_t id) const { return paused_.count(id) > 0; }
+
   // Hook: every Output, right after its batch was executed (storage synced, messages sent).
   std::function<void(uint64_t, const Input&, const Output&)> on_output;
   // Storage failures (a rule broken: a zxid not above the last, a same-epoch gap, zab.md 7.3
@@ -200,6 +217,7 @@ class Cluster {
   std::vector<HoldRule> hold_rules_;
   void ReleaseLateBehind(const SentMessage& newer);
   std::map<std::pair<uint64_t, uint64_t>, bool> blocked_;
+  std::set<uint64_t> paused_;
   NetOptions net_;
   bool group_commit_ = false;
   uint64_t late_delivered_ = 0;

@@ -1,0 +1,308 @@
+#include "harness/sim/sim_run.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "harness/generator/op_generator.h"
+#include "harness/nemesis/nemesis.h"
+#include "harness/run/fault_recorder.h"
+#include "harness/run/final_reads.h"
+#include "harness/run/interrupt.h"
+#include "harness/run/judge.h"
+#include "harness/run/nemesis_timeline.h"
+#include "harness/run/recorded_run.h"
+#include "harness/run/schedule.h"
+#include "harness/run/summary.h"
+#include "harness/sim/sim_client.h"
+#include "harness/sim/sim_config.h"
+#include "harness/sim/sim_workers.h"
+#include "harness/sim/world.h"
+#include "harness/systems/registry.h"
+
+namespace faultline::harness::sim {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+// The nemesis of a simulated run: the NemesisTimeline woken on simulated time.
+class NemesisActor final : public Actor {
+ public:
+  NemesisActor(NemesisTimeline* timeline, uint64_t start_ms)
+      : timeline_(timeline), start_ms_(start_ms) {}
+  std::optional<uint64_t> NextWakeMs() const override {
+    if (stopped_) return std::nullopt;
+    std::optional<int64_t> t = timeline_->NextEventMs();
+    if (!t) return std::nullopt;
+    return start_ms_ + static_cast<uint64_t>(*t);
+  }
+  void Wake(uint64_t) override { timeline_->FireNext(); }
+  void Stop() { stopped_ = true; }
+
+ private:
+  NemesisTimeline* timeline_;
+  uint64_t start_ms_;
+  bool stopped_ = false;
+};
+
+// The run after its row exists; every phase on simulated time.
+class SimRun {
+ public:
+  SimRun(HistoryStore& store, const SimRunOptions& o, const SimSetup& setup, int64_t run_id,
+         int64_t anchor_ms)
+      : store_(store), o_(o), spec_(o.spec), setup_(setup), run_id_(run_id) {
+    WorldOptions w;
+    w.nodes = spec_.system.nodes;
+    w.base = setup.base;
+    w.seed = spec_.seed;
+    w.latency_ms_max = o.latency_ms_max;
+    w.anchor_ms = anchor_ms;
+    world_ = std::make_unique<World>(w);
+    recorder_ = std::make_unique<FaultRecorder>(&store_, run_id_);
+    world_->on_event = [this](const checkers::NodeEvent& e) { store_.RecordNodeEvent(run_id_, e); };
+    world_->on_crash = [this](NodeId id, const std::string& why) {
+      recorder_->Crash(id, fmt::format("node {} died: {}", id, why), world_->NowNs(), "simulator");
+    };
+  }
+
+  Status Run(SimOutcome* outcome) {
+    world_->Start();
+    NemesisOptions no;
+    no.seed = spec_.seed;
+    nemesis_ = std::make_unique<Nemesis>(world_->Control(), &world_->Network(), no);
+    Result<NodeId> leader = world_->Control().FindLeader(kLeaderTimeout);
+    if (!leader.ok())
+      return Status::Unavailable("no leader elected: " + leader.status().ToString());
+    if (Status s = Drive(); !s.ok()) return s;
+    Status stop = timeline_ ? timeline_->StopActive() : Status::Ok();
+    if (timeline_) (void)store_.SetSchedule(run_id_, ScheduleToJson(timeline_->realized()).dump());
+    Status heal = nemesis_->HealAll();
+    if (!stop.ok()) out() << "warning: stopping faults: " << stop.ToString() << "\n";
+    if (!heal.ok()) out() << "warning: heal: " << heal.ToString() << "\n";
+    FinalReads();
+    outcome->simulated_ms = static_cast<int64_t>(world_->now_ms());
+    outcome->node_events = world_->events_emitted();
+    outcome->faults_applied = timeline_ ? timeline_->applied_count() : 0;
+    outcome->ops = workers_ ? workers_->counts().total() : 0;
+    return Status::Ok();
+  }
+
+  Judgement Judge() {
+    Judgement j;
+    Result<std::unique_ptr<System>> system = MakeSystem(spec_, SystemContext{});
+    if (!system.ok()) {
+      j.checks.push_back({"system", "unknown", system.status().ToString(), {}});
+      return j;
+    }
+    CheckRows rows = JudgeStoredRun(store_, run_id_, (*system)->PromisesFor(setup_.read_mode_name),
+                                    spec_.checkers);
+    j.checks = std::move(rows.checks);
+    j.observations = std::move(rows.observations);
+    OpCounts c = workers_ ? workers_->counts() : OpCounts{};
+    j.summary = fmt::format("ops ok {} fail {} info {}; faults applied {}; simulated {:.1f} s",
+                            c.ok, c.fail, c.info, timeline_ ? timeline_->applied_count() : 0,
+                            static_cast<double>(world_->now_ms()) / 1000.0);
+    return j;
+  }
+
+ private:
+  std::ostream& out() { return o_.out ? *o_.out : std::cout; }
+
+  Status Drive() {
+    generator_ = std::make_unique<OpGenerator>(spec_.workload, spec_.rate, spec_.seed);
+    WorkersOptions wo;
+    wo.run_id = run_id_;
+    wo.concurrency = spec_.concurrency;
+    wo.op_timeout_ms = static_cast<uint64_t>(spec_.op_timeout_ms);
+    wo.read_mode = setup_.read_mode;
+    workers_ = std::make_unique<Workers>(world_.get(), generator_.get(), &store_, wo);
+    const uint64_t start = world_->now_ms();
+    std::vector<ScheduledFault> schedule =
+        o_.schedule ? *o_.schedule : RealizeSchedule(spec_, spec_.seed);
+    World* world = world_.get();
+    timeline_ = std::make_unique<NemesisTimeline>(
+        nemesis_.get(), recorder_.get(), std::move(schedule), spec_.time_limit_ms,
+        TimelineClock{[world, start] { return static_cast<int64_t>(world->now_ms() - start); },
+                      [world] { return world->NowNs(); }});
+    NemesisActor nemesis(timeline_.get(), start);
+    workers_->Start(start);
+    world_->AddActor(workers_.get());
+    world_->AddActor(&nemesis);
+    world_->RunUntil(start + static_cast<uint64_t>(spec_.time_limit_ms));
+    nemesis.Stop();
+    workers_->Stop();
+    // Ops in flight complete (answer or timeout), as real workers finish theirs.
+    world_->RunUntil(world_->now_ms() + static_cast<uint64_t>(spec_.op_timeout_ms) + 1,
+                     [this] { return workers_->idle(); });
+    world_->RemoveActor(&nemesis);
+    world_->RemoveActor(workers_.get());
+    return Status::Ok();
+  }
+
+  void FinalReads() {
+    Result<NodeId> leader = world_->Control().FindLeader(kLeaderTimeout);
+    if (!leader.ok()) out() << "warning: no leader after healing; final reads may fail\n";
+    std::map<NodeId, std::unique_ptr<SimClient>> clients;
+    FinalReadPlan plan;
+    for (NodeId id = 1; id <= world_->nodes(); ++id) {
+      clients[id] = std::make_unique<SimClient>(world_.get(), id, setup_.read_mode);
+      plan.nodes.push_back(id);
+    }
+    if (leader.ok()) plan.leader = *leader;
+    plan.reads = generator_->FinalReads();
+    plan.attempts = spec_.workload.final_read_attempts;
+    plan.first_index = generator_->generated();
+    const int failed = RunFinalReads(
+        plan,
+        [&](NodeId node, const checkers::Op& read) {
+          checkers::Op op = read;
+          op.invoke_ns = world_->NowNs();
+          checkers::Op recorded = op;
+          recorded.elements.clear();  // candidates are not part of the stored invoke
+          store_.RecordInvoke(run_id_, recorded);
+          OpResult r = clients[node]->Invoke(op, milliseconds(spec_.op_timeout_ms * 2));
+          store_.RecordCompletion(run_id_, op.index, r.outcome,
+                                  std::max(world_->NowNs(), op.invoke_ns + 1), r.value, r.elements,
+                                  r.zxid, r.error);
+          return r;
+        },
+        [&] { world_->RunUntil(world_->now_ms() + kFinalReadBackoff.count()); },
+        [] { return false; });
+    if (failed) out() << fmt::format("warning: final reads failed on {} key(s)\n", failed);
+  }
+
+  HistoryStore& store_;
+  const SimRunOptions& o_;
+  const TestSpec& spec_;
+  const SimSetup& setup_;
+  int64_t run_id_;
+  // Declaration order = reverse destruction order: the world outlives what points into it.
+  std::unique_ptr<World> world_;
+  std::unique_ptr<FaultRecorder> recorder_;
+  std::unique_ptr<Nemesis> nemesis_;
+  std::unique_ptr<OpGenerator> generator_;
+  std::unique_ptr<Workers> workers_;
+  std::unique_ptr<NemesisTimeline> timeline_;
+};
+
+}  // namespace
+
+SimOutcome RunSim(HistoryStore& store, const SimRunOptions& options) {
+  SimOutcome outcome;
+  std::ostream& out = options.out ? *options.out : std::cout;
+  Result<SimSetup> setup = SimSetupFor(options.spec);
+  if (!setup.ok()) {
+    outcome.run.error = setup.status().message();
+    outcome.run.verdict = "unknown";
+    out << "error: " << outcome.run.error << "\n";
+    return outcome;
+  }
+  SimRunOptions o = options;
+  if (o.spec.seed == 0) o.spec.seed = 1;
+  const std::string spec_text = SpecToYaml(o.spec);
+  RunRecord r;
+  r.suite = o.spec.name;
+  r.system = kSimSystemKind;
+  r.spec_text = spec_text;
+  r.seed = o.spec.seed;
+  r.git_revision = GitRevision();
+  r.started_ms = NowNs() / 1'000'000;
+  r.replay_of = o.replay_of;
+  Result<int64_t> id = store.CreateRun(r);
+  if (!id.ok()) {
+    outcome.run.error = id.status().ToString();
+    out << "error: " << outcome.run.error << "\n";
+    return outcome;
+  }
+  Result<std::string> folder = CreateRunFolder(o.results_dir, *id);  // as every run makes it
+  Status s = folder.status();
+  if (s.ok()) {
+    std::ofstream(fs::path(*folder) / "spec.yaml") << spec_text;
+    s = store.SetRunFolder(*id, *folder);
+  }
+  SimRun run(store, o, *setup, *id, r.started_ms);
+  if (s.ok()) s = run.Run(&outcome);
+  (void)store.Flush();
+  outcome.run = FinishStoredRun(
+      store, *id, s, Interrupted(), [&] { return run.Judge(); }, out);
+  outcome.run.net = "sim";
+  Result<std::vector<CheckRecord>> checks = store.LoadChecks(*id);
+  if (checks.ok()) {
+    for (const CheckRecord& c : *checks) {
+      if (c.verdict != "invalid") continue;
+      if (outcome.first_checker.empty()) outcome.first_checker = c.checker;
+      outcome.invalid_checkers.push_back(c.checker);
+    }
+  }
+  if (o.summary) (void)PrintRunSummary(store, *id, out);
+  if (o.report) WriteRunReport(store, *id, o.store_path, out);
+  return outcome;
+}
+
+Result<SimInput> SimInputFromRun(HistoryStore& store, int64_t run_id) {
+  Result<RecordedRun> run = LoadRecordedRun(store, run_id, /*exact_partitions=*/true);
+  if (!run.ok()) return run.status();
+  SimInput in;
+  std::vector<ScheduledFault> schedule;
+  for (const ScheduledFault& f : run->schedule) {
+    if (IsLinkFault(f.fault.kind)) {
+      in.notes.push_back(
+          fmt::format("{} at {} ms is not simulated: left out", DescribeSpec(f.fault), f.at_ms));
+    } else {
+      schedule.push_back(f);
+    }
+  }
+  // The realized schedule replaces the spec's (an empty one: the run had no faults).
+  in.spec = WithExactSchedule(run->spec, std::move(schedule));
+  return in;
+}
+
+Result<std::string> HistoryFingerprint(HistoryStore& store, int64_t run_id) {
+  if (Status s = store.Flush(); !s.ok()) return s;
+  Result<RunRecord> run = store.GetRun(run_id);
+  if (!run.ok()) return run.status();
+  Result<checkers::History> h = store.LoadHistory(run_id);
+  if (!h.ok()) return h.status();
+  Result<std::vector<FaultRecord>> faults = store.LoadFaults(run_id);
+  if (!faults.ok()) return faults.status();
+  const int64_t origin_ns = run->started_ms * 1'000'000;
+  auto rel = [&](int64_t ns) {
+    return ns == checkers::kOpenNs ? std::string("open") : std::to_string(ns - origin_ns);
+  };
+  std::string text =
+      fmt::format("seed {} suite {} system {}\n", run->seed, run->suite, run->system);
+  for (const checkers::Op& op : h->ops) {
+    text +=
+        fmt::format("op {} p{} {} {} v={} e={} els={} n={} [{}, {}] {} z={}\n", op.index,
+                    op.process, checkers::FnName(op.f), op.key, op.value.value_or("nil"),
+                    op.expected.value_or("-"), nlohmann::json(op.elements).dump(),
+                    op.node.value_or(0), rel(op.invoke_ns), rel(op.complete_ns),
+                    checkers::OutcomeName(op.outcome), op.zxid ? std::to_string(*op.zxid) : "-");
+  }
+  for (const FaultRecord& f : *faults) {
+    nlohmann::json detail = nlohmann::json::parse(f.detail_json, nullptr, false);
+    if (detail.is_object() && detail.contains("applied_ns") &&
+        detail["applied_ns"].is_number_integer()) {
+      detail["applied_ns"] = rel(detail["applied_ns"].get<int64_t>());
+    }
+    text += fmt::format("fault {} {} {} [{}, {}] {} {}\n", f.index, f.kind,
+                        nlohmann::json(f.targets).dump(), rel(f.start_ns),
+                        f.stop_ns ? rel(*f.stop_ns) : "open", f.description,
+                        detail.is_discarded() ? f.detail_json : detail.dump());
+  }
+  const int64_t origin_ms = run->started_ms;
+  for (const checkers::NodeEvent& e : h->node_events) {
+    nlohmann::json fields = e.fields;
+    fields["ts_ms"] = e.ts_ms - origin_ms;
+    text += fmt::format("event {} {} {}\n", e.node, e.ts_ms - origin_ms, fields.dump());
+  }
+  text += "schedule " + run->schedule_json + "\n";
+  return text;
+}
+
+}  // namespace faultline::harness::sim

@@ -1,0 +1,426 @@
+// Tests of the suite-level simulator (`faultline sim`): the world's processes, network and clock,
+// the simulated client's outcomes, the spec refusals, and whole simulated runs — the same seed
+// gives the same history byte for byte, a zabd fault point is found, a recorded run's schedule is
+// replayed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "harness/history/history_store.h"
+#include "harness/run/schedule.h"
+#include "harness/sim/sim_client.h"
+#include "harness/sim/sim_command.h"
+#include "harness/sim/sim_config.h"
+#include "harness/sim/sim_run.h"
+#include "harness/sim/world.h"
+#include "server/core/testing/cluster.h"
+
+namespace faultline::harness::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("faultline-sim-test-" + std::to_string(::getpid()) + "-" + std::to_string(next_++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string path(const std::string& name = "") const { return (path_ / name).string(); }
+
+ private:
+  static inline int next_ = 0;
+  fs::path path_;
+};
+
+WorldOptions Options(uint64_t seed = 1) {
+  WorldOptions o;
+  o.seed = seed;
+  o.base.tick_time_ms = 50;
+  return o;
+}
+
+// The node leading in BROADCAST (serving), once there is one.
+std::optional<NodeId> Serving(World& w) {
+  std::optional<uint64_t> l;
+  w.RunUntil(w.now_ms() + 10000, [&] { return (l = w.cluster().Leader()).has_value(); });
+  if (!l) return std::nullopt;
+  return static_cast<NodeId>(*l);
+}
+
+TestSpec Spec(const std::string& yaml) {
+  Result<TestSpec> s = ParseTestSpec(yaml, "test.yaml");
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? *s : TestSpec{};
+}
+
+// A short register suite with one fault of each process kind and two partitions.
+constexpr const char* kShortSuite = R"(
+name: sim-short
+system: {kind: zabd, nodes: 3, tick_time_ms: 50}
+workload: {type: register, keys: 3}
+concurrency: 4
+rate: 100
+op_timeout: 1s
+time_limit: 8s
+nemesis:
+  schedule:
+    - {at: 1s, kind: kill, target: leader, duration: 1s}
+    - {at: 2500ms, kind: partition, shape: isolate-leader, duration: 1500ms}
+    - {at: 4500ms, kind: pause, target: random, duration: 1s}
+    - {at: 6s, kind: partition, shape: random-halves, duration: 1s}
+)";
+
+// ---------------------------------------------------------------- the world
+
+TEST(SimWorld, ElectsALeaderOnSimulatedTime) {
+  World w(Options());
+  std::vector<checkers::NodeEvent> events;
+  w.on_event = [&](const checkers::NodeEvent& e) { events.push_back(e); };
+  w.Start();
+  Result<NodeId> leader = w.Control().FindLeader(std::chrono::milliseconds(10000));
+  ASSERT_TRUE(leader.ok()) << leader.status().ToString();
+  EXPECT_LT(w.now_ms(), 10000u + 1000u);
+  // Every node logged a start record first, with what recovery found.
+  for (NodeId id = 1; id <= 3; ++id) {
+    auto first =
+        std::find_if(events.begin(), events.end(), [&](const auto& e) { return e.node == id; });
+    ASSERT_NE(first, events.end());
+    EXPECT_EQ(first->type, "start");
+    EXPECT_EQ(first->fields.value("last_zxid", int64_t{-1}), 0);
+  }
+}
+
+TEST(SimWorld, KilledNodeIsRefusedTwiceAndRestartsFromItsDisk) {
+  World w(Options());
+  std::vector<std::string> types;
+  w.on_event = [&](const checkers::NodeEvent& e) {
+    if (e.node == 2) types.push_back(e.type);
+  };
+  w.Start();
+  ASSERT_TRUE(w.Control().FindLeader(std::chrono::milliseconds(10000)).ok());
+  ClusterControl& c = w.Control();
+  EXPECT_TRUE(c.Kill(2).ok());
+  EXPECT_EQ(c.State(2), NodeState::kKilled);
+  EXPECT_FALSE(w.up(2));
+  EXPECT_EQ(c.Kill(2).code(), StatusCode::kUnavailable);   // not running
+  EXPECT_EQ(c.Pause(2).code(), StatusCode::kUnavailable);  // not running
+  EXPECT_EQ(c.Kill(7).code(), StatusCode::kInvalidArgument);
+  const uint64_t before = w.incarnation(2);
+  EXPECT_TRUE(c.Start(2).ok());
+  EXPECT_EQ(c.State(2), NodeState::kRunning);
+  EXPECT_GT(w.incarnation(2), before);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "start"), 2);
+  EXPECT_EQ(c.Start(2).code(), StatusCode::kUnavailable);  // already running
+}
+
+TEST(SimWorld, PausedNodeGetsNothingUntilResumedThenCatchesUp) {
+  World w(Options());
+  w.Start();
+  std::optional<NodeId> leader = Serving(w);
+  ASSERT_TRUE(leader.has_value());
+  const NodeId follower = *leader == 1 ? 2 : 1;
+  ASSERT_TRUE(w.Control().Pause(follower).ok());
+  const zab::Zxid before = w.cluster().peer(follower).status().last_committed;
+  uint64_t rid = w.SubmitWrite(*leader, kv::Op{kv::OpType::kSet, "k", "v", ""});
+  w.RunUntil(w.now_ms() + 500, [&] { return w.Reply(*leader, rid).has_value(); });
+  ASSERT_TRUE(w.Reply(*leader, rid).has_value());  // the other follower makes the quorum
+  w.RunUntil(w.now_ms() + 300);
+  EXPECT_EQ(w.cluster().peer(follower).status().last_committed, before);  // still asleep
+  ASSERT_TRUE(w.Control().Resume(follower).ok());
+  w.RunUntil(w.now_ms() + 300);
+  EXPECT_GT(w.cluster().peer(follower).status().last_committed, before);  // its links delivered
+}
+
+TEST(SimWorld, GrudgeCutsExactlyItsLinksAndHealRestoresThem) {
+  World w(Options());
+  w.Start();
+  Grudge g = IsolateNode({1, 2, 3}, 2);
+  ASSERT_TRUE(w.Network().Apply(g).ok());
+  EXPECT_TRUE(w.cluster().blocked(1, 2));
+  EXPECT_TRUE(w.cluster().blocked(2, 3));
+  EXPECT_FALSE(w.cluster().blocked(1, 3));
+  ASSERT_TRUE(w.Network().Apply(OneWayLinks({{1, 3}})).ok());  // replaces the grudge
+  EXPECT_FALSE(w.cluster().blocked(1, 2));
+  EXPECT_TRUE(w.cluster().blocked(1, 3));
+  EXPECT_FALSE(w.cluster().blocked(3, 1));
+  ASSERT_TRUE(w.Network().Heal().ok());
+  EXPECT_FALSE(w.cluster().blocked(1, 3));
+  EXPECT_FALSE(w.Network().SupportsLinkFaults());
+}
+
+// ---------------------------------------------------------------- the client
+
+checkers::Op Write(const std::string& key, const std::string& value) {
+  checkers::Op op;
+  op.f = checkers::Fn::kWrite;
+  op.key = key;
+  op.value = value;
+  return op;
+}
+
+TEST(SimClientTest, OutcomesFollowZabdClient) {
+  World w(Options());
+  w.Start();
+  std::optional<NodeId> leader = Serving(w);
+  ASSERT_TRUE(leader.has_value());
+  SimClient client(&w, *leader, zab::ReadMode::kLinearizable);
+  OpResult ok = client.Invoke(Write("k", "1"), std::chrono::milliseconds(1000));
+  EXPECT_EQ(ok.outcome, checkers::Outcome::kOk) << ok.error;
+  ASSERT_TRUE(ok.zxid.has_value());
+
+  checkers::Op cas;
+  cas.f = checkers::Fn::kCas;
+  cas.key = "k";
+  cas.expected = "nope";
+  cas.value = "2";
+  OpResult mismatch = client.Invoke(cas, std::chrono::milliseconds(1000));
+  EXPECT_EQ(mismatch.outcome, checkers::Outcome::kFail);
+  EXPECT_EQ(mismatch.error, "cas mismatch");
+
+  checkers::Op read;
+  read.f = checkers::Fn::kRead;
+  read.key = "k";
+  OpResult r = client.Invoke(read, std::chrono::milliseconds(1000));
+  EXPECT_EQ(r.outcome, checkers::Outcome::kOk);
+  EXPECT_EQ(r.value, std::optional<std::string>("1"));
+
+  // Down: refused at once, certainly not applied.
+  ASSERT_TRUE(w.Control().Kill(*leader).ok());
+  const uint64_t t = w.now_ms();
+  OpResult refused = client.Invoke(Write("k", "3"), std::chrono::milliseconds(1000));
+  EXPECT_EQ(refused.outcome, checkers::Outcome::kFail);
+  EXPECT_EQ(w.now_ms(), t);
+}
+
+TEST(SimClientTest, OpInFlightWhenItsNodeDiesIsInfoAndSilenceIsATimeout) {
+  World w(Options());
+  w.Start();
+  std::optional<NodeId> leader = Serving(w);
+  ASSERT_TRUE(leader.has_value());
+  // Isolated leader: the write is proposed and never committed.
+  ASSERT_TRUE(w.Network().Apply(IsolateNode({1, 2, 3}, *leader)).ok());
+  SimClient client(&w, *leader, zab::ReadMode::kLinearizable);
+  client.Begin(Write("k", "1"), w.now_ms() + 5000);
+  w.RunUntil(w.now_ms() + 20);
+  ASSERT_TRUE(client.busy());
+  ASSERT_TRUE(w.Control().Kill(*leader).ok());
+  std::optional<OpResult> r = client.Poll();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->outcome, checkers::Outcome::kInfo);
+
+  // A paused node holds the op; with no resume it is a timeout (info), never a fail.
+  ASSERT_TRUE(w.Network().Heal().ok());
+  ASSERT_TRUE(w.Control().Start(*leader).ok());
+  const NodeId other = *leader == 3 ? 2 : 3;
+  ASSERT_TRUE(w.Control().Pause(other).ok());
+  SimClient paused(&w, other, zab::ReadMode::kLinearizable);
+  const uint64_t t = w.now_ms();
+  OpResult timeout = paused.Invoke(Write("k", "2"), std::chrono::milliseconds(400));
+  EXPECT_EQ(timeout.outcome, checkers::Outcome::kInfo);
+  EXPECT_EQ(timeout.error, "timeout");
+  EXPECT_EQ(w.now_ms(), t + 400);
+}
+
+// ---------------------------------------------------------------- the spec
+
+TEST(SimConfigTest, TakesTheZabdKeysAndFaultPoints) {
+  TestSpec s = Spec(R"(
+system: {kind: zabd, nodes: 3, tick_time_ms: 20, sync_limit: 7,
+         extra_flags: [--fault, commit-without-quorum, --fault=zk-1154, --power-loss-sim]}
+)");
+  Result<SimSetup> setup = SimSetupFor(s);
+  ASSERT_TRUE(setup.ok()) << setup.status().ToString();
+  EXPECT_EQ(setup->base.tick_time_ms, 20u);
+  EXPECT_EQ(setup->base.sync_limit_ticks, 7u);
+  EXPECT_EQ(setup->base.init_limit_ticks, 10u);  // the zabd system's default
+  EXPECT_EQ(setup->base.faults, (std::set<std::string>{"commit-without-quorum", "zk-1154"}));
+}
+
+TEST(SimConfigTest, RefusesWhatItCannotSimulateNamingIt) {
+  auto error = [](const std::string& yaml) {
+    Result<SimSetup> r = SimSetupFor(Spec(yaml));
+    return r.ok() ? std::string("ok") : r.status().message();
+  };
+  EXPECT_NE(error("system: {kind: fake}\n").find("zabd only"), std::string::npos);
+  EXPECT_NE(error("system: {kind: zabd, extra_flags: [--fault, nope]}\n")
+                .find("unknown fault point 'nope'"),
+            std::string::npos);
+  EXPECT_NE(error("system: {kind: zabd, extra_flags: [--repair]}\n").find("'--repair'"),
+            std::string::npos);
+  EXPECT_NE(error("system: {kind: zabd, extra_flags: [--fault]}\n").find("needs a fault point"),
+            std::string::npos);
+  EXPECT_NE(error("nemesis: {kinds: [kill, delay]}\n").find("delay"), std::string::npos);
+  EXPECT_NE(error("system: {kind: zabd, tick_time_ms: 0}\n").find("tick_time_ms"),
+            std::string::npos);
+}
+
+TEST(SimCommand, SeedRanges) {
+  EXPECT_EQ(*ParseSeedRange("7"), (std::pair<uint64_t, uint64_t>{7, 7}));
+  EXPECT_EQ(*ParseSeedRange("1..100"), (std::pair<uint64_t, uint64_t>{1, 100}));
+  for (const char* bad : {"", "0", "x", "5..2", "1..", "..3", "-1", "1...3"}) {
+    EXPECT_FALSE(ParseSeedRange(bad).ok()) << bad;
+  }
+}
+
+// ---------------------------------------------------------------- whole runs
+
+struct Simulated {
+  SimOutcome outcome;
+  std::string history;
+  std::string schedule_json;
+};
+
+Simulated Simulate(HistoryStore& store, const TempDir& dir, const TestSpec& spec, uint64_t seed) {
+  SimRunOptions o;
+  o.spec = spec;
+  o.spec.seed = seed;
+  o.results_dir = dir.path("results");
+  std::ostringstream out;
+  o.out = &out;
+  Simulated s;
+  s.outcome = RunSim(store, o);
+  EXPECT_NE(s.outcome.run.run_id, 0) << out.str();
+  Result<std::string> h = HistoryFingerprint(store, s.outcome.run.run_id);
+  EXPECT_TRUE(h.ok()) << h.status().ToString();
+  if (h.ok()) s.history = *h;
+  Result<RunRecord> run = store.GetRun(s.outcome.run.run_id);
+  if (run.ok()) s.schedule_json = run->schedule_json;
+  return s;
+}
+
+TEST(SimRun, SameSeedGivesTheSameHistoryByteForByte) {
+  TempDir dir;
+  auto a = HistoryStore::Open(dir.path("a.db"));
+  auto b = HistoryStore::Open(dir.path("b.db"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  TestSpec spec = Spec(kShortSuite);
+  Simulated first = Simulate(**a, dir, spec, 7);
+  Simulated again = Simulate(**b, dir, spec, 7);  // another store, another process state
+  Simulated same_store = Simulate(**a, dir, spec, 7);
+  Simulated other = Simulate(**a, dir, spec, 8);
+  ASSERT_FALSE(first.history.empty());
+  EXPECT_EQ(first.outcome.run.verdict, "valid");
+  EXPECT_GT(first.outcome.ops, 500);
+  EXPECT_EQ(first.outcome.faults_applied, 4);
+  EXPECT_EQ(first.history, again.history);  // byte for byte
+  EXPECT_EQ(first.history, same_store.history);
+  EXPECT_NE(first.history, other.history);
+  // The record is what real runs record: ops, faults and node events in the store.
+  auto run = (*a)->GetRun(first.outcome.run.run_id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->system, kSimSystemKind);
+  EXPECT_EQ(run->status, kRunFinished);
+  EXPECT_NE(first.history.find("event 1 "), std::string::npos);
+  EXPECT_NE(first.history.find("\"type\":\"established\""), std::string::npos);
+  EXPECT_NE(first.history.find("fault 1 partition"), std::string::npos);
+}
+
+// commit-without-quorum: a leader that commits on its own ACK acknowledges writes that an isolated
+// leader could never commit; the checkers see them lost or unlinearizable. The correct server
+// passes the same seeds.
+TEST(SimRun, FindsTheCommitWithoutQuorumFaultPointAndTheCorrectServerPasses) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.path("s.db"));
+  ASSERT_TRUE(store.ok());
+  const std::string suite = R"(
+name: sim-commit-without-quorum
+system: {kind: zabd, nodes: 3, tick_time_ms: 50, extra_flags: [--fault, commit-without-quorum]}
+workload: {type: register, keys: 3}
+concurrency: 6
+rate: 200
+time_limit: 8s
+nemesis: {kinds: [partition], shapes: [isolate-leader], interval: 1500ms, duration: 2s}
+)";
+  Simulated faulty = Simulate(**store, dir, Spec(suite), 1);
+  EXPECT_EQ(faulty.outcome.run.verdict, "invalid");
+  EXPECT_FALSE(faulty.outcome.first_checker.empty());
+  std::string correct_suite = suite;
+  correct_suite.replace(correct_suite.find(", extra_flags"),
+                        std::string(", extra_flags: [--fault, commit-without-quorum]").size(), "");
+  Simulated correct = Simulate(**store, dir, Spec(correct_suite), 1);
+  EXPECT_EQ(correct.outcome.run.verdict, "valid") << correct.outcome.first_checker;
+}
+
+TEST(SimRun, ReplaysARecordedRunsScheduleWithItsExactCuts) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.path("s.db"));
+  ASSERT_TRUE(store.ok());
+  // A recorded run (as `faultline run` stores one): its spec, seed and realized schedule, in
+  // which node 3 was killed and the partition cut node 1 off, then a delay the simulator lacks.
+  RunRecord r;
+  r.suite = "recorded";
+  r.system = "zabd";
+  r.seed = 42;
+  r.spec_text = SpecToYaml(Spec(R"(
+name: recorded
+system: {kind: zabd, nodes: 3}
+workload: {type: register, keys: 2}
+concurrency: 3
+rate: 50
+time_limit: 6s
+nemesis: {kinds: [kill, partition, delay]}
+)"));
+  Result<int64_t> id = (*store)->CreateRun(r);
+  ASSERT_TRUE(id.ok());
+  std::vector<RealizedFault> realized(3);
+  realized[0].planned.at_ms = 1000;
+  realized[0].planned.fault.kind = FaultKind::kKill;
+  realized[0].planned.fault.target = Target{TargetKind::kRandomNode, {}};
+  realized[0].planned.duration_ms = 1000;
+  realized[0].applied = true;
+  realized[0].nodes = {3};
+  realized[1].planned.at_ms = 3000;
+  realized[1].planned.fault.kind = FaultKind::kPartition;
+  realized[1].planned.fault.shape = PartitionShape::kIsolateLeader;
+  realized[1].planned.duration_ms = 1000;
+  realized[1].applied = true;
+  realized[1].nodes = {1};
+  realized[1].links = {{1, 2}, {1, 3}, {2, 1}, {3, 1}};
+  realized[2].planned.at_ms = 4500;
+  realized[2].planned.fault.kind = FaultKind::kDelay;
+  realized[2].planned.duration_ms = 500;
+  ASSERT_TRUE((*store)->SetSchedule(*id, ScheduleToJson(realized).dump()).ok());
+  ASSERT_TRUE((*store)->FinishRun(*id, kRunFinished, "invalid", "").ok());
+
+  Result<SimInput> in = SimInputFromRun(**store, *id);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(in->spec.seed, 42u);
+  ASSERT_EQ(in->spec.nemesis.schedule.size(), 2u);
+  ASSERT_EQ(in->notes.size(), 1u);
+  EXPECT_NE(in->notes[0].find("delay"), std::string::npos);
+  const FaultSpec& cut = in->spec.nemesis.schedule[1].fault;
+  EXPECT_EQ(cut.shape, PartitionShape::kLinks);
+  EXPECT_EQ(cut.links.size(), 4u);
+
+  SimRunOptions o;
+  o.spec = in->spec;
+  o.replay_of = *id;
+  o.results_dir = dir.path("results");
+  std::ostringstream out;
+  o.out = &out;
+  SimOutcome s = RunSim(**store, o);
+  ASSERT_NE(s.run.run_id, 0) << out.str();
+  EXPECT_EQ(s.faults_applied, 2);
+  auto run = (*store)->GetRun(s.run.run_id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->replay_of, std::optional<int64_t>(*id));
+  EXPECT_EQ(run->seed, 42u);
+  auto faults = (*store)->LoadFaults(s.run.run_id);
+  ASSERT_TRUE(faults.ok());
+  ASSERT_GE(faults->size(), 2u);
+  EXPECT_EQ((*faults)[0].kind, "kill");
+  EXPECT_EQ((*faults)[0].targets, std::vector<int64_t>{3});
+  EXPECT_EQ((*faults)[1].kind, "partition");
+  EXPECT_NE((*faults)[1].description.find("1 drops {2,3}"), std::string::npos)
+      << (*faults)[1].description;
+}
+
+}  // namespace
+}  // namespace faultline::harness::sim

@@ -1,0 +1,356 @@
+#include "harness/sim/world.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "harness/net/grudge.h"
+#include "server/core/testing/cluster.h"
+
+namespace faultline::harness::sim {
+namespace {
+
+Role ToHarnessRole(zab::Role r) {
+  switch (r) {
+    case zab::Role::kLeading:
+      return Role::kLeading;
+    case zab::Role::kFollowing:
+      return Role::kFollowing;
+    case zab::Role::kLooking:
+      return Role::kLooking;
+  }
+  return Role::kUnknown;
+}
+
+}  // namespace
+
+// ---- ClusterControl over the simulated processes (the supervisor's states and errors).
+class World::ControlImpl final : public ClusterControl {
+ public:
+  explicit ControlImpl(World* w) : w_(w) {}
+
+  std::vector<NodeId> NodeIds() const override {
+    std::vector<NodeId> ids;
+    for (NodeId id = 1; id <= w_->nodes(); ++id) ids.push_back(id);
+    return ids;
+  }
+  NodeState State(NodeId id) const override { return w_->state_.at(id); }
+
+  std::map<NodeId, Role> Roles(std::chrono::milliseconds) override {
+    std::map<NodeId, Role> out;
+    for (NodeId id = 1; id <= w_->nodes(); ++id) {
+      out[id] = w_->state_.at(id) == NodeState::kRunning
+                    ? ToHarnessRole(w_->cluster_->peer(id).status().role)
+                    : Role::kUnknown;
+    }
+    return out;
+  }
+
+  // Waits on simulated time, as the supervisor polls on real time.
+  Result<NodeId> FindLeader(std::chrono::milliseconds timeout) override {
+    std::optional<NodeId> leader;
+    w_->RunUntil(w_->now_ms() + static_cast<uint64_t>(timeout.count()),
+                 [&] { return (leader = w_->Leader()).has_value(); });
+    if (leader) return *leader;
+    return Status::Timeout(fmt::format("no leader within {} ms", timeout.count()));
+  }
+
+  Status Start(NodeId id) override {
+    if (Status s = Known(id); !s.ok()) return s;
+    NodeState st = w_->state_.at(id);
+    if (st == NodeState::kRunning || st == NodeState::kPaused) return Refuse(id, st);
+    w_->Boot(id);
+    return Status::Ok();
+  }
+  Status Kill(NodeId id) override {
+    if (Status s = Known(id); !s.ok()) return s;
+    NodeState st = w_->state_.at(id);
+    if (st != NodeState::kRunning && st != NodeState::kPaused) return Refuse(id, st);
+    w_->Kill(id);
+    return Status::Ok();
+  }
+  Status Pause(NodeId id) override {
+    if (Status s = Known(id); !s.ok()) return s;
+    NodeState st = w_->state_.at(id);
+    if (st != NodeState::kRunning) return Refuse(id, st);
+    w_->cluster_->Pause(id);
+    w_->state_[id] = NodeState::kPaused;
+    return Status::Ok();
+  }
+  Status Resume(NodeId id) override {
+    if (Status s = Known(id); !s.ok()) return s;
+    NodeState st = w_->state_.at(id);
+    if (st != NodeState::kPaused) return Refuse(id, st);
+    w_->cluster_->Resume(id);
+    w_->state_[id] = NodeState::kRunning;
+    return Status::Ok();
+  }
+
+ private:
+  Status Known(NodeId id) const {
+    if (id < 1 || id > w_->nodes()) return Status::InvalidArgument(fmt::format("no node {}", id));
+    return Status::Ok();
+  }
+  static Status Refuse(NodeId id, NodeState st) {
+    return Status::Unavailable(fmt::format("node {} is {}", id, NodeStateName(st)));
+  }
+  World* w_;
+};
+
+// ---- Partitioner over the simulated links: a grudge is the set of blocked directed links.
+class World::NetworkImpl final : public Partitioner {
+ public:
+  explicit NetworkImpl(World* w) : w_(w) {}
+
+  Status Apply(const Grudge& grudge) override {
+    zab::testing::Cluster& c = *w_->cluster_;
+    for (NodeId from = 1; from <= w_->nodes(); ++from) {
+      for (NodeId to = 1; to <= w_->nodes(); ++to) {
+        if (from == to) continue;
+        const bool cut = Drops(grudge, from, to);
+        if (cut && !c.blocked(from, to)) c.Block(from, to);  // drops what is in flight too
+        if (!cut && c.blocked(from, to)) c.Unblock(from, to);
+      }
+    }
+    return Status::Ok();
+  }
+  Status Heal() override {
+    w_->cluster_->HealAll();
+    return Status::Ok();
+  }
+  bool SupportsLinkFaults() const override { return false; }
+  Status SetDelay(NodeId, NodeId, int) override {
+    return Status::Unavailable("the simulator has no per-link delay");
+  }
+  Status SetLoss(NodeId, NodeId, double) override {
+    return Status::Unavailable("the simulator has no per-link loss");
+  }
+  std::string Name() const override { return "sim"; }
+
+ private:
+  World* w_;
+};
+
+World::World(WorldOptions options) : options_(std::move(options)) {
+  control_ = std::make_unique<ControlImpl>(this);
+  network_ = std::make_unique<NetworkImpl>(this);
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    state_[id] = NodeState::kNotStarted;
+    incarnation_[id] = 0;
+  }
+}
+
+World::~World() = default;
+
+void World::Start() {
+  cluster_ = std::make_unique<zab::testing::Cluster>(static_cast<size_t>(options_.nodes),
+                                                     options_.base, options_.seed);
+  cluster_->net().delay_ms_max = options_.latency_ms_max;
+  start_ms_ = cluster_->now_ms();
+  next_tick_ms_ = start_ms_ + kNodeTickIntervalMs;
+  record_ms_ = start_ms_;
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    incarnation_[id] = 1;
+    if (cluster_->up(id)) {
+      state_[id] = NodeState::kRunning;
+      EmitStart(id);
+    }
+    DrainEvents(id);
+  }
+  DetectCrashes();
+}
+
+uint64_t World::now_ms() const { return cluster_ ? cluster_->now_ms() : 0; }
+
+int64_t World::ToNs(uint64_t sim_ms) const {
+  return (options_.anchor_ms + static_cast<int64_t>(sim_ms - start_ms_)) * 1'000'000;
+}
+
+int64_t World::NowNs() {
+  const uint64_t now = now_ms();
+  if (now != record_ms_) {
+    record_ms_ = now;
+    record_seq_ = 0;
+  }
+  // Bounded by construction: an instant settles in at most kSettleRoundsMax rounds.
+  const int64_t seq = std::min(record_seq_++, kRecordsPerMsMax - 1);
+  return ToNs(now) + seq;
+}
+
+ClusterControl& World::Control() { return *control_; }
+Partitioner& World::Network() { return *network_; }
+
+void World::AddActor(Actor* actor) { actors_.push_back(actor); }
+void World::RemoveActor(Actor* actor) { std::erase(actors_, actor); }
+
+bool World::up(NodeId id) const { return cluster_->up(id); }
+bool World::paused(NodeId id) const { return cluster_->paused(id); }
+uint64_t World::incarnation(NodeId id) const { return incarnation_.at(id); }
+
+uint64_t World::SubmitWrite(NodeId id, kv::Op op) {
+  uint64_t rid = cluster_->Write(id, std::move(op));
+  DrainEvents(id);
+  return rid;
+}
+
+uint64_t World::SubmitRead(NodeId id, std::string key, zab::ReadMode mode) {
+  uint64_t rid = cluster_->Read(id, std::move(key), mode);
+  DrainEvents(id);
+  return rid;
+}
+
+std::optional<zab::ClientReply> World::Reply(NodeId id, uint64_t request_id) const {
+  return cluster_->ReplyFor(id, request_id);
+}
+
+std::optional<NodeId> World::Leader() const {
+  std::optional<std::pair<uint32_t, NodeId>> best;  // (epoch, id), as FindLeaderByPolling
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    if (state_.at(id) != NodeState::kRunning || !cluster_->up(id)) continue;
+    zab::Status s = cluster_->peer(id).status();
+    if (s.role != zab::Role::kLeading) continue;
+    if (!best || s.current_epoch.value > best->first) best = {s.current_epoch.value, id};
+  }
+  if (!best) return std::nullopt;
+  return best->second;
+}
+
+void World::Emit(NodeId id, const std::string& type, nlohmann::json fields) {
+  checkers::NodeEvent e;
+  e.node = id;
+  e.ts_ms = options_.anchor_ms + static_cast<int64_t>(now_ms() - start_ms_);
+  e.type = type;
+  fields["ts_ms"] = e.ts_ms;
+  fields["node"] = id;
+  fields["type"] = type;
+  e.fields = std::move(fields);
+  ++events_emitted_;
+  if (on_event) on_event(e);
+}
+
+void World::EmitStart(NodeId id) {
+  // What recovery found, as zabd's `start` record says it (runtime/event_log.h StartRecord).
+  const zab::Status s = cluster_->peer(id).status();
+  const zab::testing::DurableState& d = cluster_->durable(id);
+  const uint64_t snapshot = d.snapshots.empty() ? 0 : d.snapshots.back().first.value;
+  nlohmann::json f = {{"pid", incarnation_[id]},
+                      {"last_zxid", s.last_logged.value},
+                      {"accepted_epoch", s.accepted_epoch.value},
+                      {"current_epoch", s.current_epoch.value},
+                      {"snapshot_zxid", snapshot},
+                      {"records_loaded", d.ToRecovered().log.size()},
+                      {"torn_tail_truncated", false},
+                      {"simulated", true}};
+  if (!options_.base.faults.empty()) f["faults"] = zab::JoinFaults(options_.base.faults);
+  Emit(id, "start", std::move(f));
+}
+
+void World::DrainEvents(NodeId id) {
+  const std::vector<zab::Event>& events = cluster_->events(id);
+  size_t& seen = events_seen_[id];
+  for (; seen < events.size(); ++seen) {
+    nlohmann::json fields = nlohmann::json::object();
+    for (const auto& [name, value] : events[seen].fields) {
+      std::visit([&](const auto& v) { fields[name] = v; }, value);
+    }
+    Emit(id, events[seen].type, std::move(fields));
+  }
+}
+
+void World::DrainAll() {
+  for (NodeId id = 1; id <= options_.nodes; ++id) DrainEvents(id);
+}
+
+void World::DetectCrashes() {
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    NodeState& st = state_[id];
+    if ((st != NodeState::kRunning && st != NodeState::kPaused) || cluster_->up(id)) continue;
+    st = NodeState::kExitedUnexpectedly;
+    ++incarnation_[id];
+    std::string why;
+    for (; violations_seen_ < cluster_->violations.size(); ++violations_seen_) {
+      why += (why.empty() ? "" : "; ") + cluster_->violations[violations_seen_];
+    }
+    if (why.empty()) why = "the node stopped";
+    Emit(id, "storage_error", {{"op", "simulated"}, {"error", why}});
+    if (on_crash) on_crash(id, why);
+  }
+}
+
+void World::Boot(NodeId id) {
+  DrainEvents(id);
+  cluster_->Restart(id);  // real recovery of the node's disk, then its first tick
+  ++incarnation_[id];
+  if (cluster_->up(id)) {
+    state_[id] = NodeState::kRunning;
+    EmitStart(id);
+    DrainEvents(id);
+  } else {
+    state_[id] = NodeState::kRunning;  // DetectCrashes reports why it is not
+    DetectCrashes();
+  }
+}
+
+void World::Kill(NodeId id) {
+  DrainEvents(id);
+  cluster_->Crash(id);
+  state_[id] = NodeState::kKilled;
+  ++incarnation_[id];
+}
+
+void World::TickAll() {
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    if (cluster_->up(id) && !cluster_->paused(id)) cluster_->Step(id, zab::Tick{now_ms()});
+  }
+}
+
+void World::Settle() {
+  const uint64_t now = now_ms();
+  for (int round = 0; round < kSettleRoundsMax; ++round) {
+    cluster_->DeliverAll();
+    DrainAll();
+    DetectCrashes();
+    bool woke = false;
+    for (size_t i = 0; i < actors_.size(); ++i) {
+      Actor* a = actors_[i];
+      if (std::find(waking_.begin(), waking_.end(), a) != waking_.end()) continue;
+      std::optional<uint64_t> wake = a->NextWakeMs();
+      if (!wake || *wake > now) continue;
+      waking_.push_back(a);
+      a->Wake(now);
+      waking_.pop_back();
+      woke = true;
+      DrainAll();
+      DetectCrashes();
+    }
+    if (woke) continue;
+    std::optional<uint64_t> due = cluster_->NextDeliveryMs();
+    if (!due || *due > now) return;
+  }
+}
+
+bool World::RunUntil(uint64_t until_ms, const std::function<bool()>& done) {
+  while (true) {
+    Settle();
+    if (done && done()) return true;
+    const uint64_t now = now_ms();
+    if (now >= until_ms) return false;
+    uint64_t next = std::min(until_ms, next_tick_ms_);
+    if (std::optional<uint64_t> due = cluster_->NextDeliveryMs()) {
+      next = std::min(next, std::max(*due, now + 1));
+    }
+    for (Actor* a : actors_) {
+      if (std::find(waking_.begin(), waking_.end(), a) != waking_.end()) continue;
+      if (std::optional<uint64_t> wake = a->NextWakeMs()) {
+        next = std::min(next, std::max(*wake, now + 1));
+      }
+    }
+    cluster_->AdvanceClock(next);
+    if (next >= next_tick_ms_) {
+      TickAll();
+      next_tick_ms_ += kNodeTickIntervalMs;
+    }
+  }
+}
+
+}  // namespace faultline::harness::sim
