@@ -1,0 +1,168 @@
+// sim_bench: how fast is `faultline sim` (issue 12)?
+//   BM_SimQuickSuite — workloads/quick.yaml (3-node register suite, kills, pauses, partitions,
+//     30 s) run by RunSim, one seed per iteration, recorded into a store and judged by the
+//     checkers, as `faultline sim` does. Counters: sim_s_per_wall_s (whole run: simulation,
+//     recording, final reads, checkers) and sim_s_per_cpu_s (controller CPU, every thread).
+//     Goal: >= 1,000 simulated seconds per wall second.
+//   BM_FindFaultPoint/<point> — for every fault point of workloads/detection.yaml, its random
+//     suites run in the simulator with the point enabled, seeds 1, 2, ... (suite by suite, as the
+//     matrix lists them) until a checker finds a run invalid. Counters: wall_s (wall time to the
+//     first invalid run, everything included), seeds (runs needed), sim_s. Goal: < 10 s each.
+//     A point the simulator cannot run (its suites all use delay/loss) is reported as skipped.
+//
+//   build/bench/sim_bench [--benchmark_filter=Find]
+// Runs land in a temp store (removed afterwards). Numbers depend on the machine's load: quote
+// them with the load (uptime) of the sitting.
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+#include "harness/matrix/matrix.h"
+#include "harness/sim/sim_run.h"
+
+namespace faultline::harness::sim {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kMaxSeedsPerPoint = 30;  // bound of the search per fault point
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec +
+         u.ru_stime.tv_usec / 1e6;
+}
+
+struct TempStore {
+  TempStore() {
+    std::string t = (fs::temp_directory_path() / "sim_bench.XXXXXX").string();
+    dir = mkdtemp(t.data());
+    auto s = HistoryStore::Open(dir + "/h.db");
+    if (s.ok()) store = std::move(s).value();
+  }
+  ~TempStore() {
+    store.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string dir;
+  std::unique_ptr<HistoryStore> store;
+};
+
+SimOutcome RunOne(TempStore& t, const TestSpec& spec, uint64_t seed) {
+  SimRunOptions o;
+  o.spec = spec;
+  o.spec.seed = seed;
+  o.results_dir = t.dir;
+  o.store_path = t.dir + "/h.db";
+  std::ostringstream quiet;
+  o.out = &quiet;
+  return RunSim(*t.store, o);
+}
+
+void BM_SimQuickSuite(benchmark::State& state) {
+  Result<TestSpec> spec = LoadTestSpec(std::string(FAULTLINE_SOURCE_DIR) + "/workloads/quick.yaml");
+  if (!spec.ok()) {
+    state.SkipWithError(spec.status().ToString().c_str());
+    return;
+  }
+  TempStore t;
+  uint64_t seed = 1;
+  double sim_s = 0, wall_s = 0, cpu_s = 0;
+  for (auto _ : state) {
+    const double c0 = CpuSeconds();
+    const auto w0 = Clock::now();
+    SimOutcome r = RunOne(t, *spec, seed++);
+    wall_s += std::chrono::duration<double>(Clock::now() - w0).count();
+    cpu_s += CpuSeconds() - c0;
+    sim_s += static_cast<double>(r.simulated_ms) / 1000.0;
+    if (r.run.run_id == 0) {
+      state.SkipWithError(r.run.error.c_str());
+      return;
+    }
+  }
+  state.counters["sim_s_per_wall_s"] = sim_s / wall_s;
+  state.counters["sim_s_per_cpu_s"] = sim_s / cpu_s;
+  state.counters["sim_s_per_run"] = sim_s / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_SimQuickSuite)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+void BM_FindFaultPoint(benchmark::State& state, MatrixSpec matrix, MatrixPoint point) {
+  TempStore t;
+  for (auto _ : state) {
+    const auto w0 = Clock::now();
+    double sim_s = 0;
+    int seeds = 0;
+    bool found = false;
+    std::string skipped;
+    for (uint64_t seed = matrix.first_seed; !found && seed < matrix.first_seed + kMaxSeedsPerPoint;
+         ++seed) {
+      bool ran = false;
+      for (const std::string& suite : point.suites) {
+        Result<TestSpec> spec = LoadTestSpec((fs::path(matrix.dir) / suite).string());
+        if (!spec.ok()) {
+          skipped = spec.status().ToString();
+          continue;
+        }
+        SystemOption& flags = spec->system.options["extra_flags"];
+        flags.is_list = true;
+        flags.values.push_back("--fault");
+        flags.values.push_back(point.fault);
+        SimOutcome r = RunOne(t, *spec, seed);
+        if (r.run.run_id == 0) {
+          skipped = r.run.error;
+          continue;
+        }
+        ran = true;
+        ++seeds;
+        sim_s += static_cast<double>(r.simulated_ms) / 1000.0;
+        if (r.run.exit_code == 1) {
+          found = true;
+          state.SetLabel(fmt::format("found: seed {} of {} ({})", seed, suite, r.first_checker));
+          break;
+        }
+      }
+      if (!ran) break;
+    }
+    const double wall = std::chrono::duration<double>(Clock::now() - w0).count();
+    if (!found) {
+      state.SetLabel(skipped.empty() ? fmt::format("NOT FOUND in {} seeds", seeds)
+                                     : "skipped: " + skipped);
+    }
+    state.counters["wall_s"] = wall;
+    state.counters["seeds"] = seeds;
+    state.counters["sim_s"] = sim_s;
+  }
+}
+
+void RegisterFaultPoints() {
+  Result<MatrixSpec> m =
+      LoadMatrixSpec(std::string(FAULTLINE_SOURCE_DIR) + "/workloads/detection.yaml");
+  if (!m.ok()) {
+    fmt::print(stderr, "sim_bench: {}\n", m.status().ToString());
+    return;
+  }
+  for (const MatrixPoint& p : m->points) {
+    benchmark::RegisterBenchmark(("BM_FindFaultPoint/" + p.fault).c_str(), BM_FindFaultPoint, *m, p)
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+
+}  // namespace
+}  // namespace faultline::harness::sim
+
+int main(int argc, char** argv) {
+  faultline::harness::sim::RegisterFaultPoints();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
