@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "harness/convert/jepsen_schedule.h"
 #include "harness/run/interrupt.h"
 #include "harness/shrink/ddmin.h"
 #include "harness/shrink/target.h"
@@ -264,6 +265,48 @@ TEST_F(ShrinkLoop, AnAttemptThatCannotRunStopsTheSearchWithTheReason) {
   EXPECT_FALSE(r.status.ok());
   EXPECT_NE(r.status.message().find("zabd binary not found"), std::string::npos);
   EXPECT_EQ(r.kept.size(), 3u);
+}
+
+// A Jepsen failure: `faultline convert-jepsen` makes a suite with the history's nemesis schedule;
+// that schedule is what a run of the suite realizes and what shrink then reduces (here the
+// scripted attempter reproduces whenever node 3 is isolated: only that fault is kept).
+TEST_F(ShrinkLoop, AScheduleConvertedFromAJepsenHistoryShrinks) {
+  std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/testdata/jepsen/combined.edn");
+  std::stringstream edn;
+  edn << in.rdbuf();
+  Result<JepsenConversion> c = ConvertJepsenHistory(edn.str(), "combined.edn", {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Result<TestSpec> suite = ParseTestSpec(c->yaml, "jepsen.yaml");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  ASSERT_EQ(suite->nemesis.schedule.size(), 4u);
+  ShrinkOptions o;
+  o.original = ThreeFaultRun();
+  o.original.spec = *suite;
+  o.original.spec.seed = 5;
+  o.original.schedule = suite->nemesis.schedule;
+  o.original.realized.assign(4, "as converted");
+  o.confirm = 0;
+  std::ostringstream out;
+  o.out = &out;
+  auto isolates_3 = [](const TestSpec& s) {
+    for (const ScheduledFault& f : s.nemesis.schedule) {
+      if (f.fault.kind == FaultKind::kPartition && f.fault.shape == PartitionShape::kIsolateNode &&
+          f.fault.target.ids == std::vector<NodeId>{3}) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ShrinkResult r = Shrink(o, [&](const TestSpec& s) {
+    Attempt a;
+    a.run_id = 1;
+    if (isolates_3(s)) a.checks = {LostWriteCheck("k1", 41)};
+    return a;
+  });
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_TRUE(r.minimal);
+  EXPECT_EQ(r.kept, (std::vector<size_t>{1}));
+  EXPECT_TRUE(isolates_3(r.repro));
 }
 
 // Last in this file: the interrupt flag stays set for the rest of the process.
