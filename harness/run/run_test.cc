@@ -112,6 +112,29 @@ TEST(Schedule, ReplayTargetsTheNodesTheOriginalRunHit) {
   EXPECT_EQ((*back)[2].fault.target.kind, TargetKind::kLeader);
 }
 
+// Regression (found by `faultline shrink RUN --sim` on a `sim --from-run` run): a realized
+// explicit-links partition was stored with shape "links", which replay refused as an unknown
+// shape, so such a run could not be replayed, shrunk or simulated again.
+TEST(Schedule, AnExplicitLinksPartitionReplaysWithItsLinks) {
+  RealizedFault cut;
+  cut.planned.at_ms = 3000;
+  cut.planned.duration_ms = 1000;
+  cut.planned.fault.kind = FaultKind::kPartition;
+  cut.planned.fault.shape = PartitionShape::kLinks;
+  cut.planned.fault.links = {{1, 2}, {2, 1}};
+  cut.applied = true;
+  cut.nodes = {1, 2};
+  cut.links = {{1, 2}, {2, 1}};
+  for (bool exact : {false, true}) {
+    auto back = ScheduleForReplay(ScheduleToJson({cut}).dump(), exact);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    ASSERT_EQ(back->size(), 1u);
+    EXPECT_EQ((*back)[0].fault.shape, PartitionShape::kLinks);
+    EXPECT_EQ((*back)[0].fault.links, (std::vector<Link>{{1, 2}, {2, 1}}));
+    EXPECT_EQ((*back)[0].fault.target.kind, TargetKind::kRandomNode);
+  }
+}
+
 TEST(Schedule, AScheduleStoredBeforeTypedFaultsStillReplays) {
   // Runs recorded before typed faults stored "" for default targets and shapes.
   const char* old = R"([{"at_ms":100,"kind":"partition","target":"","shape":"","duration_ms":5,

@@ -90,7 +90,14 @@ Result<std::vector<ScheduledFault>> ScheduleForReplay(const std::string& schedul
         f.fault.target = *t;
       }
       const std::string shape = e.value("shape", "");
-      if (!shape.empty()) {
+      if (shape == PartitionShapeName(PartitionShape::kLinks)) {
+        // An explicit-links partition (a shrunk or --from-run schedule): the same links again.
+        f.fault.shape = PartitionShape::kLinks;
+        f.fault.links = e.value("links", std::vector<Link>{});
+        if (f.fault.links.empty()) {
+          return Status::Corruption("stored schedule: a links partition without links");
+        }
+      } else if (!shape.empty()) {
         Result<PartitionShape> sh = ParsePartitionShape(shape);
         if (!sh.ok()) return Status::Corruption("stored schedule: " + sh.status().message());
         f.fault.shape = *sh;
