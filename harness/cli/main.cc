@@ -3,7 +3,7 @@
 //   faultline run SUITE.yaml [--system zabd|fake|...] [--read-mode M] [--time-limit D] [--seed N]
 //                            [--nodes 3|5] [--concurrency C] [--nemesis kill,pause|none]
 //                            [--net auto|iptables|proxy|none]
-//   faultline runs [--limit N]          recorded runs, newest first
+//   faultline runs [filters] [--json]   recorded runs, newest first (also anomalies, trends)
 //   faultline show RUN                  one run's summary
 //   faultline replay RUN [--repeat N]   rerun RUN's seed, op stream and realized fault schedule
 //   faultline shrink RUN                minimal fault schedule reproducing RUN's anomaly
@@ -23,6 +23,7 @@
 #include "harness/history/history_store.h"
 #include "harness/history/run_loader.h"
 #include "harness/matrix/matrix_command.h"
+#include "harness/query/query_command.h"
 #include "harness/report/report_command.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/runner.h"
@@ -33,6 +34,8 @@
 #include "harness/shrink/shrink_command.h"
 #include "harness/sim/sim_command.h"
 #include "harness/spec/test_spec.h"
+#include "harness/suite/merge_command.h"
+#include "harness/suite/suite_command.h"
 #include "harness/systems/registry.h"
 
 namespace fl = faultline::harness;
@@ -127,20 +130,8 @@ int main(int argc, char** argv) {
     exit_code = fl::ExecuteRun(o).exit_code;
   });
 
-  // ---- runs
-  CLI::App* runs = app.add_subcommand("runs", "list recorded runs (newest first)");
-  int limit = 30;
-  runs->add_option("--limit", limit, "how many")->capture_default_str();
-  runs->callback([&] {
-    auto s = fl::HistoryStore::OpenExisting(store);
-    if (!s.ok()) {
-      std::cerr << "error: " << s.status().message() << "\n";
-      exit_code = 2;
-    } else if (faultline::Status st = fl::PrintRunList(**s, limit, std::cout); !st.ok()) {
-      std::cerr << "error: cannot read " << store << ": " << st.message() << "\n";
-      exit_code = 2;
-    }
-  });
+  // ---- runs, anomalies, trends (queries across runs: harness/query)
+  faultline::harness::query::AddQueryCommands(app, &exit_code, &store);
 
   // ---- show
   CLI::App* show = app.add_subcommand("show", "print one run's summary");
@@ -174,6 +165,8 @@ int main(int argc, char** argv) {
   faultline::harness::sim::AddSimCommand(app, &exit_code);       // deterministic simulation
   faultline::harness::shrink::AddShrinkCommand(app, &exit_code, &store, &results);  // issue 12
   faultline::harness::shrink::AddReplayCommand(app, &exit_code, &store, &results);  // --repeat
+  faultline::harness::suite::AddSuiteCommand(app, &exit_code, &store, &results);
+  faultline::harness::suite::AddMergeCommand(app, &exit_code, &store, &results);  // shards -> one
 
   fl::InstallInterruptHandlers();
   try {

@@ -17,122 +17,13 @@
 #include <variant>
 
 #include "harness/history/history_codec.h"
+#include "harness/history/history_schema.h"
 #include "harness/history/run_liveness.h"
 #include "harness/history/sqlite_db.h"
+#include "harness/history/store_util.h"
 
 namespace faultline::harness {
 namespace {
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS runs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  suite TEXT NOT NULL,
-  spec TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  git_revision TEXT NOT NULL,
-  folder TEXT NOT NULL DEFAULT '',
-  started_ms INTEGER NOT NULL,
-  ended_ms INTEGER,
-  status TEXT NOT NULL,
-  verdict TEXT NOT NULL DEFAULT '',
-  schedule TEXT NOT NULL DEFAULT '[]',
-  replay_of INTEGER,
-  summary TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS ops (
-  run_id INTEGER NOT NULL,
-  op_index INTEGER NOT NULL,
-  process INTEGER NOT NULL,
-  f TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value TEXT,
-  expected TEXT,
-  elements TEXT,
-  node INTEGER,
-  invoke_ns INTEGER NOT NULL,
-  complete_ns INTEGER,
-  outcome TEXT,
-  zxid INTEGER,
-  error TEXT,
-  PRIMARY KEY (run_id, op_index)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS faults (
-  run_id INTEGER NOT NULL,
-  fault_index INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  targets TEXT NOT NULL,
-  start_ns INTEGER NOT NULL,
-  stop_ns INTEGER,
-  description TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  PRIMARY KEY (run_id, fault_index)
-);
-CREATE TABLE IF NOT EXISTS node_events (
-  run_id INTEGER NOT NULL,
-  node INTEGER NOT NULL,
-  ts_ms INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS node_events_run ON node_events (run_id, node, ts_ms);
-CREATE TABLE IF NOT EXISTS verdicts (
-  run_id INTEGER NOT NULL,
-  checker TEXT NOT NULL,
-  verdict TEXT NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS anomalies (
-  run_id INTEGER NOT NULL,
-  checker TEXT NOT NULL,
-  key TEXT NOT NULL,
-  description TEXT NOT NULL,
-  start_ns INTEGER NOT NULL,
-  end_ns INTEGER NOT NULL,
-  ops TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  observation INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS anomalies_run ON anomalies (run_id);
-)sql";
-
-// Columns added after the first schema: a store written by an older faultline gets them on its
-// next read-write open (ALTER TABLE ADD COLUMN keeps every row). Readers of a read-only store of
-// the old schema read NULL / '' in their place (see HasLivenessColumns).
-struct AddedColumn {
-  const char* table;
-  const char* name;
-  const char* ddl;
-};
-constexpr AddedColumn kAddedColumns[] = {
-    {"runs", "system", "system TEXT NOT NULL DEFAULT ''"},
-    {"runs", "controller_pid", "controller_pid INTEGER"},
-    {"runs", "controller_host", "controller_host TEXT NOT NULL DEFAULT ''"},
-    {"runs", "heartbeat_ms", "heartbeat_ms INTEGER"},
-    {"anomalies", "observation", "observation INTEGER NOT NULL DEFAULT 0"},
-};
-// PRAGMA user_version of the schema this file writes (1: the first; 2: liveness + system;
-// 3: anomalies.observation).
-constexpr int kSchemaVersion = 3;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-Result<std::set<std::string>> Columns(SqliteDb& db, const std::string& table) {
-  Result<SqliteStmt> st = db.Prepare("SELECT name FROM pragma_table_info(?1)");
-  if (!st.ok()) return st.status();
-  st->Bind(1, table);
-  std::set<std::string> out;
-  for (;;) {
-    Result<bool> row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    out.insert(st->Text(0));
-  }
-  return out;
-}
 
 struct InvokeRec {
   int64_t run_id;
@@ -176,14 +67,15 @@ class HistoryStore::Impl {
 
   // Read-only: checks that this is a faultline store and which columns it has; no writer.
   Status InitReadOnly(const std::string& path) {
-    Result<std::set<std::string>> cols = Columns(*db_, "runs");
+    Result<std::set<std::string>> cols = TableColumns(*db_, "runs");
     if (!cols.ok())
       return Status::InvalidArgument(path + ": not a SQLite database: " + cols.status().message());
     if (cols->empty()) {
       return Status::InvalidArgument(path + ": not a faultline history store (no runs table)");
     }
     liveness_columns_ = cols->count("heartbeat_ms") > 0;
-    Result<std::set<std::string>> anomaly_cols = Columns(*db_, "anomalies");
+    uid_column_ = cols->count("uid") > 0;
+    Result<std::set<std::string>> anomaly_cols = TableColumns(*db_, "anomalies");
     observation_column_ = anomaly_cols.ok() && anomaly_cols->count("observation") > 0;
     first_error_ = Status::InvalidArgument(path + " was opened read-only: nothing is recorded");
     return Status::Ok();
@@ -195,8 +87,10 @@ class HistoryStore::Impl {
     if (Status s = db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s.ok()) {
       return s;
     }
-    if (Status s = db_->Exec(kSchema); !s.ok()) return s;
-    if (Status s = Migrate(); !s.ok()) return s;
+    if (Status s = CreateOrUpgradeSchema(*db_); !s.ok()) return s;
+    liveness_columns_ = true;
+    observation_column_ = true;
+    uid_column_ = true;
     auto prep = [&](SqliteStmt* out, const char* sql) -> Status {
       Result<SqliteStmt> r = db_->Prepare(sql);
       if (!r.ok()) return r.status();
@@ -240,23 +134,9 @@ class HistoryStore::Impl {
     return Status::Ok();
   }
 
-  Status Migrate() {
-    for (const AddedColumn& c : kAddedColumns) {
-      Result<std::set<std::string>> cols = Columns(*db_, c.table);
-      if (!cols.ok()) return cols.status();
-      if (cols->count(c.name)) continue;
-      if (Status s = db_->Exec(fmt::format("ALTER TABLE {} ADD COLUMN {}", c.table, c.ddl));
-          !s.ok()) {
-        return s;
-      }
-    }
-    liveness_columns_ = true;
-    observation_column_ = true;
-    return db_->Exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
-  }
-
   bool liveness_columns() const { return liveness_columns_; }
   bool observation_column() const { return observation_column_; }
+  bool uid_column() const { return uid_column_; }
   bool read_only() const { return read_only_; }
 
   // Runs this process created and has not finished: the writer stamps their heartbeat.
@@ -422,7 +302,7 @@ class HistoryStore::Impl {
   // A failed heartbeat is not a lost record: it is retried at the next interval.
   void WriteHeartbeats(const std::vector<int64_t>& runs) {
     if (runs.empty()) return;
-    int64_t now = NowMs();
+    int64_t now = UnixNowMs();
     std::lock_guard<std::mutex> l(db_mu_);
     for (int64_t id : runs) {
       heartbeat_.Bind(1, id);
@@ -518,6 +398,7 @@ class HistoryStore::Impl {
   const bool read_only_;
   bool liveness_columns_ = false;
   bool observation_column_ = false;  // anomalies.observation (read-only stores may predate it)
+  bool uid_column_ = false;          // runs.uid (schema 4)
   std::mutex db_mu_;                 // guards db_ and the statements
   SqliteStmt insert_op_, complete_op_, insert_fault_, stop_fault_, insert_event_, heartbeat_;
 
@@ -567,141 +448,14 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::OpenExisting(const std::stri
 
 bool HistoryStore::HasLivenessColumns() { return impl_->liveness_columns(); }
 bool HistoryStore::HasObservationColumn() { return impl_->observation_column(); }
+bool HistoryStore::HasUidColumn() { return impl_->uid_column(); }
 
-// Marks crashed every `running` row whose controller is gone (run_liveness.h), so that a plain
-// sqlite3 query sees the same truth as faultline's readers.
-static Status SweepCrashedRuns(SqliteDb& db) {
-  Result<SqliteStmt> st = db.Prepare(
-      "SELECT id, controller_pid, controller_host, COALESCE(heartbeat_ms, started_ms) FROM runs "
-      "WHERE status=?1");
-  if (!st.ok()) return st.status();
-  st->Bind(1, std::string(kRunRunning));
-  LivenessProbe probe = LocalProbe();
-  std::vector<int64_t> gone;
-  for (;;) {
-    Result<bool> row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    RunRecord r;
-    r.recorded_status = kRunRunning;
-    r.controller_pid = st->OptInt(1);
-    r.controller_host = st->Text(2);
-    r.last_heard_ms = st->Int(3);
-    // Rows without a heartbeat (older controllers) are left to the readers, which look at
-    // their last op; a writer only records what is certain from the row itself.
-    if (!st->IsNull(1) && ControllerGone(probe, r)) gone.push_back(st->Int(0));
+void HistoryStore::SetLive(int64_t run_id, bool live) {
+  if (live) {
+    impl_->AddLiveRun(run_id);
+  } else {
+    impl_->RemoveLiveRun(run_id);
   }
-  for (int64_t id : gone) {
-    Result<SqliteStmt> up = db.Prepare("UPDATE runs SET status=?2 WHERE id=?1 AND status=?3");
-    if (!up.ok()) return up.status();
-    up->Bind(1, id);
-    up->Bind(2, std::string(kRunCrashed));
-    up->Bind(3, std::string(kRunRunning));
-    if (Status s = up->Run(); !s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
-Result<int64_t> HistoryStore::CreateRun(const RunRecord& run) {
-  LivenessProbe self = LocalProbe();
-  Result<int64_t> id = impl_->WithDb([&](SqliteDb& db) -> Result<int64_t> {
-    if (Status s = SweepCrashedRuns(db); !s.ok()) return s;
-    Result<SqliteStmt> st = db.Prepare(
-        "INSERT INTO runs (suite, spec, seed, git_revision, folder, started_ms, status, "
-        "schedule, replay_of, system, controller_pid, controller_host, heartbeat_ms) "
-        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
-    if (!st.ok()) return st.status();
-    st->Bind(1, run.suite);
-    st->Bind(2, run.spec_text);
-    st->Bind(3, static_cast<int64_t>(run.seed));
-    st->Bind(4, run.git_revision);
-    st->Bind(5, run.folder);
-    st->Bind(6, run.started_ms);
-    st->Bind(7, std::string(kRunRunning));
-    st->Bind(8, run.schedule_json.empty() ? std::string("[]") : run.schedule_json);
-    st->Bind(9, run.replay_of);
-    st->Bind(10, run.system.empty() ? SystemOfSpec(run.spec_text) : run.system);
-    st->Bind(11, static_cast<int64_t>(getpid()));
-    st->Bind(12, self.host);
-    st->Bind(13, self.now_ms);
-    if (Status s = st->Run(); !s.ok()) return s;
-    return db.LastInsertId();
-  });
-  if (id.ok()) impl_->AddLiveRun(*id);
-  return id;
-}
-
-Status HistoryStore::SetRunFolder(int64_t run_id, const std::string& folder) {
-  return impl_->WithDb([&](SqliteDb& db) -> Status {
-    Result<SqliteStmt> st = db.Prepare("UPDATE runs SET folder=?2 WHERE id=?1");
-    if (!st.ok()) return st.status();
-    st->Bind(1, run_id);
-    st->Bind(2, folder);
-    return st->Run();
-  });
-}
-
-Status HistoryStore::SetSchedule(int64_t run_id, const std::string& schedule_json) {
-  return impl_->WithDb([&](SqliteDb& db) -> Status {
-    Result<SqliteStmt> st = db.Prepare("UPDATE runs SET schedule=?2 WHERE id=?1");
-    if (!st.ok()) return st.status();
-    st->Bind(1, run_id);
-    st->Bind(2, schedule_json);
-    return st->Run();
-  });
-}
-
-Status HistoryStore::FinishRun(int64_t run_id, const std::string& status,
-                               const std::string& verdict, const std::string& summary) {
-  if (Status s = Flush(); !s.ok()) return s;
-  impl_->RemoveLiveRun(run_id);
-  int64_t now_ms = NowMs();
-  return impl_->WithDb([&](SqliteDb& db) -> Status {
-    Result<SqliteStmt> st = db.Prepare(
-        "UPDATE runs SET status=?2, verdict=?3, ended_ms=?4, summary=?5, heartbeat_ms=?4 "
-        "WHERE id=?1");
-    if (!st.ok()) return st.status();
-    st->Bind(1, run_id);
-    st->Bind(2, status);
-    st->Bind(3, verdict);
-    st->Bind(4, now_ms);
-    st->Bind(5, summary);
-    return st->Run();
-  });
-}
-
-Status HistoryStore::StoreCheck(int64_t run_id, const CheckRecord& check) {
-  if (Status s = Flush(); !s.ok()) return s;
-  return impl_->WithDb([&](SqliteDb& db) -> Status {
-    if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
-    Result<SqliteStmt> v =
-        db.Prepare("INSERT INTO verdicts (run_id, checker, verdict, reason) VALUES (?1,?2,?3,?4)");
-    if (!v.ok()) return v.status();
-    v->Bind(1, run_id);
-    v->Bind(2, check.checker);
-    v->Bind(3, check.verdict);
-    v->Bind(4, check.reason);
-    Status s = v->Run();
-    Result<SqliteStmt> a = db.Prepare(
-        "INSERT INTO anomalies (run_id, checker, key, description, start_ns, end_ns, ops, detail, "
-        "observation) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
-    if (!a.ok()) return a.status();
-    for (const auto& an : check.anomalies) {
-      if (!s.ok()) break;
-      a->Bind(1, run_id);
-      a->Bind(2, an.checker.empty() ? check.checker : an.checker);
-      a->Bind(3, an.key);
-      a->Bind(4, an.description);
-      a->Bind(5, an.start_ns);
-      a->Bind(6, an.end_ns);
-      a->Bind(7, nlohmann::json(an.ops).dump());
-      a->Bind(8, an.detail);
-      a->Bind(9, static_cast<int64_t>(an.observation ? 1 : 0));
-      s = a->Run();
-    }
-    Status c = db.Exec(s.ok() ? "COMMIT" : "ROLLBACK");
-    return s.ok() ? c : s;
-  });
 }
 
 void HistoryStore::RecordInvoke(int64_t run_id, const checkers::Op& op) {

@@ -1,8 +1,8 @@
 // HistoryStore: every run's record in one SQLite database (WAL), written as it happens.
 //
-// Tables (see kSchema in history_store.cc, documented for sqlite3 users in docs/store-schema.md):
-// runs, ops, faults, node_events, verdicts, anomalies. One database holds every run (default
-// results/faultline.db); rows carry their run id.
+// Tables (history_schema.h, documented for sqlite3 users in docs/store-schema.md): runs, ops,
+// faults, node_events, verdicts, anomalies, run_metrics, suite_runs, suite_cases. One database
+// holds every run (default results/faultline.db); rows carry their run id.
 //
 // Writing has two paths:
 //   - Record*() calls are asynchronous: they enqueue into a bounded queue (kQueueCapacity) and
@@ -87,6 +87,9 @@ struct RunRecord {
   std::optional<int64_t> heartbeat_ms;  // last heartbeat (NULL: recorded before heartbeats)
   std::string recorded_status;          // runs.status as stored (status may say crashed)
   int64_t last_heard_ms = 0;            // last sign of life: heartbeat, end, or last op
+  // Identity across stores (`faultline merge`): random, made by CreateRun unless given. '' in
+  // rows recorded before it existed.
+  std::string uid;
 };
 
 // A fault row. targets are node ids; detail is JSON text (roles, shape, grudge, errors).
@@ -175,8 +178,10 @@ class HistoryStore {
   // The connection and the mutex that serializes it with the writer (for the readers).
   std::mutex& DbMutex();
   SqliteDb& Db();
+  void SetLive(int64_t run_id, bool live);  // the writer stamps the heartbeat of live runs
   bool HasLivenessColumns();    // false for a read-only store of an older schema
   bool HasObservationColumn();  // anomalies.observation exists (false in old read-only stores)
+  bool HasUidColumn();          // runs.uid exists (false in old read-only stores)
 
  public:
   // ---- for readers in other files of this library (run_query.cc): rows of `runs` selected by
@@ -195,6 +200,9 @@ class HistoryStore {
   Status ResolveLiveness(std::vector<RunRecord>* runs);
   std::unique_ptr<Impl> impl_;
 };
+
+// A fresh random identity (32 hex digits) for a run or a suite run.
+std::string NewStoreUid();
 
 // `git rev-parse --short HEAD` of the source tree the binary was built from, or "unknown".
 std::string GitRevision();

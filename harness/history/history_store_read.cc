@@ -37,22 +37,24 @@ RunRecord ReadRun(const SqliteStmt& st) {
   r.controller_host = st.Text(16);
   r.heartbeat_ms = st.OptInt(17);
   r.observation_count = st.Int(18);
+  r.uid = st.Text(19);
   if (r.system.empty()) r.system = SystemOfSpec(r.spec_text);
   return r;
 }
 
 // A store of an older schema (read-only, not upgraded) may lack the liveness columns and
 // anomalies.observation: read defaults (every stored anomaly is then an anomaly).
-std::string RunColumns(bool liveness, bool observation) {
+std::string RunColumns(bool liveness, bool observation, bool uid) {
   return fmt::format(
       "SELECT id, suite, spec, seed, git_revision, folder, started_ms, ended_ms, status, verdict, "
       "schedule, replay_of, summary, "
-      "(SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id{}), {}, {} FROM runs ",
+      "(SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id{}), {}, {}, {} FROM runs ",
       observation ? " AND a.observation = 0" : "",
       liveness ? "system, controller_pid, controller_host, heartbeat_ms" : "'', NULL, '', NULL",
       observation
           ? "(SELECT COUNT(*) FROM anomalies a WHERE a.run_id = runs.id AND a.observation != 0)"
-          : "0");
+          : "0",
+      uid ? "uid" : "''");
 }
 
 // Latest sign of life of a row without heartbeats (recorded before they existed): its last op or
@@ -96,8 +98,8 @@ Result<std::vector<RunRecord>> HistoryStore::QueryRuns(const std::string& where_
                                                        const std::vector<SqlArg>& args) {
   std::lock_guard<std::mutex> lock(DbMutex());
   SqliteDb& db = Db();
-  Result<SqliteStmt> st =
-      db.Prepare(RunColumns(HasLivenessColumns(), HasObservationColumn()) + where_order_limit);
+  Result<SqliteStmt> st = db.Prepare(
+      RunColumns(HasLivenessColumns(), HasObservationColumn(), HasUidColumn()) + where_order_limit);
   if (!st.ok()) return st.status();
   for (size_t i = 0; i < args.size(); ++i) {
     int n = static_cast<int>(i) + 1;

@@ -1,0 +1,233 @@
+#include "harness/suite/suite_runner.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "harness/history/history_store.h"
+#include "harness/history/suite_records.h"
+#include "harness/run/interrupt.h"
+
+namespace faultline::harness::suite {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "suite_runner_test.XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Answers each case by name from a script; records what it was asked to run.
+class ScriptedExecutor final : public CaseExecutor {
+ public:
+  explicit ScriptedExecutor(std::map<std::string, CaseResult> script)
+      : script_(std::move(script)) {}
+  CaseResult Run(const SuiteCase& c, std::ostream& log) override {
+    ran.push_back(c.name);
+    log << "ran " << c.name << "\n";
+    if (c.name == interrupt_at) RequestInterrupt();
+    return script_.at(c.name);
+  }
+  std::vector<std::string> ran;
+  std::string interrupt_at;
+
+ private:
+  std::map<std::string, CaseResult> script_;
+};
+
+SuiteCase Case(int64_t position, const std::string& name, const std::string& skip = "") {
+  SuiteCase c;
+  c.position = position;
+  c.name = name;
+  c.file = name + ".yaml";
+  c.system = "fake";
+  c.skip_reason = skip;
+  return c;
+}
+
+SuitePlan PlanOf(std::vector<SuiteCase> cases) {
+  SuitePlan p;
+  p.name = "unit";
+  p.file = "unit.yaml";
+  p.cases = std::move(cases);
+  return p;
+}
+
+TEST(SuiteExitCode, AnAnomalyWinsThenCouldNotRunThenValidSkipsDoNotCount) {
+  auto rows = [](std::vector<std::string> outcomes) {
+    std::vector<SuiteRow> out;
+    for (const auto& o : outcomes) {
+      SuiteRow r;
+      r.result.outcome = o;
+      out.push_back(r);
+    }
+    return out;
+  };
+  EXPECT_EQ(SuiteExitCode(rows({"valid", "skipped"})), 0);
+  EXPECT_EQ(SuiteExitCode(rows({"valid", "error"})), 2);
+  EXPECT_EQ(SuiteExitCode(rows({"unknown", "valid"})), 2);
+  EXPECT_EQ(SuiteExitCode(rows({"error", "invalid", "valid"})), 1);
+  EXPECT_EQ(SuiteExitCode(rows({"skipped"})), 0);
+}
+
+TEST(RunSuite, ContinuesPastFailuresSkipsWhatCannotRunAndRecordsEveryCase) {
+  TempDir dir;
+  SuitePlan plan = PlanOf({Case(0, "broken"), Case(1, "no-etcd", "system etcd is not installed"),
+                           Case(2, "buggy"), Case(3, "fine")});
+  ScriptedExecutor exec({{"broken", {kCaseError, std::nullopt, "cluster did not start"}},
+                         {"buggy", {kCaseInvalid, std::nullopt, ""}},
+                         {"fine", {kCaseValid, std::nullopt, ""}}});
+  SuiteRunOptions o;
+  o.store_path = dir.File("s.db");
+  o.results_dir = dir.File("results");
+  o.junit_path = dir.File("extra-junit.xml");
+  std::ostringstream out;
+  o.out = &out;
+  SuiteOutcome r = RunSuite(plan, plan.cases, o, exec);
+  EXPECT_EQ(r.exit_code, 1) << out.str();
+  EXPECT_THAT(exec.ran, ::testing::ElementsAre("broken", "buggy", "fine"));
+  EXPECT_THAT(out.str(), HasSubstr("[2/4] no-etcd: skipped: system etcd is not installed"));
+  EXPECT_THAT(out.str(), HasSubstr("4 tests: 1 valid, 1 invalid, 1 error, 1 skipped"));
+  EXPECT_THAT(out.str(), HasSubstr("could not run broken: cluster did not start"));
+  EXPECT_THAT(ReadFile(r.folder + "/0-broken.log"), HasSubstr("ran broken"));
+
+  auto store = HistoryStore::OpenExisting(o.store_path);
+  ASSERT_TRUE(store.ok());
+  Result<SuiteRunRecord> sr = GetSuiteRun(**store, r.suite_run_id);
+  ASSERT_TRUE(sr.ok());
+  EXPECT_EQ(sr->name, "unit");
+  EXPECT_EQ(sr->exit_code, 1);
+  Result<std::vector<SuiteCaseRecord>> cases = LoadSuiteCases(**store, r.suite_run_id);
+  ASSERT_TRUE(cases.ok());
+  ASSERT_EQ(cases->size(), 4u);
+  EXPECT_EQ((*cases)[1].outcome, "skipped");
+  EXPECT_EQ((*cases)[1].reason, "system etcd is not installed");
+  EXPECT_EQ((*cases)[0].reason, "cluster did not start");
+
+  const std::string junit = ReadFile(r.junit_path);
+  EXPECT_EQ(junit, ReadFile(o.junit_path));
+  EXPECT_THAT(junit, HasSubstr("<skipped message=\"system etcd is not installed\"/>"));
+  EXPECT_THAT(junit, HasSubstr("<error message=\"cluster did not start\""));
+  EXPECT_THAT(ReadFile(r.folder + "/summary.txt"), HasSubstr("no-etcd"));
+}
+
+TEST(RunSuite, OnlySkipsIsExitZeroAndCouldNotRunIsTwo) {
+  TempDir dir;
+  SuiteRunOptions o;
+  o.store_path = dir.File("s.db");
+  o.results_dir = dir.File("results");
+  std::ostringstream out;
+  o.out = &out;
+  SuitePlan skips = PlanOf({Case(0, "zk", "system zookeeper is not part of this faultline build")});
+  ScriptedExecutor none({});
+  EXPECT_EQ(RunSuite(skips, skips.cases, o, none).exit_code, 0);
+  SuitePlan errs = PlanOf({Case(0, "a"), Case(1, "b")});
+  ScriptedExecutor exec({{"a", {kCaseValid, std::nullopt, ""}},
+                         {"b", {kCaseUnknown, std::nullopt, "budget"}}});
+  EXPECT_EQ(RunSuite(errs, errs.cases, o, exec).exit_code, 2);
+}
+
+TEST(RunSuiteDeathTest, AnInterruptEndsTheCaseInProgressAndStopsTheSuite) {
+  // RequestInterrupt latches for the process: run it in a child.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        TempDir dir;
+        SuitePlan plan = PlanOf({Case(0, "first"), Case(1, "second"), Case(2, "third")});
+        ScriptedExecutor exec({{"first", {kCaseValid, std::nullopt, ""}},
+                               {"second", {kCaseUnknown, std::nullopt, "interrupted"}},
+                               {"third", {kCaseValid, std::nullopt, ""}}});
+        exec.interrupt_at = "second";
+        SuiteRunOptions o;
+        o.store_path = dir.File("s.db");
+        o.results_dir = dir.File("results");
+        std::ostringstream out;
+        o.out = &out;
+        SuiteOutcome r = RunSuite(plan, plan.cases, o, exec);
+        bool ok = exec.ran.size() == 2 && r.interrupted &&
+                  out.str().find("the remaining tests were not run") != std::string::npos &&
+                  out.str().find("1 not run") != std::string::npos;
+        std::_Exit(ok ? r.exit_code : 99);
+      },
+      ::testing::ExitedWithCode(2), "");
+}
+
+// The real executor on the in-process fake system: one valid run and one with a planted lost
+// write, each a second long, through ExecuteRun.
+TEST(RunSuite, FakeSystemRunsThroughTheRunScaffoldAndGetMetricsAndJUnit) {
+  TempDir dir;
+  const std::string spec =
+      "system: {kind: fake, nodes: 3%s}\nworkload: {type: register, keys: 2}\nconcurrency: 2\n"
+      "rate: 100\ntime_limit: 1s\nnemesis: {kinds: [kill], targets: [leader], interval: 300ms, "
+      "duration: 200ms}\n";
+  auto with = [&](const std::string& extra) {
+    std::string s = spec;
+    s.replace(s.find("%s"), 2, extra);
+    return s;
+  };
+  std::ofstream(dir.File("ok.yaml")) << "name: ok\n" << with("");
+  std::ofstream(dir.File("bug.yaml")) << "name: bug\n" << with(", lose_every: 3");
+  std::ofstream(dir.File("suite.yaml"))
+      << "name: fakes\nseed: 3\ntests:\n  - test: ok.yaml\n  - test: bug.yaml\n";
+  Result<SuitePlan> plan = LoadSuitePlan(dir.File("suite.yaml"), {});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ExecutorOptions eo;
+  eo.store_path = dir.File("s.db");
+  eo.results_dir = dir.File("results");
+  auto exec = MakeScaffoldExecutor(eo);
+  SuiteRunOptions o;
+  o.store_path = eo.store_path;
+  o.results_dir = eo.results_dir;
+  std::ostringstream out;
+  o.out = &out;
+  SuiteOutcome r = RunSuite(*plan, plan->cases, o, *exec);
+  ASSERT_EQ(r.rows.size(), 2u) << out.str();
+  EXPECT_EQ(r.exit_code, 1) << out.str();
+  EXPECT_EQ(r.rows[0].result.outcome, "valid") << out.str();
+  EXPECT_EQ(r.rows[1].result.outcome, "invalid") << out.str();
+  EXPECT_GT(r.rows[1].anomalies, 0);
+  for (const SuiteRow& row : r.rows) {
+    ASSERT_TRUE(row.result.run_id) << out.str();
+    ASSERT_TRUE(row.metrics);
+    EXPECT_GT(row.metrics->ok, 0);
+    EXPECT_EQ(row.c.seed, plan->cases[row.c.position].seed);
+  }
+  auto store = HistoryStore::OpenExisting(o.store_path);
+  ASSERT_TRUE(store.ok());
+  Result<RunRecord> run = (*store)->GetRun(*r.rows[1].result.run_id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->suite, "bug-3n-fake") << "runs are recorded under the case's name";
+  EXPECT_EQ(run->seed, plan->cases[1].seed);
+  const std::string junit = ReadFile(r.junit_path);
+  EXPECT_THAT(junit, HasSubstr("testsuite name=\"bug-3n-fake (run"));
+  EXPECT_THAT(junit, HasSubstr("<failure"));
+  EXPECT_THAT(out.str(), HasSubstr("bug-3n-fake"));
+}
+
+}  // namespace
+}  // namespace faultline::harness::suite
