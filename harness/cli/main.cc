@@ -158,11 +158,14 @@ int main(int argc, char** argv) {
   faultline::harness::report::AddReportCommand(app, &exit_code, &store);
 
   // ---- scenario (issue 5: a written-down schedule against a real cluster, with expectations)
-  faultline::harness::scenario::AddScenarioCommand(app, &exit_code);
+  faultline::harness::scenario::AddScenarioCommand(app, &exit_code, &store, &results);
   faultline::harness::AddConvertJepsenCommand(app, &exit_code);  // Jepsen nemesis -> schedule
-  faultline::harness::AddMatrixCommand(app, &exit_code);         // detection matrix (issue 11)
-  faultline::harness::serve::AddServeCommand(app, &exit_code);   // browser over the store
-  faultline::harness::sim::AddSimCommand(app, &exit_code);       // deterministic simulation
+  faultline::harness::AddMatrixCommand(app, &exit_code, &store,
+                                       &results);  // detection matrix (issue 11)
+  faultline::harness::serve::AddServeCommand(app, &exit_code, &store,
+                                             &results);  // browser over the store
+  faultline::harness::sim::AddSimCommand(app, &exit_code, &store,
+                                         &results);  // deterministic simulation
   faultline::harness::shrink::AddShrinkCommand(app, &exit_code, &store, &results);  // issue 12
   faultline::harness::shrink::AddReplayCommand(app, &exit_code, &store, &results);  // --repeat
   faultline::harness::suite::AddSuiteCommand(app, &exit_code, &store, &results);

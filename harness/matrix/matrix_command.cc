@@ -59,7 +59,8 @@ int Run(const Args& a) {
 
 }  // namespace
 
-void AddMatrixCommand(CLI::App& app, int* exit_code) {
+void AddMatrixCommand(CLI::App& app, int* exit_code, const std::string* store,
+                      const std::string* results) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "matrix",
@@ -70,11 +71,10 @@ void AddMatrixCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--time-limit", args->time_limit, "every suite's time limit, e.g. 20s");
   cmd->add_option("--only", args->only, "comma-separated fault points (and/or 'correct')");
-  cmd->add_option("--store", args->store, "SQLite history store")->capture_default_str();
-  cmd->add_option("--results", args->results, "folder for run folders and matrix tables")
-      ->capture_default_str();
   cmd->add_option("--zabd", args->zabd, "zabd binary (default: beside this program)");
-  cmd->callback([args, exit_code] {
+  cmd->callback([args, exit_code, store, results] {
+    args->store = *store;
+    args->results = *results;
     try {
       *exit_code = Run(*args);
     } catch (const std::exception& e) {

@@ -9,6 +9,9 @@
 
 namespace faultline::harness {
 
-void AddMatrixCommand(CLI::App& app, int* exit_code);
+// `store` and `results` are the root app's global --store and --results (read when the
+// command runs; an option after the subcommand falls through to them).
+void AddMatrixCommand(CLI::App& app, int* exit_code, const std::string* store,
+                      const std::string* results);
 
 }  // namespace faultline::harness

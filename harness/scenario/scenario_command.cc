@@ -41,7 +41,8 @@ int Run(const Args& a) {
 
 }  // namespace
 
-void AddScenarioCommand(CLI::App& app, int* exit_code) {
+void AddScenarioCommand(CLI::App& app, int* exit_code, const std::string* store,
+                        const std::string* results) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "scenario",
@@ -50,12 +51,12 @@ void AddScenarioCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("FILE", args->file, "scenario YAML (docs/scenarios.md)")->required();
   cmd->add_option("--repeat", args->repeat, "run it N times (each a fresh cluster and run row)")
       ->check(CLI::Range(1, 1000));
-  cmd->add_option("--store", args->store, "SQLite history store")->capture_default_str();
-  cmd->add_option("--results", args->results, "folder for run folders")->capture_default_str();
   cmd->add_option("--zabd", args->zabd, "zabd binary (default: beside this program)");
   cmd->add_option("--system", args->system,
                   "run against another system kind (its keys the kind does not take are dropped)");
-  cmd->callback([args, exit_code] {
+  cmd->callback([args, exit_code, store, results] {
+    args->store = *store;
+    args->results = *results;
     try {
       *exit_code = Run(*args);
     } catch (const std::exception& e) {

@@ -9,7 +9,10 @@
 
 namespace faultline::harness::scenario {
 
-void AddScenarioCommand(CLI::App& app, int* exit_code);
+// `store` and `results` are the root app's global --store and --results (read when the
+// command runs; an option after the subcommand falls through to them).
+void AddScenarioCommand(CLI::App& app, int* exit_code, const std::string* store,
+                        const std::string* results);
 
 }  // namespace faultline::harness::scenario
 

@@ -11,24 +11,8 @@
 #include "harness/serve/site.h"
 
 namespace faultline::harness::serve {
-namespace {
-
-// The global option `name` of the root app (--store, --results), or `fallback`.
-std::string GlobalOption(CLI::App& app, const std::string& name, const std::string& fallback) {
-  CLI::App* root = &app;
-  while (root->get_parent() != nullptr) root = root->get_parent();
-  try {
-    CLI::Option* o = root->get_option(name);
-    if (o->count() > 0) return o->as<std::string>();
-    return o->get_default_str().empty() ? fallback : o->get_default_str();
-  } catch (const CLI::Error&) {
-    return fallback;
-  }
-}
-
-}  // namespace
-
-void AddServeCommand(CLI::App& app, int* exit_code) {
+void AddServeCommand(CLI::App& app, int* exit_code, const std::string* store_arg,
+                     const std::string* results_arg) {
   struct Args {
     int port = 8077;
     std::string bind = "127.0.0.1";
@@ -45,10 +29,9 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--threads", args->threads, "threads answering requests")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  CLI::App* self = cmd;
-  cmd->callback([args, exit_code, self] {
-    std::string store_path = GlobalOption(*self, "--store", "results/faultline.db");
-    std::string results = GlobalOption(*self, "--results", "results");
+  cmd->callback([args, exit_code, store_arg, results_arg] {
+    std::string store_path = *store_arg;
+    std::string results = *results_arg;
     auto store = HistoryStore::OpenExisting(store_path);
     if (!store.ok()) {
       std::cerr << "error: " << store.status().message() << "\n";

@@ -9,6 +9,9 @@
 
 namespace faultline::harness::serve {
 
-void AddServeCommand(CLI::App& app, int* exit_code);
+// `store` and `results` are the root app's global --store and --results (read when the
+// command runs; an option after the subcommand falls through to them).
+void AddServeCommand(CLI::App& app, int* exit_code, const std::string* store_arg,
+                     const std::string* results_arg);
 
 }  // namespace faultline::harness::serve

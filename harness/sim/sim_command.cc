@@ -176,7 +176,8 @@ Result<std::pair<uint64_t, uint64_t>> ParseSeedRange(const std::string& text) {
   return std::pair<uint64_t, uint64_t>{*a, *b};
 }
 
-void AddSimCommand(CLI::App& app, int* exit_code) {
+void AddSimCommand(CLI::App& app, int* exit_code, const std::string* store,
+                   const std::string* results) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "sim",
@@ -198,9 +199,11 @@ void AddSimCommand(CLI::App& app, int* exit_code) {
                 "print each run's history digest (HistoryFingerprint: the same seed, the same "
                 "digest)");
   cmd->add_flag("--stop-at-first", args->stop_at_first, "stop at the first seed with an anomaly");
-  cmd->add_option("--store", args->store, "SQLite history store")->capture_default_str();
-  cmd->add_option("--results", args->results, "folder for run folders")->capture_default_str();
-  cmd->callback([args, exit_code] { *exit_code = Run(*args); });
+  cmd->callback([args, exit_code, store, results] {
+    args->store = *store;
+    args->results = *results;
+    *exit_code = Run(*args);
+  });
 }
 
 }  // namespace faultline::harness::sim

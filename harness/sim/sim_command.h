@@ -17,7 +17,10 @@
 
 namespace faultline::harness::sim {
 
-void AddSimCommand(CLI::App& app, int* exit_code);
+// `store` and `results` are the root app's global --store and --results (read when the
+// command runs; an option after the subcommand falls through to them).
+void AddSimCommand(CLI::App& app, int* exit_code, const std::string* store,
+                   const std::string* results);
 
 // "7" -> [7, 7]; "1..100" -> [1, 100]. InvalidArgument naming the text otherwise (0, reversed).
 Result<std::pair<uint64_t, uint64_t>> ParseSeedRange(const std::string& text);
