@@ -128,8 +128,11 @@ std::string Links(const std::vector<const MatrixRun*>& runs, const std::string& 
       out.push_back("error");
       continue;
     }
-    out.push_back(fmt::format("[{}{}]({}/runs/{}/report.html)", r->run_id, r->detected ? "!" : "",
-                              results_dir, r->run_id));
+    // The folder the run row recorded: a run folder is runs/<id>, or runs/<id>-2 when another
+    // store sharing this results folder took runs/<id> first (fefe78f).
+    const std::string folder =
+        r->folder.empty() ? fmt::format("{}/runs/{}", results_dir, r->run_id) : r->folder;
+    out.push_back(fmt::format("[{}{}]({}/report.html)", r->run_id, r->detected ? "!" : "", folder));
   }
   return out.empty() ? "-" : fmt::format("{}", fmt::join(out, " "));
 }
@@ -322,7 +325,10 @@ class MatrixRunner {
     auto run = HistoryStore::OpenExisting(o_.store_path);
     if (run.ok()) {
       auto rec = (*run)->GetRun(r.run_id);
-      if (rec.ok()) r.verdict = rec->verdict.empty() ? rec->status : rec->verdict;
+      if (rec.ok()) {
+        r.verdict = rec->verdict.empty() ? rec->status : rec->verdict;
+        r.folder = rec->folder;
+      }
     }
     if (code == 2 && r.verdict != "unknown") r.error = fmt::format("exit 2 (see {})", log);
     auto judged = LoadJudgement(o_.store_path, r.run_id);
@@ -352,6 +358,10 @@ class MatrixRunner {
     o.out = &sink;
     scenario::ScenarioOutcome ran = scenario::RunScenario(*s, o);
     r.run_id = ran.run_id;
+    if (auto store = HistoryStore::OpenExisting(o_.store_path); store.ok() && r.run_id > 0) {
+      auto rec = (*store)->GetRun(r.run_id);
+      if (rec.ok()) r.folder = rec->folder;
+    }
     r.verdict = ran.exit_code == 0 ? "passed" : ran.exit_code == 1 ? "failed" : "error";
     r.error = ran.error;
     // A scenario catches the point when one of its expectations fails (exit 1).

@@ -63,6 +63,7 @@ struct MatrixRun {
   bool scenario = false;
   uint64_t seed = 0;
   int64_t run_id = 0;
+  std::string folder;   // the run's folder as the store recorded it ("": <results>/runs/<id>)
   std::string verdict;  // valid | invalid | unknown | error (suites); passed | failed | error
   bool detected = false;
   std::optional<int64_t> detect_ms;  // chaos time to the first detection

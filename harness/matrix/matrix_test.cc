@@ -175,6 +175,11 @@ TEST(MatrixTable, RowsCountDetectionsTakeTheMedianAndLinkEveryReport) {
       << t;
   EXPECT_NE(t.find("| (no fault point) | 2 | 1 | 0 |"), std::string::npos) << t;
   EXPECT_FALSE(MatrixPassed(m, runs));  // run 8 is a false alarm
+  // A run whose folder the store recorded elsewhere (runs/<id>-2: another store sharing the
+  // results folder had runs/<id>) is linked there, not at runs/<id>.
+  runs[0].folder = "results/runs/1-2";
+  EXPECT_NE(FormatMatrixTable(m, runs, "results").find("[1!](results/runs/1-2/report.html) [2!]"),
+            std::string::npos);
   runs.pop_back();
   EXPECT_TRUE(MatrixPassed(m, runs));
   runs.erase(runs.begin() + 5);  // zk-4643 now undetected
