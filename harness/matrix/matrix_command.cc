@@ -15,8 +15,8 @@ struct Args {
   int seeds = 0;  // 0 = the file's
   std::string time_limit;
   std::string only;
-  std::string store = "results/faultline.db";
-  std::string results = "results";
+  std::string store;    // the global --store
+  std::string results;  // the global --results
   std::string zabd;
 };
 

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "harness/history/history_codec.h"
+#include "harness/history/store_util.h"
 
 namespace faultline::harness {
 namespace {
@@ -26,15 +27,6 @@ std::string Span(int64_t start_ns, int64_t end_ns, int64_t run_start_ms) {
   return Offset(start_ns, run_start_ms) + ".." + Offset(end_ns, run_start_ms);
 }
 
-std::string LocalTime(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
 }  // namespace
 
 Status PrintRunSummary(HistoryStore& store, int64_t run_id, std::ostream& out) {
@@ -47,8 +39,8 @@ Status PrintRunSummary(HistoryStore& store, int64_t run_id, std::ostream& out) {
   const int64_t t0 = run->started_ms;
 
   out << fmt::format("run {}  suite {}  seed {}  git {}  started {} UTC  status {}  verdict {}\n",
-                     run->id, run->suite, run->seed, run->git_revision, LocalTime(t0), run->status,
-                     run->verdict.empty() ? "-" : run->verdict);
+                     run->id, run->suite, run->seed, run->git_revision, UtcTimeText(t0),
+                     run->status, run->verdict.empty() ? "-" : run->verdict);
   if (run->replay_of) out << fmt::format("replay of run {}\n", *run->replay_of);
   if (run->status == kRunCrashed) {
     out << fmt::format(
@@ -57,7 +49,7 @@ Status PrintRunSummary(HistoryStore& store, int64_t run_id, std::ostream& out) {
         run->controller_pid ? fmt::format(" (pid {} on {})", *run->controller_pid,
                                           run->controller_host.empty() ? "?" : run->controller_host)
                             : "",
-        LocalTime(run->last_heard_ms), (run->last_heard_ms - t0) / 1000.0);
+        UtcTimeText(run->last_heard_ms), (run->last_heard_ms - t0) / 1000.0);
   }
 
   std::map<std::string, std::map<std::string, int64_t>> by_f;  // f -> outcome -> count
@@ -123,8 +115,9 @@ Status PrintRunList(HistoryStore& store, int limit, std::ostream& out) {
   out << fmt::format("{:>5}  {:<19}  {:<12} {:<11} {:<8} {:>9}\n", "id", "started (UTC)", "suite",
                      "status", "verdict", "anomalies");
   for (const auto& r : *runs) {
-    out << fmt::format("{:>5}  {:<19}  {:<12} {:<11} {:<8} {:>9}\n", r.id, LocalTime(r.started_ms),
-                       r.suite, r.status, r.verdict.empty() ? "-" : r.verdict, r.anomaly_count);
+    out << fmt::format("{:>5}  {:<19}  {:<12} {:<11} {:<8} {:>9}\n", r.id,
+                       UtcTimeText(r.started_ms), r.suite, r.status,
+                       r.verdict.empty() ? "-" : r.verdict, r.anomaly_count);
   }
   return Status::Ok();
 }

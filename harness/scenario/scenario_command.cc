@@ -12,8 +12,8 @@ namespace {
 struct Args {
   std::string file;
   int repeat = 1;
-  std::string store = "results/faultline.db";
-  std::string results = "results";
+  std::string store;    // the global --store
+  std::string results;  // the global --results
   std::string zabd;
   std::string system;
 };

@@ -21,8 +21,8 @@ struct Args {
   std::string suite;
   std::string seeds;
   int64_t from_run = 0;
-  std::string store = "results/faultline.db";
-  std::string results = "results";
+  std::string store;    // the global --store
+  std::string results;  // the global --results
   SpecOverrides overrides;
   bool summary = false;
   bool report = false;
