@@ -156,27 +156,23 @@ class EtcdSystem final : public System {
   }
 
   Result<std::unique_ptr<Db>> OpenDb(const DbOptions& options) override {
-    ClusterOptions c;
     // A token unique to the run folder: members of another run can never join this cluster.
-    c.launcher = std::make_shared<EtcdLauncher>(
-        o_, fmt::format("faultline-{:x}", std::hash<std::string>()(options.run_dir)), layout_);
-    c.run_dir = options.run_dir;
-    c.node_count = options.nodes;
-    c.address_mode = options.layout == NetLayout::kPrivateNetns ? AddressMode::kPrivateNetns
-                                                                : AddressMode::kLoopback;
-    Result<std::unique_ptr<Cluster>> cluster = Cluster::Create(std::move(c));
-    if (!cluster.ok()) return cluster.status();
+    Result<std::unique_ptr<Db>> db = OpenProcessDb(
+        std::make_shared<EtcdLauncher>(
+            o_, fmt::format("faultline-{:x}", std::hash<std::string>()(options.run_dir)), layout_),
+        options);
+    if (!db.ok()) return db.status();
     {
       std::lock_guard<std::mutex> l(layout_->mu);
       layout_->peer_urls.clear();
       layout_->clients.clear();
       layout_->members.clear();
-      for (const NodeInfo& n : cluster.value()->Infos()) {
+      for (const NodeInfo& n : db.value()->Infos()) {
         layout_->peer_urls[Url(n.PeerPort("peer"))] = n.id;
         layout_->clients[n.id] = n.client;
       }
     }
-    return std::unique_ptr<Db>(std::move(cluster).value());
+    return db;
   }
 
   std::unique_ptr<Client> NewClient(const NodeInfo& node, const std::string& read_mode) override {
