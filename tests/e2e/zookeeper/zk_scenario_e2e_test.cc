@@ -32,10 +32,10 @@ class ZooKeeperScenarioE2e : public ::testing::Test {
 // whose new leader reports 0x<epoch>00000000 while its followers report their last txn.
 TEST_F(ZooKeeperScenarioE2e, AMajorityProposalWithoutCommitIsKeptOnZooKeeper) {
   std::string out;
-  const int code = box_->Run(
-      {"scenario", kSource + "/workloads/scenarios/zookeeper/q3-majority-proposal-uncommitted.yaml",
-       "--store", box_->store(), "--results", box_->dir()},
-      &out);
+  const int code =
+      box_->Run({"scenario",
+                 kSource + "/workloads/scenarios/zookeeper/q3-majority-proposal-uncommitted.yaml"},
+                &out);
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("HOLDS step 12 {expect: {op: w1, outcome: kept}}"), std::string::npos) << out;
   EXPECT_NE(out.find("every expectation held"), std::string::npos) << out;
@@ -55,7 +55,7 @@ TEST_F(ZooKeeperScenarioE2e, TheZabdFileIsRefusedForItsLoggedWaitBeforeAnythingS
   std::string out;
   const int code =
       box_->Run({"scenario", kSource + "/workloads/scenarios/q3-majority-proposal-uncommitted.yaml",
-                 "--system", "zookeeper", "--store", box_->store(), "--results", box_->dir()},
+                 "--system", "zookeeper"},
                 &out);
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("step 5 (wait): `logged:` needs zabd's event log"), std::string::npos) << out;
