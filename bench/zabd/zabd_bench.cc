@@ -263,7 +263,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   fmt::print(
-      "zabd_bench: 3 nodes on 127.0.0.1, fsync on, 128-byte values, tickTime {} ms, "
+      "zabd_bench: 3 nodes on loopback, fsync on, 128-byte values, tickTime {} ms, "
       "{} s x {} reps per row (median), {} hardware threads\n\n",
       tick_ms, seconds, reps, std::thread::hardware_concurrency());
   auto [fsync_p50, fsync_p99] = FsyncP50P99Ms(cluster.dir());

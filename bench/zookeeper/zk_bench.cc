@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   fmt::print(
-      "zk_bench: ZooKeeper 3.8 (Debian), 3 nodes on 127.0.0.1, forceSync=yes, 128-byte values, "
+      "zk_bench: ZooKeeper 3.8 (Debian), 3 nodes on loopback, forceSync=yes, 128-byte values, "
       "tickTime {} ms, JVM options: {}, {} s x {} reps per row (median), {} hardware threads\n\n",
       tick_ms, jvm, seconds, reps, std::thread::hardware_concurrency());
   auto [fsync_p50, fsync_p99] = FsyncP50P99Ms(e.dir());

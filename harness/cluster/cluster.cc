@@ -52,39 +52,6 @@ void LayOut(NodeId id, const std::string& host, const std::vector<std::string>& 
   }
 }
 
-std::string LoopbackHost(const LoopbackBlock& block, NodeId id) { return block.Host(10 + id); }
-
-// A claimed loopback block (loopback_block.h) where a server can listen on every planned
-// endpoint now. A block where one cannot (a program listening on all addresses on a planned
-// port) is released and another drawn.
-Result<LoopbackBlock> ClaimBlock(int node_count, const std::vector<std::string>& peer_names,
-                                 const std::vector<std::string>& other_names) {
-  std::random_device entropy;
-  std::string last;
-  for (int draw = 0; draw < kBlockDraws; ++draw) {
-    Result<LoopbackBlock> block =
-        LoopbackBlock::Claim((uint64_t{entropy()} << 32) ^ entropy() ^ ::getpid());
-    if (!block.ok()) return block.status();
-    Status probe;
-    for (NodeId id = 1; id <= node_count && probe.ok(); ++id) {
-      NodeInfo info;
-      LayOut(id, LoopbackHost(*block, id), peer_names, other_names, &info);
-      std::vector<Endpoint> endpoints = {info.client};
-      for (const auto& [name, e] : info.peer_ports) endpoints.push_back(e);
-      for (const auto& [name, e] : info.other_ports) endpoints.push_back(e);
-      for (const Endpoint& e : endpoints) {
-        if (probe = ProbeListen(e.host, e.port); !probe.ok()) break;
-      }
-    }
-    if (probe.ok()) return block;
-    last = probe.message();
-  }
-  return Status::IoError(fmt::format(
-      "no loopback block where every node port is free after {} draws (last: {}; does a program "
-      "listen on all addresses on one of the ports {}..{}?)",
-      kBlockDraws, last, kNetnsClientPortBase, kNetnsOtherPortBase + 99));
-}
-
 // /proc/<pid>/stat state letter: 'T' (stopped) after SIGSTOP is delivered.
 char ProcState(int pid) {
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
@@ -94,6 +61,37 @@ char ProcState(int pid) {
 }
 
 }  // namespace
+
+Result<LoopbackLayout> ClaimLoopbackLayout(int node_count,
+                                           const std::vector<std::string>& peer_names,
+                                           const std::vector<std::string>& other_names) {
+  std::random_device entropy;
+  std::string last;
+  for (int draw = 0; draw < kBlockDraws; ++draw) {
+    Result<LoopbackBlock> block =
+        LoopbackBlock::Claim((uint64_t{entropy()} << 32) ^ entropy() ^ ::getpid());
+    if (!block.ok()) return block.status();
+    std::map<NodeId, NodeInfo> nodes;
+    Status probe;
+    for (NodeId id = 1; id <= node_count && probe.ok(); ++id) {
+      NodeInfo& info = nodes[id];
+      info.id = id;
+      LayOut(id, block->Host(10 + id), peer_names, other_names, &info);
+      std::vector<Endpoint> endpoints = {info.client};
+      for (const auto& [name, e] : info.peer_ports) endpoints.push_back(e);
+      for (const auto& [name, e] : info.other_ports) endpoints.push_back(e);
+      for (const Endpoint& e : endpoints) {
+        if (probe = ProbeListen(e.host, e.port); !probe.ok()) break;
+      }
+    }
+    if (probe.ok()) return LoopbackLayout{std::move(block).value(), std::move(nodes)};
+    last = probe.message();
+  }
+  return Status::IoError(fmt::format(
+      "no loopback block where every node port is free after {} draws (last: {}; does a program "
+      "listen on all addresses on one of the ports {}..{}?)",
+      kBlockDraws, last, kNetnsClientPortBase, kNetnsOtherPortBase + 99));
+}
 
 struct Cluster::Impl {
   struct Node {
@@ -270,18 +268,23 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(ClusterOptions options) {
   std::error_code ec;
   const fs::path run_dir = fs::absolute(options.run_dir, ec);
   auto impl = std::make_unique<Impl>();
+  std::map<NodeId, NodeInfo> layout;
   if (options.address_mode == AddressMode::kLoopback) {
-    Result<LoopbackBlock> block = ClaimBlock(options.node_count, peer_names, other_names);
-    if (!block.ok()) return block.status();
-    impl->block.emplace(std::move(block).value());
+    Result<LoopbackLayout> claimed =
+        ClaimLoopbackLayout(options.node_count, peer_names, other_names);
+    if (!claimed.ok()) return claimed.status();
+    impl->block.emplace(std::move(claimed->block));
+    layout = std::move(claimed->nodes);
   }
   for (NodeId id = 1; id <= options.node_count; ++id) {
     Impl::Node node;
     NodeInfo& info = node.info;
-    info.id = id;
-    const std::string host =
-        impl->block ? LoopbackHost(*impl->block, id) : fmt::format("127.0.0.{}", 10 + id);
-    LayOut(id, host, peer_names, other_names, &info);
+    if (auto it = layout.find(id); it != layout.end()) {
+      info = std::move(it->second);
+    } else {
+      info.id = id;
+      LayOut(id, fmt::format("127.0.0.{}", 10 + id), peer_names, other_names, &info);
+    }
     if (options.address_mode == AddressMode::kPrivateNetns && ::geteuid() == 0) {
       info.gid = kNodeGidBase + static_cast<unsigned>(id);
     }

@@ -48,6 +48,7 @@
 #include "common/status.h"
 #include "harness/cluster/db.h"
 #include "harness/cluster/launcher.h"
+#include "harness/cluster/loopback_block.h"
 #include "harness/cluster/node.h"
 
 namespace faultline::harness {
@@ -112,6 +113,19 @@ class Cluster final : public Db {
   explicit Cluster(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The kLoopback layout Create uses, for launchers outside a Cluster too (the e2e test clusters of
+// tests/e2e/zabd and tests/e2e/zookeeper): claims a loopback block where a server can listen now
+// on every planned endpoint and lays node 1..node_count out in it (host 127.A.B.(10+i), the port
+// plan above; NodeInfo's id, host, client, peer_ports, other_ports). The nodes' addresses stay
+// theirs while `block` lives; nothing else is picked on 127.0.0.1.
+struct LoopbackLayout {
+  LoopbackBlock block;
+  std::map<NodeId, NodeInfo> nodes;
+};
+Result<LoopbackLayout> ClaimLoopbackLayout(int node_count,
+                                           const std::vector<std::string>& peer_names,
+                                           const std::vector<std::string>& other_names = {});
 
 // Leader search shared by every Db: polls `query` on every running node until one says leading
 // (the highest epoch wins when two do), or `timeout` passes (Timeout). When the Db cannot tell

@@ -3,13 +3,10 @@
 // before every start, cleanup.
 #include "harness/cluster/cluster.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +18,7 @@
 #include <thread>
 
 #include "harness/cluster/loopback_block.h"
+#include "harness/cluster/port_race_check.h"
 #include "harness/cluster/test_dir.h"
 
 namespace faultline::harness {
@@ -136,13 +134,6 @@ TEST_F(ClusterTest, CreateLaysOutOneFolderPerNodeWithDistinctLoopbackPortsForEve
   EXPECT_NE(block, "127.0.0");
 }
 
-std::pair<int, int> EphemeralPortRange() {
-  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
-  int low = 32768, high = 60999;
-  in >> low >> high;
-  return {low, high};
-}
-
 std::vector<Endpoint> AllEndpoints(const NodeInfo& info) {
   std::vector<Endpoint> out = {info.client};
   for (const auto& [name, e] : info.peer_ports) out.push_back(e);
@@ -158,26 +149,11 @@ std::vector<Endpoint> AllEndpoints(const NodeInfo& info) {
 TEST_F(ClusterTest, PortRaceRegressionPortsTakenOn127001AfterCreateDoNotStopTheNodesListening) {
   auto cluster = Make(3);
   ASSERT_NE(cluster, nullptr);
-  const auto [low, high] = EphemeralPortRange();
-  std::vector<int> squatters;
+  std::vector<Endpoint> endpoints;
   for (const NodeInfo& info : cluster->Infos()) {
-    for (const Endpoint& e : AllEndpoints(info)) {
-      EXPECT_TRUE(e.port < low || e.port > high) << e.ToString() << " is an ephemeral port";
-      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(e.port);
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) (void)::listen(fd, 1);
-      squatters.push_back(fd);  // bound or already taken by someone else: either way not ours
-    }
+    for (const Endpoint& e : AllEndpoints(info)) endpoints.push_back(e);
   }
-  for (const NodeInfo& info : cluster->Infos()) {
-    for (const Endpoint& e : AllEndpoints(info)) {
-      EXPECT_TRUE(ProbeListen(e.host, e.port).ok()) << e.ToString();  // as the server will
-    }
-  }
-  for (int fd : squatters) ::close(fd);
+  for (const std::string& problem : PortRaceProblems(endpoints)) ADD_FAILURE() << problem;
 }
 
 TEST_F(ClusterTest, TwoClustersAliveAtOnceListenOnDistinctAddresses) {

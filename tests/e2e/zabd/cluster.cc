@@ -16,7 +16,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -28,38 +27,22 @@ namespace zabd::testing {
 using faultline::Result;
 using faultline::Status;
 
-uint16_t FreeLoopbackPort() {
-  // Ports handed out in this process are remembered so two calls never return the same one.
-  static std::set<uint16_t> used;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    ::close(fd);
-    if (port != 0 && used.insert(port).second) return port;
-  }
-  throw std::runtime_error("no free loopback port");
-}
-
 ZabdCluster::ZabdCluster(std::string zabd_binary, ClusterOptions options)
     : binary_(std::move(zabd_binary)), options_(options) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "zabd-e2e-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
+  // The nodes' addresses are a loopback block claimed for the cluster's life, as harness
+  // clusters lay theirs out: ports picked free on 127.0.0.1 could be taken between the pick and
+  // zabd's bind.
+  auto layout = faultline::harness::ClaimLoopbackLayout(options_.nodes, {"peer"});
+  if (!layout.ok()) throw std::runtime_error(layout.status().ToString());
+  block_.emplace(std::move(layout->block));
+  nodes_ = std::move(layout->nodes);
   std::string yaml = "nodes:\n";
-  for (int id = 1; id <= options_.nodes; ++id) {
-    client_ports_[id] = FreeLoopbackPort();
-    peer_ports_[id] = FreeLoopbackPort();
-    yaml += fmt::format("  - {{id: {}, client: 127.0.0.1:{}, peer: 127.0.0.1:{}}}\n", id,
-                        client_ports_[id], peer_ports_[id]);
+  for (const auto& [id, node] : nodes_) {
+    yaml += fmt::format("  - {{id: {}, client: {}, peer: {}}}\n", id, node.client.ToString(),
+                        node.PeerPort("peer").ToString());
   }
   yaml += fmt::format(
       "data_dir: {}/data\ntick_time_ms: {}\ninit_limit: {}\nsync_limit: {}\n"
@@ -170,7 +153,7 @@ int ZabdCluster::WaitExit(int id, int timeout_ms) {
 
 Result<RespClient> ZabdCluster::Connect(int id, int timeout_ms) const {
   RespClient c;
-  if (auto s = c.Connect("127.0.0.1", client_port(id), timeout_ms); !s.ok()) return s;
+  if (auto s = c.Connect(host(id), client_port(id), timeout_ms); !s.ok()) return s;
   return c;
 }
 

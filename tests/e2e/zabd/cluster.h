@@ -1,19 +1,24 @@
-// ZabdCluster: N real zabd processes on free 127.0.0.1 ports in a fresh temp dir, for e2e tests
-// and the benchmark. Processes are forked and addressed by pid only; the destructor SIGKILLs
-// every process it started and removes the temp dir (also when a test failed), and each child
-// gets SIGKILL from the kernel when its parent dies without that (PR_SET_PDEATHSIG: a bench
-// killed by SIGKILL or SIGPIPE), so nothing is left running. The kernel ties that signal to the
-// thread that forked: call Start() from a thread that lives as long as the cluster.
+// ZabdCluster: N real zabd processes in a fresh temp dir, for e2e tests and the benchmark. Node i
+// listens on 127.A.B.(10+i) in a loopback block the cluster claims for its life (the layout of
+// harness clusters, harness/cluster/cluster.h ClaimLoopbackLayout), never on ports picked free on
+// 127.0.0.1, which another test could take before zabd binds them. Processes are forked and
+// addressed by pid only; the destructor SIGKILLs every process it started and removes the temp dir
+// (also when a test failed), and each child gets SIGKILL from the kernel when its parent dies
+// without that (PR_SET_PDEATHSIG: a bench killed by SIGKILL or SIGPIPE), so nothing is left
+// running. The kernel ties that signal to the thread that forked: call Start() from a thread that
+// lives as long as the cluster.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "harness/cluster/cluster.h"
 #include "tests/e2e/zabd/resp_client.h"
 
 namespace zabd::testing {
@@ -46,7 +51,10 @@ class ZabdCluster {
   pid_t pid(int id) const { return pids_.at(id); }
 
   int size() const { return options_.nodes; }
-  uint16_t client_port(int id) const { return client_ports_.at(id); }
+  // Node `id`'s host (127.A.B.(10+id)), client port and whole layout (client and "peer" port).
+  const std::string& host(int id) const { return nodes_.at(id).host; }
+  uint16_t client_port(int id) const { return nodes_.at(id).client.port; }
+  const faultline::harness::NodeInfo& layout(int id) const { return nodes_.at(id); }
   const std::string& dir() const { return dir_; }
   const std::string& config_path() const { return config_path_; }
   std::string node_dir(int id) const;
@@ -65,11 +73,9 @@ class ZabdCluster {
   ClusterOptions options_;
   std::string dir_;
   std::string config_path_;
-  std::map<int, uint16_t> client_ports_;
-  std::map<int, uint16_t> peer_ports_;
+  std::optional<faultline::harness::LoopbackBlock> block_;  // the nodes' addresses
+  std::map<int, faultline::harness::NodeInfo> nodes_;
   std::map<int, pid_t> pids_;
 };
-
-uint16_t FreeLoopbackPort();
 
 }  // namespace zabd::testing

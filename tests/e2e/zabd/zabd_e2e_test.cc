@@ -1,4 +1,4 @@
-// End-to-end: real zabd processes on 127.0.0.1 (docs/contracts.md sections 1-3).
+// End-to-end: real zabd processes on loopback (docs/contracts.md sections 1-3).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include "harness/cluster/port_race_check.h"
 #include "server/kv/op.h"
 #include "tests/e2e/zabd/cluster.h"
 
@@ -142,8 +143,8 @@ TEST_F(ZabdE2eTest, RedisCliSetsAndGetsAgainstAnyNode) {
   if (std::system("command -v redis-cli >/dev/null 2>&1") != 0) GTEST_SKIP() << "no redis-cli";
   StartAndWaitForService();
   auto run = [&](int id, const std::string& args) {
-    std::string cmd =
-        fmt::format("redis-cli -h 127.0.0.1 -p {} {} 2>&1", cluster_->client_port(id), args);
+    std::string cmd = fmt::format("redis-cli -h {} -p {} {} 2>&1", cluster_->host(id),
+                                  cluster_->client_port(id), args);
     std::string out;
     if (FILE* p = ::popen(cmd.c_str(), "r")) {
       char buf[4096];
@@ -430,9 +431,9 @@ TEST_F(ZabdE2eTest, Finding1RedisCliPipeOfAThousandSetsGetsEveryReplyAndReturnsI
   StartAndWaitForService();
   const std::string out = cluster_->dir() + "/pipe.out";
   const std::string cmd = fmt::format(
-      "for i in $(seq 1000); do echo \"SET p$i v$i\"; done | timeout 60 redis-cli -h 127.0.0.1 "
+      "for i in $(seq 1000); do echo \"SET p$i v$i\"; done | timeout 60 redis-cli -h {} "
       "-p {} --pipe > {} 2>&1",
-      cluster_->client_port(2), out);
+      cluster_->host(2), cluster_->client_port(2), out);
   EXPECT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream in(out);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -451,7 +452,7 @@ TEST_F(ZabdE2eTest, Finding1TwoThousandConnectDisconnectCyclesLeaveNoClientConne
   int connected = 0;
   for (int i = 0; i < 2000; ++i) {
     RespClient c;
-    if (!c.Connect("127.0.0.1", cluster_->client_port(1), 5000).ok()) continue;
+    if (!c.Connect(cluster_->host(1), cluster_->client_port(1), 5000).ok()) continue;
     ++connected;
     switch (i % 4) {
       case 0:
@@ -560,6 +561,24 @@ TEST_F(ZabdE2eTest, UnderPowerLossSimEveryAcknowledgedWriteSurvivesKillingEveryN
   for (const auto& key : acked) {
     RespValue v = GetEventually(1 + static_cast<int>(key.size()) % 3, key);
     ASSERT_EQ(v.str, "v" + key) << "lost acknowledged " << key << ": " << v.ToString();
+  }
+}
+
+// Regression (port race of the test cluster): ZabdCluster picked free ports on 127.0.0.1 and the
+// nodes bound them only when started; another test or helper could take one in between ("address
+// in use"). Now the nodes listen in a loopback block the cluster holds: the same port numbers
+// taken on 127.0.0.1 do not matter. Starts no process (milliseconds).
+TEST(ZabdClusterPorts, PortRaceRegressionPortsTakenOn127001DoNotStopTheNodesListening) {
+  ZabdCluster a(ZabdBinary(), ClusterOptions{});
+  ZabdCluster b(ZabdBinary(), ClusterOptions{});
+  std::vector<faultline::harness::Endpoint> endpoints;
+  for (int id = 1; id <= a.size(); ++id) {
+    endpoints.push_back(a.layout(id).client);
+    endpoints.push_back(a.layout(id).PeerPort("peer"));
+    EXPECT_NE(a.host(id), b.host(id));  // two clusters alive at once
+  }
+  for (const std::string& problem : faultline::harness::PortRaceProblems(endpoints)) {
+    ADD_FAILURE() << problem;
   }
 }
 

@@ -1,12 +1,9 @@
 #include "tests/e2e/zookeeper/ensemble.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,30 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr auto kSrvrTimeout = std::chrono::milliseconds(1000);
-
-// Free ports on 127.0.0.1; every socket stays bound until all are known (no duplicates).
-Result<std::vector<uint16_t>> FreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  Status failed;
-  for (int i = 0; i < count && failed.ok(); ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      failed = Status::IoError("no free port on 127.0.0.1");
-    } else {
-      ports.push_back(ntohs(addr.sin_port));
-    }
-    if (fd >= 0) fds.push_back(fd);
-  }
-  for (int fd : fds) ::close(fd);
-  if (!failed.ok()) return failed;
-  return ports;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -74,18 +47,20 @@ Result<std::unique_ptr<ZkEnsemble>> ZkEnsemble::Create(EnsembleOptions options) 
   std::string tmpl = (fs::temp_directory_path() / "zk-e2e-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) return Status::IoError("mkdtemp failed");
   e->dir_ = tmpl;
-  auto ports = FreePorts(3 * e->options_.nodes);
-  if (!ports.ok()) return ports.status();
+  // A loopback block claimed for the ensemble's life, laid out as harness clusters lay theirs
+  // (ports picked free on 127.0.0.1 could be taken between the pick and the server's bind).
+  auto layout = ClaimLoopbackLayout(e->options_.nodes, {"quorum", "election"});
+  if (!layout.ok()) return layout.status();
+  e->block_.emplace(std::move(layout->block));
   std::map<int, ServerAddress> servers;
-  for (int id = 1; id <= e->options_.nodes; ++id) {
-    servers[id] = {{"127.0.0.1", (*ports)[3 * (id - 1) + 1]},
-                   {"127.0.0.1", (*ports)[3 * (id - 1) + 2]}};
+  for (const auto& [id, info] : layout->nodes) {
+    servers[id] = {info.PeerPort("quorum"), info.PeerPort("election")};
   }
-  for (int id = 1; id <= e->options_.nodes; ++id) {
+  for (const auto& [id, info] : layout->nodes) {
     ZkNodeConfig n;
     n.id = id;
     n.dir = fmt::format("{}/node-{}", e->dir_, id);
-    n.client = {"127.0.0.1", (*ports)[3 * (id - 1)]};
+    n.client = info.client;
     n.servers = servers;
     n.timings = e->options_.timings;
     n.extra_config = e->options_.extra_config;
@@ -160,6 +135,11 @@ Status ZkEnsemble::Signal(int id, int signo) {
     pids_.erase(it);
   }
   return Status::Ok();
+}
+
+std::vector<Endpoint> ZkEnsemble::endpoints(int id) const {
+  const ZkNodeConfig& n = nodes_.at(id);
+  return {n.client, n.servers.at(id).quorum, n.servers.at(id).election};
 }
 
 std::map<int64_t, std::string> ZkEnsemble::ServerLogs() const {

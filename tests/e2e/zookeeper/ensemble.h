@@ -1,6 +1,8 @@
-// ZkEnsemble: N real ZooKeeper 3.8 servers on free 127.0.0.1 ports in a fresh temp dir, for the
-// ZooKeeper e2e tests and bench/zookeeper. Not the System's Db (that is the generic supervisor
-// over the ZooKeeper launcher): a small standalone launcher, like tests/e2e/zabd/cluster.h.
+// ZkEnsemble: N real ZooKeeper 3.8 servers in a fresh temp dir, for the ZooKeeper e2e tests and
+// bench/zookeeper. Node i listens on 127.A.B.(10+i) in a loopback block claimed for the ensemble's
+// life (harness/cluster/cluster.h ClaimLoopbackLayout), never on ports picked free on 127.0.0.1.
+// Not the System's Db (that is the generic supervisor over the ZooKeeper launcher): a small
+// standalone launcher, like tests/e2e/zabd/cluster.h.
 //
 // Each node gets the files of zk_config.h (zoo.cfg, myid, log4j.properties) in <dir>/node-<id>.
 // Processes are forked by the calling thread, run in their own process group with
@@ -16,10 +18,12 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "harness/cluster/cluster.h"
 #include "harness/cluster/node.h"
 #include "harness/systems/zookeeper/zk_config.h"
 
@@ -49,6 +53,8 @@ class ZkEnsemble {
 
   int size() const { return options_.nodes; }
   Endpoint client(int id) const { return nodes_.at(id).client; }
+  // Every endpoint node `id` listens on (client, quorum, election).
+  std::vector<Endpoint> endpoints(int id) const;
   std::string connect(int id) const { return client(id).ToString(); }
   const std::string& dir() const { return dir_; }
   std::string node_dir(int id) const { return nodes_.at(id).dir; }
@@ -65,6 +71,7 @@ class ZkEnsemble {
   EnsembleOptions options_;
   ZkInstall install_;
   std::string dir_;
+  std::optional<LoopbackBlock> block_;  // the nodes' addresses
   std::map<int, ZkNodeConfig> nodes_;
   std::map<int, pid_t> pids_;
 };
