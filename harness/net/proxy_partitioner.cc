@@ -4,11 +4,14 @@
 
 #include <array>
 #include <boost/asio.hpp>
+#include <chrono>
+#include <deque>
 #include <future>
 #include <list>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 namespace faultline::harness {
 namespace {
@@ -25,41 +28,73 @@ struct Settings {
   double loss = 0.0;
 };
 
+using Clock = std::chrono::steady_clock;
+
+// At most this many bytes read and not yet delivered per direction; beyond it the proxy stops
+// reading that direction's source until the sink drains (a slow node must not grow the proxy).
+constexpr size_t kMaxQueuedBytes = 16 * 1024 * 1024;
+
+// Bytes read from a direction's source and not yet written to its sink, in order.
+struct Chunk {
+  std::vector<char> data;
+  Clock::time_point due;  // when a delay lets it go (read time when undelayed)
+  bool delayed = false;
+};
+
+// One data direction of a connection (0: initiator -> acceptor, 1: the reverse).
+struct Direction {
+  explicit Direction(asio::io_context& io) : timer(io) {}
+  std::array<char, kChunkBytes> buffer;
+  std::deque<Chunk> queue;  // front is being written when `writing`
+  size_t queued_bytes = 0;
+  bool reading = false;
+  bool writing = false;
+  bool waiting = false;       // the timer waits for the front chunk's due time
+  bool source_ended = false;  // EOF or error on the source: close once the queue is flushed
+  asio::steady_timer timer;
+};
+
 // One proxied connection: `down` is the dialing node's side, `up` the listening node's side.
-// Direction 0 carries initiator -> acceptor (down -> up), direction 1 the reverse. Lives on the
-// io thread only; kept alive by the handlers that reference it.
+// Lives on the io thread only; kept alive by the handlers that reference it.
 struct ProxyConnection : std::enable_shared_from_this<ProxyConnection> {
   ProxyConnection(asio::io_context& io, NodeId initiator, NodeId acceptor)
       : initiator(initiator),
         acceptor(acceptor),
         down(io),
         up(io),
-        timers{asio::steady_timer(io), asio::steady_timer(io)} {}
+        dirs{Direction(io), Direction(io)} {}
 
   tcp::socket& Source(int dir) { return dir == 0 ? down : up; }
   tcp::socket& Sink(int dir) { return dir == 0 ? up : down; }
   NodeId From(int dir) const { return dir == 0 ? initiator : acceptor; }
   NodeId To(int dir) const { return dir == 0 ? acceptor : initiator; }
 
-  void Close() {
+  // Closes both sides: a FIN to each, or with `reset` an RST (SO_LINGER 0), as a peer whose
+  // connection was reset shows it.
+  void Close(bool reset = false) {
     if (closed) return;
     closed = true;
     boost::system::error_code ec;
-    down.shutdown(tcp::socket::shutdown_both, ec);
-    up.shutdown(tcp::socket::shutdown_both, ec);
-    down.close(ec);
-    up.close(ec);
-    timers[0].cancel();
-    timers[1].cancel();
+    for (tcp::socket* socket : {&down, &up}) {
+      if (reset) {
+        socket->set_option(asio::socket_base::linger(true, 0), ec);
+      } else {
+        socket->shutdown(tcp::socket::shutdown_both, ec);
+      }
+      socket->close(ec);
+    }
+    for (Direction& d : dirs)
+      d.timer.cancel();  // queues go with the connection (a write may
+                         // still reference its chunk until aborted)
   }
 
   const NodeId initiator;
   const NodeId acceptor;
   tcp::socket down;
   tcp::socket up;
-  std::array<asio::steady_timer, 2> timers;
-  std::array<std::array<char, kChunkBytes>, 2> buffers;
+  std::array<Direction, 2> dirs;
   bool closed = false;
+  bool reset = false;  // a source ended with an error (a reset): the close is an RST
 };
 
 }  // namespace
@@ -158,52 +193,105 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
                            });
   }
 
+  // Reads the next chunk of direction `dir` from its source. The source is read while earlier
+  // chunks wait for their delay or their write, so the proxy sees a source end (its node died or
+  // closed) at once, not after the data it holds.
   void Pump(std::shared_ptr<ProxyConnection> conn, int dir) {
+    Direction& d = conn->dirs[dir];
+    if (conn->closed || d.reading || d.source_ended || d.queued_bytes >= kMaxQueuedBytes) return;
+    d.reading = true;
     conn->Source(dir).async_read_some(
-        asio::buffer(conn->buffers[dir]),
+        asio::buffer(d.buffer),
         [this, self = shared_from_this(), conn, dir](boost::system::error_code ec, size_t n) {
-          if (ec || conn->closed) {
-            conn->Close();
+          Direction& d = conn->dirs[dir];
+          d.reading = false;
+          if (conn->closed) return;
+          if (ec) {
+            SourceEnded(conn, dir, ec != asio::error::eof);
             return;
           }
           int delay_ms = 0;
-          switch (Decide(*conn, dir, n, &delay_ms, false)) {
-            case Verdict::kDrop:
-              conn->Close();
-              return;
-            case Verdict::kForward:
-              break;
-          }
-          if (delay_ms == 0) {
-            Write(conn, dir, n);
-            return;
-          }
-          conn->timers[dir].expires_after(std::chrono::milliseconds(delay_ms));
-          conn->timers[dir].async_wait(
-              [this, self = shared_from_this(), conn, dir, n](boost::system::error_code ec) {
-                if (ec || conn->closed) {
-                  conn->Close();
-                  return;
-                }
-                // A cut that arrived while the chunk waited drops the connection.
-                int unused = 0;
-                if (Decide(*conn, dir, n, &unused, true) == Verdict::kDrop) {
-                  conn->Close();
-                } else {
-                  Write(conn, dir, n);
-                }
-              });
-        });
-  }
-
-  void Write(std::shared_ptr<ProxyConnection> conn, int dir, size_t n) {
-    asio::async_write(
-        conn->Sink(dir), asio::buffer(conn->buffers[dir].data(), n),
-        [this, self = shared_from_this(), conn, dir](boost::system::error_code ec, size_t) {
-          if (ec || conn->closed) {
+          if (Decide(*conn, dir, n, &delay_ms, false) == Verdict::kDrop) {
             conn->Close();
             return;
           }
+          Chunk chunk{std::vector<char>(d.buffer.begin(), d.buffer.begin() + n), Clock::now(),
+                      delay_ms > 0};
+          chunk.due += std::chrono::milliseconds(delay_ms);
+          // Order is preserved when the delay shrinks: no chunk goes before the one ahead of it.
+          if (!d.queue.empty() && chunk.due < d.queue.back().due) chunk.due = d.queue.back().due;
+          d.queued_bytes += n;
+          d.queue.push_back(std::move(chunk));
+          Flush(conn, dir);
+          Pump(conn, dir);
+        });
+  }
+
+  // The source of direction `dir` ended: its node closed the connection or died (EOF), or the
+  // connection was reset (`reset`). What a TCP connection to a dead peer shows: the bytes the
+  // peer got out before the end arrive, then the end, at once. Chunks the proxy still holds for a
+  // delay are the dead peer's unsent data: they are dropped and the connection closes now (an
+  // RST after a reset), instead of delivering them first and closing when the delay runs out.
+  // Chunks already due (queued behind a write) are flushed first, then the connection closes.
+  void SourceEnded(const std::shared_ptr<ProxyConnection>& conn, int dir, bool reset) {
+    Direction& d = conn->dirs[dir];
+    d.source_ended = true;
+    conn->reset = conn->reset || reset;
+    const auto now = Clock::now();
+    size_t keep = 0;
+    while (keep < d.queue.size() && (d.queue[keep].due <= now || (d.writing && keep == 0))) {
+      ++keep;
+    }
+    if (keep < d.queue.size()) {
+      std::lock_guard lock(mu);
+      stats[{conn->From(dir), conn->To(dir)}].chunks_discarded += d.queue.size() - keep;
+      d.queue.resize(keep);
+    }
+    if (d.queue.empty() || conn->reset) {
+      conn->Close(conn->reset);
+      return;
+    }
+    Flush(conn, dir);
+  }
+
+  // Writes the queue's front chunk to the sink once its delay is over.
+  void Flush(std::shared_ptr<ProxyConnection> conn, int dir) {
+    Direction& d = conn->dirs[dir];
+    if (conn->closed || d.writing || d.waiting) return;
+    if (d.queue.empty()) {
+      if (d.source_ended) conn->Close(conn->reset);
+      return;
+    }
+    Chunk& front = d.queue.front();
+    if (front.due > Clock::now()) {
+      d.waiting = true;
+      d.timer.expires_at(front.due);
+      d.timer.async_wait([this, self = shared_from_this(), conn, dir](boost::system::error_code) {
+        conn->dirs[dir].waiting = false;
+        Flush(conn, dir);
+      });
+      return;
+    }
+    // A cut that arrived while the chunk waited drops the connection.
+    int unused = 0;
+    if (front.delayed && Decide(*conn, dir, front.data.size(), &unused, true) == Verdict::kDrop) {
+      conn->Close();
+      return;
+    }
+    d.writing = true;
+    asio::async_write(
+        conn->Sink(dir), asio::buffer(front.data),
+        [this, self = shared_from_this(), conn, dir](boost::system::error_code ec, size_t) {
+          Direction& d = conn->dirs[dir];
+          d.writing = false;
+          if (conn->closed) return;
+          if (ec) {
+            conn->Close();
+            return;
+          }
+          d.queued_bytes -= d.queue.front().data.size();
+          d.queue.pop_front();
+          Flush(conn, dir);
           Pump(conn, dir);
         });
   }

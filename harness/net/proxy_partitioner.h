@@ -13,7 +13,10 @@
 //          connection to B (server/net/transport.h), so this is a message-level one-way cut, the
 //          same as IptablesPartitioner's.
 //   delay  every chunk of bytes flowing from -> to (on either link) waits delay_ms before it is
-//          forwarded; order is preserved
+//          forwarded; order is preserved. When `from`'s side of a connection ends (its process
+//          died or closed the socket) the chunks still waiting are dropped and the other side
+//          sees the end at once (FIN, or RST after a reset), as a TCP connection to a dead peer
+//          shows it: the held data is what the dead peer never got out.
 //   loss   every chunk flowing from -> to closes its connection with the given probability
 //          (seeded RNG); TCP cannot lose bytes silently, so loss is dropped connections
 // Heal clears all three on every pair.
@@ -77,6 +80,9 @@ class ProxyPartitioner final : public Partitioner {
     uint64_t dropped = 0;          // closed by a cut applied later or by loss
     uint64_t bytes_forwarded = 0;  // from -> to
     uint64_t chunks_delayed = 0;   // from -> to
+    // from -> to: delayed chunks dropped because `from`'s side of their connection ended (died
+    // or closed) while they waited.
+    uint64_t chunks_discarded = 0;
   };
   LinkStats Stats(NodeId from, NodeId to) const;
 

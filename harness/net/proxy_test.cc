@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -73,9 +74,10 @@ class Dialer {
  public:
   explicit Dialer(const Endpoint& to) : socket_(io_) {
     socket_.connect(tcp::endpoint(asio::ip::make_address(to.host), to.port));
-    timeval tv{10, 0};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    SetTimeout();
   }
+  // The listening node's side of a connection it accepted.
+  explicit Dialer(tcp::socket accepted) : socket_(std::move(accepted)) { SetTimeout(); }
   void Send(const std::string& data) { asio::write(socket_, asio::buffer(data)); }
   // Reads exactly n bytes; "" on EOF, reset or timeout.
   std::string Receive(size_t n) {
@@ -91,8 +93,26 @@ class Dialer {
     socket_.read_some(asio::buffer(&c, 1), ec);
     return ec == asio::error::eof || ec == asio::error::connection_reset;
   }
+  // What the next read ends with: eof (FIN) or connection_reset (RST); success when data arrived
+  // instead.
+  boost::system::error_code End() {
+    char c;
+    boost::system::error_code ec;
+    socket_.read_some(asio::buffer(&c, 1), ec);
+    return ec;
+  }
+  // Dies as a killed process with unread input does: an RST instead of a FIN.
+  void Reset() {
+    socket_.set_option(asio::socket_base::linger(true, 0));
+    socket_.close();
+  }
+  void Close() { socket_.close(); }
 
  private:
+  void SetTimeout() {
+    timeval tv{10, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
   asio::io_context io_;
   tcp::socket socket_;
 };
@@ -222,6 +242,98 @@ TEST_F(ProxyTest, BadArgumentsAreRejected) {
   EXPECT_EQ(proxy_->Apply({{3, {1}}}).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(proxy_->SetDelay(1, 1, 5).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(proxy_->SetLoss(1, 2, 1.5).code(), StatusCode::kInvalidArgument);
+}
+
+// Node 2's real peer port, where the test accepts the proxy's upstream connections itself (so
+// it can close or reset the listening node's side as a dying process would).
+class PeerListener {
+ public:
+  PeerListener() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+  Endpoint endpoint() const { return {"127.0.0.1", acceptor_.local_endpoint().port()}; }
+  tcp::socket Accept() { return acceptor_.accept(); }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+};
+
+// Node 1 dials node 2 through the proxy; `dialer` is node 1's side, `listener` node 2's.
+struct ProxiedPair {
+  ProxiedPair() {
+    auto created = ProxyPartitioner::Create({{1, one.endpoint()}, {2, two.endpoint()}});
+    if (created.ok()) proxy = std::move(*created);
+  }
+  void Connect() {
+    dialer.emplace(proxy->Routes().at({1, 2}));
+    listener.emplace(two.Accept());
+  }
+  EchoServer one;
+  PeerListener two;
+  std::unique_ptr<ProxyPartitioner> proxy;
+  std::optional<Dialer> dialer;
+  std::optional<Dialer> listener;
+};
+
+// Regression (delayed data before the close after a node dies): chunks a delay held were
+// written out when the delay ran out and only then the connection closed, so a peer of a killed
+// node received the dead node's last message seconds after its death and learned of the death
+// only then (real ZooKeeper followers, which only read on their leader connection, kept
+// following a dead leader for the whole delay; the ZooKeeper scenarios cut the dead leader's
+// links to work around it). Now the end of the source closes the other side at once and the held
+// chunks are dropped. Without the fix End() returns the held byte when the 20 s delay runs out
+// (not an eof), and nothing is discarded.
+TEST(ProxyNodeDeathTest, DelayedDataBeforeCloseRegressionHeldChunksDieWithTheirSender) {
+  ProxiedPair p;
+  ASSERT_NE(p.proxy, nullptr);
+  ASSERT_TRUE(p.proxy->SetDelay(2, 1, 20'000).ok());
+  p.Connect();
+  p.listener->Send("proposal");
+  ASSERT_TRUE(Eventually([&] { return p.proxy->Stats(2, 1).chunks_delayed == 1; }));
+  p.listener->Close();  // node 2 dies (a FIN: it had read everything)
+  EXPECT_EQ(p.dialer->End(), asio::error::eof);
+  EXPECT_TRUE(Eventually([&] { return p.proxy->Stats(2, 1).chunks_discarded == 1; }));
+  EXPECT_EQ(p.proxy->Stats(2, 1).bytes_forwarded, 0u);
+}
+
+// The same in the other direction: the dialing node dies while the proxy holds what it sent.
+TEST(ProxyNodeDeathTest, TheDialersDeathDropsWhatItsDelayHeldAndEndsTheListenersSide) {
+  ProxiedPair p;
+  ASSERT_NE(p.proxy, nullptr);
+  ASSERT_TRUE(p.proxy->SetDelay(1, 2, 20'000).ok());
+  p.Connect();
+  p.dialer->Send("ack");
+  ASSERT_TRUE(Eventually([&] { return p.proxy->Stats(1, 2).chunks_delayed == 1; }));
+  p.dialer->Close();
+  EXPECT_EQ(p.listener->End(), asio::error::eof);
+  EXPECT_EQ(p.proxy->Stats(1, 2).chunks_discarded, 1u);
+}
+
+// A reset (a process killed with unread input sends an RST) reaches the other side as a reset,
+// not as an orderly end.
+TEST(ProxyNodeDeathTest, AResetSourceResetsTheOtherSide) {
+  ProxiedPair p;
+  ASSERT_NE(p.proxy, nullptr);
+  p.Connect();
+  p.dialer->Send("x");  // the link works
+  ASSERT_EQ(p.listener->Receive(1), "x");
+  p.listener->Reset();
+  EXPECT_EQ(p.dialer->End(), asio::error::connection_reset);
+}
+
+// Without a delay, everything the dying node wrote before its end arrives, in order, then the end.
+TEST(ProxyNodeDeathTest, UndelayedBytesWrittenBeforeTheEndAllArriveBeforeIt) {
+  ProxiedPair p;
+  ASSERT_NE(p.proxy, nullptr);
+  p.Connect();
+  std::string data(1 << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+  std::thread writer([&] {
+    p.listener->Send(data);
+    p.listener->Close();
+  });
+  EXPECT_EQ(p.dialer->Receive(data.size()), data);
+  EXPECT_EQ(p.dialer->End(), asio::error::eof);
+  writer.join();
 }
 
 TEST(ProxyRoutesTest, EveryDirectedLinkOfFiveNodesGetsItsOwnListener) {
