@@ -8,9 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "harness/history/sqlite_db.h"
 #include "harness/query/query.h"
-#include "harness/query/query_internal.h"
 
 namespace faultline::harness::query {
 namespace {
@@ -19,30 +17,34 @@ struct StoredAnomaly {
   std::string kind, key, description;
   int64_t start_ns = 0, end_ns = 0;
   bool observation = false;
+  std::string anchor;
 };
 
+// The run's anomalies that `q` asks for, each with its section in the run's report: the report
+// numbers a run's anomalies and its observations separately, in time order, the checkers' rows
+// in store order breaking ties (harness/report/html_page.cc Number; a link from a query result
+// must land on the same section).
 Result<std::vector<StoredAnomaly>> LoadAnomalies(HistoryStore& store, int64_t run_id,
-                                                 const AnomalyQuery& q, bool observation_col) {
-  return store.WithConnection([&](SqliteDb& db) -> Result<std::vector<StoredAnomaly>> {
-    std::string sql = fmt::format(
-        "SELECT checker, key, description, start_ns, end_ns, {} FROM anomalies WHERE run_id = ?1",
-        observation_col ? "observation" : "0");
-    if (!q.kind.empty()) sql += " AND checker = ?2";
-    if (!q.include_observations && observation_col) sql += " AND observation = 0";
-    Result<SqliteStmt> st = db.Prepare(sql + " ORDER BY rowid");
-    if (!st.ok()) return st.status();
-    st->Bind(1, run_id);
-    if (!q.kind.empty()) st->Bind(2, q.kind);
-    std::vector<StoredAnomaly> out;
-    for (;;) {
-      Result<bool> row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      out.push_back(StoredAnomaly{st->Text(0), st->Text(1), st->Text(2), st->Int(3), st->Int(4),
-                                  st->Int(5) != 0});
-    }
-    return out;
-  });
+                                                 const AnomalyQuery& q) {
+  Result<std::vector<CheckRecord>> checks = store.LoadChecks(run_id);
+  if (!checks.ok()) return checks.status();
+  std::vector<const checkers::Anomaly*> all;
+  for (const CheckRecord& c : *checks) {
+    for (const checkers::Anomaly& a : c.anomalies) all.push_back(&a);
+  }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto* a, const auto* b) { return a->start_ns < b->start_ns; });
+  std::vector<StoredAnomaly> out;
+  int anomalies = 0, observations = 0;
+  for (const checkers::Anomaly* a : all) {
+    std::string anchor = a->observation ? fmt::format("observation-{}", ++observations)
+                                        : fmt::format("anomaly-{}", ++anomalies);
+    if (!q.kind.empty() && a->checker != q.kind) continue;
+    if (a->observation && !q.include_observations) continue;
+    out.push_back(StoredAnomaly{a->checker, a->key, a->description, a->start_ns, a->end_ns,
+                                a->observation, std::move(anchor)});
+  }
+  return out;  // in time order
 }
 
 bool Unplaced(const AnomalyRow& a) { return a.start_ns == 0 && a.end_ns == 0; }
@@ -90,8 +92,6 @@ Result<AnomalyReport> FindAnomalies(HistoryStore& store, const AnomalyQuery& que
   if (query.limit < 0) {
     return Status::InvalidArgument(fmt::format("limit {} is negative", query.limit));
   }
-  Result<StoreColumns> cols = ReadStoreColumns(store);
-  if (!cols.ok()) return cols.status();
   RunFilter runs_filter = query.runs;
   runs_filter.limit = 0;
   // Only runs that have a matching anomaly are worth reading.
@@ -102,8 +102,7 @@ Result<AnomalyReport> FindAnomalies(HistoryStore& store, const AnomalyQuery& que
   AnomalyReport report;
   std::map<std::pair<std::string, std::string>, AnomalyGroup> groups;
   for (const RunRecord& run : *runs) {  // newest first
-    Result<std::vector<StoredAnomaly>> stored =
-        LoadAnomalies(store, run.id, query, cols->anomalies_observation);
+    Result<std::vector<StoredAnomaly>> stored = LoadAnomalies(store, run.id, query);
     if (!stored.ok()) return stored.status();
     if (stored->empty()) continue;
     Result<std::vector<FaultRecord>> faults = store.LoadFaults(run.id);
@@ -120,6 +119,7 @@ Result<AnomalyReport> FindAnomalies(HistoryStore& store, const AnomalyQuery& que
       a.start_ns = s.start_ns;
       a.end_ns = s.end_ns;
       a.observation = s.observation;
+      a.report_anchor = std::move(s.anchor);
       bool fault_matches = true;
       if (!Unplaced(a)) {
         a.faults =
@@ -153,6 +153,38 @@ Result<AnomalyReport> FindAnomalies(HistoryStore& store, const AnomalyQuery& que
   std::stable_sort(report.groups.begin(), report.groups.end(),
                    [](const AnomalyGroup& a, const AnomalyGroup& b) { return a.count > b.count; });
   return report;
+}
+
+Result<AnomalyQuery> AnomalyQueryFromParams(const std::map<std::string, std::string>& params,
+                                            int64_t now_ms) {
+  AnomalyQuery q;
+  std::map<std::string, std::string> run_params;
+  for (const auto& [name, value] : params) {
+    if (name == "anomaly") {
+      q.kind = value;
+    } else if (name == "fault") {
+      q.active_fault = value;
+    } else if (name == "observations") {
+      if (value != "" && value != "0" && value != "1" && value != "true" && value != "false") {
+        return Status::InvalidArgument(
+            fmt::format("observations '{}' is not 1, 0, true or false", value.substr(0, 60)));
+      }
+      q.include_observations = value == "1" || value == "true";
+    } else if (name == "limit") {
+      if (value.empty()) continue;
+      if (value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos) {
+        return Status::InvalidArgument(
+            fmt::format("limit '{}' is not a count", value.substr(0, 60)));
+      }
+      q.limit = std::stoi(value);
+    } else {
+      run_params[name] = value;
+    }
+  }
+  Result<RunFilter> runs = RunFilterFromParams(run_params, now_ms);
+  if (!runs.ok()) return runs.status();
+  q.runs = std::move(runs).value();
+  return q;
 }
 
 }  // namespace faultline::harness::query

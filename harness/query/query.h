@@ -54,8 +54,8 @@ Status ValidateRunFilter(const RunFilter& filter);
 Result<int64_t> ParseTimeBound(const std::string& text, int64_t now_ms, const std::string& what);
 
 // The filter from named parameters, the flags' names without dashes: suite, system, verdict,
-// status, since, until, anomaly, fault, limit (for `serve`'s query strings). Unknown names are an
-// error naming them.
+// status, since, until, anomaly, fault, limit (for `serve`'s query strings). An empty value is no
+// filter (a form's empty field). Unknown names are an error naming them.
 Result<RunFilter> RunFilterFromParams(const std::map<std::string, std::string>& params,
                                       int64_t now_ms);
 
@@ -83,6 +83,9 @@ struct AnomalyRow {
   int64_t start_ns = 0, end_ns = 0;  // 0: not placed in time
   bool observation = false;
   std::vector<std::string> faults;  // labels of the faults active then (sorted, unique)
+  // Its section in the run's report.html: "anomaly-N" / "observation-N" (the report numbers
+  // each kind in time order).
+  std::string report_anchor;
 };
 
 struct AnomalyGroup {
@@ -101,6 +104,13 @@ struct AnomalyReport {
 };
 
 Result<AnomalyReport> FindAnomalies(HistoryStore& store, const AnomalyQuery& query);
+
+// The query from named parameters (`serve`'s /anomalies): the run filters of RunFilterFromParams
+// but `anomaly` is the anomaly's kind (AnomalyQuery::kind, as `faultline anomalies --kind`),
+// `fault` the kind or label of a fault active during it (AnomalyQuery::active_fault, as
+// `--during`), `observations` (1/true: include them) and `limit` the anomalies listed.
+Result<AnomalyQuery> AnomalyQueryFromParams(const std::map<std::string, std::string>& params,
+                                            int64_t now_ms);
 
 // The label of one stored fault (see the header comment).
 std::string FaultLabel(const FaultRecord& fault);
@@ -159,6 +169,12 @@ struct TrendReport {
 };
 
 Result<TrendReport> ComputeTrends(HistoryStore& store, const TrendOptions& options);
+
+// The options from named parameters (`serve`'s /trends): the run filters of RunFilterFromParams
+// (`limit`: the newest finished runs considered, default 0 = all; `status` is always finished)
+// with the defaults of TrendOptions.
+Result<TrendOptions> TrendOptionsFromParams(const std::map<std::string, std::string>& params,
+                                            int64_t now_ms);
 
 // The pure part of ComputeTrends, for one suite's points (oldest first).
 std::vector<Regression> FindRegressions(const std::vector<TrendPoint>& points,

@@ -62,7 +62,8 @@ nlohmann::json AnomaliesJson(const AnomalyReport& report) {
                     {"start_ns", a.start_ns},
                     {"end_ns", a.end_ns},
                     {"observation", a.observation},
-                    {"faults", a.faults}});
+                    {"faults", a.faults},
+                    {"report_anchor", a.report_anchor}});
   }
   nlohmann::json groups = nlohmann::json::array();
   for (const AnomalyGroup& g : report.groups) {

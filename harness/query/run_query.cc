@@ -111,6 +111,9 @@ Result<RunFilter> RunFilterFromParams(const std::map<std::string, std::string>& 
                                       int64_t now_ms) {
   RunFilter f;
   for (const auto& [name, value] : params) {
+    static const std::set<std::string> kKnown = {"suite", "system",  "verdict", "status", "since",
+                                                 "until", "anomaly", "fault",   "limit"};
+    if (kKnown.count(name) && value.empty()) continue;  // a form's empty field: no filter
     if (name == "suite") {
       f.suite = value;
     } else if (name == "system") {
@@ -124,7 +127,6 @@ Result<RunFilter> RunFilterFromParams(const std::map<std::string, std::string>& 
     } else if (name == "fault") {
       f.fault_kind = value;
     } else if (name == "since" || name == "until") {
-      if (value.empty()) continue;
       Result<int64_t> t = ParseTimeBound(value, now_ms, name);
       if (!t.ok()) return t.status();
       (name == "since" ? f.since_ms : f.until_ms) = *t;

@@ -158,4 +158,15 @@ Result<TrendReport> ComputeTrends(HistoryStore& store, const TrendOptions& optio
   return report;
 }
 
+Result<TrendOptions> TrendOptionsFromParams(const std::map<std::string, std::string>& params,
+                                            int64_t now_ms) {
+  std::map<std::string, std::string> run_params = params;
+  if (!run_params.count("limit") || run_params["limit"].empty()) run_params["limit"] = "0";
+  Result<RunFilter> runs = RunFilterFromParams(run_params, now_ms);
+  if (!runs.ok()) return runs.status();
+  TrendOptions o;
+  o.runs = std::move(runs).value();
+  return o;
+}
+
 }  // namespace faultline::harness::query

@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 
+#include "harness/history/store_util.h"
 #include "harness/report/html_internal.h"
 
 namespace faultline::harness::report {
@@ -92,7 +93,7 @@ table.ev td.mono{overflow-wrap:anywhere;font-size:12px}
 footer{margin-top:32px;color:#5b6475;font-size:12px}
 )css";
 
-std::string UtcTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%d %H:%M:%S") + " UTC"; }
+std::string UtcTime(int64_t ms) { return UtcTimeText(ms) + " UTC"; }
 
 // Quotes a shell word when it needs it.
 std::string ShellWord(const std::string& w) {

@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
-
+#include "harness/history/store_util.h"
 #include "harness/report/evidence.h"
 #include "harness/report/svg.h"
 
@@ -28,7 +27,12 @@ std::string FirstLine(const std::string& s, size_t max = 300) {
 
 }  // namespace
 
-std::string IsoTimestamp(int64_t unix_ms) { return FormatUtc(unix_ms, "%Y-%m-%dT%H:%M:%S"); }
+// "2026-12-01T06:30:15" (UTC), JUnit's timestamp form.
+std::string IsoTimestamp(int64_t unix_ms) {
+  std::string t = UtcTimeText(unix_ms);
+  t[10] = 'T';
+  return t;
+}
 
 std::string WriteJUnit(const std::string& name, const std::vector<JUnitSuite>& suites) {
   int tests = 0, failures = 0, errors = 0, skipped = 0;

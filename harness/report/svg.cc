@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 
 namespace faultline::harness::report {
 
@@ -142,15 +141,6 @@ std::string Compact(double v) {
   if (a >= 10 || a == 0) return fmt::format("{:.0f}", v);
   if (a >= 1) return fmt::format("{:.1f}", v);
   return fmt::format("{:.2g}", v);
-}
-
-std::string FormatUtc(int64_t unix_ms, const char* strftime_format) {
-  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), strftime_format, &tm);
-  return buf;
 }
 
 }  // namespace faultline::harness::report

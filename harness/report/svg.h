@@ -50,7 +50,6 @@ class Svg {
 // Number formatting shared by charts and tables.
 std::string Fixed(double v, int decimals);
 std::string Compact(double v);  // 1234 -> "1.2k", 0.5 -> "0.5"
-// Unix ms as UTC text in a strftime format ("%Y-%m-%d %H:%M:%S").
-std::string FormatUtc(int64_t unix_ms, const char* strftime_format);
+// (UTC time text: harness/history/store_util.h UtcTimeText, one formatter for the project.)
 
 }  // namespace faultline::harness::report

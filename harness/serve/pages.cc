@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <set>
 
+#include "harness/history/store_util.h"
 #include "harness/report/evidence.h"
 #include "harness/report/svg.h"
 #include "harness/serve/request_target.h"
@@ -15,7 +14,6 @@ namespace faultline::harness::serve {
 namespace {
 
 using report::Esc;
-using report::FormatUtc;
 
 constexpr const char* kStyle = R"css(
 *{box-sizing:border-box}
@@ -80,7 +78,7 @@ std::string Head(const PageFrame& frame, const std::string& title) {
 
 const char* kFoot = "</main></body></html>\n";
 
-std::string UtcMinute(int64_t ms) { return FormatUtc(ms, "%Y-%m-%d %H:%M"); }
+std::string UtcMinute(int64_t ms) { return UtcTimeText(ms).substr(0, 16); }  // to the minute
 
 std::string Duration(const RunRecord& r) {
   int64_t end = r.ended_ms.value_or(r.last_heard_ms);
@@ -123,52 +121,40 @@ std::string TimeInput(const std::string& name, const std::string& label, const s
       Esc(label), Esc(name), Esc(v));
 }
 
-// The current filter as the form shows it (times as given: the raw parameters).
-std::string FiltersForm(const std::string& action, const RunFilter& f, const FilterChoices& c,
-                        const std::map<std::string, std::string>& raw, bool with_status) {
+// The form of the filters, showing the values as given (the raw parameters: they passed the
+// query's validation). `limit` shows the query's limit when none was given.
+std::string FiltersForm(const std::string& action, const FilterChoices& c, const Query& raw,
+                        bool with_status, int limit) {
   auto rawv = [&](const char* n) {
     auto it = raw.find(n);
     return it == raw.end() ? std::string() : it->second;
   };
   std::string out = fmt::format("<form id=\"filters\" method=\"get\" action=\"{}\">", action);
-  out += Select("suite", "suite", c.suites, f.suite);
-  out += Select("system", "system", c.systems, f.system);
+  out += Select("suite", "suite", c.suites, rawv("suite"));
+  out += Select("system", "system", c.systems, rawv("system"));
   if (with_status) {
-    out += Select("verdict", "verdict", {"valid", "invalid", "unknown"}, f.verdict);
+    out += Select("verdict", "verdict", {"valid", "invalid", "unknown", "none"}, rawv("verdict"));
     out += Select("status", "status",
-                  {kRunFinished, kRunRunning, kRunInterrupted, kRunCrashed, kRunError}, f.status);
+                  {kRunFinished, kRunRunning, kRunInterrupted, kRunCrashed, kRunError},
+                  rawv("status"));
   }
   out += TimeInput("since", "started since", rawv("since"));
-  out += TimeInput("until", "until", rawv("until"));
-  out += Select("anomaly", "anomaly kind", c.anomaly_kinds, f.anomaly_kind);
-  out += Select("fault", with_status ? "fault kind" : "fault active", c.fault_kinds, f.fault_kind);
+  out += TimeInput("until", "before", rawv("until"));
+  out += Select("anomaly", "anomaly kind", c.anomaly_kinds, rawv("anomaly"));
+  out += Select("fault", with_status ? "fault kind" : "fault active", c.fault_kinds, rawv("fault"));
   out += fmt::format(
-      "<label>limit<input name=\"limit\" value=\"{}\" size=\"5\" style=\"min-width:60px\">"
-      "</label><button type=\"submit\">Filter</button><a href=\"{}\">clear</a></form>",
-      f.limit, action);
+      "<label>limit (0 = all)<input name=\"limit\" value=\"{}\" size=\"5\" "
+      "style=\"min-width:60px\"></label><button type=\"submit\">Filter</button>"
+      "<a href=\"{}\">clear</a></form>",
+      limit, action);
   return out;
 }
 
-}  // namespace
-
-std::string RunsJson(const std::vector<RunRecord>& runs) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& r : runs) {
-    nlohmann::json j = {{"id", r.id},
-                        {"suite", r.suite},
-                        {"system", r.system},
-                        {"status", r.status},
-                        {"verdict", r.verdict},
-                        {"anomalies", r.anomaly_count},
-                        {"observations", r.observation_count},
-                        {"started_ms", r.started_ms},
-                        {"seed", r.seed},
-                        {"report", fmt::format("/runs/{}/", r.id)}};
-    j["ended_ms"] = r.ended_ms ? nlohmann::json(*r.ended_ms) : nlohmann::json();
-    out.push_back(std::move(j));
-  }
-  return out.dump(1) + "\n";
+std::string LimitNote(size_t shown, int limit) {
+  return limit > 0 && shown >= static_cast<size_t>(limit) ? " (the limit)" : "";
 }
+
+}  // namespace
 
 static std::string RunsTable(const std::vector<RunRecord>& runs) {
   std::string out =
@@ -198,14 +184,13 @@ static std::string RunsTable(const std::vector<RunRecord>& runs) {
   return out + "</table>";
 }
 
-std::string RunsPage(const PageFrame& frame, const RunFilter& filter, const FilterChoices& choices,
-                     const std::vector<RunRecord>& runs,
-                     const std::map<std::string, std::string>& raw) {
+std::string RunsPage(const PageFrame& frame, const query::RunFilter& filter,
+                     const FilterChoices& choices, const std::vector<RunRecord>& runs,
+                     const Query& raw) {
   std::string out = Head(frame, "Runs") + "<h1>Runs</h1>";
-  out += FiltersForm("/runs", filter, choices, raw, true);
+  out += FiltersForm("/runs", choices, raw, true, filter.limit);
   out += fmt::format("<p class=\"count\">{} run{}{}, newest first.</p>", runs.size(),
-                     runs.size() == 1 ? "" : "s",
-                     static_cast<int>(runs.size()) >= filter.limit ? " (the limit)" : "");
+                     runs.size() == 1 ? "" : "s", LimitNote(runs.size(), filter.limit));
   if (runs.empty()) {
     out += "<p class=\"muted\">No run matches.</p>";
   } else {
@@ -214,88 +199,106 @@ std::string RunsPage(const PageFrame& frame, const RunFilter& filter, const Filt
   return out + kFoot;
 }
 
-std::string AnomaliesPage(const PageFrame& frame, const RunFilter& filter,
-                          const FilterChoices& choices, const std::vector<AnomalyRow>& rows,
-                          const std::map<std::string, std::string>& raw) {
+std::string AnomaliesPage(const PageFrame& frame, const query::AnomalyQuery& q,
+                          const FilterChoices& choices, const query::AnomalyReport& report,
+                          const Query& raw) {
   std::string out = Head(frame, "Anomalies") + "<h1>Anomalies across runs</h1>";
-  out += FiltersForm("/anomalies", filter, choices, raw, false);
-  // Grouped: kind x the faults active when it happened.
-  std::map<std::pair<std::string, std::string>, std::pair<int, std::set<int64_t>>> groups;
-  for (const auto& a : rows) {
-    std::string faults = a.active_faults.empty()
-                             ? std::string("(no fault active)")
-                             : fmt::format("{}", fmt::join(a.active_faults, " + "));
-    auto& g = groups[{a.checker, faults}];
-    ++g.first;
-    g.second.insert(a.run_id);
-  }
-  out += fmt::format("<p class=\"count\">{} anomal{} (observations not included).</p>", rows.size(),
-                     rows.size() == 1 ? "y" : "ies");
-  if (rows.empty()) return out + "<p class=\"muted\">No anomaly matches.</p>" + kFoot;
+  out += FiltersForm("/anomalies", choices, raw, false, q.limit);
+  out += fmt::format("<p class=\"count\">{} anomal{}{}{}.</p>", report.total,
+                     report.total == 1 ? "y" : "ies",
+                     q.include_observations ? " and observations" : " (observations not included)",
+                     report.rows.size() < static_cast<size_t>(report.total)
+                         ? fmt::format("; the newest {} listed (the limit)", report.rows.size())
+                         : "");
+  if (report.total == 0) return out + "<p class=\"muted\">No anomaly matches.</p>" + kFoot;
   out +=
       "<h2>By kind and the faults active when they happened</h2><table id=\"anomaly-groups\">"
       "<tr><th>kind</th><th>faults active</th><th class=\"num\">anomalies</th>"
-      "<th class=\"num\">runs</th></tr>";
-  for (const auto& [key, g] : groups) {
+      "<th class=\"num\">runs</th><th>first run</th><th>last run</th></tr>";
+  for (const query::AnomalyGroup& g : report.groups) {
     out += fmt::format(
         "<tr data-kind=\"{0}\" data-faults=\"{1}\"><td>{0}</td><td>{1}</td><td class=\"num\">{2}"
-        "</td><td class=\"num\">{3}</td></tr>",
-        Esc(key.first), Esc(key.second), g.first, g.second.size());
+        "</td><td class=\"num\">{3}</td><td class=\"when\">{4}</td><td class=\"when\">{5}</td>"
+        "</tr>",
+        Esc(g.kind), Esc(g.faults), g.count, g.run_ids.size(), Esc(UtcMinute(g.first_ms)),
+        Esc(UtcMinute(g.last_ms)));
   }
   out +=
       "</table><h2>Each anomaly</h2><table id=\"anomalies\"><tr><th class=\"num\">run</th>"
       "<th>run started (UTC)</th><th>suite</th><th>kind</th><th>key</th><th>when</th>"
       "<th>faults active</th><th>description</th></tr>";
-  for (const auto& a : rows) {
+  for (const query::AnomalyRow& a : report.rows) {
     double t0 = static_cast<double>(a.start_ns) / 1e9 - static_cast<double>(a.run_started_ms) / 1e3;
     double t1 = static_cast<double>(a.end_ns) / 1e9 - static_cast<double>(a.run_started_ms) / 1e3;
     std::string faults;
-    for (const auto& k : a.active_faults) faults += "<span class=\"fk\">" + Esc(k) + "</span>";
+    for (const auto& k : a.faults) faults += "<span class=\"fk\">" + Esc(k) + "</span>";
+    std::string when = a.start_ns == 0 && a.end_ns == 0
+                           ? std::string("-")
+                           : fmt::format("+{:.2f}s{}", std::max(0.0, t0),
+                                         t1 > t0 + 0.005 ? fmt::format("..+{:.2f}s", t1) : "");
     out += fmt::format(
         "<tr data-run=\"{0}\" data-kind=\"{1}\"><td class=\"num\"><a href=\"/runs/{0}/\">{0}</a>"
-        "</td><td class=\"when\">{2}</td><td>{3}</td><td><a href=\"/runs/{0}/#{9}\">{1}</a></td>"
-        "<td class=\"mono\">{4}</td>"
-        "<td class=\"when mono\">+{5:.2f}s{6}</td><td>{7}</td><td>{8}</td></tr>",
-        a.run_id, Esc(a.checker), Esc(UtcMinute(a.run_started_ms)), Esc(a.suite),
-        Esc(a.key.empty() ? "-" : a.key), std::max(0.0, t0),
-        t1 > t0 + 0.005 ? fmt::format("..+{:.2f}s", t1) : "", faults.empty() ? "-" : faults,
-        Esc(report::WithOffsets(a.description, a.run_started_ms)), Esc(a.anchor));
+        "</td><td class=\"when\">{2}</td><td>{3}</td><td><a href=\"/runs/{0}/#{8}\">{1}</a></td>"
+        "<td class=\"mono\">{4}</td><td class=\"when mono\">{5}</td><td>{6}</td><td>{7}</td></tr>",
+        a.run_id, Esc(a.kind), Esc(UtcMinute(a.run_started_ms)), Esc(a.suite),
+        Esc(a.key.empty() ? "-" : a.key), Esc(when), faults.empty() ? "-" : faults,
+        Esc(report::WithOffsets(a.description, a.run_started_ms)), Esc(a.report_anchor));
   }
   return out + "</table>" + kFoot;
 }
 
-std::string TrendsPage(const PageFrame& frame, const std::vector<RunRecord>& runs) {
+std::string TrendsPage(const PageFrame& frame, const FilterChoices& choices,
+                       const query::TrendReport& report, const Query& raw) {
+  auto limit = raw.find("limit");
   std::string out = Head(frame, "Trends") + "<h1>Trends per suite</h1>";
-  std::map<std::string, std::vector<const RunRecord*>> by_suite;
-  for (const auto& r : runs) by_suite[r.suite].push_back(&r);
+  out += FiltersForm("/trends", choices, raw, false,
+                     limit == raw.end() || limit->second.empty() ? 0 : std::stoi(limit->second));
   out += fmt::format(
-      "<p class=\"count\">{} suite{} over the last {} runs. A suite is flaky when the "
-      "same suite has both valid and invalid verdicts.</p>",
-      by_suite.size(), by_suite.size() == 1 ? "" : "s", runs.size());
+      "<p class=\"count\">{} suite{} (finished runs, by suite and system, as `faultline trends`). "
+      "A value regresses when it is worse than the mean of the runs before it by more than their "
+      "spread; a spec is flaky when runs of the same spec text (seed aside) have both valid and "
+      "invalid verdicts.</p>",
+      report.suites.size(), report.suites.size() == 1 ? "" : "s");
   out +=
-      "<table id=\"trends\"><tr><th>suite</th><th class=\"num\">runs</th><th class=\"num\">valid"
-      "</th><th class=\"num\">invalid</th><th class=\"num\">other</th><th>flaky</th>"
-      "<th>last run</th><th>verdicts over time (oldest first)</th></tr>";
-  for (auto& [suite, list] : by_suite) {
-    std::sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->id < b->id; });
+      "<table id=\"trends\"><tr><th>suite</th><th>system</th><th class=\"num\">runs</th>"
+      "<th class=\"num\">valid</th><th class=\"num\">invalid</th><th class=\"num\">other</th>"
+      "<th>flaky</th><th class=\"num\">ok/s (mean)</th><th class=\"num\">p99 ms (latest)</th>"
+      "<th>regressions</th><th>last run</th><th>verdicts over time (oldest first)</th></tr>";
+  for (const query::SuiteTrend& t : report.suites) {
     int valid = 0, invalid = 0, other = 0;
     std::string dots;
-    for (const RunRecord* r : list) {
-      auto [cls, text] = Chip(*r);
-      (r->status == kRunFinished && r->verdict == "valid"     ? valid
-       : r->status == kRunFinished && r->verdict == "invalid" ? invalid
-                                                              : other)++;
-      dots += fmt::format("<a class=\"{}\" href=\"/runs/{}/\" title=\"run {}: {} ({})\"></a>",
-                          Esc(cls), r->id, r->id, Esc(text), Esc(UtcMinute(r->started_ms)));
+    for (const query::TrendPoint& p : t.points) {
+      (p.verdict == "valid" ? valid : p.verdict == "invalid" ? invalid : other)++;
+      const std::string cls = p.verdict.empty() ? "v-none" : "v-" + p.verdict;
+      dots +=
+          fmt::format("<a class=\"{}\" href=\"/runs/{}/\" title=\"run {}: {} ({})\"></a>", Esc(cls),
+                      p.run_id, p.run_id, Esc(p.verdict.empty() ? "not checked" : p.verdict),
+                      Esc(UtcMinute(p.started_ms)));
     }
-    bool flaky = valid > 0 && invalid > 0;
+    auto metric = [&](const char* name, bool latest) {
+      for (const query::MetricSummary& m : t.metrics) {
+        if (m.metric != name || m.runs == 0) continue;
+        if (latest) return m.latest ? fmt::format("{:.1f}", *m.latest) : std::string("-");
+        return fmt::format("{:.0f}", m.mean);
+      }
+      return std::string("-");
+    };
+    std::string regressions;
+    for (const query::Regression& r : t.regressions) {
+      regressions += fmt::format("<a href=\"/runs/{0}/\">run {0}</a> {1} {2:.1f} (mean {3:.1f}) ",
+                                 r.run_id, Esc(r.metric), r.value, r.baseline_mean);
+    }
+    const bool flaky = !t.flaky.empty();
     out += fmt::format(
-        "<tr data-suite=\"{0}\" data-flaky=\"{1}\"><td><a href=\"/runs?suite={2}\">{0}</a></td>"
-        "<td class=\"num\">{3}</td><td class=\"num\">{4}</td><td class=\"num\">{5}</td>"
-        "<td class=\"num\">{6}</td><td>{7}</td><td class=\"when\">{8}</td><td><div "
-        "class=\"dots\">{9}</div></td></tr>",
-        Esc(suite), flaky ? "true" : "false", PercentEncode(suite), list.size(), valid, invalid,
-        other, flaky ? "<b>flaky</b>" : "-", Esc(UtcMinute(list.back()->started_ms)), dots);
+        "<tr data-suite=\"{0}\" data-system=\"{1}\" data-flaky=\"{2}\"><td>"
+        "<a href=\"/runs?suite={3}\">{0}</a></td><td>{1}</td><td class=\"num\">{4}</td>"
+        "<td class=\"num\">{5}</td><td class=\"num\">{6}</td><td class=\"num\">{7}</td>"
+        "<td>{8}</td><td class=\"num\">{9}</td><td class=\"num\">{10}</td><td>{11}</td>"
+        "<td class=\"when\">{12}</td><td><div class=\"dots\">{13}</div></td></tr>",
+        Esc(t.suite), Esc(t.system), flaky ? "true" : "false", PercentEncode(t.suite),
+        t.points.size(), valid, invalid, other, flaky ? "<b>flaky</b>" : "-",
+        metric("ok_per_s", false), metric("p99_ms", true), regressions.empty() ? "-" : regressions,
+        t.points.empty() ? "-" : Esc(UtcMinute(t.points.back().started_ms)), dots);
   }
   return out + "</table>" + kFoot;
 }

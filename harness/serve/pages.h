@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/history/history_store.h"
+#include "harness/query/query.h"
 #include "harness/serve/store_queries.h"
 
 namespace faultline::harness::serve {
@@ -17,14 +18,17 @@ struct PageFrame {
   std::string active;  // "runs" | "anomalies" | "trends" | ""
 };
 
-// `raw` is the request's query (the form shows the times as the user wrote them).
+// `raw` is the request's query (the form shows the values as the user wrote them).
 using Query = std::map<std::string, std::string>;
-std::string RunsPage(const PageFrame& frame, const RunFilter& filter, const FilterChoices& choices,
-                     const std::vector<RunRecord>& runs, const Query& raw);
-std::string AnomaliesPage(const PageFrame& frame, const RunFilter& filter,
-                          const FilterChoices& choices, const std::vector<AnomalyRow>& rows,
+std::string RunsPage(const PageFrame& frame, const query::RunFilter& filter,
+                     const FilterChoices& choices, const std::vector<RunRecord>& runs,
+                     const Query& raw);
+std::string AnomaliesPage(const PageFrame& frame, const query::AnomalyQuery& q,
+                          const FilterChoices& choices, const query::AnomalyReport& report,
                           const Query& raw);
-std::string TrendsPage(const PageFrame& frame, const std::vector<RunRecord>& runs);
+// #trends tr[data-suite][data-system][data-flaky] per (suite, system) of ComputeTrends.
+std::string TrendsPage(const PageFrame& frame, const FilterChoices& choices,
+                       const query::TrendReport& report, const Query& raw);
 
 struct DirEntry {
   std::string name;
@@ -34,9 +38,5 @@ struct DirEntry {
 std::string DirectoryPage(const PageFrame& frame, const std::string& url_path,
                           const std::vector<DirEntry>& entries);
 std::string ErrorPage(const PageFrame& frame, int status, const std::string& message);
-
-// The runs list as JSON: [{id, suite, system, status, verdict, anomalies, observations,
-// started_ms, ended_ms, seed, report}].
-std::string RunsJson(const std::vector<RunRecord>& runs);
 
 }  // namespace faultline::harness::serve

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/query/query.h"
+#include "harness/query/query_json.h"
 #include "harness/report/html_report.h"
 #include "harness/report/run_view.h"
 #include "harness/serve/pages.h"
@@ -96,42 +98,46 @@ HttpResponse Site::Route(const HttpRequest& request) {
   Result<Target> target = ParseTarget(request.target);
   if (!target.ok()) return error(400, "bad request target: " + target.status().message());
   const std::string& path = target->path;
-  const auto& query = target->query;
+  const auto& params = target->query;
+  auto store_error = [&](const Status& s) {
+    return error(500, "cannot read the store: " + s.message());
+  };
 
   if (path == "/" || path == "/runs" || path == "/runs/" || path == "/api/runs") {
-    Result<RunFilter> filter = ParseRunFilter(query, options_.now_ms());
+    Result<query::RunFilter> filter = query::RunFilterFromParams(params, options_.now_ms());
     if (!filter.ok()) return error(400, filter.status().message());
-    Result<std::vector<RunRecord>> runs = FindRuns(*store_, *filter);
-    if (!runs.ok()) return error(500, "cannot read the store: " + runs.status().message());
+    Result<std::vector<RunRecord>> runs = query::FindRuns(*store_, *filter);
+    if (!runs.ok()) return store_error(runs.status());
     if (path == "/api/runs") {
       HttpResponse r;
       r.content_type = "application/json; charset=utf-8";
-      r.body = RunsJson(*runs);
+      r.body = query::RunsJson(*runs).dump(1) + "\n";
       return r;
     }
     Result<FilterChoices> choices = LoadFilterChoices(*store_);
-    if (!choices.ok()) return error(500, "cannot read the store: " + choices.status().message());
+    if (!choices.ok()) return store_error(choices.status());
     frame.active = "runs";
-    return Html(200, RunsPage(frame, *filter, *choices, *runs, query));
+    return Html(200, RunsPage(frame, *filter, *choices, *runs, params));
   }
   if (path == "/anomalies") {
-    Result<RunFilter> filter = ParseRunFilter(query, options_.now_ms());
-    if (!filter.ok()) return error(400, filter.status().message());
-    if (!query.count("limit")) filter->limit = 500;
-    Result<std::vector<AnomalyRow>> rows = FindAnomalies(*store_, *filter);
+    Result<query::AnomalyQuery> q = query::AnomalyQueryFromParams(params, options_.now_ms());
+    if (!q.ok()) return error(400, q.status().message());
+    Result<query::AnomalyReport> report = query::FindAnomalies(*store_, *q);
+    if (!report.ok()) return store_error(report.status());
     Result<FilterChoices> choices = LoadFilterChoices(*store_);
-    if (!rows.ok() || !choices.ok()) {
-      return error(500, "cannot read the store: " +
-                            (rows.ok() ? choices.status() : rows.status()).message());
-    }
+    if (!choices.ok()) return store_error(choices.status());
     frame.active = "anomalies";
-    return Html(200, AnomaliesPage(frame, *filter, *choices, *rows, query));
+    return Html(200, AnomaliesPage(frame, *q, *choices, *report, params));
   }
   if (path == "/trends") {
-    Result<std::vector<RunRecord>> runs = store_->ListRuns(2000);
-    if (!runs.ok()) return error(500, "cannot read the store: " + runs.status().message());
+    Result<query::TrendOptions> o = query::TrendOptionsFromParams(params, options_.now_ms());
+    if (!o.ok()) return error(400, o.status().message());
+    Result<query::TrendReport> report = query::ComputeTrends(*store_, *o);
+    if (!report.ok()) return store_error(report.status());
+    Result<FilterChoices> choices = LoadFilterChoices(*store_);
+    if (!choices.ok()) return store_error(choices.status());
     frame.active = "trends";
-    return Html(200, TrendsPage(frame, *runs));
+    return Html(200, TrendsPage(frame, *choices, *report, params));
   }
   if (path.rfind("/runs/", 0) == 0) {
     std::string rest = path.substr(6);
@@ -143,9 +149,9 @@ HttpResponse Site::Route(const HttpRequest& request) {
     }
     int64_t id = std::stoll(id_text);
     if (slash == std::string::npos) return Redirect("/runs/" + id_text + "/");
-    auto fresh = query.find("fresh");
+    auto fresh = params.find("fresh");
     return RunFile(id, rest.substr(slash + 1),
-                   fresh == query.end() ? std::string() : fresh->second);
+                   fresh == params.end() ? std::string() : fresh->second);
   }
   if (path == "/results") return Redirect("/results/");
   if (path.rfind("/results/", 0) == 0) return ResultsFile(path.substr(9), "/results/");

@@ -3,14 +3,18 @@
 //
 //   /                   runs with their verdicts, filtered like `faultline runs` (query
 //   /runs                parameters suite, system, verdict, status, since, until, anomaly,
-//                        fault, limit; see store_queries.h)
+//                        fault, limit: harness/query RunFilterFromParams, one semantics with
+//                        the commands, docs/store-schema.md "Queries")
 //   /runs/ID/           run ID's report: report.html from its run folder, or rendered from the
 //                        store on demand (no report file, or the run is still going; ?fresh=1)
 //   /runs/ID/PATH       a file of run ID's folder (junit.xml, node logs)
 //   /results/PATH       a file or folder listing under the results folder
-//   /anomalies          anomalies across runs with the faults active when they happened
-//   /trends             per suite over time: verdicts, flaky suites
-//   /api/runs           the runs page as JSON (same parameters)
+//   /anomalies          anomalies across runs grouped by kind and the faults active then, as
+//                        `faultline anomalies` (anomaly = --kind, fault = --during,
+//                        observations, limit; AnomalyQueryFromParams)
+//   /trends             ComputeTrends per suite and system, as `faultline trends`: verdicts
+//                        over time, metrics, regressions, flaky specs
+//   /api/runs           the runs page as JSON (same parameters; `faultline runs --json`'s shape)
 //
 // Files are served only from inside the results folder: a path with a "." or ".." segment
 // (however encoded), an absolute path, or one that leads outside through a symlink is refused
