@@ -37,7 +37,7 @@ TEST_F(ZooKeeperScenarioE2e, AMajorityProposalWithoutCommitIsKeptOnZooKeeper) {
                  kSource + "/workloads/scenarios/zookeeper/q3-majority-proposal-uncommitted.yaml"},
                 &out);
   ASSERT_EQ(code, 0) << out;
-  EXPECT_NE(out.find("HOLDS step 12 {expect: {op: w1, outcome: kept}}"), std::string::npos) << out;
+  EXPECT_NE(out.find("HOLDS step 11 {expect: {op: w1, outcome: kept}}"), std::string::npos) << out;
   EXPECT_NE(out.find("every expectation held"), std::string::npos) << out;
   EXPECT_EQ(box_->QueryOne("SELECT system, status, verdict FROM runs"), "zookeeper|finished|valid")
       << out;
