@@ -346,6 +346,10 @@ class Importer {
       p.trunc_to = HexAfter(m, "zxidToSend=").value_or(kNone);
     } else if (StartsWith(m, "Cannot send TRUNC to peer sid: ")) {
       p.snap_reason = "no TRUNC across an epoch boundary";
+    } else if (StartsWith(m, "Unable to find proposals from txnlog for zxid: ")) {
+      // ZKDatabase, logged in the LearnerHandler's thread: the txn log on disk starts after the
+      // peer's zxid, so the txn-log path is not taken and a SNAP follows.
+      p.snap_reason = "the txn log does not reach back to the peer's zxid";
     } else if (StartsWith(m, "Detected gap between end of txnlog")) {
       p.snap_reason = "gap between the txn log and the committed log";
     } else if (StartsWith(m, "Unhandled scenario for peer sid: ")) {

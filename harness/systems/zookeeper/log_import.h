@@ -33,7 +33,9 @@
 //     peerLastZxid from the same leader decision (removed_count when both share an epoch);
 //   - the epoch of a leadership term is the one its "Have quorum" line established.
 // Two quirks of ZooKeeper's own wording are corrected (zab.md 5.1): for a peer whose zxid counter
-// is 0 the leader logs "Sending TRUNC zxid=.." but queues a DIFF; and TRUNC for a peer ahead of
+// is 0 the leader logs "Sending TRUNC zxid=.." but queues a DIFF (3.8.0 writes it only on the
+// txn-log path with nothing for the peer, and "Detected gap" and a SNAP always follow:
+// testdata/zookeeper/sync-lines/txnlog-gap); and TRUNC for a peer ahead of
 // the committed log (rule 3) is logged at DEBUG only, so with DEBUG off it is inferred from the
 // numbers of the "Synchronizing" line (the event then carries inferred: true).
 //

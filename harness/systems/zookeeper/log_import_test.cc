@@ -297,46 +297,73 @@ TEST(ZooKeeperLogImport, AForcedSnapshotSyncIsASnapForEveryLearnerWithItsReason)
   }
 }
 
-// The next two lines need a gap in the leader's txn log (the txn-log walk ends before the peer's
-// zxid or before the committed log begins), which no run here produced; their text is ZooKeeper
-// 3.8's format strings around real lines of node 2's log.
-TEST(ZooKeeperLogImport, ADetectedGapFallsBackToASnap) {
-  const std::string leader =
-      "2026-12-01T21:16:11.428+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@805] - "
-      "Synchronizing with Learner sid: 1 maxCommittedLog=0x400000298 minCommittedLog=0x4000000a4 "
-      "lastProcessedZxid=0x400000298 peerLastZxid=0x40000002e\n"
-      "2026-12-01T21:16:11.431+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@882] - "
-      "Use txnlog and committedLog for peer sid: 1\n"
-      "2026-12-01T21:16:11.433+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@977] - "
-      "Sending DIFF zxid=0x400000298  for peer sid: 1\n"
-      "2026-12-01T21:16:11.434+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@888] - "
-      "Detected gap between end of txnlog: 0x400000050 and start of committedLog: 0x4000000a4\n"
-      "2026-12-01T21:16:11.440+0000 INFO  [LearnerHandler-/127.0.0.1:50402:LearnerHandler@572] - "
-      "Sending snapshot last zxid of peer is 0x40000002e, zxid of leader is 0x400000298, send zxid "
-      "of db as 0x400000298, 1 concurrent snapshot sync, snapshot sync was exempt from throttle\n";
-  LogImportResult r = ImportServerLogs({{3, leader}});
-  ASSERT_EQ(OfType(r, "sync_decision").size(), 1u);
-  const checkers::NodeEvent d = OfType(r, "sync_decision")[0];
-  EXPECT_EQ(S(d, "mode"), "SNAP");  // the DIFF logged earlier in the walk is overridden
-  EXPECT_EQ(S(d, "reason"), "gap between the txn log and the committed log");
+// testdata/zookeeper/sync-lines/txnlog-gap (README there): node 2 got a SNAP at 0x200000000 (a
+// new-epoch zxid), was killed, the leader (node 3) committed 700 more txns and lost the txn log
+// files between node 2's zxid and the start of its committed log; node 2 then rejoined. The
+// leader's real lines: "Use txnlog and committedLog", "Sending TRUNC zxid=0x2000002c8  for peer
+// sid: 2" (LearnerHandler.queueCommittedProposals logs TRUNC but queues DIFF for a peer at a
+// new-epoch zxid), "Detected gap between end of txnlog: 0x200000000 and start of committedLog:
+// 0x2000000d4" (the queued packets are dropped), "Sending snapshot".
+std::vector<checkers::NodeEvent> GapRunDecisionsFor2() {
+  LogImportResult r = ImportServerLogs(RealLogs("sync-lines/txnlog-gap"));
+  EXPECT_TRUE(r.stats.unrecognized_quorum_sources.empty()) << r.Summary();
+  std::vector<checkers::NodeEvent> to_2;
+  for (const auto& e : OfType(r, "sync_decision")) {
+    if (I(e, "peer") == 2) to_2.push_back(e);
+  }
+  return to_2;
 }
 
-TEST(ZooKeeperLogImport, TruncLineForANewEpochPeerIsReallyADiff) {
-  // LearnerHandler.queueCommittedProposals logs "Sending TRUNC zxid=" for a peer whose zxid
-  // counter is 0 but queues a DIFF (zab.md 5.1). That branch needs a leader whose history ends
-  // before such a peer's zxid, which faults on a healthy 3.8 cluster do not produce; these lines
-  // are the real "Synchronizing" / "Sending DIFF  for peer" pair of node 2's log with DIFF
-  // replaced by TRUNC and the peer's zxid set to a new-epoch zxid.
-  const std::string leader =
-      "2026-12-01T21:15:45.486+0000 INFO  [LearnerHandler-/127.0.0.1:37608:LearnerHandler@805] - "
-      "Synchronizing with Learner sid: 3 maxCommittedLog=0x20000002a minCommittedLog=0x100000001 "
-      "lastProcessedZxid=0x20000002a peerLastZxid=0x200000000\n"
-      "2026-12-01T21:15:45.487+0000 INFO  [LearnerHandler-/127.0.0.1:37608:LearnerHandler@1032] - "
-      "Sending TRUNC zxid=0x20000002a  for peer sid: 3\n";
-  LogImportResult r = ImportServerLogs({{2, leader}});
-  ASSERT_EQ(OfType(r, "sync_decision").size(), 1u);
-  EXPECT_EQ(S(OfType(r, "sync_decision")[0], "mode"), "DIFF");
-  EXPECT_FALSE(OfType(r, "sync_decision")[0].fields.contains("trunc_to"));
+TEST(ZooKeeperLogImport, ADetectedGapInTheLeadersTxnLogFallsBackToASnap) {
+  const auto to_2 = GapRunDecisionsFor2();
+  ASSERT_EQ(to_2.size(), 2u);  // the first join (empty) and the rejoin after the gap
+  const checkers::NodeEvent& d = to_2[1];
+  EXPECT_EQ(d.node, 3);
+  EXPECT_EQ(S(d, "source"), "txnlog+committedLog");
+  EXPECT_EQ(S(d, "mode"), "SNAP") << d.fields.dump();
+  EXPECT_EQ(S(d, "reason"), "gap between the txn log and the committed log");
+  EXPECT_EQ(I(d, "peer_zxid"), 0x200000000);
+  EXPECT_EQ(I(d, "min_zxid"), 0x2000000d4);
+  EXPECT_EQ(I(d, "snap_zxid"), 0x2000002c8);
+  EXPECT_TRUE(d.fields["matched"].get<bool>()) << d.fields.dump();  // "Getting a snapshot"
+}
+
+// Found on the real text above: the first join of node 2 (empty, the leader's txn log starts at
+// 0x100000001) has ZKDatabase's "Unable to find proposals from txnlog for zxid: 0x0" between
+// "Synchronizing" and "Sending snapshot", in the LearnerHandler's thread. The importer ended the
+// decision at that line (any other line of the thread does), so it was UNKNOWN and "Start
+// forwarding" / "Sending snapshot" were counted as unrecognized quorum lines.
+TEST(ZooKeeperLogImport, UnableToFindProposalsRegressionTheDecisionGoesOnToItsSnap) {
+  const auto to_2 = GapRunDecisionsFor2();
+  ASSERT_EQ(to_2.size(), 2u);
+  const checkers::NodeEvent& d = to_2[0];
+  EXPECT_EQ(I(d, "peer_zxid"), 0);
+  EXPECT_EQ(S(d, "mode"), "SNAP") << d.fields.dump();
+  EXPECT_EQ(S(d, "reason"), "the txn log does not reach back to the peer's zxid");
+  EXPECT_EQ(I(d, "snap_zxid"), 0x200000000);
+  EXPECT_EQ(I(d, "last_sent"), 0x200000000);
+  EXPECT_TRUE(d.fields["matched"].get<bool>()) << d.fields.dump();
+}
+
+TEST(ZooKeeperLogImport, ATruncLineForANewEpochPeerIsNoTruncation) {
+  // The leader logged "Sending TRUNC zxid=0x2000002c8" for the peer at 0x200000000: no TRUNC was
+  // queued (a DIFF was, then dropped for the gap), so the decision has no trunc_to and is not
+  // TRUNC or TRUNC+DIFF.
+  const auto to_2 = GapRunDecisionsFor2();
+  ASSERT_EQ(to_2.size(), 2u);
+  EXPECT_FALSE(to_2[1].fields.contains("trunc_to")) << to_2[1].fields.dump();
+  EXPECT_EQ(S(to_2[1], "mode"), "SNAP");
+  // The same line alone (the gap line cut off) reads as the DIFF ZooKeeper queued.
+  const std::string real = ReadFile(std::string(FAULTLINE_SOURCE_DIR) +
+                                    "/testdata/zookeeper/sync-lines/txnlog-gap/node-3.log");
+  const size_t gap = real.find("Detected gap between end of txnlog");
+  ASSERT_NE(gap, std::string::npos);
+  LogImportResult cut = ImportServerLogs({{3, real.substr(0, real.rfind('\n', gap) + 1)}});
+  const auto d = OfType(cut, "sync_decision");
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(I(d.back(), "peer_zxid"), 0x200000000);
+  EXPECT_EQ(S(d.back(), "mode"), "DIFF") << d.back().fields.dump();
+  EXPECT_FALSE(d.back().fields.contains("trunc_to"));
 }
 
 TEST(ZooKeeperLogImport, AnUnfinishedDecisionAtTheEndOfTheLogIsUnknown) {
