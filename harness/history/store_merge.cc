@@ -353,6 +353,7 @@ struct Merger {
         return InContext(s, fmt::format("suite run {} of {}: ", old_id, result.source));
       }
       if (Status c = db.Exec("COMMIT"); !c.ok()) return c;
+      result.suite_run_ids[old_id] = id;
       if (!*present) {  // its folder (logs, summary, junit), when it is beside the source
         std::error_code ec;
         fs::path from = source_results / "suites" / std::to_string(old_id);

@@ -43,9 +43,10 @@ struct MergeResult {
   int64_t suite_runs_already_present = 0;
   int64_t folders_copied = 0;
   int64_t folders_missing = 0;
-  std::map<int64_t, int64_t> run_ids;   // source id -> target id (present ones included)
-  std::map<std::string, int64_t> rows;  // table -> rows copied
-  std::vector<std::string> warnings;    // a missing folder, ...
+  std::map<int64_t, int64_t> run_ids;        // source id -> target id (present ones included)
+  std::map<int64_t, int64_t> suite_run_ids;  // the same for suite_runs
+  std::map<std::string, int64_t> rows;       // table -> rows copied
+  std::vector<std::string> warnings;         // a missing folder, ...
 };
 
 Result<MergeResult> MergeStore(const std::string& source_store, const MergeOptions& options);

@@ -1,12 +1,16 @@
 #include "harness/suite/merge_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "harness/history/store_merge.h"
+#include "harness/suite/suite_runner.h"
 
 namespace faultline::harness::suite {
 namespace {
@@ -46,6 +50,7 @@ void AddMergeCommand(CLI::App& app, int* exit_code, const std::string* store_pat
   struct Args {
     std::vector<std::string> sources;
     std::string into;
+    std::string junit;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -58,12 +63,16 @@ void AddMergeCommand(CLI::App& app, int* exit_code, const std::string* store_pat
       ->required();
   cmd->add_option("--into", a->into,
                   "the target store (default: --store); folders go to --results");
+  cmd->add_option("--junit", a->junit,
+                  "also write one JUnit XML for the suite runs of the sources together (the "
+                  "merged suite: every shard's cases in suite order)");
   cmd->add_flag("--json", a->json, "print JSON instead of lines");
   cmd->callback([a, exit_code, store_path, results_dir] {
     MergeOptions o;
     o.target_store = a->into.empty() ? *store_path : a->into;
     o.results_dir = *results_dir;
     nlohmann::json all = nlohmann::json::array();
+    std::vector<int64_t> suite_runs;  // target ids of the sources' suite runs, for --junit
     *exit_code = 0;
     for (const std::string& source : a->sources) {
       Result<MergeResult> r = MergeStore(source, o);
@@ -72,6 +81,11 @@ void AddMergeCommand(CLI::App& app, int* exit_code, const std::string* store_pat
                   << r.status().message() << "\n";
         *exit_code = 2;
         break;
+      }
+      for (const auto& [from, to] : r->suite_run_ids) {
+        if (std::find(suite_runs.begin(), suite_runs.end(), to) == suite_runs.end()) {
+          suite_runs.push_back(to);
+        }
       }
       if (a->json) {
         all.push_back(ResultJson(*r));
@@ -90,6 +104,32 @@ void AddMergeCommand(CLI::App& app, int* exit_code, const std::string* store_pat
       for (const std::string& w : r->warnings) std::cout << "  warning: " << w << "\n";
     }
     if (a->json) std::cout << all.dump(2) << "\n";
+    if (*exit_code != 0 || a->junit.empty()) return;
+    if (suite_runs.empty()) {
+      std::cerr << "error: --junit " << a->junit
+                << ": the sources hold no suite run (`faultline suite` writes them)\n";
+      *exit_code = 2;
+      return;
+    }
+    std::sort(suite_runs.begin(), suite_runs.end());
+    Result<std::string> xml = MergedSuiteJUnit(o.target_store, suite_runs);
+    if (!xml.ok()) {
+      std::cerr << "error: --junit " << a->junit << ": " << xml.status().message() << "\n";
+      *exit_code = 2;
+      return;
+    }
+    std::ofstream f(a->junit, std::ios::trunc);
+    f << *xml;
+    f.close();
+    if (!f) {
+      std::cerr << "error: --junit " << a->junit << ": cannot write the file\n";
+      *exit_code = 2;
+      return;
+    }
+    if (!a->json) {
+      std::cout << fmt::format("junit: {} (suite run{} {})\n", a->junit,
+                               suite_runs.size() == 1 ? "" : "s", fmt::join(suite_runs, ", "));
+    }
   });
 }
 

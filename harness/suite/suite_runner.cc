@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "harness/history/history_store.h"
+#include "harness/history/run_metrics.h"
 #include "harness/history/suite_records.h"
 #include "harness/report/junit.h"
 #include "harness/report/run_view.h"
@@ -305,6 +307,51 @@ Result<std::string> SuiteJUnit(const std::string& store_path, const std::string&
     suites.push_back(std::move(s));
   }
   return report::WriteJUnit(suite_name, suites);
+}
+
+Result<std::string> MergedSuiteJUnit(const std::string& store_path,
+                                     const std::vector<int64_t>& suite_run_ids) {
+  std::vector<SuiteRow> rows;
+  std::vector<std::string> names;
+  {
+    Result<std::unique_ptr<HistoryStore>> store = HistoryStore::OpenExisting(store_path);
+    if (!store.ok()) return store.status();
+    std::map<int64_t, SuiteRow> by_position;
+    std::vector<int64_t> run_ids;
+    for (int64_t id : suite_run_ids) {
+      Result<SuiteRunRecord> run = GetSuiteRun(**store, id);
+      if (!run.ok()) return run.status();
+      if (std::find(names.begin(), names.end(), run->name) == names.end()) {
+        names.push_back(run->name);
+      }
+      Result<std::vector<SuiteCaseRecord>> cases = LoadSuiteCases(**store, id);
+      if (!cases.ok()) return cases.status();
+      for (const SuiteCaseRecord& c : *cases) {
+        SuiteRow row;
+        row.c.position = c.position;
+        row.c.name = c.name;
+        row.c.file = c.file;
+        row.c.seed = c.seed;
+        row.result = CaseResult{c.outcome, c.run_id, c.reason};
+        row.ran = c.run_id.has_value();
+        if (c.run_id) run_ids.push_back(*c.run_id);
+        by_position.emplace(c.position, std::move(row));
+      }
+    }
+    Result<std::map<int64_t, RunMetrics>> metrics = LoadStoredRunMetrics(**store, run_ids);
+    if (!metrics.ok()) return metrics.status();
+    for (auto& [position, row] : by_position) {
+      if (row.result.run_id) {
+        if (auto it = metrics->find(*row.result.run_id); it != metrics->end()) {
+          row.metrics = it->second;
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  std::string name;
+  for (const std::string& n : names) name += (name.empty() ? "" : " + ") + n;
+  return SuiteJUnit(store_path, name, rows);
 }
 
 SuiteOutcome RunSuite(const SuitePlan& plan, const std::vector<SuiteCase>& cases,

@@ -67,11 +67,11 @@ Status ProbeInstalled(const TestSpec& spec);
 struct SuiteRunOptions {
   std::string store_path = "results/faultline.db";
   std::string results_dir = "results";
-  std::string label;             // suite_runs.label
-  std::optional<Shard> shard;    // recorded ("2/4"); the cases given are already the share
-  std::string junit_path;        // also write the suite's JUnit XML here ("" = only the folder)
-  std::ostream* out = nullptr;   // progress, table (default std::cout)
-  bool verbose = false;          // the runs' own output to `out` instead of the case logs
+  std::string label;            // suite_runs.label
+  std::optional<Shard> shard;   // recorded ("2/4"); the cases given are already the share
+  std::string junit_path;       // also write the suite's JUnit XML here ("" = only the folder)
+  std::ostream* out = nullptr;  // progress, table (default std::cout)
+  bool verbose = false;         // the runs' own output to `out` instead of the case logs
 };
 
 struct SuiteRow {
@@ -105,5 +105,13 @@ void PrintSuiteTable(const std::vector<SuiteRow>& rows, std::ostream& out);
 // after the case), skipped cases as a skipped testcase, cases without a run as an error.
 Result<std::string> SuiteJUnit(const std::string& store_path, const std::string& suite_name,
                                const std::vector<SuiteRow>& rows);
+
+// One JUnit document for several suite runs of the store together (the shards of one suite after
+// `faultline merge`): their recorded cases in suite order (position; a position two of them
+// recorded is written once), each as SuiteJUnit writes it, with the run's stored metrics. Named
+// after the suite runs (their distinct names joined by " + "). A case a shard never reached
+// (interrupted) was not recorded and is not in it. NotFound for an unknown suite run id.
+Result<std::string> MergedSuiteJUnit(const std::string& store_path,
+                                     const std::vector<int64_t>& suite_run_ids);
 
 }  // namespace faultline::harness::suite

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "harness/history/history_store.h"
+#include "harness/history/store_merge.h"
 #include "harness/history/suite_records.h"
 #include "harness/run/interrupt.h"
 
@@ -147,8 +148,8 @@ TEST(RunSuite, OnlySkipsIsExitZeroAndCouldNotRunIsTwo) {
   ScriptedExecutor none({});
   EXPECT_EQ(RunSuite(skips, skips.cases, o, none).exit_code, 0);
   SuitePlan errs = PlanOf({Case(0, "a"), Case(1, "b")});
-  ScriptedExecutor exec({{"a", {kCaseValid, std::nullopt, ""}},
-                         {"b", {kCaseUnknown, std::nullopt, "budget"}}});
+  ScriptedExecutor exec(
+      {{"a", {kCaseValid, std::nullopt, ""}}, {"b", {kCaseUnknown, std::nullopt, "budget"}}});
   EXPECT_EQ(RunSuite(errs, errs.cases, o, exec).exit_code, 2);
 }
 
@@ -227,6 +228,81 @@ TEST(RunSuite, FakeSystemRunsThroughTheRunScaffoldAndGetMetricsAndJUnit) {
   EXPECT_THAT(junit, HasSubstr("testsuite name=\"bug-3n-fake (run"));
   EXPECT_THAT(junit, HasSubstr("<failure"));
   EXPECT_THAT(out.str(), HasSubstr("bug-3n-fake"));
+}
+
+// `faultline suite --shard I/N` on several machines, then `faultline merge`: the merged store
+// holds each shard's suite run; MergedSuiteJUnit writes one JUnit for them together, the cases in
+// suite order whichever shard ran them, each run under its id in the merged store.
+TEST(MergedSuiteJUnit, TheShardsOfASuiteMergeIntoOneJUnitInSuiteOrder) {
+  TempDir dir;
+  const std::string spec =
+      "system: {kind: fake, nodes: 3%s}\nworkload: {type: register, keys: 2}\nconcurrency: 2\n"
+      "rate: 100\ntime_limit: 1s\n";
+  auto with = [&](const std::string& extra) {
+    std::string s = spec;
+    s.replace(s.find("%s"), 2, extra);
+    return s;
+  };
+  std::ofstream(dir.File("ok.yaml")) << "name: ok\n" << with("");
+  std::ofstream(dir.File("bug.yaml")) << "name: bug\n" << with(", lose_every: 3");
+  std::ofstream(dir.File("third.yaml")) << "name: third\n" << with("");
+  std::ofstream(dir.File("suite.yaml")) << "name: fakes\nseed: 3\ntests:\n  - test: ok.yaml\n"
+                                           "  - test: bug.yaml\n  - test: third.yaml\n";
+  Result<SuitePlan> plan = LoadSuitePlan(dir.File("suite.yaml"), {});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->cases.size(), 3u);
+  // Shard "1/2" runs position 1 (bug) and a scripted could-not-run for position 2; shard "2/2"
+  // position 0 (ok). Each has its own store and results folder, as on two CI machines.
+  auto shard = [&](const std::string& name, std::vector<SuiteCase> cases) {
+    ExecutorOptions eo;
+    eo.store_path = dir.File(name + "/faultline.db");
+    eo.results_dir = dir.File(name);
+    fs::create_directories(eo.results_dir);
+    auto scaffold = MakeScaffoldExecutor(eo);
+    struct Mixed final : CaseExecutor {
+      CaseExecutor* real;
+      CaseResult Run(const SuiteCase& c, std::ostream& log) override {
+        if (c.position == 2) return {kCaseError, std::nullopt, "its cluster did not start"};
+        return real->Run(c, log);
+      }
+    } exec;
+    exec.real = scaffold.get();
+    SuiteRunOptions o;
+    o.store_path = eo.store_path;
+    o.results_dir = eo.results_dir;
+    std::ostringstream out;
+    o.out = &out;
+    SuiteOutcome r = RunSuite(*plan, cases, o, exec);
+    EXPECT_NE(r.suite_run_id, 0) << out.str();
+    return eo.results_dir;
+  };
+  const std::string one = shard("shard-1", {plan->cases[1], plan->cases[2]});
+  const std::string two = shard("shard-2", {plan->cases[0]});
+  MergeOptions mo;
+  mo.target_store = dir.File("merged/faultline.db");
+  mo.results_dir = dir.File("merged");
+  std::vector<int64_t> suite_runs;
+  for (const std::string& source : {one, two}) {
+    Result<MergeResult> m = MergeStore(source, mo);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    ASSERT_EQ(m->suite_run_ids.size(), 1u);
+    suite_runs.push_back(m->suite_run_ids.begin()->second);
+  }
+  Result<std::string> xml = MergedSuiteJUnit(mo.target_store, suite_runs);
+  ASSERT_TRUE(xml.ok()) << xml.status().ToString();
+  // Merged in shard order: bug became run 1, ok run 2; the JUnit lists them in suite order.
+  const size_t ok = xml->find("testsuite name=\"ok-3n-fake (run 2)\"");
+  const size_t bug = xml->find("testsuite name=\"bug-3n-fake (run 1)\"");
+  const size_t third = xml->find("its cluster did not start");
+  ASSERT_NE(ok, std::string::npos) << *xml;
+  ASSERT_NE(bug, std::string::npos) << *xml;
+  ASSERT_NE(third, std::string::npos) << *xml;
+  EXPECT_LT(ok, bug);
+  EXPECT_LT(bug, third);
+  EXPECT_THAT(*xml, HasSubstr("<testsuites name=\"fakes\""));
+  EXPECT_THAT(*xml, HasSubstr("<failure"));  // the bug run's anomaly, read from the merged store
+  EXPECT_THAT(*xml, HasSubstr("name=\"ok_per_s\""));  // stored metrics came along
+  EXPECT_EQ(MergedSuiteJUnit(mo.target_store, {99}).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
