@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -68,34 +69,36 @@ class EchoServer {
   std::thread thread_;
 };
 
-// The dialing node's side: a blocking socket whose reads give up after a generous 10 s, so a
-// broken proxy fails the test instead of hanging it.
+// The dialing node's side: a blocking socket whose reads give up after a generous 30 s without
+// data, so a broken proxy fails the test instead of hanging it.
 class Dialer {
  public:
   explicit Dialer(const Endpoint& to) : socket_(io_) {
     socket_.connect(tcp::endpoint(asio::ip::make_address(to.host), to.port));
-    SetTimeout();
   }
   // The listening node's side of a connection it accepted.
-  explicit Dialer(tcp::socket accepted) : socket_(std::move(accepted)) { SetTimeout(); }
+  explicit Dialer(tcp::socket accepted) : socket_(std::move(accepted)) {}
   void Send(const std::string& data) { asio::write(socket_, asio::buffer(data)); }
-  // Reads exactly n bytes; "" on EOF, reset or timeout.
+  // Reads exactly n bytes; "" on EOF, reset or 30 s without data.
   std::string Receive(size_t n) {
     std::string out(n, '\0');
-    boost::system::error_code ec;
-    asio::read(socket_, asio::buffer(out), ec);
-    return ec ? std::string() : out;
+    for (size_t got = 0; got < n;) {
+      if (!Readable()) return "";
+      boost::system::error_code ec;
+      got += socket_.read_some(asio::buffer(out.data() + got, n - got), ec);
+      if (ec) return "";
+    }
+    return out;
   }
   // True when the proxy closed the connection (EOF or reset), false on data or timeout.
   bool Closed() {
-    char c;
-    boost::system::error_code ec;
-    socket_.read_some(asio::buffer(&c, 1), ec);
+    const boost::system::error_code ec = End();
     return ec == asio::error::eof || ec == asio::error::connection_reset;
   }
   // What the next read ends with: eof (FIN) or connection_reset (RST); success when data arrived
-  // instead.
+  // instead; timed_out when nothing came within 30 s.
   boost::system::error_code End() {
+    if (!Readable()) return asio::error::timed_out;
     char c;
     boost::system::error_code ec;
     socket_.read_some(asio::buffer(&c, 1), ec);
@@ -109,9 +112,11 @@ class Dialer {
   void Close() { socket_.close(); }
 
  private:
-  void SetTimeout() {
-    timeval tv{10, 0};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  // Data, an end or an error within 30 s. (A poll: asio's blocking read waits for readiness
+  // itself, so SO_RCVTIMEO would not bound it.)
+  bool Readable() {
+    pollfd p{socket_.native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 30'000) > 0;
   }
   asio::io_context io_;
   tcp::socket socket_;
