@@ -22,6 +22,7 @@
 #include "server/net/transport.h"
 #include "server/runtime/event_log.h"
 #include "server/runtime/node_runtime.h"
+#include "server/runtime/sync_worker.h"
 #include "server/storage/env.h"
 #include "server/storage/power_loss_env.h"
 #include "server/storage/storage.h"
@@ -102,6 +103,9 @@ class Driver final : public runtime::Transport {
     return kExitOk;
   }
 
+  // runtime::Transport: the early messages leave before the runtime's disk write blocks us.
+  void Push() override { transport_->PushWrites(); }
+
   // runtime::Transport: the runtime hands over messages only once what they certify is durable.
   void Send(const zab::Envelope& env) override {
     if (env.to.value == config_.self_id) {
@@ -162,10 +166,42 @@ class Driver final : public runtime::Transport {
     }
   }
 
+  // Begins the queued batch (its early messages, its storage writes) and starts the fsync that
+  // covers it unless one is running: then the next one starts when that one completes, covering
+  // every batch begun meanwhile (pipelined group commit; node_runtime.h CONTRACT). The fsync
+  // runs on sync_worker_'s thread, so this loop keeps taking requests and pinging meanwhile.
   void Flush() {
     flush_posted_ = false;
     if (stopping_) return;
-    if (auto s = runtime_.Flush(); !s.ok()) StorageFailed(*runtime_.failure());
+    if (runtime_.must_finish_sync_first()) CollectSync();  // an epoch write, a truncation, ...
+    if (auto s = runtime_.Begin(); !s.ok()) StorageFailed(*runtime_.failure());
+    StartSync();
+  }
+
+  void StartSync() {
+    if (sync_worker_.busy()) return;
+    auto job = runtime_.StartSync();
+    if (!job) {
+      if (runtime_.failure()) StorageFailed(*runtime_.failure());
+      return;
+    }
+    if (!config_.power_loss_sim) return sync_worker_.Submit(std::move(job));
+    // PowerLossEnv keeps unsynced bytes in this process and is not thread-safe: sync inline.
+    if (auto s = runtime_.FinishSync(job()); !s.ok()) StorageFailed(*runtime_.failure());
+  }
+
+  // The fsync in flight finished (or must: a batch needs durable order): release what it covered.
+  void CollectSync() {
+    if (!sync_worker_.busy()) return;  // already collected
+    if (auto s = runtime_.FinishSync(sync_worker_.Wait()); !s.ok()) {
+      StorageFailed(*runtime_.failure());
+    }
+  }
+
+  void OnSyncDone() {
+    if (stopping_) return;
+    CollectSync();
+    StartSync();  // for the batches begun while it ran
   }
 
   // Nothing of the failed batch left the process; stop before anything else can.
@@ -250,6 +286,8 @@ class Driver final : public runtime::Transport {
   std::chrono::steady_clock::time_point next_tick_;
   std::unique_ptr<PeerTransport> transport_;
   std::unique_ptr<ClientServer> clients_;
+  // After io_: destroyed (joined) first, so its last on_done never posts to a dead io_context.
+  runtime::SyncWorker sync_worker_{[this] { asio::post(io_, [this] { OnSyncDone(); }); }};
   bool flush_posted_ = false;
   bool stopping_ = false;
 };

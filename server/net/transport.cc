@@ -107,7 +107,20 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     }
     link->queued_bytes += frame.size();
     link->queue.push_back(std::move(frame));
-    StartWrite(link);
+    // One write per burst: the frames a handler sends (a batch's PROPOSALs and COMMITs) leave in
+    // one gather write after it returns, not one syscall each (issue 8, leader CPU per write).
+    if (link->writing || link->write_posted) return;
+    link->write_posted = true;
+    asio::post(io_, [this, self = shared_from_this(), link, gen = link->generation] {
+      if (stopped_ || gen != link->generation) return;
+      link->write_posted = false;
+      StartWrite(link);
+    });
+  }
+
+  void PushWrites() {
+    if (stopped_) return;
+    for (auto& [peer, link] : out_) StartWrite(link.get());  // a posted StartWrite finds it busy
   }
 
   bool connected_to(uint64_t peer) const {
@@ -132,6 +145,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     std::deque<std::string> queue;
     std::size_t queued_bytes = 0;
     bool writing = false;
+    bool write_posted = false;  // a StartWrite is posted (this generation)
     std::array<char, kHelloBytes> hello{};
     std::array<char, 1> probe{};
     uint64_t backoff_ms = 0;  // the next redial's wait (set by the constructor and OnReady)
@@ -237,19 +251,23 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
 
   void StartWrite(OutLink* link) {
     if (link->writing || link->queue.empty() || link->state != OutLink::kReady) return;
-    auto buf = std::make_shared<std::string>();
-    std::size_t frames = 0;
-    while (!link->queue.empty() && (buf->empty() || buf->size() < kWriteBatchBytes)) {
+    // The queued frames themselves, gathered (no copy into one buffer).
+    auto batch = std::make_shared<std::vector<std::string>>();
+    std::vector<asio::const_buffer> buffers;
+    std::size_t bytes = 0;
+    while (!link->queue.empty() && (batch->empty() || bytes < kWriteBatchBytes)) {
+      bytes += link->queue.front().size();
       link->queued_bytes -= link->queue.front().size();
-      buf->append(link->queue.front());
+      batch->push_back(std::move(link->queue.front()));
       link->queue.pop_front();
-      ++frames;
     }
+    for (const std::string& f : *batch) buffers.push_back(asio::buffer(f));
+    const std::size_t frames = batch->size();
     link->writing = true;
     const uint64_t gen = link->generation;
     auto self = shared_from_this();
-    asio::async_write(link->socket, asio::buffer(*buf),
-                      [this, self, link, gen, buf, frames](error_code ec, std::size_t) {
+    asio::async_write(link->socket, buffers,
+                      [this, self, link, gen, batch, frames](error_code ec, std::size_t) {
                         if (stopped_ || gen != link->generation) return;
                         link->writing = false;
                         if (ec) return FailOut(link, gen);
@@ -267,6 +285,7 @@ class PeerTransport::Impl : public std::enable_shared_from_this<Impl> {
     link->queue.clear();
     link->queued_bytes = 0;
     link->writing = false;
+    link->write_posted = false;  // the posted StartWrite sees the new generation and bails out
     link->state = OutLink::kIdle;
     if (was_ready) spdlog::info("peer {}: link down", link->peer);
     auto self = shared_from_this();
@@ -475,6 +494,7 @@ PeerTransport::~PeerTransport() { impl_->Stop(); }
 
 Status PeerTransport::Start() { return impl_->Start(); }
 void PeerTransport::Send(uint64_t to, std::string_view payload) { impl_->Send(to, payload); }
+void PeerTransport::PushWrites() { impl_->PushWrites(); }
 void PeerTransport::Stop() { impl_->Stop(); }
 bool PeerTransport::connected_to(uint64_t peer) const { return impl_->connected_to(peer); }
 const PeerTransportStats& PeerTransport::stats() const { return impl_->stats(); }

@@ -78,7 +78,11 @@ class PeerTransport {
 
   // Binds the listen address and starts dialing every peer. Error: the address is in use.
   faultline::Status Start();
+  // Queues one frame; the frames queued by one handler leave together in one write after it
+  // returns (or at PushWrites()).
   void Send(uint64_t to, std::string_view payload);
+  // Starts writing every link's queued frames now (before the caller blocks, e.g. in an fsync).
+  void PushWrites();
   // Closes everything; no callback runs afterwards.
   void Stop();
 

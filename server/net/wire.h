@@ -1,6 +1,6 @@
 // Peer-link wire format (pure functions; the sockets live in transport.cc).
 //
-// Frame:  [u32 length][u32 crc32 of the bytes][bytes]   (big-endian; length <= kPeerFrameBytesMax)
+// Frame:  [u32 length][u32 crc32c of the bytes][bytes]   (big-endian; length <= kPeerFrameBytesMax)
 //
 // Handshake on every directed link A->B (A dialed B's peer port):
 //   B -> A  Hello: magic u32, version u16, B's id u64, nonce[16] (fresh random per connection)

@@ -17,6 +17,13 @@ std::string Hex(const Mac& m) {
   return s;
 }
 
+TEST(WireTest, AFramesChecksumIsCrc32cOfItsBytes) {
+  // CRC32C (the SSE4.2 instruction, storage/crc32c.h), not Boost's table CRC-32 (issue 8 perf).
+  const std::string frame = EncodeFrame("123456789");
+  ASSERT_EQ(frame.size(), 8u + 9u);
+  EXPECT_EQ(frame.substr(0, 8), std::string("\x00\x00\x00\x09\xE3\x06\x92\x83", 8));
+}
+
 TEST(WireTest, HmacSha1MatchesRfc2202Vectors) {
   EXPECT_EQ(Hex(HmacSha1(std::string(20, '\x0b'), "Hi There")),
             "b617318655057264e28bc0b6fb378c8ef146be00");

@@ -15,6 +15,9 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "server/runtime/node_runtime.h"
 
@@ -46,9 +49,17 @@ class JsonEventLog final : public EventSink {
   void WriteStorageError(const std::string& op, const std::string& error);
 
  private:
+  struct Item {
+    std::string_view name;
+    const std::variant<int64_t, uint64_t, std::string>* value;  // null: ts_ms, node or type
+    uint64_t number;                                             // of ts_ms, node
+    std::size_t order;                                           // a later duplicate wins
+  };
   std::FILE* file_;
   uint64_t node_id_;
   std::function<uint64_t()> now_ms_;
+  std::string line_;         // scratch, reused by every Write
+  std::vector<Item> items_;  // scratch
 };
 
 }  // namespace runtime

@@ -43,6 +43,48 @@ TEST(JsonEventLogTest, EveryRecordIsOneLineWithTimeNodeTypeAndItsFields) {
   std::fclose(f);
 }
 
+std::string AllText(std::FILE* f) {
+  std::fflush(f);
+  std::rewind(f);
+  std::string all;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) all.append(buf, n);
+  return all;
+}
+
+TEST(JsonEventLogTest, ALineIsByteForByteWhatNlohmannJsonPrintsForTheSameObject) {
+  // Write() prints without building a json object (perf); the text must not change.
+  std::vector<zab::Event> events = {
+      zab::Event{"committed",
+                 {{"first", uint64_t{1}}, {"last", uint64_t{3}}, {"count", uint64_t{3}},
+                  {"digest", uint64_t{18446744073709551615ull}}}},
+      zab::Event{"step_down",
+                 {{"reason", std::string("say \"no\"\n\tback\\slash \x01")},
+                  {"x", int64_t{-42}}}},
+      zab::Event{"odd", {{"zeta", uint64_t{1}}, {"alpha", uint64_t{2}}, {"zeta", uint64_t{3}},
+                         {"type", std::string("shadowed")}, {"node", int64_t{-1}}}},
+      zab::Event{"empty", {}},
+  };
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  JsonEventLog log(f, 9, [] { return uint64_t{777}; });
+  std::string want;
+  for (const zab::Event& e : events) {
+    log.Write(e);
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [name, value] : e.fields) {
+      std::visit([&](const auto& v) { j[name] = v; }, value);
+    }
+    j["ts_ms"] = 777;
+    j["node"] = 9;
+    j["type"] = e.type;
+    want += j.dump() + "\n";
+  }
+  EXPECT_EQ(AllText(f), want);
+  std::fclose(f);
+}
+
 TEST(JsonEventLogTest, TheStartRecordNamesFaultsAndATornTailOnlyWhenThereAreAny) {
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);

@@ -144,24 +144,31 @@ bool NodeRuntime::Execute(const zab::StorageOp& op) {
 
 std::vector<bool> NodeRuntime::SendEarly(const std::vector<zab::Output>& batch) {
   std::size_t total = 0;
-  bool only_appends = true;
-  for (const zab::Output& out : batch) {
-    total += out.messages.size();
-    for (const zab::StorageOp& op : out.storage) {
-      only_appends = only_appends && std::holds_alternative<zab::AppendTxn>(op);
+  for (const zab::Output& out : batch) total += out.messages.size();
+  std::vector<bool> early(total, false);
+  if (!overlap_leader_fsync) return early;
+  // Per destination, only a prefix of the messages goes early: a link never reorders (peer.h
+  // CONTRACT), so once one message to a peer waits for an fsync, every later one does, in this
+  // batch and in every batch begun after it.
+  std::vector<uint64_t> held;
+  for (const Waiting& w : waiting_) {
+    std::size_t m = 0;
+    for (const zab::Output& out : w.batch) {
+      for (const zab::Envelope& e : out.messages) {
+        if (!w.early[m++] && std::find(held.begin(), held.end(), e.to.value) == held.end()) {
+          held.push_back(e.to.value);
+        }
+      }
     }
   }
-  std::vector<bool> early(total, false);
-  if (!overlap_leader_fsync || !only_appends) return early;
-  // Per destination, only a prefix of the batch's messages goes early: a link never reorders
-  // (peer.h CONTRACT), so once one message to a peer waits for the fsync, every later one does.
-  std::vector<uint64_t> held;
   std::size_t m = 0;
+  bool any = false;
   for (const zab::Output& out : batch) {
     for (const zab::Envelope& e : out.messages) {
       const bool link_held = std::find(held.begin(), held.end(), e.to.value) != held.end();
       if (!link_held && CertifiesNothingUnsynced(e.message)) {
         early[m] = true;
+        any = true;
         transport_->Send(e);
       } else if (!link_held) {
         held.push_back(e.to.value);
@@ -169,72 +176,174 @@ std::vector<bool> NodeRuntime::SendEarly(const std::vector<zab::Output>& batch) 
       ++m;
     }
   }
+  if (any) transport_->Push();
   return early;
 }
 
 bool NodeRuntime::CertifiesNothingUnsynced(const zab::Message& message) const {
   // A PROPOSAL asks for ACKs and certifies nothing about the leader's disk.
   if (std::holds_alternative<zab::Proposal>(message)) return true;
+  // The sync stream a new leader sends once a quorum acked its epoch (zab.md 5.2): DIFF / TRUNC
+  // / SNAP and NEWLEADER carry the leader's history, which is durable already, and certify
+  // nothing about its currentEpoch, which it writes in the same batch: its followers write
+  // theirs meanwhile, instead of after (ZooKeeper's leader, too, sets currentEpoch while its
+  // learner handlers sync). The leader counts its own NEWLEADER ACK only in a later Step, after
+  // this batch's write returned. LEADERINFO is not among them: the core fixes that the leader's
+  // acceptedEpoch is durable before it goes out (7.3 rule 4 on the leader side).
+  if (std::holds_alternative<zab::Diff>(message) || std::holds_alternative<zab::Trunc>(message) ||
+      std::holds_alternative<zab::Snap>(message) ||
+      std::holds_alternative<zab::NewLeader>(message)) {
+    return true;
+  }
   // A COMMIT certifies its zxid is durable on a quorum, the leader's own log included: only a
-  // zxid an earlier batch's fsync covered may go before this batch's fsync. The core counts its
-  // own ACK at proposal time; this is where that ACK starts to count only once its fsync
-  // completed (a COMMIT of a zxid this batch appends, e.g. under commit-without-quorum, waits).
+  // zxid an earlier fsync covered may go before this batch's fsync. The core counts its own ACK
+  // at proposal time; this is where that ACK starts to count only once its fsync completed (a
+  // COMMIT of a zxid this batch appends, e.g. under commit-without-quorum, waits).
   if (const auto* c = std::get_if<zab::Commit>(&message)) return c->zxid.value <= synced_through_;
+  // A PING's lastCommitted lets a follower apply up to it (a COMMIT in effect), and a PINGACK's
+  // lastLogged counts as an ACK of it (zab.md 6): the same rule. So a leader keeps pinging while
+  // its fsync of a large txn runs (issue 8: a 1 MiB write must not starve the heartbeats).
+  if (const auto* p = std::get_if<zab::Ping>(&message)) {
+    return p->last_committed.value <= synced_through_;
+  }
+  if (const auto* p = std::get_if<zab::PingAck>(&message)) {
+    return p->last_logged.value <= synced_through_;
+  }
   return false;
 }
 
+Status NodeRuntime::Failed() const {
+  return Status::IoError("storage failure during " + failure_->op + ": " +
+                         failure_->status.ToString());
+}
+
 Status NodeRuntime::Flush() {
-  auto failed = [&] {
-    return Status::IoError("storage failure during " + failure_->op + ": " +
-                           failure_->status.ToString());
-  };
-  if (failure_) return failed();
+  if (Status s = Begin(); !s.ok()) return s;
+  if (auto job = StartSync()) return FinishSync(job());
+  return failure_ ? Failed() : Status::Ok();
+}
+
+bool NodeRuntime::must_finish_sync_first() const {
+  if (!sync_in_flight_) return false;
+  for (const zab::Output& out : queued_) {
+    for (const zab::StorageOp& op : out.storage) {
+      if (!std::holds_alternative<zab::AppendTxn>(op)) return true;
+    }
+  }
+  return false;
+}
+
+Status NodeRuntime::Begin() {
+  if (failure_) return Failed();
   if (queued_.empty()) return Status::Ok();
-  std::vector<zab::Output> batch = std::move(queued_);
-  std::vector<zab::Input> inputs = std::move(queued_inputs_);
+  if (must_finish_sync_first()) {
+    failure_ = std::make_unique<StorageFailure>(StorageFailure{
+        "begin", Status::InvalidArgument("a batch with a non-append op while an fsync runs")});
+    return Failed();
+  }
+  Waiting w;
+  w.batch = std::move(queued_);
+  w.inputs = std::move(queued_inputs_);
   queued_.clear();
   queued_inputs_.clear();
+  bool only_appends = true, appends = false;
+  for (const zab::Output& out : w.batch) {
+    for (const zab::StorageOp& op : out.storage) {
+      const bool append = std::holds_alternative<zab::AppendTxn>(op);
+      only_appends = only_appends && append;
+      appends = appends || append;
+    }
+  }
   // 0. The leader's fsync overlaps its followers' (zab.md 6; see CONTRACT "Overlap"): the
   //    messages that certify nothing of this batch go out before its fsync.
-  std::vector<bool> early = SendEarly(batch);
-  // 1. Storage, in order, then one fsync covering every append of the batch (group commit).
-  for (const zab::Output& out : batch) {
+  w.early = SendEarly(w.batch);
+  // 1. Storage, in order; one fsync later covers every append (group commit).
+  for (const zab::Output& out : w.batch) {
     for (const zab::StorageOp& op : out.storage) {
-      if (!Execute(op)) return failed();
+      if (!Execute(op)) return Failed();
     }
   }
-  if (Status s = storage_->Sync(); !s.ok()) {
+  if (!only_appends) {
+    // Truncations, snapshots and epoch files keep durable order inside Storage; the batch's
+    // appends after them are synced here too, so everything begun so far is durable.
+    if (Status s = storage_->Sync(); !s.ok()) {
+      failure_ = std::make_unique<StorageFailure>(StorageFailure{"sync", s});
+      return Failed();
+    }
+    synced_gen_ = ++appended_gen_;
+    synced_through_ = storage_->last_zxid();
+  } else if (appends) {
+    ++appended_gen_;
+  }
+  w.needs = appended_gen_;
+  waiting_.push_back(std::move(w));
+  Release();
+  return Status::Ok();
+}
+
+std::function<Status()> NodeRuntime::StartSync() {
+  if (failure_ || sync_in_flight_ || synced_gen_ == appended_gen_) return nullptr;
+  storage::Storage::SyncJob job = storage_->StartSync();
+  if (!job) {  // nothing left unsynced in storage: what was begun is durable already
+    synced_gen_ = appended_gen_;
+    synced_through_ = storage_->last_zxid();
+    Release();
+    return nullptr;
+  }
+  sync_in_flight_ = true;
+  sync_gen_ = appended_gen_;
+  sync_zxid_ = storage_->last_zxid();
+  return job;
+}
+
+Status NodeRuntime::FinishSync(Status job_result) {
+  if (!sync_in_flight_) return Status::InvalidArgument("FinishSync without a StartSync job");
+  sync_in_flight_ = false;
+  if (Status s = storage_->FinishSync(std::move(job_result)); !s.ok()) {
+    // Nothing the failed fsync was to cover is released: no message but the early ones, no
+    // reply, no event (CONTRACT).
     failure_ = std::make_unique<StorageFailure>(StorageFailure{"sync", s});
-    return failed();
+    return Failed();
   }
-  synced_through_ = storage_->last_zxid();
-  // 2. The other messages, only now that what they certify is durable.
-  std::size_t m = 0;
-  for (const zab::Output& out : batch) {
-    for (const zab::Envelope& e : out.messages) {
-      if (!early[m++]) transport_->Send(e);
-    }
-  }
-  // 3. Client replies, then 4. the event log.
-  for (const zab::Output& out : batch) {
-    for (const zab::ClientReply& r : out.replies) replies_(r);
-  }
+  synced_gen_ = sync_gen_;
+  synced_through_ = sync_zxid_;
+  Release();
+  return Status::Ok();
+}
+
+void NodeRuntime::Release() {
   merged_.clear();
-  for (zab::Output& out : batch) {
-    for (zab::Event& e : out.events) {
-      AppendMergingRanges(&merged_, on_executed ? zab::Event(e) : std::move(e));
+  std::vector<Waiting> done;
+  while (!waiting_.empty() && waiting_.front().needs <= synced_gen_) {
+    Waiting w = std::move(waiting_.front());
+    waiting_.pop_front();
+    // 2. The other messages, only now that what they certify is durable.
+    std::size_t m = 0;
+    for (const zab::Output& out : w.batch) {
+      for (const zab::Envelope& e : out.messages) {
+        if (!w.early[m++]) transport_->Send(e);
+      }
     }
+    // 3. Client replies, then 4. the event log.
+    for (const zab::Output& out : w.batch) {
+      for (const zab::ClientReply& r : out.replies) replies_(r);
+    }
+    for (zab::Output& out : w.batch) {
+      for (zab::Event& e : out.events) {
+        AppendMergingRanges(&merged_, on_executed ? zab::Event(e) : std::move(e));
+      }
+    }
+    if (on_executed) done.push_back(std::move(w));
   }
   if (!merged_.empty()) {
     for (const zab::Event& e : merged_) events_->Write(e);
     events_->EndBatch();
   }
-  if (on_executed) {
-    for (std::size_t i = 0; i < batch.size() && i < inputs.size(); ++i) {
-      on_executed(inputs[i], batch[i]);
+  for (const Waiting& w : done) {
+    for (std::size_t i = 0; i < w.batch.size() && i < w.inputs.size(); ++i) {
+      on_executed(w.inputs[i], w.batch[i]);
     }
   }
-  return Status::Ok();
 }
 
 }  // namespace runtime

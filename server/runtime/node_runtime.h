@@ -20,16 +20,25 @@
 //    Nothing of 2-4 is released before 1 returned: no peer sees an ACK / ACKEPOCH / NEWLEADER
 //    ACK, and no client a reply, that certifies something not durable (zab.md 7.3 rules 1, 4).
 //  * Overlap (zab.md 6 "its own ACK comes from its own log fsync"; ZooKeeper's leader logs in
-//    parallel with its followers): when the batch's storage ops are all appends, the messages
-//    that certify nothing the batch's fsync makes durable are sent BEFORE step 1: PROPOSALs,
-//    and COMMITs of zxids an earlier batch's fsync covered. So a follower logs and fsyncs a
-//    proposal while the leader fsyncs it, instead of after (one fsync of latency, not two).
-//    The core counts the leader's own ACK when it proposes; it takes effect only after this
-//    fsync: every other ACK is handled by a later Step, after Flush returned, and a COMMIT of a
-//    zxid the batch itself appends waits for the fsync. Per destination only a prefix of the
-//    batch's messages goes early (a link never reorders). Nothing is acknowledged that is not
-//    durable on a quorum: a leader that dies before its fsync has sent proposals, never a
-//    COMMIT or a reply for them.
+//    parallel with its followers): the messages that certify nothing the batch's disk work makes
+//    durable are sent BEFORE it (then Transport::Push): PROPOSALs; COMMITs and PINGs of zxids
+//    an earlier fsync covered (a PING's lastCommitted is a COMMIT in effect) and PINGACKs of
+//    what an earlier fsync covered (its lastLogged is an ACK in effect); a new leader's sync
+//    stream (DIFF / TRUNC / SNAP / NEWLEADER) while it writes its currentEpoch. So a follower
+//    logs and fsyncs a proposal while the leader fsyncs it (one fsync of latency, not two), and
+//    writes its currentEpoch while the leader writes its own. The core counts the leader's own
+//    ACK when it proposes; it takes effect only after this fsync: every other ACK is handled by
+//    a later Step, after the fsync, and a COMMIT of a zxid not yet synced waits for it. Per
+//    destination only a prefix of the messages goes early, across every batch not yet released
+//    (a link never reorders). Nothing is acknowledged that is not durable on a quorum: a leader
+//    that dies before its fsync has sent proposals, never a COMMIT or a reply for them.
+//  * Pipelined sync (zabd): Begin() / StartSync() / FinishSync() split Flush() so the fsync runs
+//    on another thread while the owner keeps stepping the core: batches begun meanwhile log
+//    their appends and send their early messages, and wait in order; the next fsync covers
+//    all of them. Batches are released strictly in the order they began (messages, replies,
+//    events), each only once an fsync that started after its appends completed. A batch with any
+//    op but appends (epoch files, truncation, snapshots) runs, with its fsync, inside Begin(),
+//    after the fsync in flight was collected (must_finish_sync_first()).
 //  * A storage error stops the batch at the failing op: no message (but those of "Overlap"),
 //    reply or event of the batch is released, and Flush() returns the error naming the op. The
 //    owner must stop the node
@@ -46,6 +55,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,6 +77,9 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual void Send(const zab::Envelope& envelope) = 0;
+  // The messages sent so far should leave now, not when the owner's loop next runs: the runtime
+  // calls it after its early messages (CONTRACT "Overlap"), before it writes to the disk.
+  virtual void Push() {}
 };
 
 // Where event records go (zabd: JSON lines, event_log.h; the simulator: memory).
@@ -103,9 +116,28 @@ class NodeRuntime {
   // Feeds one input to the core and queues its Output (executed by the next Flush()). The
   // returned Output is valid until the next Step() or Flush().
   const zab::Output& Step(const zab::Input& input);
-  // Executes the queued batch (see CONTRACT). Ok, or the first storage failure, "during <op>:
+  // Executes the queued batch (see CONTRACT) and its fsync, on this thread: Begin(), then the
+  // StartSync() job, then FinishSync(). Ok, or the first storage failure, "during <op>:
   // <error>" (the batch is then dropped and the node must stop; failure() has the parts).
   faultline::Status Flush();
+
+  // The same, with the fsync run elsewhere (zabd runs it on a thread of its own, so its loop
+  // keeps reading, pinging and proposing while the disk works; see CONTRACT "Pipelined sync"):
+  //  * Begin(): the queued batch's early messages (CONTRACT "Overlap"), then its storage ops;
+  //    the rest of it waits, behind every batch begun before it, for an fsync that covers it.
+  //    A batch holding any op but appends runs them, and its fsync, right here (they keep
+  //    durable order in Storage): it needs no fsync in flight (must_finish_sync_first()).
+  //  * StartSync(): the fsync covering every batch begun so far, to run on any one thread; or
+  //    an empty job if one is already in flight or none is needed.
+  //  * FinishSync(the job's result): releases, in order, every batch that fsync covered.
+  faultline::Status Begin();
+  bool must_finish_sync_first() const;
+  std::function<faultline::Status()> StartSync();
+  faultline::Status FinishSync(faultline::Status job_result);
+  bool sync_in_flight() const { return sync_in_flight_; }
+  // Batches begun but not yet released (waiting for an fsync).
+  std::size_t unreleased() const { return waiting_.size(); }
+
   bool has_queued() const { return !queued_.empty(); }
 
   // The leader's fsync overlaps its followers' (CONTRACT "Overlap"); off = every message waits
@@ -124,10 +156,21 @@ class NodeRuntime {
   const StorageFailure* failure() const { return failure_.get(); }
 
  private:
+  // A batch begun and not yet released: what is left of it waits for fsync generation `needs`.
+  struct Waiting {
+    std::vector<zab::Output> batch;
+    std::vector<zab::Input> inputs;  // only while on_executed is set
+    std::vector<bool> early;         // by message position: already sent
+    uint64_t needs = 0;
+  };
+
+  faultline::Status Failed() const;
   // Executes one storage op; false (and failure_ set) on error.
   bool Execute(const zab::StorageOp& op);
   // Sends the batch's messages that may leave before its fsync; which ones, by batch position.
   std::vector<bool> SendEarly(const std::vector<zab::Output>& batch);
+  // Releases, in order, the waiting batches an fsync covered: messages, replies, events.
+  void Release();
   bool CertifiesNothingUnsynced(const zab::Message& message) const;
   // Adds {"digest": kv state digest at `last`} to the Output's last `committed` range.
   void StampDigest(zab::Output* out) const;
@@ -140,9 +183,17 @@ class NodeRuntime {
   ReplyHandler replies_;
   std::vector<zab::Output> queued_;
   std::vector<zab::Input> queued_inputs_;  // only while on_executed is set
+  std::deque<Waiting> waiting_;            // begun, in order, not yet released
   std::vector<zab::Event> merged_;         // scratch: this batch's events, ranges merged
   std::unique_ptr<StorageFailure> failure_;
   uint64_t synced_through_;  // storage's last zxid as of the last completed fsync
+  // fsync generations: a batch that appends needs the next one; a completed fsync covers every
+  // generation up to the one it was started at.
+  uint64_t appended_gen_ = 0;
+  uint64_t synced_gen_ = 0;
+  bool sync_in_flight_ = false;
+  uint64_t sync_gen_ = 0;   // of the fsync in flight
+  uint64_t sync_zxid_ = 0;  // storage's last zxid when it started
 };
 
 // Appends `event` to `events`. A `logged` / `committed` range {first, last, count, ...} is merged

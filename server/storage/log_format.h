@@ -12,17 +12,13 @@
 #include <string>
 #include <string_view>
 
+#include "server/storage/crc32c.h"
+
 namespace storage {
 
 inline constexpr size_t kRecordHeaderBytes = 16;
 // Bound on one payload; a larger length field is treated as damage, not as a record.
 inline constexpr uint32_t kRecordPayloadMax = 64u << 20;
-
-uint32_t Crc32c(std::string_view data);
-// CRC32C of a followed by b, without concatenating them.
-uint32_t Crc32c(std::string_view a, std::string_view b);
-// The portable table-driven computation Crc32c falls back to without SSE4.2 (tests compare).
-uint32_t Crc32cTable(std::string_view a, std::string_view b);
 
 // Appends the encoded record to *out.
 void EncodeRecord(uint64_t zxid, std::string_view payload, std::string* out);

@@ -37,6 +37,14 @@ Status StorageImpl::Fail(Status s) {
   return s;
 }
 
+Status StorageImpl::Usable(const char* call) const {
+  if (!failed_.ok()) return failed_;
+  if (sync_in_flight_) {
+    return Status::InvalidArgument(std::string(call) + " refused: an fsync is still in flight");
+  }
+  return Status::Ok();
+}
+
 Status StorageImpl::SyncDirCounted(const std::string& dir) {
   ++fsync_count_;
   return env_->SyncDir(dir);
@@ -63,7 +71,8 @@ Status StorageImpl::OpenWriter() {
 Status StorageImpl::Roll(uint64_t first_zxid) {
   if (writer_) {
     if (auto s = WritePending(); !s.ok()) return s;
-    if (unsynced_) {
+    // An in-flight StartSync job may still be running on this segment: sync it here too.
+    if (unsynced_ || sync_in_flight_) {
       ++fsync_count_;
       if (auto s = writer_->Sync(); !s.ok()) return s;
       unsynced_ = false;
@@ -109,13 +118,37 @@ Status StorageImpl::Append(const Record& record) {
 // Group commit: one write of everything buffered and one fdatasync cover every Append since the
 // previous Sync (zab.md 7.3 rule 1: the caller ACKs only after this returns ok).
 Status StorageImpl::Sync() {
-  if (!failed_.ok()) return failed_;
+  if (auto s = Usable("sync"); !s.ok()) return s;
   if (!unsynced_) return Status::Ok();
   if (auto s = WritePending(); !s.ok()) return Fail(s);
   ++fsync_count_;
   if (auto s = writer_->Sync(); !s.ok()) return Fail(s);
   unsynced_ = false;
   return Status::Ok();
+}
+
+// The same fsync as Sync(), run by the owner wherever it likes. Appends made while it runs set
+// unsynced_ again, so the next StartSync covers them.
+Storage::SyncJob StorageImpl::StartSync() {
+  if (Status s = Usable("StartSync"); !s.ok()) {
+    if (sync_in_flight_) return [s] { return s; };  // misuse: the running job stays the one
+    sync_in_flight_ = true;
+    return [s] { return s; };
+  }
+  if (!unsynced_) return nullptr;
+  sync_in_flight_ = true;
+  if (Status s = Fail(WritePending()); !s.ok()) {
+    return [s] { return s; };
+  }
+  ++fsync_count_;
+  unsynced_ = false;
+  return [file = writer_] { return file->Sync(); };
+}
+
+Status StorageImpl::FinishSync(Status job_result) {
+  if (!sync_in_flight_) return Status::InvalidArgument("FinishSync without a StartSync job");
+  sync_in_flight_ = false;
+  return Fail(job_result);
 }
 
 // Removes every snapshot file named above `zxid`, one durable removal at a time.
@@ -170,7 +203,7 @@ Status StorageImpl::CutLogAfter(uint64_t keep_up_to) {
 // zab.md 7.3 rule 5: the uncommitted entries leave every durable artefact, snapshots first (a
 // snapshot newer than the log would resurrect them), then the log.
 Status StorageImpl::TruncateAfter(uint64_t keep_up_to) {
-  if (!failed_.ok()) return failed_;
+  if (auto s = Usable("truncate"); !s.ok()) return s;
   if (auto s = Sync(); !s.ok()) return s;
   if (keep_up_to >= last_zxid_) return Status::Ok();  // nothing above it, not even a snapshot
   uint64_t newest_kept = 0;
@@ -234,7 +267,7 @@ Status StorageImpl::WriteLogBase(uint64_t base) {
 }
 
 Status StorageImpl::WriteSnapshot(uint64_t zxid, const std::string& state) {
-  if (!failed_.ok()) return failed_;
+  if (auto s = Usable("write snapshot"); !s.ok()) return s;
   if (zxid > last_zxid_) {
     return Status::InvalidArgument("snapshot at " + ZxidHex(zxid) + " is ahead of the log (last " +
                                    ZxidHex(last_zxid_) + ")");
@@ -257,7 +290,7 @@ Status StorageImpl::WriteSnapshot(uint64_t zxid, const std::string& state) {
 // SNAP sync (zab.md 5.2). Each step leaves a recoverable state: (1) records and snapshots above
 // zxid go, as in TRUNC; (2) the snapshot lands atomically; (3) everything older goes.
 Status StorageImpl::InstallSnapshot(uint64_t zxid, const std::string& state) {
-  if (!failed_.ok()) return failed_;
+  if (auto s = Usable("install snapshot"); !s.ok()) return s;
   if (auto s = Sync(); !s.ok()) return s;
   if (auto s = MarkEpochAhead(zxid); !s.ok()) return Fail(s);
   if (auto s = RemoveSnapshotsAbove(zxid); !s.ok()) return Fail(s);
@@ -288,7 +321,7 @@ Status StorageImpl::InstallSnapshot(uint64_t zxid, const std::string& state) {
 // are made durable first (durable order, storage.h): zab.md 5.2 fsyncs the synced history
 // before currentEpoch certifies it (7.3 rule 1, ZOOKEEPER-4643).
 Status StorageImpl::WriteEpochFile(const char* name, uint32_t epoch) {
-  if (!failed_.ok()) return failed_;
+  if (auto s = Usable(name); !s.ok()) return s;
   if (auto s = Sync(); !s.ok()) return s;
   return Fail(WriteFileAtomically(env_, dir_, name, FormatEpoch(epoch), &fsync_count_));
 }

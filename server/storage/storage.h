@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -105,6 +106,19 @@ class Storage {
   // One fsync covering every record appended since the last Sync (group commit); no fsync when
   // nothing was appended. A segment roll inside Append fsyncs the finished segment.
   virtual faultline::Status Sync() = 0;
+  // Sync split in two, for an owner that fsyncs off its own thread (zabd: its event loop keeps
+  // reading, pinging and logging new appends while the disk works). StartSync() writes out what
+  // Append buffered and returns the fsync to run, on any one thread, covering every Append so
+  // far; or an empty job when nothing is unsynced. The job touches only the segment file it
+  // captured (and keeps it alive), so the owner may keep calling Append meanwhile: the next
+  // StartSync covers those. Until FinishSync(), every other mutating call (Sync, TruncateAfter,
+  // the snapshots, the epoch files) and a second StartSync return InvalidArgument and change
+  // nothing: they promise durable order, which an fsync still running cannot give.
+  // FinishSync(the job's result) ends it; an error is kept as a Sync error is.
+  using SyncJob = std::function<faultline::Status()>;
+  virtual SyncJob StartSync() = 0;
+  virtual faultline::Status FinishSync(faultline::Status job_result) = 0;
+  virtual bool sync_in_flight() const = 0;
   // Durably remove every record with zxid > keep_up_to and every snapshot newer than it
   // (zab.md 7.3 rule 5). Syncs pending appends first. InvalidArgument (nothing changed) if no
   // snapshot at or below keep_up_to would remain and the log no longer reaches back to it.

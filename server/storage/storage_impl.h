@@ -46,6 +46,9 @@ class StorageImpl final : public Storage {
 
   faultline::Status Append(const Record& record) override;
   faultline::Status Sync() override;
+  SyncJob StartSync() override;
+  faultline::Status FinishSync(faultline::Status job_result) override;
+  bool sync_in_flight() const override { return sync_in_flight_; }
   faultline::Status TruncateAfter(uint64_t keep_up_to) override;
   faultline::Status WriteSnapshot(uint64_t zxid, const std::string& state) override;
   faultline::Status InstallSnapshot(uint64_t zxid, const std::string& state) override;
@@ -65,6 +68,8 @@ class StorageImpl final : public Storage {
   // Remembers the first I/O error: after it every mutating call fails (the file's state is
   // unknown, fsyncgate), until the owner reopens and recovery decides what survived.
   faultline::Status Fail(faultline::Status s);
+  // failed_, or InvalidArgument naming `call` while a StartSync job is in flight, or ok.
+  faultline::Status Usable(const char* call) const;
   faultline::Status SyncDirCounted(const std::string& dir);
   faultline::Status WritePending();
   faultline::Status Roll(uint64_t first_zxid);
@@ -87,9 +92,10 @@ class StorageImpl final : public Storage {
 
   std::unique_ptr<FileLock> lock_;  // <dir>/LOCK: one Storage per directory; released last
   std::vector<Segment> segments_;
-  std::unique_ptr<WritableFile> writer_;
+  std::shared_ptr<WritableFile> writer_;  // shared with an in-flight StartSync job
   std::string pending_;
   bool unsynced_ = false;  // bytes appended (pending or written) since the last fsync
+  bool sync_in_flight_ = false;  // StartSync returned a job, FinishSync not yet called
   std::vector<uint64_t> snapshots_;
   uint64_t log_base_ = 0;
   uint64_t last_zxid_ = 0;

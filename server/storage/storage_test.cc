@@ -430,5 +430,60 @@ TEST(PosixStorageTest, AppendSyncReopenRoundTripOnTheRealFileSystem) {
   std::filesystem::remove_all(tmpl);
 }
 
+// ---- StartSync / FinishSync: the fsync run off the owner's thread (issue 8) ----------------
+
+TEST_F(StorageTest, AStartSyncJobMakesEveryEarlierAppendDurableAndLaterOnesWaitForTheNext) {
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 3), /*sync=*/false);
+  Storage::SyncJob job = st_->StartSync();
+  ASSERT_TRUE(job);
+  EXPECT_TRUE(st_->sync_in_flight());
+  AppendAll(Recs(1, 4, 5), /*sync=*/false);  // the owner keeps appending while the job runs
+  ASSERT_TRUE(job().ok());
+  // Durable order of the rest is refused while the job is in flight, and changes nothing.
+  for (faultline::Status refused :
+       {st_->Sync(), st_->WriteCurrentEpoch(2), st_->WriteAcceptedEpoch(2),
+        st_->TruncateAfter(Z(1, 1)), st_->WriteSnapshot(Z(1, 2), "s")}) {
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << refused.ToString();
+    EXPECT_NE(refused.message().find("in flight"), std::string::npos) << refused.ToString();
+  }
+  ASSERT_TRUE(st_->FinishSync(faultline::Status::Ok()).ok());
+  EXPECT_FALSE(st_->sync_in_flight());
+  Storage::SyncJob next = st_->StartSync();  // 4 and 5 were appended after the first job began
+  ASSERT_TRUE(next);
+  ASSERT_TRUE(next().ok());
+  ASSERT_TRUE(st_->FinishSync(faultline::Status::Ok()).ok());
+  EXPECT_FALSE(st_->StartSync()) << "nothing unsynced: no job";
+  AppendAll(Recs(1, 6, 6), /*sync=*/false);
+  CrashAndReopen();
+  EXPECT_EQ(rec_.log, Recs(1, 1, 5));
+  EXPECT_EQ(rec_.current_epoch, 1u);
+}
+
+TEST_F(StorageTest, AFailedStartSyncJobFailsTheStorageLikeAFailedSync) {
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 1), /*sync=*/false);
+  Storage::SyncJob job = st_->StartSync();
+  ASSERT_TRUE(job);
+  EXPECT_EQ(st_->FinishSync(faultline::Status::IoError("fdatasync: EIO")).code(),
+            StatusCode::kIoError);
+  EXPECT_EQ(st_->Append(R(1, 2)).code(), StatusCode::kIoError);
+  EXPECT_EQ(st_->Sync().code(), StatusCode::kIoError);
+}
+
+TEST_F(StorageTest, ASegmentRollDuringAnInFlightSyncStillSyncsTheFinishedSegmentFirst) {
+  options_.segment_bytes_max = 100;  // about two records per segment
+  OpenFresh(1);
+  AppendAll(Recs(1, 1, 2), /*sync=*/false);
+  Storage::SyncJob job = st_->StartSync();
+  ASSERT_TRUE(job);
+  // The job has not run yet; this append rolls to a new segment. Only the last segment may be
+  // torn, so the finished one is synced by the roll itself.
+  AppendAll(Recs(1, 3, 3), /*sync=*/false);
+  ASSERT_EQ(Segments().size(), 2u);
+  CrashAndReopen();
+  EXPECT_EQ(rec_.log, Recs(1, 1, 2));
+}
+
 }  // namespace
 }  // namespace storage
