@@ -101,6 +101,28 @@ TEST(ZabElection, AFollowerResendsFollowerInfoWhenItsLeaderAnnouncesItLeadsOrIts
                   .empty());
 }
 
+TEST(ZabElection, ADecidedPeerSendsItsVoteFirstWhenALinkToAVoterComesUp) {
+  // Issue 8, bench/election: node 3 started last; 1 and 2 decided for it, but their votes to it
+  // were sent before their links to 3 were up, so 3 decided only at its next resend (a tick).
+  LonePeer p(1, 3);
+  p.Receive(2, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  p.Receive(3, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});
+  ASSERT_EQ(p.peer().status().role, Role::kFollowing);
+  Output out = p.Step(PeerConnected{PeerId{3}});
+  ASSERT_GE(out.messages.size(), 2u);
+  const auto* vote = std::get_if<Vote>(&out.messages[0].message);
+  ASSERT_NE(vote, nullptr) << "the vote goes first: a LOOKING 3 drops a FOLLOWERINFO";
+  EXPECT_EQ(out.messages[0].to, PeerId{3});
+  EXPECT_EQ(vote->state, PeerState::kFollowing);
+  EXPECT_EQ(vote->leader, PeerId{3});
+  EXPECT_EQ(MessagesOf<FollowerInfo>(out).size(), 1u);
+  // The LOOKING side decides from two such votes at once (step 5), no resend needed.
+  LonePeer q(3, 3);
+  q.Receive(1, Vote{Epoch{}, PeerState::kFollowing, PeerId{3}, Zxid{}, 1, Epoch{}});
+  q.Receive(2, Vote{Epoch{}, PeerState::kFollowing, PeerId{3}, Zxid{}, 1, Epoch{}});
+  EXPECT_EQ(q.peer().status().role, Role::kLeading);
+}
+
 TEST(ZabElection, ANewLeaderAnnouncesItLeadsToEveryVoter) {
   LonePeer p(3, 3);
   p.Receive(1, Vote{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}});

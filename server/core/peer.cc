@@ -241,6 +241,12 @@ void PeerImpl::OnReceive(PeerId from, const Message& m) {
 void PeerImpl::OnPeerConnected(PeerId p) {
   if (!IsVoter(p) || p == config_.self) return;
   if (role_ == Role::kLooking) return Send(p, MyVote());  // zab.md 3 step 2, without the wait
+  // Decided: step 6 answers a LOOKING peer with the current vote, but the notification that
+  // would ask for it may have been dropped while this link was down (a peer that started last
+  // dialled us first, and our votes to it went nowhere). Send the vote now, ahead of anything
+  // else on the link: a LOOKING peer decides from it (step 5) instead of at its next resend, a
+  // tick later (issue 8, the slow starts of bench/election); a non-LOOKING one ignores it.
+  Send(p, MyVote());
   if (role_ == Role::kFollowing && phase_ == Phase::kDiscovery && leader_ == p) {
     // The FOLLOWERINFO of Decide may have gone out before this link was up (as the tick repeat).
     last_heard_leader_ms_ = now_ms_;

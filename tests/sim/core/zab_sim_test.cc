@@ -580,9 +580,11 @@ TEST(ZabSim, SimCatchesZk3911WithinTwoHundredSeeds) { ExpectCaught("zk-3911", 3,
 // (5 nodes) when written (29 once the nodes ran on the real storage). With FIFO links it needs a
 // crash between the currentEpoch write and the history's log write of one NEWLEADER batch,
 // which the sim makes since it crashes part-way through a batch's storage calls (first at seed
-// 713 of 3 nodes, by hand; before, 300 seeds missed it).
-TEST(ZabSim, SimCatchesZk4643WhenOldPacketsArriveLateWithinFiftySeeds) {
-  ExpectCaught("zk-4643", 3, 50, true);
+// 713 of 3 nodes, by hand; before, 300 seeds missed it). Since a decided peer sends its vote
+// when a link comes up (peer.cc OnPeerConnected, issue 8 election speed) the schedules differ:
+// first at seed 73 (it was under 50 before).
+TEST(ZabSim, SimCatchesZk4643WhenOldPacketsArriveLateWithinAHundredSeeds) {
+  ExpectCaught("zk-4643", 3, 100, true);
 }
 // The linearizable-read oracle (first at seed 1 when written).
 TEST(ZabSim, SimCatchesLocalReadAsLinearizableWithinFiftySeeds) {
