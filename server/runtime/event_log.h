@@ -52,8 +52,8 @@ class JsonEventLog final : public EventSink {
   struct Item {
     std::string_view name;
     const std::variant<int64_t, uint64_t, std::string>* value;  // null: ts_ms, node or type
-    uint64_t number;                                             // of ts_ms, node
-    std::size_t order;                                           // a later duplicate wins
+    uint64_t number;                                            // of ts_ms, node
+    std::size_t order;                                          // a later duplicate wins
   };
   std::FILE* file_;
   uint64_t node_id_;

@@ -57,13 +57,18 @@ TEST(JsonEventLogTest, ALineIsByteForByteWhatNlohmannJsonPrintsForTheSameObject)
   // Write() prints without building a json object (perf); the text must not change.
   std::vector<zab::Event> events = {
       zab::Event{"committed",
-                 {{"first", uint64_t{1}}, {"last", uint64_t{3}}, {"count", uint64_t{3}},
+                 {{"first", uint64_t{1}},
+                  {"last", uint64_t{3}},
+                  {"count", uint64_t{3}},
                   {"digest", uint64_t{18446744073709551615ull}}}},
       zab::Event{"step_down",
-                 {{"reason", std::string("say \"no\"\n\tback\\slash \x01")},
-                  {"x", int64_t{-42}}}},
-      zab::Event{"odd", {{"zeta", uint64_t{1}}, {"alpha", uint64_t{2}}, {"zeta", uint64_t{3}},
-                         {"type", std::string("shadowed")}, {"node", int64_t{-1}}}},
+                 {{"reason", std::string("say \"no\"\n\tback\\slash \x01")}, {"x", int64_t{-42}}}},
+      zab::Event{"odd",
+                 {{"zeta", uint64_t{1}},
+                  {"alpha", uint64_t{2}},
+                  {"zeta", uint64_t{3}},
+                  {"type", std::string("shadowed")},
+                  {"node", int64_t{-1}}}},
       zab::Event{"empty", {}},
   };
   std::FILE* f = std::tmpfile();

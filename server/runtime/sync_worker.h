@@ -37,7 +37,7 @@ class SyncWorker {
   bool busy_ = false;  // owner thread only
   std::mutex mu_;
   std::condition_variable cv_;
-  Job job_;       // guarded by mu_: the job to run, if any
+  Job job_;  // guarded by mu_: the job to run, if any
   bool done_ = false;
   bool stop_ = false;
   faultline::Status result_;

@@ -94,7 +94,7 @@ class StorageImpl final : public Storage {
   std::vector<Segment> segments_;
   std::shared_ptr<WritableFile> writer_;  // shared with an in-flight StartSync job
   std::string pending_;
-  bool unsynced_ = false;  // bytes appended (pending or written) since the last fsync
+  bool unsynced_ = false;        // bytes appended (pending or written) since the last fsync
   bool sync_in_flight_ = false;  // StartSync returned a job, FinishSync not yet called
   std::vector<uint64_t> snapshots_;
   uint64_t log_base_ = 0;
