@@ -53,7 +53,12 @@ struct NodeEventRec {
   int64_t run_id;
   checkers::NodeEvent event;
 };
-using Record = std::variant<InvokeRec, CompleteRec, FaultStartRec, FaultStopRec, NodeEventRec>;
+struct NodeEventsRec {
+  int64_t run_id;
+  std::vector<checkers::NodeEvent> events;
+};
+using Record =
+    std::variant<InvokeRec, CompleteRec, FaultStartRec, FaultStopRec, NodeEventRec, NodeEventsRec>;
 
 std::string TargetsJson(const std::vector<int64_t>& targets) {
   return nlohmann::json(targets).dump();
@@ -383,13 +388,20 @@ class HistoryStore::Impl {
     return st.Run();
   }
 
-  Status Write(const NodeEventRec& r) {
+  Status Write(const NodeEventRec& r) { return WriteEvent(r.run_id, r.event); }
+  Status Write(const NodeEventsRec& r) {
+    for (const checkers::NodeEvent& e : r.events) {
+      if (Status s = WriteEvent(r.run_id, e); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+  Status WriteEvent(int64_t run_id, const checkers::NodeEvent& e) {
     SqliteStmt& st = insert_event_;
-    st.Bind(1, r.run_id);
-    st.Bind(2, r.event.node);
-    st.Bind(3, r.event.ts_ms);
-    st.Bind(4, r.event.type);
-    st.Bind(5, r.event.fields.dump());
+    st.Bind(1, run_id);
+    st.Bind(2, e.node);
+    st.Bind(3, e.ts_ms);
+    st.Bind(4, e.type);
+    st.Bind(5, e.fields.dump());
     return st.Run();
   }
 
@@ -481,6 +493,10 @@ void HistoryStore::RecordFaultStop(int64_t run_id, int64_t fault_index, int64_t 
 
 void HistoryStore::RecordNodeEvent(int64_t run_id, const checkers::NodeEvent& event) {
   impl_->Enqueue(NodeEventRec{run_id, event});
+}
+
+void HistoryStore::RecordNodeEvents(int64_t run_id, std::vector<checkers::NodeEvent> events) {
+  if (!events.empty()) impl_->Enqueue(NodeEventsRec{run_id, std::move(events)});
 }
 
 Status HistoryStore::Flush() { return impl_->Flush(); }

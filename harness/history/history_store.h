@@ -156,6 +156,9 @@ class HistoryStore {
   void RecordFaultStop(int64_t run_id, int64_t fault_index, int64_t stop_ns,
                        std::string detail_json = "");
   void RecordNodeEvent(int64_t run_id, const checkers::NodeEvent& event);
+  // Many node events at once, in order, as one queued record (no copy; the simulator hands over a
+  // whole run's events when the run ends).
+  void RecordNodeEvents(int64_t run_id, std::vector<checkers::NodeEvent> events);
 
   // Blocks until everything recorded before the call is committed; returns the first write
   // error the writer met (the writer keeps going after one).

@@ -19,6 +19,7 @@ int64_t FaultRecorder::Started(const AppliedFault& fault, nlohmann::json detail,
   detail["roles"] = roles;
   if (fault.grudge) detail["grudge"] = DescribeGrudge(*fault.grudge);
   rec.detail_json = detail.dump();
+  if (on_start) on_start(rec);
   store_->RecordFaultStart(run_id_, rec);
   return rec.index;
 }
@@ -26,7 +27,9 @@ int64_t FaultRecorder::Started(const AppliedFault& fault, nlohmann::json detail,
 void FaultRecorder::Stopped(int64_t index, const Status& stop, int64_t stop_ns) {
   std::string detail;
   if (!stop.ok()) detail = nlohmann::json{{"stop_error", stop.ToString()}}.dump();
-  store_->RecordFaultStop(run_id_, index, stop_ns != 0 ? stop_ns : NowNs(), detail);
+  if (stop_ns == 0) stop_ns = NowNs();
+  if (on_stop) on_stop(index, stop_ns);
+  store_->RecordFaultStop(run_id_, index, stop_ns, detail);
 }
 
 void FaultRecorder::Crash(NodeId node, const std::string& description, int64_t at_ns,
@@ -39,6 +42,7 @@ void FaultRecorder::Crash(NodeId node, const std::string& description, int64_t a
   rec.stop_ns = rec.start_ns;
   rec.description = description;
   rec.detail_json = nlohmann::json{{"noticed_by", noticed_by}}.dump();
+  if (on_start) on_start(rec);
   store_->RecordFaultStart(run_id_, rec);
 }
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -32,6 +33,11 @@ class FaultRecorder {
   // A crash the cluster noticed (at now, or `at_ns`); `noticed_by` goes into the detail.
   void Crash(NodeId node, const std::string& description, int64_t at_ns = 0,
              const std::string& noticed_by = "cluster supervisor");
+
+  // Optional observers of what is handed to the store (the simulator keeps the run's history in
+  // memory as it records it). Set before the first record; called on the recording thread.
+  std::function<void(const FaultRecord&)> on_start;
+  std::function<void(int64_t index, int64_t stop_ns)> on_stop;
 
  private:
   HistoryStore* store_;

@@ -14,13 +14,20 @@ std::string StoredCheckerName(const std::string& spec_name) {
 
 CheckRows JudgeStoredRun(HistoryStore& store, int64_t run_id, const Promises& promises,
                          const std::vector<std::string>& spec_checkers) {
-  CheckRows out;
   Result<checkers::History> h = store.LoadHistory(run_id);
   if (!h.ok()) {
+    CheckRows out;
     out.checks.push_back(
         {"history", "unknown", "could not load history: " + h.status().ToString(), {}});
     return out;
   }
+  return JudgeHistory(*h, promises, spec_checkers);
+}
+
+CheckRows JudgeHistory(checkers::History& history, const Promises& promises,
+                       const std::vector<std::string>& spec_checkers) {
+  CheckRows out;
+  checkers::History* h = &history;
   checkers::ModelOptions model;
   if (!checkers::ParseModelKind(h->model, &model.kind)) {
     model.kind = checkers::ModelKind::kCasRegister;

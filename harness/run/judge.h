@@ -25,6 +25,12 @@ struct CheckRows {
 CheckRows JudgeStoredRun(HistoryStore& store, int64_t run_id, const Promises& promises,
                          const std::vector<std::string>& spec_checkers);
 
+// The same for a history the caller holds (the simulator judges the history it recorded, without
+// reading it back): `history` must be what LoadHistory would return for the run. Its read_mode
+// is set to local when the promises do not include linearizable reads; nothing else changes.
+CheckRows JudgeHistory(checkers::History& history, const Promises& promises,
+                       const std::vector<std::string>& spec_checkers);
+
 // The name a spec's `checkers:` entry is stored under ("linearizable" -> "linearizability").
 std::string StoredCheckerName(const std::string& spec_name);
 

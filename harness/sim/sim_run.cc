@@ -20,6 +20,7 @@
 #include "harness/run/summary.h"
 #include "harness/sim/sim_client.h"
 #include "harness/sim/sim_config.h"
+#include "harness/sim/sim_history.h"
 #include "harness/sim/sim_workers.h"
 #include "harness/sim/world.h"
 #include "harness/systems/registry.h"
@@ -63,8 +64,11 @@ class SimRun {
     w.latency_ms_max = o.latency_ms_max;
     w.anchor_ms = anchor_ms;
     world_ = std::make_unique<World>(w);
+    history_ = std::make_unique<SimHistory>(&store_, run_id_);
     recorder_ = std::make_unique<FaultRecorder>(&store_, run_id_);
-    world_->on_event = [this](const checkers::NodeEvent& e) { store_.RecordNodeEvent(run_id_, e); };
+    recorder_->on_start = [this](const FaultRecord& f) { history_->FaultStarted(f); };
+    recorder_->on_stop = [this](int64_t i, int64_t ns) { history_->FaultStopped(i, ns); };
+    world_->on_event = [this](checkers::NodeEvent e) { history_->NodeEvent(std::move(e)); };
     world_->on_crash = [this](NodeId id, const std::string& why) {
       recorder_->Crash(id, fmt::format("node {} died: {}", id, why), world_->NowNs(), "simulator");
     };
@@ -80,7 +84,6 @@ class SimRun {
       return Status::Unavailable("no leader elected: " + leader.status().ToString());
     if (Status s = Drive(); !s.ok()) return s;
     Status stop = timeline_ ? timeline_->StopActive() : Status::Ok();
-    if (timeline_) (void)store_.SetSchedule(run_id_, ScheduleToJson(timeline_->realized()).dump());
     Status heal = nemesis_->HealAll();
     if (!stop.ok()) out() << "warning: stopping faults: " << stop.ToString() << "\n";
     if (!heal.ok()) out() << "warning: heal: " << heal.ToString() << "\n";
@@ -92,15 +95,32 @@ class SimRun {
     return Status::Ok();
   }
 
-  Judgement Judge() {
+  // What a run that is not judged still stores: its node events and schedule.
+  void StoreUnjudged() {
+    history_->StoreNodeEvents();
+    StoreSchedule();
+  }
+
+  // The realized schedule into the run row (synchronous: it waits for the store's writer).
+  void StoreSchedule() {
+    if (timeline_) (void)store_.SetSchedule(run_id_, ScheduleToJson(timeline_->realized()).dump());
+  }
+
+  // Judges the history recorded in memory (what the store will hold once flushed), so the
+  // checkers run while the store's writer is still committing.
+  Judgement Judge(const std::string& spec_text) {
     Judgement j;
     Result<std::unique_ptr<System>> system = MakeSystem(spec_, SystemContext{});
     if (!system.ok()) {
       j.checks.push_back({"system", "unknown", system.status().ToString(), {}});
+      history_->StoreNodeEvents();
       return j;
     }
-    CheckRows rows = JudgeStoredRun(store_, run_id_, (*system)->PromisesFor(setup_.read_mode_name),
-                                    spec_.checkers);
+    checkers::History history = history_->Take(spec_text);
+    if (o_.on_judge) o_.on_judge(history);
+    CheckRows rows =
+        JudgeHistory(history, (*system)->PromisesFor(setup_.read_mode_name), spec_.checkers);
+    history_->StoreNodeEvents(std::move(history.node_events));
     j.checks = std::move(rows.checks);
     j.observations = std::move(rows.observations);
     OpCounts c = workers_ ? workers_->counts() : OpCounts{};
@@ -116,11 +136,10 @@ class SimRun {
   Status Drive() {
     generator_ = std::make_unique<OpGenerator>(spec_.workload, spec_.rate, spec_.seed);
     WorkersOptions wo;
-    wo.run_id = run_id_;
     wo.concurrency = spec_.concurrency;
     wo.op_timeout_ms = static_cast<uint64_t>(spec_.op_timeout_ms);
     wo.read_mode = setup_.read_mode;
-    workers_ = std::make_unique<Workers>(world_.get(), generator_.get(), &store_, wo);
+    workers_ = std::make_unique<Workers>(world_.get(), generator_.get(), history_.get(), wo);
     const uint64_t start = world_->now_ms();
     std::vector<ScheduledFault> schedule =
         o_.schedule ? *o_.schedule : RealizeSchedule(spec_, spec_.seed);
@@ -164,11 +183,10 @@ class SimRun {
           op.invoke_ns = world_->NowNs();
           checkers::Op recorded = op;
           recorded.elements.clear();  // candidates are not part of the stored invoke
-          store_.RecordInvoke(run_id_, recorded);
+          history_->Invoke(recorded);
           OpResult r = clients[node]->Invoke(op, milliseconds(spec_.op_timeout_ms * 2));
-          store_.RecordCompletion(run_id_, op.index, r.outcome,
-                                  std::max(world_->NowNs(), op.invoke_ns + 1), r.value, r.elements,
-                                  r.zxid, r.error);
+          history_->Complete(op.index, r.outcome, std::max(world_->NowNs(), op.invoke_ns + 1),
+                             r.value, r.elements, r.zxid, r.error);
           return r;
         },
         [&] { world_->RunUntil(world_->now_ms() + kFinalReadBackoff.count()); },
@@ -183,6 +201,7 @@ class SimRun {
   int64_t run_id_;
   // Declaration order = reverse destruction order: the world outlives what points into it.
   std::unique_ptr<World> world_;
+  std::unique_ptr<SimHistory> history_;
   std::unique_ptr<FaultRecorder> recorder_;
   std::unique_ptr<Nemesis> nemesis_;
   std::unique_ptr<OpGenerator> generator_;
@@ -210,7 +229,8 @@ SimOutcome RunSim(HistoryStore& store, const SimRunOptions& options) {
   r.system = kSimSystemKind;
   r.spec_text = spec_text;
   r.seed = o.spec.seed;
-  r.git_revision = GitRevision();
+  static const std::string revision = GitRevision();  // a git process per run cost more than a run
+  r.git_revision = revision;
   r.started_ms = NowNs() / 1'000'000;
   r.replay_of = o.replay_of;
   Result<int64_t> id = store.CreateRun(r);
@@ -227,9 +247,16 @@ SimOutcome RunSim(HistoryStore& store, const SimRunOptions& options) {
   }
   SimRun run(store, o, *setup, *id, r.started_ms);
   if (s.ok()) s = run.Run(&outcome);
-  (void)store.Flush();
+  const bool interrupted = Interrupted();
+  if (!s.ok() || interrupted) run.StoreUnjudged();
   outcome.run = FinishStoredRun(
-      store, *id, s, Interrupted(), [&] { return run.Judge(); }, out);
+      store, *id, s, interrupted,
+      [&] {
+        Judgement j = run.Judge(spec_text);
+        run.StoreSchedule();  // after judging: the checkers ran while the writer committed
+        return j;
+      },
+      out);
   outcome.run.net = "sim";
   Result<std::vector<CheckRecord>> checks = store.LoadChecks(*id);
   if (checks.ok()) {

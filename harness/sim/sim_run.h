@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -41,6 +42,8 @@ struct SimRunOptions {
   bool summary = false;         // print the run's console summary (PrintRunSummary)
   bool report = false;          // write report.html / junit.xml into the run folder
   uint64_t latency_ms_max = 2;  // simulated per-message latency, [0, max]
+  // Test hook: the in-memory history the checkers are about to judge (sim_history.h).
+  std::function<void(const checkers::History&)> on_judge;
 };
 
 struct SimOutcome {

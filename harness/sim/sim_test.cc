@@ -322,6 +322,65 @@ TEST(SimRun, SameSeedGivesTheSameHistoryByteForByte) {
   EXPECT_NE(first.history.find("fault 1 partition"), std::string::npos);
 }
 
+// The checkers judge the history the simulator kept in memory (no reload): it is exactly what
+// the store reads back for the run.
+TEST(SimRun, JudgesTheInMemoryHistoryWhichEqualsTheStoredOne) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.path("s.db"));
+  ASSERT_TRUE(store.ok());
+  SimRunOptions o;
+  o.spec = Spec(kShortSuite);
+  o.spec.seed = 3;
+  o.results_dir = dir.path("results");
+  std::ostringstream out;
+  o.out = &out;
+  std::optional<checkers::History> judged;
+  o.on_judge = [&](const checkers::History& h) { judged = h; };
+  SimOutcome s = RunSim(**store, o);
+  ASSERT_NE(s.run.run_id, 0) << out.str();
+  ASSERT_TRUE(judged.has_value());
+  Result<checkers::History> stored = (*store)->LoadHistory(s.run.run_id);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(judged->source, stored->source);
+  EXPECT_EQ(judged->model, stored->model);
+  EXPECT_EQ(judged->read_mode, stored->read_mode);
+  ASSERT_EQ(judged->ops.size(), stored->ops.size());
+  ASSERT_GT(judged->ops.size(), 100u);
+  for (size_t i = 0; i < judged->ops.size(); ++i) {
+    const checkers::Op& a = judged->ops[i];
+    const checkers::Op& b = stored->ops[i];
+    SCOPED_TRACE("op " + std::to_string(b.index));
+    EXPECT_EQ(a.index, b.index);
+    EXPECT_EQ(a.process, b.process);
+    EXPECT_EQ(a.f, b.f);
+    EXPECT_EQ(a.key, b.key);
+    EXPECT_EQ(a.value, b.value);
+    EXPECT_EQ(a.expected, b.expected);
+    EXPECT_EQ(a.elements, b.elements);
+    EXPECT_EQ(a.invoke_ns, b.invoke_ns);
+    EXPECT_EQ(a.complete_ns, b.complete_ns);
+    EXPECT_EQ(a.outcome, b.outcome);
+    EXPECT_EQ(a.zxid, b.zxid);
+    EXPECT_EQ(a.node, b.node);
+  }
+  ASSERT_EQ(judged->faults.size(), stored->faults.size());
+  ASSERT_GE(judged->faults.size(), 4u);
+  for (size_t i = 0; i < judged->faults.size(); ++i) {
+    EXPECT_EQ(judged->faults[i].kind, stored->faults[i].kind);
+    EXPECT_EQ(judged->faults[i].targets, stored->faults[i].targets);
+    EXPECT_EQ(judged->faults[i].start_ns, stored->faults[i].start_ns);
+    EXPECT_EQ(judged->faults[i].stop_ns, stored->faults[i].stop_ns);
+    EXPECT_EQ(judged->faults[i].description, stored->faults[i].description);
+  }
+  ASSERT_EQ(judged->node_events.size(), stored->node_events.size());
+  for (size_t i = 0; i < judged->node_events.size(); ++i) {
+    EXPECT_EQ(judged->node_events[i].node, stored->node_events[i].node);
+    EXPECT_EQ(judged->node_events[i].ts_ms, stored->node_events[i].ts_ms);
+    EXPECT_EQ(judged->node_events[i].type, stored->node_events[i].type);
+    EXPECT_EQ(judged->node_events[i].fields, stored->node_events[i].fields);
+  }
+}
+
 // commit-without-quorum: a leader that commits on its own ACK acknowledges writes that an isolated
 // leader could never commit; the checkers see them lost or unlinearizable. The correct server
 // passes the same seeds.

@@ -4,8 +4,8 @@
 
 namespace faultline::harness::sim {
 
-Workers::Workers(World* world, OpGenerator* generator, HistoryStore* store, WorkersOptions options)
-    : world_(world), generator_(generator), store_(store), options_(options) {
+Workers::Workers(World* world, OpGenerator* generator, SimHistory* history, WorkersOptions options)
+    : world_(world), generator_(generator), history_(history), options_(options) {
   for (int w = 0; w < options_.concurrency; ++w) {
     Worker worker;
     worker.client =
@@ -49,8 +49,8 @@ std::optional<uint64_t> Workers::NextWakeMs() const {
 void Workers::Complete(Worker& w, OpResult r) {
   // Completion strictly after invoke (the record clock never repeats a value).
   const int64_t complete_ns = std::max(world_->NowNs(), w.in_flight.invoke_ns + 1);
-  store_->RecordCompletion(options_.run_id, w.in_flight.index, r.outcome, complete_ns,
-                           std::move(r.value), std::move(r.elements), r.zxid, std::move(r.error));
+  history_->Complete(w.in_flight.index, r.outcome, complete_ns, std::move(r.value),
+                     std::move(r.elements), r.zxid, std::move(r.error));
   switch (r.outcome) {
     case checkers::Outcome::kOk:
       ++counts_.ok;
@@ -78,10 +78,10 @@ void Workers::Wake(uint64_t now_ms) {
     op.process = w.process;
     op.node = w.client->node();
     op.invoke_ns = world_->NowNs();
-    store_->RecordInvoke(options_.run_id, op);
-    w.in_flight = op;
+    history_->Invoke(op);
+    w.in_flight = std::move(op);
     w.not_before_ms = now_ms + 1;
-    w.client->Begin(op, now_ms + options_.op_timeout_ms);
+    w.client->Begin(w.in_flight, now_ms + options_.op_timeout_ms);
     // Refused at once (node down): complete now, as ZabdClient returns at once.
     if (std::optional<uint64_t> t = w.client->WakeMs(); t && *t <= now_ms) {
       if (std::optional<OpResult> r = w.client->Poll()) Complete(w, std::move(*r));

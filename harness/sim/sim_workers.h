@@ -20,14 +20,13 @@
 
 #include "harness/generator/op_generator.h"
 #include "harness/generator/workers.h"
-#include "harness/history/history_store.h"
 #include "harness/sim/sim_client.h"
+#include "harness/sim/sim_history.h"
 #include "harness/sim/world.h"
 
 namespace faultline::harness::sim {
 
 struct WorkersOptions {
-  int64_t run_id = 0;
   int concurrency = 1;
   uint64_t op_timeout_ms = 1000;
   zab::ReadMode read_mode = zab::ReadMode::kLinearizable;
@@ -35,7 +34,7 @@ struct WorkersOptions {
 
 class Workers final : public Actor {
  public:
-  Workers(World* world, OpGenerator* generator, HistoryStore* store, WorkersOptions options);
+  Workers(World* world, OpGenerator* generator, SimHistory* history, WorkersOptions options);
 
   // Op due offsets count from simulated ms `start_ms`.
   void Start(uint64_t start_ms);
@@ -62,7 +61,7 @@ class Workers final : public Actor {
 
   World* world_;
   OpGenerator* generator_;
-  HistoryStore* store_;
+  SimHistory* history_;
   WorkersOptions options_;
   std::vector<Worker> workers_;
   uint64_t start_ms_ = 0;

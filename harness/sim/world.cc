@@ -225,7 +225,7 @@ void World::Emit(NodeId id, const std::string& type, nlohmann::json fields) {
   fields["type"] = type;
   e.fields = std::move(fields);
   ++events_emitted_;
-  if (on_event) on_event(e);
+  if (on_event) on_event(std::move(e));
 }
 
 void World::EmitStart(NodeId id) {
@@ -246,14 +246,13 @@ void World::EmitStart(NodeId id) {
 }
 
 void World::DrainEvents(NodeId id) {
-  const std::vector<zab::Event>& events = cluster_->events(id);
-  size_t& seen = events_seen_[id];
-  for (; seen < events.size(); ++seen) {
+  if (cluster_->events(id).empty()) return;
+  for (zab::Event& event : cluster_->TakeEvents(id)) {
     nlohmann::json fields = nlohmann::json::object();
-    for (const auto& [name, value] : events[seen].fields) {
-      std::visit([&](const auto& v) { fields[name] = v; }, value);
+    for (auto& [name, value] : event.fields) {
+      std::visit([&](auto& v) { fields[name] = std::move(v); }, value);
     }
-    Emit(id, events[seen].type, std::move(fields));
+    Emit(id, event.type, std::move(fields));
   }
 }
 

@@ -117,7 +117,7 @@ class World {
   std::optional<NodeId> Leader() const;
 
   // ---- observers
-  std::function<void(const checkers::NodeEvent&)> on_event;
+  std::function<void(checkers::NodeEvent)> on_event;
   // A node that died on its own (a storage failure the cluster killed it for).
   std::function<void(NodeId, const std::string& why)> on_crash;
   int64_t events_emitted() const { return events_emitted_; }
@@ -149,7 +149,6 @@ class World {
   uint64_t next_tick_ms_ = 0;
   uint64_t record_ms_ = 0;  // the ms of the last NowNs()
   int64_t record_seq_ = 0;
-  std::map<NodeId, size_t> events_seen_;
   std::map<NodeId, NodeState> state_;
   std::map<NodeId, uint64_t> incarnation_;
   size_t violations_seen_ = 0;

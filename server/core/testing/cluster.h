@@ -37,6 +37,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "server/core/peer.h"
@@ -90,6 +91,9 @@ class Cluster {
   const DurableState& durable(uint64_t id) const { return node(id).sim->durable(); }
   // The event log as the runtime writes it (ranges of a batch merged, contracts.md 3).
   const std::vector<Event>& events(uint64_t id) const { return node(id).events; }
+  // Moves the node's events logged so far out (events(id) is then empty): for a consumer that
+  // takes them as they come (the suite simulator), so they are not kept twice.
+  std::vector<Event> TakeEvents(uint64_t id) { return std::exchange(node(id).events, {}); }
   NetOptions& net() { return net_; }
   // Late packets delivered so far (statistics: a sim can show the fault mix is not idle).
   uint64_t late_delivered() const { return late_delivered_; }
