@@ -5,10 +5,10 @@
 //     recording, final reads, checkers) and sim_s_per_cpu_s (controller CPU, every thread).
 //     Goal: >= 1,000 simulated seconds per wall second.
 //   BM_FindFaultPoint/<point> — for every fault point of workloads/detection.yaml, its random
-//     suites run in the simulator with the point enabled, seeds 1, 2, ... (suite by suite, as the
-//     matrix lists them) until a checker finds a run invalid. Counters: wall_s (wall time to the
-//     first invalid run, everything included), seeds (runs needed), sim_s. Goal: < 10 s each.
-//     A point the simulator cannot run (its suites all use delay/loss) is reported as skipped.
+//     suites run in the simulator with the point enabled, seeds 1, 2, ... (every suite of a seed,
+//     then the next seed; sim_points.h FindInSim) until a checker finds a run invalid. Counters:
+//     wall_s (wall time to the first invalid run, everything included), runs, sim_s. Goal:
+//     < 10 s each.
 //
 //   build/bench/sim_bench [--benchmark_filter=Find]
 // Runs land in a temp store (removed afterwards). Numbers depend on the machine's load: quote
@@ -23,6 +23,7 @@
 #include <sstream>
 
 #include "harness/matrix/matrix.h"
+#include "harness/sim/sim_points.h"
 #include "harness/sim/sim_run.h"
 
 namespace faultline::harness::sim {
@@ -96,49 +97,23 @@ BENCHMARK(BM_SimQuickSuite)->Unit(benchmark::kMillisecond)->Iterations(5);
 
 void BM_FindFaultPoint(benchmark::State& state, MatrixSpec matrix, MatrixPoint point) {
   TempStore t;
+  std::vector<std::string> suites;
+  for (const std::string& s : point.suites) suites.push_back((fs::path(matrix.dir) / s).string());
   for (auto _ : state) {
     const auto w0 = Clock::now();
-    double sim_s = 0;
-    int seeds = 0;
-    bool found = false;
-    std::string skipped;
-    for (uint64_t seed = matrix.first_seed; !found && seed < matrix.first_seed + kMaxSeedsPerPoint;
-         ++seed) {
-      bool ran = false;
-      for (const std::string& suite : point.suites) {
-        Result<TestSpec> spec = LoadTestSpec((fs::path(matrix.dir) / suite).string());
-        if (!spec.ok()) {
-          skipped = spec.status().ToString();
-          continue;
-        }
-        SystemOption& flags = spec->system.options["extra_flags"];
-        flags.is_list = true;
-        flags.values.push_back("--fault");
-        flags.values.push_back(point.fault);
-        SimOutcome r = RunOne(t, *spec, seed);
-        if (r.run.run_id == 0) {
-          skipped = r.run.error;
-          continue;
-        }
-        ran = true;
-        ++seeds;
-        sim_s += static_cast<double>(r.simulated_ms) / 1000.0;
-        if (r.run.exit_code == 1) {
-          found = true;
-          state.SetLabel(fmt::format("found: seed {} of {} ({})", seed, suite, r.first_checker));
-          break;
-        }
-      }
-      if (!ran) break;
-    }
+    PointSearch r = FindInSim(*t.store, t.dir, suites, point.fault, matrix.first_seed,
+                              matrix.first_seed + kMaxSeedsPerPoint - 1);
     const double wall = std::chrono::duration<double>(Clock::now() - w0).count();
-    if (!found) {
-      state.SetLabel(skipped.empty() ? fmt::format("NOT FOUND in {} seeds", seeds)
-                                     : "skipped: " + skipped);
+    if (r.found) {
+      state.SetLabel(fmt::format("found: seed {} of {} ({})", r.seed,
+                                 fs::path(r.suite).filename().string(), r.checker));
+    } else {
+      state.SetLabel(r.runs == 0 ? "skipped: " + r.error
+                                 : fmt::format("NOT FOUND in {} runs", r.runs));
     }
     state.counters["wall_s"] = wall;
-    state.counters["seeds"] = seeds;
-    state.counters["sim_s"] = sim_s;
+    state.counters["runs"] = r.runs;
+    state.counters["sim_s"] = r.simulated_s;
   }
 }
 

@@ -27,22 +27,6 @@ Result<SimSetup> SimSetupFor(const TestSpec& spec) {
         fmt::format("the simulator runs zabd only (this suite is for {})", spec.system.kind));
   }
   if (Status s = ValidateSystemSpec(spec); !s.ok()) return s;
-  for (FaultKind k : spec.nemesis.kinds) {
-    if (IsLinkFault(k)) {
-      return Refuse(spec, 0, "nemesis.kinds",
-                    fmt::format("the simulator cannot simulate {} faults (partition, kill, pause, "
-                                "restart and power-loss it can)",
-                                FaultKindName(k)));
-    }
-  }
-  for (size_t i = 0; i < spec.nemesis.schedule.size(); ++i) {
-    const ScheduledFault& f = spec.nemesis.schedule[i];
-    if (IsLinkFault(f.fault.kind)) {
-      return Refuse(
-          spec, f.line, fmt::format("nemesis.schedule[{}]", i),
-          fmt::format("the simulator cannot simulate {} faults", FaultKindName(f.fault.kind)));
-    }
-  }
   SimSetup s;
   zab::Config& c = s.base;
   // The zabd system's defaults for a run's nodes (zabd_system.cc), not zabd's own.

@@ -6,8 +6,7 @@
 // simulated crash already loses what was not synced, world.h).
 //
 // Refused with InvalidArgument naming the key and line: a system other than zabd, a zabd flag
-// the simulator does not model, an unknown fault point, and fault kinds it cannot simulate
-// (delay, loss: the simulated network has no per-link latency or loss faults).
+// the simulator does not model, an unknown fault point. Every fault kind is simulated.
 #pragma once
 
 #include <string>

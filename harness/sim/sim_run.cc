@@ -275,17 +275,8 @@ Result<SimInput> SimInputFromRun(HistoryStore& store, int64_t run_id) {
   Result<RecordedRun> run = LoadRecordedRun(store, run_id, /*exact_partitions=*/true);
   if (!run.ok()) return run.status();
   SimInput in;
-  std::vector<ScheduledFault> schedule;
-  for (const ScheduledFault& f : run->schedule) {
-    if (IsLinkFault(f.fault.kind)) {
-      in.notes.push_back(
-          fmt::format("{} at {} ms is not simulated: left out", DescribeSpec(f.fault), f.at_ms));
-    } else {
-      schedule.push_back(f);
-    }
-  }
   // The realized schedule replaces the spec's (an empty one: the run had no faults).
-  in.spec = WithExactSchedule(run->spec, std::move(schedule));
+  in.spec = WithExactSchedule(run->spec, run->schedule);
   return in;
 }
 

@@ -58,8 +58,7 @@ struct SimOutcome {
 
 // What `faultline sim --from-run RUN` simulates: the recorded run's spec and seed, with its
 // realized fault schedule as the spec's explicit schedule (ScheduleForReplay with exact partition
-// links: the same cuts, whoever leads in the simulator). Faults the simulator cannot make (delay,
-// loss) are left out, each with a note.
+// links: the same cuts, whoever leads in the simulator), delay and loss faults included.
 struct SimInput {
   TestSpec spec;
   std::vector<std::string> notes;

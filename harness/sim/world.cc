@@ -116,19 +116,37 @@ class World::NetworkImpl final : public Partitioner {
   }
   Status Heal() override {
     w_->cluster_->HealAll();
+    for (const auto& [link, f] : faults_) w_->cluster_->SetLinkFault(link.first, link.second, {});
+    faults_.clear();
     return Status::Ok();
   }
-  bool SupportsLinkFaults() const override { return false; }
-  Status SetDelay(NodeId, NodeId, int) override {
-    return Status::Unavailable("the simulator has no per-link delay");
+  bool SupportsLinkFaults() const override { return true; }
+  Status SetDelay(NodeId from, NodeId to, int delay_ms) override {
+    if (!Link(from, to) || delay_ms < 0) {
+      return Status::InvalidArgument(fmt::format("bad delay {}ms on {}->{}", delay_ms, from, to));
+    }
+    zab::testing::LinkFault& f = faults_[{from, to}];
+    f.delay_ms = static_cast<uint64_t>(delay_ms);
+    w_->cluster_->SetLinkFault(from, to, f);
+    return Status::Ok();
   }
-  Status SetLoss(NodeId, NodeId, double) override {
-    return Status::Unavailable("the simulator has no per-link loss");
+  Status SetLoss(NodeId from, NodeId to, double probability) override {
+    if (!Link(from, to) || !(probability >= 0 && probability <= 1)) {
+      return Status::InvalidArgument(fmt::format("bad loss {} on {}->{}", probability, from, to));
+    }
+    zab::testing::LinkFault& f = faults_[{from, to}];
+    f.loss = probability;
+    w_->cluster_->SetLinkFault(from, to, f);
+    return Status::Ok();
   }
   std::string Name() const override { return "sim"; }
 
  private:
+  bool Link(NodeId from, NodeId to) const {
+    return from != to && from >= 1 && to >= 1 && from <= w_->nodes() && to <= w_->nodes();
+  }
   World* w_;
+  std::map<std::pair<NodeId, NodeId>, zab::testing::LinkFault> faults_;
 };
 
 World::World(WorldOptions options) : options_(std::move(options)) {
@@ -146,6 +164,7 @@ void World::Start() {
   cluster_ = std::make_unique<zab::testing::Cluster>(static_cast<size_t>(options_.nodes),
                                                      options_.base, options_.seed);
   cluster_->net().delay_ms_max = options_.latency_ms_max;
+  cluster_->net().deliver_after_crash = true;
   start_ms_ = cluster_->now_ms();
   next_tick_ms_ = start_ms_ + kNodeTickIntervalMs;
   record_ms_ = start_ms_;

@@ -22,7 +22,13 @@
 // the node (node_runtime.h), and the simulator never interrupts a flush, so at every instant a
 // node's disk holds exactly what it synced: a kill and a power cut lose the same thing (the
 // unflushed batch and whatever the core had not yet handed to storage, e.g. under the
-// ack-before-fsync fault point). `power-loss` therefore acts like `kill` here.
+// ack-before-fsync fault point). `power-loss` therefore acts like `kill` here. What a killed
+// node had already sent is still delivered (TCP delivers what was written;
+// NetOptions::deliver_after_crash).
+//
+// Link faults: the Partitioner's SetDelay / SetLoss act on the simulated links (delay per
+// message, FIFO per link kept; loss per message), Heal() clears them with the cuts, as the
+// proxy does.
 //
 // Determinism: everything is a function of the options (seed included) and the sequence of
 // calls; no thread, no wall clock, no I/O.

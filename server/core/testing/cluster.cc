@@ -184,8 +184,17 @@ void Cluster::Crash(uint64_t id) {
   paused_.erase(id);
   node(id).sim->Kill();  // the unflushed batch and every unsynced byte are lost
   node(id).disk_failing = false;
+  // What was coming to it is lost; what it sent too, unless TCP is to deliver what was written.
   for (auto& [link, q] : links_) {
-    if (link.first == id || link.second == id) q.clear();
+    if (link.second == id || (link.first == id && !net_.deliver_after_crash)) q.clear();
+  }
+}
+
+void Cluster::SetLinkFault(uint64_t from, uint64_t to, LinkFault fault) {
+  if (fault.delay_ms == 0 && fault.loss <= 0) {
+    link_faults_.erase({from, to});
+  } else {
+    link_faults_[{from, to}] = fault;
   }
 }
 
@@ -229,6 +238,15 @@ void Cluster::SendMsg(uint64_t from, const Envelope& e) {
       std::uniform_real_distribution<double>(0, 1)(rng_) < net_.drop_probability) {
     return;
   }
+  const LinkFault* fault = nullptr;
+  if (!link_faults_.empty()) {
+    auto it = link_faults_.find({from, to});
+    if (it != link_faults_.end()) fault = &it->second;
+  }
+  if (fault && fault->loss > 0 &&
+      std::uniform_real_distribution<double>(0, 1)(rng_) < fault->loss) {
+    return;
+  }
   // Late packets (cluster.h): held back, released behind a newer epoch on this link.
   bool hold = false, copy = false;
   for (auto it = hold_rules_.begin(); it != hold_rules_.end(); ++it) {
@@ -249,6 +267,7 @@ void Cluster::SendMsg(uint64_t from, const Envelope& e) {
   auto& q = links_[{from, to}];
   uint64_t at = now_ms_;
   if (net_.delay_ms_max > 0) at += rng_() % (net_.delay_ms_max + 1);
+  if (fault) at += fault->delay_ms;
   if (!q.empty()) at = std::max(at, q.back().deliver_at_ms);  // per-link FIFO
   q.push_back(SentMessage{PeerId{from}, e.to, e.message, at});
 }

@@ -20,9 +20,15 @@
 //  * Storage and execution: the runtime's (node_runtime.h CONTRACT): storage ops, one fsync,
 //    then messages, replies and events. Without group commit every Output is flushed as soon as
 //    it is produced; with it, a node's Outputs between two delivery rounds share one flush.
-//    Crash() kills the process: its unflushed batch and every unsynced byte are lost.
+//    Crash() kills the process: its unflushed batch and every unsynced byte are lost. What was on
+//    its way TO it is lost; what it had already sent is lost too, unless
+//    NetOptions::deliver_after_crash (the suite simulator sets it): then it stays in flight and
+//    is delivered, as TCP delivers what was written before the process died.
 //    StepAndCrash() kills it part-way through the flush of that input's batch, after a random
-//    number of storage mutations (a crash between any two file operations).
+//    number of storage mutations (a crash between any two file operations); the PROPOSALs the
+//    runtime sends before its fsync (node_runtime.h "Overlap") are then already on their way.
+//  * Link faults (SetLinkFault): per directed link, extra delay (per-link FIFO kept) and a loss
+//    probability per message, as the harness's delay / loss faults.
 //  * DurableState is a picture of a disk: hand-made ones are written through the real storage
 //    calls; durable(id) reads one back from what a crash would leave (real recovery).
 //  * Everything is deterministic for a given seed and sequence of calls.
@@ -61,11 +67,17 @@ struct DurableState {
 };
 
 struct NetOptions {
-  double drop_probability = 0;   // per message, at send time
-  uint64_t delay_ms_max = 0;     // uniform extra delay in [0, delay_ms_max]
-  double late_probability = 0;   // per message that was not dropped: held back as a late packet
-  uint64_t late_ttl_ms = 10000;  // a held packet not released this long after it was sent is
-                                 // dropped (bounds the pool)
+  double drop_probability = 0;       // per message, at send time
+  uint64_t delay_ms_max = 0;         // uniform extra delay in [0, delay_ms_max]
+  double late_probability = 0;       // per message that was not dropped: held back as a late packet
+  uint64_t late_ttl_ms = 10000;      // a held packet not released this long after it was sent is
+                                     // dropped (bounds the pool)
+  bool deliver_after_crash = false;  // Crash(): what the node sent is still delivered
+};
+
+struct LinkFault {
+  uint64_t delay_ms = 0;  // added to every message on the link
+  double loss = 0;        // per message, at send time
 };
 
 struct SentMessage {
@@ -95,6 +107,8 @@ class Cluster {
   // takes them as they come (the suite simulator), so they are not kept twice.
   std::vector<Event> TakeEvents(uint64_t id) { return std::exchange(node(id).events, {}); }
   NetOptions& net() { return net_; }
+  // Per-link delay / loss (LinkFault{} clears it).
+  void SetLinkFault(uint64_t from, uint64_t to, LinkFault fault);
   // Late packets delivered so far (statistics: a sim can show the fault mix is not idle).
   uint64_t late_delivered() const { return late_delivered_; }
   // Holds the next message `from` sends `to` for which match() holds as a late packet (see
@@ -223,6 +237,7 @@ class Cluster {
   std::map<std::pair<uint64_t, uint64_t>, bool> blocked_;
   std::set<uint64_t> paused_;
   NetOptions net_;
+  std::map<std::pair<uint64_t, uint64_t>, LinkFault> link_faults_;
   bool group_commit_ = false;
   uint64_t late_delivered_ = 0;
   std::mt19937_64 rng_;
