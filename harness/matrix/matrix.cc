@@ -265,7 +265,8 @@ class MatrixRunner {
       if (!wanted(p.fault)) continue;
       for (const std::string& suite : p.suites) {
         for (int i = 0; i < m.seeds; ++i) {
-          outcome.runs.push_back(RunSuite(p.fault, suite, m.first_seed + i));
+          outcome.runs.push_back(RunSuite(p.fault, suite, m.first_seed + i,
+                                          p.time_limit_ms ? p.time_limit_ms : m.time_limit_ms));
         }
       }
       for (const std::string& scenario : p.scenarios) {
@@ -275,7 +276,9 @@ class MatrixRunner {
     if (wanted("correct")) {
       for (const std::string& suite : m.correct_suites) {
         for (int i = 0; i < m.correct_seeds; ++i) {
-          outcome.runs.push_back(RunSuite("", suite, m.first_seed + i));
+          outcome.runs.push_back(
+              RunSuite("", suite, m.first_seed + i,
+                       m.correct_time_limit_ms ? m.correct_time_limit_ms : m.time_limit_ms));
         }
       }
     }
@@ -288,7 +291,8 @@ class MatrixRunner {
   }
 
  private:
-  MatrixRun RunSuite(const std::string& fault, const std::string& suite, uint64_t seed) {
+  MatrixRun RunSuite(const std::string& fault, const std::string& suite, uint64_t seed,
+                     std::optional<int64_t> time_limit_ms) {
     MatrixRun r;
     r.fault = fault;
     r.source = suite;
@@ -300,7 +304,7 @@ class MatrixRunner {
       return Failed(std::move(r), "the matrix runs zabd suites only (fault points are zabd's)");
     }
     spec->seed = seed;
-    if (o_.spec.time_limit_ms) spec->time_limit_ms = *o_.spec.time_limit_ms;
+    if (time_limit_ms) spec->time_limit_ms = *time_limit_ms;
     if (!fault.empty()) {
       SystemOption& flags = spec->system.options["extra_flags"];
       flags.is_list = true;
@@ -349,7 +353,14 @@ class MatrixRunner {
     Result<scenario::Scenario> s =
         scenario::LoadScenarioFile((fs::path(o_.spec.dir) / file).string());
     if (!s.ok()) return Failed(std::move(r), s.status().message());
-    s->zabd_flags.insert(s->zabd_flags.end(), {"--fault", fault});
+    if (s->has_system_section) {
+      // A scenario with a `system:` section takes its zabd flags from system.extra_flags only.
+      SystemOption& flags = s->system.options["extra_flags"];
+      flags.is_list = true;
+      flags.values.insert(flags.values.end(), {"--fault", fault});
+    } else {
+      s->zabd_flags.insert(s->zabd_flags.end(), {"--fault", fault});
+    }
     scenario::ScenarioRunOptions o;
     o.zabd_path = zabd_;
     o.store_path = o_.store_path;

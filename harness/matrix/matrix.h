@@ -33,9 +33,10 @@
 namespace faultline::harness {
 
 struct MatrixPoint {
-  std::string fault;                   // a name from zab::KnownFaults()
-  std::vector<std::string> suites;     // random suites (relative to the matrix file)
-  std::vector<std::string> scenarios;  // scenarios (relative to the matrix file)
+  std::string fault;                     // a name from zab::KnownFaults()
+  std::vector<std::string> suites;       // random suites (relative to the matrix file)
+  std::vector<std::string> scenarios;    // scenarios (relative to the matrix file)
+  std::optional<int64_t> time_limit_ms;  // overrides the matrix's (and the suites') time_limit
   int line = 0;
 };
 
@@ -48,6 +49,7 @@ struct MatrixSpec {
   std::vector<MatrixPoint> points;
   std::vector<std::string> correct_suites;  // the correct server (no fault point)
   int correct_seeds = 5;
+  std::optional<int64_t> correct_time_limit_ms;  // overrides time_limit_ms for the correct server
 };
 
 // Errors name the source, the line and the key ("detection.yaml:7: points[2].fault: unknown fault

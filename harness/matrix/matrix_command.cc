@@ -35,6 +35,9 @@ int Run(const Args& a) {
       return 2;
     }
     spec->time_limit_ms = *t;
+    // The command line is for every suite: it replaces the file's per-point limits too.
+    spec->correct_time_limit_ms.reset();
+    for (MatrixPoint& p : spec->points) p.time_limit_ms.reset();
   }
   MatrixOptions o;
   o.spec = *spec;

@@ -33,6 +33,13 @@ class Parser {
     return v;
   }
 
+  Result<int64_t> Duration(const YAML::Node& n, const std::string& key) {
+    if (!n.IsScalar()) return Error(n, key, "expected a duration");
+    auto v = ParseDurationMs(n.as<std::string>());
+    if (!v.ok() || *v <= 0) return Error(n, key, "expected a duration");
+    return *v;
+  }
+
   // A list of files that must exist (relative to the matrix file's folder).
   Result<std::vector<std::string>> Files(const YAML::Node& n, const std::string& key) {
     std::vector<std::string> out;
@@ -88,14 +95,19 @@ class Parser {
       m.first_seed = static_cast<uint64_t>(*v);
     }
     if (root["time_limit"]) {
-      auto v = ParseDurationMs(root["time_limit"].as<std::string>());
-      if (!v.ok() || *v <= 0) return Error(root["time_limit"], "time_limit", "expected a duration");
+      auto v = Duration(root["time_limit"], "time_limit");
+      if (!v.ok()) return v.status();
       m.time_limit_ms = *v;
     }
     m.correct_seeds = m.seeds;
     if (const YAML::Node c = root["correct"]) {
       if (!c.IsMap()) return Error(c, "correct", "expected {suites: [...], seeds: N}");
-      if (Status s = Keys(c, "correct", {"suites", "seeds"}); !s.ok()) return s;
+      if (Status s = Keys(c, "correct", {"suites", "seeds", "time_limit"}); !s.ok()) return s;
+      if (c["time_limit"]) {
+        auto v = Duration(c["time_limit"], "correct.time_limit");
+        if (!v.ok()) return v.status();
+        m.correct_time_limit_ms = *v;
+      }
       auto suites = Files(c["suites"], "correct.suites");
       if (!suites.ok()) return suites.status();
       m.correct_suites = *suites;
@@ -115,7 +127,9 @@ class Parser {
       const YAML::Node p = points[i];
       if (!p.IsMap())
         return Error(p, at, "expected {fault: NAME, suites: [...], scenarios: [...]}");
-      if (Status s = Keys(p, at, {"fault", "suites", "scenarios"}); !s.ok()) return s;
+      if (Status s = Keys(p, at, {"fault", "suites", "scenarios", "time_limit"}); !s.ok()) {
+        return s;
+      }
       MatrixPoint mp;
       mp.line = p.Mark().line + 1;
       if (!p["fault"] || !p["fault"].IsScalar()) return Error(p, at + ".fault", "required");
@@ -134,6 +148,11 @@ class Parser {
       if (!scenarios.ok()) return scenarios.status();
       mp.suites = *suites;
       mp.scenarios = *scenarios;
+      if (p["time_limit"]) {
+        auto v = Duration(p["time_limit"], at + ".time_limit");
+        if (!v.ok()) return v.status();
+        mp.time_limit_ms = *v;
+      }
       if (mp.suites.empty() && mp.scenarios.empty()) {
         return Error(p, at, "needs at least one suite or scenario");
       }

@@ -39,6 +39,16 @@ TEST_F(MatrixSpecTest, AGoodFileParsesWithDefaults) {
       "correct: {suites: [suites/a.yaml], seeds: 2}\n"
       "time_limit: 20s\n");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_FALSE(m->points[0].time_limit_ms);
+  EXPECT_FALSE(m->correct_time_limit_ms);
+  auto limits = Parse(
+      "points:\n"
+      "  - {fault: commit-without-quorum, suites: [suites/a.yaml], time_limit: 4s}\n"
+      "correct: {suites: [suites/a.yaml], time_limit: 6s}\n");
+  ASSERT_TRUE(limits.ok()) << limits.status().ToString();
+  EXPECT_EQ(*limits->points[0].time_limit_ms, 4000);
+  EXPECT_EQ(*limits->correct_time_limit_ms, 6000);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->name, "m");
   EXPECT_EQ(m->seeds, 5);
   EXPECT_EQ(m->correct_seeds, 2);
@@ -62,6 +72,10 @@ TEST_F(MatrixSpecTest, ErrorsNameTheLineAndTheKey) {
             "m.yaml:3: points[1].fault: 'zk-1154' is listed twice"},
            {"seeds: 0\npoints: []\n", "m.yaml:1: seeds: expected an integer in [1, 1000]"},
            {"sedes: 3\n", "m.yaml:1: sedes: unknown key"},
+           {"points:\n  - {fault: zk-1154, suites: [suites/a.yaml], time_limit: soon}\n",
+            "m.yaml:2: points[0].time_limit: expected a duration"},
+           {"correct: {suites: [suites/a.yaml], time_limit: -1s}\npoints: []\n",
+            "m.yaml:1: correct.time_limit: expected a duration"},
            {"name: x\n", "points: expected a non-empty list"},
            {"points: [\n", "not valid YAML"},
        }) {

@@ -4,6 +4,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
 
 #include "harness/scenario/scenario_body.h"
 
@@ -14,6 +18,25 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kRoleTimeout{300};
 constexpr milliseconds kPoll{20};
+// A divergence (EvalAgree: one leader, one commit point, different states) that lasted this long
+// ends an agree wait: waiting longer cannot resolve it, and it is for the expectations to judge.
+constexpr milliseconds kDivergedFor{2000};
+
+// EvalAgree, met also once a divergence has held for kDivergedFor (then `diverged` is set).
+std::function<Probe()> AgreeOrDiverged(std::function<std::vector<NodeStatus>()> statuses) {
+  auto since = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
+  return [statuses = std::move(statuses), since] {
+    Probe p = EvalAgree(statuses());
+    if (!p.diverged) {
+      since->reset();
+      return p;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!*since) *since = now;
+    p.met = now - **since >= kDivergedFor;
+    return p;
+  };
+}
 
 }  // namespace
 
@@ -23,7 +46,7 @@ std::map<NodeId, std::vector<checkers::NodeEvent>> ScenarioBody::EventsNow() {
 }
 
 Status ScenarioBody::WaitAgree(const std::string& what, Probe* seen) {
-  return WaitUntil([&] { return EvalAgree(view_->Statuses(true)); },
+  return WaitUntil(AgreeOrDiverged([this] { return view_->Statuses(true); }),
                    milliseconds(s_.default_timeout_ms), kPoll, RealClock(), what, seen);
 }
 
@@ -65,7 +88,7 @@ Status ScenarioBody::RunWait(const Step& step, StepContext& ctx, std::string* no
   switch (c.kind) {
     case ConditionKind::kAgree:
       what = "until every running node agrees";
-      probe = [this] { return EvalAgree(view_->Statuses(true)); };
+      probe = AgreeOrDiverged([this] { return view_->Statuses(true); });
       break;
     case ConditionKind::kLeaderEpochAbove: {
       int64_t bound = 0;
@@ -122,6 +145,7 @@ Status ScenarioBody::RunWait(const Step& step, StepContext& ctx, std::string* no
   Probe seen;
   Status s = WaitUntil(probe, timeout, kPoll, RealClock(), "wait " + what, &seen);
   *note = seen.seen;
+  if (s.ok() && seen.diverged) *note = "never agreed, their states differ: " + seen.seen;
   return s;
 }
 

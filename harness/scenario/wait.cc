@@ -91,6 +91,7 @@ Probe EvalAgree(const std::vector<NodeStatus>& nodes) {
   if (committed.size() > 1) return p;  // empty: only nodes whose position is unknown
   if (digests.size() > 1) {
     p.seen += " (state digests differ)";
+    p.diverged = true;
     return p;
   }
   p.met = true;

@@ -30,6 +30,8 @@ Clock& RealClock();
 struct Probe {
   bool met = false;
   std::string seen;
+  // EvalAgree only: everything agrees but the state digests (the replicas diverged).
+  bool diverged = false;
 };
 
 // Evaluates `probe` at once, then every `poll` until it holds or `timeout` has passed (the probe

@@ -92,6 +92,23 @@ TEST(EvalAgree, DoesNotHoldWhileOneNodeLagsOrSyncs) {
   EXPECT_FALSE(EvalAgree(nodes).met);
 }
 
+TEST(EvalAgree, SameCommitDifferentStatesIsADivergenceNotAWaitForMore) {
+  std::vector<NodeStatus> nodes = {Node(1, Role::kFollowing, "broadcast", 2, 0x200000001),
+                                   Node(2, Role::kLeading, "broadcast", 2, 0x200000001)};
+  nodes[0].digest = "aa";
+  nodes[1].digest = "aa";
+  EXPECT_TRUE(EvalAgree(nodes).met);
+  EXPECT_FALSE(EvalAgree(nodes).diverged);
+  nodes[0].digest = "bb";
+  Probe p = EvalAgree(nodes);
+  EXPECT_FALSE(p.met);
+  EXPECT_TRUE(p.diverged);
+  EXPECT_NE(p.seen.find("state digests differ"), std::string::npos) << p.seen;
+  // Still syncing: not (yet) a divergence.
+  nodes[0] = Node(1, Role::kFollowing, "synchronization", 2, 0x200000001);
+  EXPECT_FALSE(EvalAgree(nodes).diverged);
+}
+
 // ZooKeeper's srvr: the leader of a new epoch reports 0x<epoch>00000000 until its first txn (so
 // may a follower that joined it then), the others the last txn they applied (found running the
 // q3 scenario on ZooKeeper: agree never held). ClusterView marks such positions unknown; the other

@@ -1,4 +1,6 @@
 // Phase 3: Broadcast (zab.md 6): PROPOSAL / ACK / COMMIT, pings and the liveness timeouts.
+#include <algorithm>
+
 #include "server/core/peer_impl.h"
 
 namespace zab {
@@ -149,8 +151,22 @@ void PeerImpl::FollowerOnProposal(PeerId from, const Proposal& m) {
   // no-epoch-fence: the proposal is taken in its own epoch, from whoever sent it (the check
   // below is then the only one; ZooKeeper's follower checks nothing but TCP identity).
   const Epoch epoch = faults_.no_epoch_fence ? m.epoch : epoch_;
-  // Same-epoch gap = lost packets: refuse and resync (7.3 rule 3).
   Zxid last = last_logged();
+  if (faults_.no_epoch_fence && m.epoch < epoch_ && m.prev < last) {
+    // no-epoch-fence: without the fence, the only consistency check left is log matching on
+    // prev (ZooKeeper's follower only warns on a zxid gap). A stale leader's PROPOSAL whose prev
+    // this node holds is taken as the truth: the log (and the applied state) go back to prev,
+    // dropping what the newer epoch wrote after it, and the stale txn follows.
+    const Zxid next = m.prev.epoch() == m.epoch ? Zxid{m.prev.value + 1} : Zxid::Make(m.epoch, 1);
+    const bool held =
+        m.prev == snapshot_zxid_ ||
+        std::any_of(log_.begin(), log_.end(), [&](const Txn& t) { return t.zxid == m.prev; });
+    if (m.txn.zxid == next && held && RollbackTo(m.prev)) {
+      TruncateTo(m.prev);
+      last = last_logged();
+    }
+  }
+  // Same-epoch gap = lost packets: refuse and resync (7.3 rule 3).
   Zxid expect = last.epoch() == epoch ? Zxid{last.value + 1} : Zxid::Make(epoch, 1);
   if (m.txn.zxid != expect || m.prev != last) {
     return GoLooking("proposal gap: expected " + ToHex(expect) + " after " + ToHex(last) +

@@ -240,6 +240,47 @@ TEST(ZabFaults, NoEpochFenceTakesProposalAndCommitFromTheOldEpochsLeader) {
   }
 }
 
+// The harm: a stale leader's PROPOSAL whose prev this follower holds rewrites the newer epoch's
+// history after prev (log matching is the only check left without the fence), and its ACK lets
+// the stale leader commit. The correct follower fences the packet and keeps its history.
+TEST(ZabFaults, NoEpochFenceLetsAStaleLeaderRewriteTheNewEpochsHistoryAfterItsPrev) {
+  for (bool fault : {false, true}) {
+    SCOPED_TRACE(fault);
+    std::set<std::string> faults;
+    if (fault) faults.insert("no-epoch-fence");
+    LonePeer p(1, 3, {}, 1000, faults);
+    // Leader 3 of epoch 2 syncs 1|1 (epoch 1's history) and commits 2|1 in broadcast.
+    p.ElectLeader(3, Zxid{}, Epoch{});
+    p.Receive(3, LeaderInfo{Epoch{2}});
+    p.Receive(3, Diff{Epoch{2}, Zxid{Z(1, 1)}});
+    p.Receive(3, Prop(2, 1, 1));
+    p.Receive(3, Commit{Epoch{2}, Zxid{Z(1, 1)}});
+    p.Receive(3, NewLeader{Epoch{2}, Zxid{Z(1, 1)}});
+    p.Receive(3, UpToDate{Epoch{2}});
+    ASSERT_EQ(p.peer().status().phase, Phase::kBroadcast);
+    p.Receive(3, Proposal{Epoch{2}, MakeTxn(2, 1), Zxid{Z(1, 1)}});
+    p.Receive(3, Commit{Epoch{2}, Zxid{Z(2, 1)}});
+    ASSERT_EQ(p.peer().LocalGet("k"), "e2.1");
+    // Node 2, epoch 1's leader, wakes up (a pause) and proposes 1|2 after 1|1.
+    Output out = p.Receive(2, Prop(1, 1, 2));
+    const std::vector<std::string> rewrite = {"truncate", "append"};
+    EXPECT_EQ(StorageKinds(out), fault ? rewrite : std::vector<std::string>());
+    const std::vector<Ack> acks = MessagesOf<Ack>(out);
+    ASSERT_EQ(acks.size(), fault ? 1u : 0u);
+    if (fault) {
+      EXPECT_EQ(acks[0].zxid, Zxid{Z(1, 2)});
+    }
+    EXPECT_EQ(p.peer().status().last_logged, Zxid{fault ? Z(1, 2) : Z(2, 1)});
+    EXPECT_EQ(p.peer().LocalGet("k"), fault ? "e1.1" : "e2.1");
+    p.Receive(2, Commit{Epoch{1}, Zxid{Z(1, 2)}});
+    EXPECT_EQ(p.peer().LocalGet("k"), fault ? "e1.2" : "e2.1");
+    // A stale PROPOSAL whose prev this node does not hold is a gap either way (7.3 rule 3).
+    out = p.Receive(2, Proposal{Epoch{1}, MakeTxn(1, 9), Zxid{Z(1, 8)}});
+    EXPECT_TRUE(StorageKinds(out).empty());
+    EXPECT_EQ(p.peer().status().role, fault ? Role::kLooking : Role::kFollowing);
+  }
+}
+
 // ---- local-read-as-linearizable --------------------------------------------------------------
 TEST(ZabFaults, LocalReadAsLinearizableServesAFollowersCopyWithoutAskingTheLeader) {
   for (bool fault : {false, true}) {

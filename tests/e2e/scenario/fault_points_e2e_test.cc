@@ -67,12 +67,18 @@ TEST_F(FaultPointE2E, Zk3911ScenarioFailsWKeptAgainstZabdWithFaultZk3911) {
       << out.narrative;
 }
 
-TEST_F(FaultPointE2E, Zk1154ScenarioNeverAgreesAgainstZabdWithFaultZk1154) {
+TEST_F(FaultPointE2E, Zk1154ScenarioDivergesAndFailsWLostAgainstZabdWithFaultZk1154) {
   // The old leader gets a plain DIFF and keeps its divergent w1: the replicas' state digests
-  // never agree, so the `wait: agree` step times out (exit 2) before the expectations run.
+  // never agree; the `wait: agree` step ends on that divergence (it is not a scenario that could
+  // not run) and the expectations judge it: w1 survives on the old leader only.
   ScenarioOutcome out = RunWithFault("zk-1154-divergent-txn-truncated", "zk-1154");
-  EXPECT_NE(out.exit_code, 0) << out_.str();
+  ASSERT_EQ(out.exit_code, 1) << out_.str();
+  EXPECT_NE(out.narrative.find("never agreed, their states differ"), std::string::npos)
+      << out.narrative;
   EXPECT_NE(out.narrative.find("state digests differ"), std::string::npos) << out.narrative;
+  EXPECT_NE(out.narrative.find("FAILS step 14 {expect: {op: w1, outcome: lost}}"),
+            std::string::npos)
+      << out.narrative;
   EXPECT_NE(out.narrative.find(": DIFF (peer at 0x100000002"), std::string::npos) << out.narrative;
 }
 
