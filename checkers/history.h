@@ -99,6 +99,18 @@ struct NodeEvent {
   nlohmann::json fields;
 };
 
+// A field of an event (or any JSON object) by name: its integer, or `fallback` when it is absent or
+// not an integer; its string, or "" when absent or not a string. The one accessor every reader of
+// node-event fields uses.
+inline int64_t FieldInt(const nlohmann::json& j, const char* name, int64_t fallback = -1) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+}
+inline std::string FieldStr(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // Which consistency the run's reads promised (zabd read_mode).
 enum class ReadMode { kLinearizable, kSync, kLocal };
 

@@ -24,39 +24,34 @@ bool IsRegisterWrite(const Op& op) {
   return op.f == Fn::kWrite || op.f == Fn::kPut || op.f == Fn::kCas || op.f == Fn::kDelete;
 }
 
-int64_t Get(const nlohmann::json& j, const char* name, int64_t fallback = -1) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
-}
-
 // Which nodes logged / committed zxid z, and which truncations and sync decisions removed it.
 std::string Forensics(int64_t z, const std::vector<NodeEvent>& events) {
   std::vector<std::string> logged, committed, removed, syncs;
   for (const NodeEvent& ev : events) {
     const auto& f = ev.fields;
     if (ev.type == "logged" || ev.type == "committed") {
-      if (Get(f, "first") <= z && z <= Get(f, "last")) {
+      if (FieldInt(f, "first") <= z && z <= FieldInt(f, "last")) {
         (ev.type == "logged" ? logged : committed)
             .push_back(fmt::format("node {} at {} ms", ev.node, ev.ts_ms));
       }
     } else if (ev.type == "truncate") {
-      int64_t lo = Get(f, "removed_first"), hi = Get(f, "removed_last");
-      if (lo < 0) lo = Get(f, "keep_up_to") + 1;
+      int64_t lo = FieldInt(f, "removed_first"), hi = FieldInt(f, "removed_last");
+      if (lo < 0) lo = FieldInt(f, "keep_up_to") + 1;
       if (lo <= z && z <= hi) {
         removed.push_back(fmt::format("node {} truncated to {} at {} ms (removed {} txns)", ev.node,
-                                      ZxidString(Get(f, "keep_up_to")), ev.ts_ms,
-                                      Get(f, "removed_count")));
+                                      ZxidString(FieldInt(f, "keep_up_to")), ev.ts_ms,
+                                      FieldInt(f, "removed_count")));
       }
     } else if (ev.type == "sync_decision") {
       // The leader lacked z and the peer had it: this sync removed z from the peer.
-      int64_t leader = Get(f, "leader_zxid"), peer = Get(f, "peer_zxid");
+      int64_t leader = FieldInt(f, "leader_zxid"), peer = FieldInt(f, "peer_zxid");
       std::string mode = f.value("mode", std::string());
       if (leader < z && peer >= z && mode != "DIFF") {
         syncs.push_back(
             fmt::format("leader node {} chose {} for peer {} at {} ms (peer_zxid {}, "
                         "leader_zxid {}, trunc_to {})",
-                        ev.node, mode, Get(f, "peer"), ev.ts_ms, ZxidString(peer),
-                        ZxidString(leader), ZxidString(Get(f, "trunc_to"))));
+                        ev.node, mode, FieldInt(f, "peer"), ev.ts_ms, ZxidString(peer),
+                        ZxidString(leader), ZxidString(FieldInt(f, "trunc_to"))));
       }
     }
   }

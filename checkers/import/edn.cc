@@ -29,6 +29,19 @@ const EdnValue* EdnValue::Get(std::string_view keyword) const {
   return nullptr;
 }
 
+std::optional<std::string> EdnValue::Scalar() const {
+  switch (type) {
+    case Type::kNil:
+      return std::nullopt;
+    case Type::kString:
+    case Type::kKeyword:
+    case Type::kSymbol:
+      return s;
+    default:
+      return ToString();
+  }
+}
+
 std::string EdnValue::ToString() const {
   auto join = [&](const char* open, const char* close) {
     std::string out = open;

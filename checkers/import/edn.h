@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,9 @@ struct EdnValue {
   const EdnValue* Get(std::string_view keyword) const;
   // Compact EDN text: 3, "x", :ok, [1 2], {:a 1}.
   std::string ToString() const;
+  // As a history value: nil -> nullopt, "s" -> s, :kw -> kw, sym -> sym, 3 -> "3", [1 2] -> "[1
+  // 2]".
+  std::optional<std::string> Scalar() const;
 };
 
 // Reads successive top-level forms from `text`. Errors name `source` and the line.

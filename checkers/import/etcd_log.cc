@@ -27,11 +27,6 @@ bool IsLogLevel(std::string_view w) {
   return w == "INFO" || w == "WARN" || w == "DEBUG" || w == "ERROR" || w == "TRACE" || w == "FATAL";
 }
 
-std::optional<std::string> Scalar(const EdnValue& v) {
-  if (v.IsNil()) return std::nullopt;
-  return v.type == EdnValue::Type::kString ? v.s : v.ToString();
-}
-
 }  // namespace
 
 Result<History> ImportEtcdLog(std::string_view text, const std::string& source) {
@@ -96,10 +91,10 @@ Result<History> ImportEtcdLog(std::string_view text, const std::string& source) 
         if (!value->IsSequential() || value->items.size() != 2) {
           return error("cas value must be [from to]");
         }
-        ev.op.expected = Scalar(value->items[0]);
-        ev.op.value = Scalar(value->items[1]);
+        ev.op.expected = value->items[0].Scalar();
+        ev.op.value = value->items[1].Scalar();
       } else if (value->type == EdnValue::Type::kInt || value->IsNil()) {
-        ev.op.value = Scalar(*value);
+        ev.op.value = value->Scalar();
       } else {
         return error("value must be nil, an integer, [from to] or :timed-out");
       }

@@ -15,20 +15,6 @@ Status LineError(const std::string& source, int line, const std::string& what) {
   return Status::InvalidArgument(fmt::format("{}:{}: {}", source, line, what));
 }
 
-// Scalar EDN -> history value: nil -> nullopt, "s" -> s, :kw -> kw, 3 -> "3", [1 2] -> "[1 2]".
-std::optional<std::string> Scalar(const EdnValue& v) {
-  switch (v.type) {
-    case EdnValue::Type::kNil:
-      return std::nullopt;
-    case EdnValue::Type::kString:
-    case EdnValue::Type::kKeyword:
-    case EdnValue::Type::kSymbol:
-      return v.s;
-    default:
-      return v.ToString();
-  }
-}
-
 bool IsPair(const EdnValue* v) { return v != nullptr && v->IsSequential() && v->items.size() == 2; }
 
 // Fills f's value fields of `op` from `value` (the event's :value, never an independent tuple).
@@ -38,15 +24,15 @@ Status FillValue(const std::string& source, int line, ModelKind model, const Edn
     case Fn::kCas:
       if (value.IsNil()) return Status::Ok();  // e.g. a completion without a value
       if (!IsPair(&value)) return LineError(source, line, "cas value must be [from to]");
-      op->expected = Scalar(value.items[0]);
-      op->value = Scalar(value.items[1]);
+      op->expected = value.items[0].Scalar();
+      op->value = value.items[1].Scalar();
       return Status::Ok();
     case Fn::kReadSet:
       if (value.IsNil()) return Status::Ok();
       if (!value.IsSequential() && value.type != EdnValue::Type::kSet) {
         return LineError(source, line, "set read value must be a collection");
       }
-      for (const EdnValue& e : value.items) op->elements.push_back(Scalar(e).value_or("nil"));
+      for (const EdnValue& e : value.items) op->elements.push_back(e.Scalar().value_or("nil"));
       return Status::Ok();
     case Fn::kTxn:
       if (value.IsNil()) return Status::Ok();
@@ -56,15 +42,15 @@ Status FillValue(const std::string& source, int line, ModelKind model, const Edn
             !(m.items[0].IsKeyword("read") || m.items[0].IsKeyword("write"))) {
           return LineError(source, line, "txn micro-op must be [:read k v] or [:write k v]");
         }
-        op->txn.push_back({m.items[0].IsKeyword("write"), Scalar(m.items[1]).value_or("nil"),
-                           Scalar(m.items[2])});
+        op->txn.push_back({m.items[0].IsKeyword("write"), m.items[1].Scalar().value_or("nil"),
+                           m.items[2].Scalar()});
       }
       return Status::Ok();
     case Fn::kAcquire:
     case Fn::kRelease:
       return Status::Ok();
     default:
-      op->value = Scalar(value);
+      op->value = value.Scalar();
       return Status::Ok();
   }
 }
@@ -118,7 +104,7 @@ Result<History> Convert(const std::vector<const EdnValue*>& maps, const std::str
     auto fn = FnFromKeyword(*f, model);
     if (!fn) return LineError(source, line, "unknown :f " + f->ToString());
     ev.op.f = *fn;
-    if (const EdnValue* key = m->Get("key")) ev.op.key = Scalar(*key).value_or("nil");
+    if (const EdnValue* key = m->Get("key")) ev.op.key = key->Scalar().value_or("nil");
     static const EdnValue kNil;
     const EdnValue* value = m->Get("value");
     if (value == nullptr) value = &kNil;
@@ -126,7 +112,7 @@ Result<History> Convert(const std::vector<const EdnValue*>& maps, const std::str
       if (!IsPair(value)) {
         return LineError(source, line, "independent history: value must be [key value]");
       }
-      ev.op.key = Scalar(value->items[0]).value_or("nil");
+      ev.op.key = value->items[0].Scalar().value_or("nil");
       value = &value->items[1];
     }
     Status st = FillValue(source, line, model, *value, &ev.op);

@@ -22,7 +22,7 @@ using session::IsRead;
 using session::IsWrite;
 using session::Precedes;
 
-Anomaly Make(const Op& read, const Op* earlier, const std::string& what) {
+Anomaly SessionAnomaly(const Op& read, const Op* earlier, const std::string& what) {
   Anomaly a;
   a.checker = "session-order";
   a.key = read.key;
@@ -73,7 +73,7 @@ SessionResult CheckSessionOrder(const History& h) {
       if (op->value) {
         auto it = writer[op->key].find(*op->value);
         if (it == writer[op->key].end()) {
-          result.anomalies.push_back(Make(
+          result.anomalies.push_back(SessionAnomaly(
               *op, nullptr,
               fmt::format("process {} read {} from key {:?} (op {}), a value no write produced",
                           process, *op->value, op->key, op->index)));
@@ -87,24 +87,24 @@ SessionResult CheckSessionOrder(const History& h) {
         bool back = w != nullptr ? Precedes(*w, *saw) : !has_delete[op->key];
         if (!back) continue;
         bool own = via == saw;
-        result.anomalies.push_back(
-            Make(*op, via,
-                 fmt::format("process {} read {} from key {:?} (op {}) after it {} {} (op {}): the "
-                             "read went back in time ({})",
-                             process, op->value.value_or("nil"), op->key, op->index,
-                             own ? "wrote" : "read", saw->value.value_or("nil"), via->index,
-                             own ? "read-your-writes" : "monotonic reads")));
+        result.anomalies.push_back(SessionAnomaly(
+            *op, via,
+            fmt::format("process {} read {} from key {:?} (op {}) after it {} {} (op {}): the "
+                        "read went back in time ({})",
+                        process, op->value.value_or("nil"), op->key, op->index,
+                        own ? "wrote" : "read", saw->value.value_or("nil"), via->index,
+                        own ? "read-your-writes" : "monotonic reads")));
         break;
       }
       if (w != nullptr) observe(w, op);
       if (op->zxid) {
         if (last_zxid_op && *op->zxid < *last_zxid_op->zxid) {
-          result.anomalies.push_back(
-              Make(*op, last_zxid_op,
-                   fmt::format("process {} read key {:?} (op {}) from state {} older than {} it "
-                               "already saw (op {})",
-                               process, op->key, op->index, ZxidString(*op->zxid),
-                               ZxidString(*last_zxid_op->zxid), last_zxid_op->index)));
+          result.anomalies.push_back(SessionAnomaly(
+              *op, last_zxid_op,
+              fmt::format("process {} read key {:?} (op {}) from state {} older than {} it "
+                          "already saw (op {})",
+                          process, op->key, op->index, ZxidString(*op->zxid),
+                          ZxidString(*last_zxid_op->zxid), last_zxid_op->index)));
         } else {
           last_zxid_op = op;
         }

@@ -3,14 +3,13 @@
 
 #include "checkers/checkers.h"
 #include "checkers/tests/history_builder.h"
+#include "checkers/zab/zxid.h"
 
 namespace faultline::checkers {
 namespace {
 
 using nlohmann::json;
 using testing::HistoryBuilder;
-
-constexpr int64_t Z(int64_t epoch, int64_t counter) { return (epoch << 32) | counter; }
 
 NodeEvent Ev(int64_t node, int64_t ts, const std::string& type, json fields) {
   fields["node"] = node;
@@ -24,9 +23,9 @@ NodeEvent Ev(int64_t node, int64_t ts, const std::string& type, json fields) {
 TEST(LostWrites, OverwrittenWriteIsNotLost) {
   auto h = HistoryBuilder()
                .Write(1, "a", 0, 10)
-               .WithZxid(Z(1, 1))
+               .WithZxid(MakeZxid(1, 1))
                .Write(1, "b", 20, 30)
-               .WithZxid(Z(1, 2))
+               .WithZxid(MakeZxid(1, 2))
                .Read(2, "b", 100, 110)
                .Build();
   EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kValid);
@@ -34,25 +33,25 @@ TEST(LostWrites, OverwrittenWriteIsNotLost) {
 
 TEST(LostWrites, WriteDroppedByTruncIsReportedWithForensics) {
   HistoryBuilder b;
-  b.Write(1, "a", 0, 10).WithZxid(Z(1, 1));
-  b.Write(1, "b", 20, 30).WithZxid(Z(1, 2));  // acknowledged, then lost
-  b.Read(2, "a", 5'000, 5'010);               // final read after healing
+  b.Write(1, "a", 0, 10).WithZxid(MakeZxid(1, 1));
+  b.Write(1, "b", 20, 30).WithZxid(MakeZxid(1, 2));  // acknowledged, then lost
+  b.Read(2, "a", 5'000, 5'010);                      // final read after healing
   b.Fault("partition", {1}, 25, 4'000);
   History h = b.Build();
   h.node_events = {
-      Ev(1, 0, "logged", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
-      Ev(2, 0, "logged", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
-      Ev(1, 0, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
+      Ev(1, 0, "logged", {{"first", MakeZxid(1, 1)}, {"last", MakeZxid(1, 2)}, {"count", 2}}),
+      Ev(2, 0, "logged", {{"first", MakeZxid(1, 1)}, {"last", MakeZxid(1, 2)}, {"count", 2}}),
+      Ev(1, 0, "committed", {{"first", MakeZxid(1, 1)}, {"last", MakeZxid(1, 2)}, {"count", 2}}),
       Ev(3, 2, "sync_decision",
          {{"peer", 1},
           {"mode", "TRUNC"},
-          {"peer_zxid", Z(1, 2)},
-          {"leader_zxid", Z(1, 1)},
-          {"trunc_to", Z(1, 1)}}),
+          {"peer_zxid", MakeZxid(1, 2)},
+          {"leader_zxid", MakeZxid(1, 1)},
+          {"trunc_to", MakeZxid(1, 1)}}),
       Ev(1, 3, "truncate",
-         {{"keep_up_to", Z(1, 1)},
-          {"removed_first", Z(1, 2)},
-          {"removed_last", Z(1, 2)},
+         {{"keep_up_to", MakeZxid(1, 1)},
+          {"removed_first", MakeZxid(1, 2)},
+          {"removed_last", MakeZxid(1, 2)},
           {"removed_count", 1}}),
   };
   LostWriteResult r = CheckLostWrites(h);
@@ -84,9 +83,9 @@ TEST(LostWrites, FinalValueFromATimedOutWriteDoesNotLoseLaterAcknowledgedWrites)
   auto h = HistoryBuilder()
                .Write(1, "late", 0, 10, Outcome::kInfo)
                .Write(2, "b", 20, 30)
-               .WithZxid(Z(1, 1))
+               .WithZxid(MakeZxid(1, 1))
                .Write(3, "c", 40, 50)
-               .WithZxid(Z(1, 2))
+               .WithZxid(MakeZxid(1, 2))
                .Read(4, "late", 100, 110)
                .Build();
   EXPECT_EQ(CheckLostWrites(h).verdict, Verdict::kValid);
@@ -104,7 +103,7 @@ TEST(LostWrites, TimedOutDeleteMayExplainAFinalNil) {
 TEST(LostWrites, AcknowledgedWriteFollowedByAFinalReadOfNilIsLost) {
   auto h = HistoryBuilder()
                .Write(1, "a", 0, 10)
-               .WithZxid(Z(1, 1))
+               .WithZxid(MakeZxid(1, 1))
                .Read(2, std::nullopt, 100, 110)
                .Build();
   LostWriteResult r = CheckLostWrites(h);
@@ -163,8 +162,8 @@ std::vector<NodeEvent> HealthyLog() {
       Ev(2, 1, "accepted_epoch", {{"epoch", 1}}),
       Ev(1, 2, "current_epoch", {{"epoch", 1}}),
       Ev(1, 3, "established", {{"epoch", 1}, {"leader", 1}, {"quorum", "1,2"}}),
-      Ev(1, 4, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 3)}, {"count", 3}}),
-      Ev(2, 5, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 2)}, {"count", 2}}),
+      Ev(1, 4, "committed", {{"first", MakeZxid(1, 1)}, {"last", MakeZxid(1, 3)}, {"count", 3}}),
+      Ev(2, 5, "committed", {{"first", MakeZxid(1, 1)}, {"last", MakeZxid(1, 2)}, {"count", 2}}),
   };
 }
 
@@ -184,9 +183,9 @@ TEST(ZabInvariants, TwoEstablishedLeadersInOneEpochAreReported) {
 TEST(ZabInvariants, TruncDroppingACommittedZxidIsReported) {
   auto log = HealthyLog();
   log.push_back(Ev(2, 10, "truncate",
-                   {{"keep_up_to", Z(1, 1)},
-                    {"removed_first", Z(1, 2)},
-                    {"removed_last", Z(1, 2)},
+                   {{"keep_up_to", MakeZxid(1, 1)},
+                    {"removed_first", MakeZxid(1, 2)},
+                    {"removed_last", MakeZxid(1, 2)},
                     {"removed_count", 1}}));
   InvariantResult r = CheckZabInvariants(log);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
@@ -197,17 +196,17 @@ TEST(ZabInvariants, TruncDroppingACommittedZxidIsReported) {
 TEST(ZabInvariants, TruncOfAnUncommittedTailIsFine) {
   auto log = HealthyLog();
   log.push_back(Ev(2, 10, "truncate",
-                   {{"keep_up_to", Z(1, 3)},
-                    {"removed_first", Z(1, 4)},
-                    {"removed_last", Z(1, 5)},
+                   {{"keep_up_to", MakeZxid(1, 3)},
+                    {"removed_first", MakeZxid(1, 4)},
+                    {"removed_last", MakeZxid(1, 5)},
                     {"removed_count", 2}}));
   EXPECT_EQ(CheckZabInvariants(log).verdict, Verdict::kValid);
 }
 
 TEST(ZabInvariants, RestartBelowACommittedZxidIsReported) {
   auto log = HealthyLog();
-  log.push_back(
-      Ev(1, 20, "start", {{"last_zxid", Z(1, 1)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
+  log.push_back(Ev(1, 20, "start",
+                   {{"last_zxid", MakeZxid(1, 1)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
   InvariantResult r = CheckZabInvariants(log);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
   EXPECT_NE(r.anomalies[0].description.find("restarted"), std::string::npos);
@@ -224,8 +223,10 @@ TEST(ZabInvariants, CurrentEpochAboveAcceptedEpochIsReported) {
 TEST(ZabInvariants, DivergentCommittedSequencesAreReported) {
   auto log = HealthyLog();
   // Node 3 commits (1,1) then skips to (2,1): it never committed (1,2), which node 1 did.
-  log.push_back(Ev(3, 6, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 1)}, {"count", 1}}));
-  log.push_back(Ev(3, 7, "committed", {{"first", Z(2, 1)}, {"last", Z(2, 1)}, {"count", 1}}));
+  log.push_back(
+      Ev(3, 6, "committed", {{"first", MakeZxid(1, 1)}, {"last", MakeZxid(1, 1)}, {"count", 1}}));
+  log.push_back(
+      Ev(3, 7, "committed", {{"first", MakeZxid(2, 1)}, {"last", MakeZxid(2, 1)}, {"count", 1}}));
   InvariantResult r = CheckZabInvariants(log);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
   EXPECT_NE(r.anomalies[0].description.find("diverge"), std::string::npos);
@@ -234,8 +235,10 @@ TEST(ZabInvariants, DivergentCommittedSequencesAreReported) {
 TEST(ZabInvariants, DivergenceIsPlacedInTimeWhenBothNodesHadCommittedPastIt) {
   // Regression (issue 10): the divergence anomaly had time 0, printed as +-1796155125.8s.
   auto log = HealthyLog();
-  log.push_back(Ev(3, 6, "committed", {{"first", Z(1, 1)}, {"last", Z(1, 1)}, {"count", 1}}));
-  log.push_back(Ev(3, 7, "committed", {{"first", Z(2, 1)}, {"last", Z(2, 1)}, {"count", 1}}));
+  log.push_back(
+      Ev(3, 6, "committed", {{"first", MakeZxid(1, 1)}, {"last", MakeZxid(1, 1)}, {"count", 1}}));
+  log.push_back(
+      Ev(3, 7, "committed", {{"first", MakeZxid(2, 1)}, {"last", MakeZxid(2, 1)}, {"count", 1}}));
   InvariantResult r = CheckZabInvariants(log);
   ASSERT_FALSE(r.anomalies.empty());
   for (const Anomaly& a : r.anomalies) {
@@ -293,9 +296,9 @@ TEST(SessionOrder, ConcurrentWritesWithoutZxidsMayBeSeenInEitherOrder) {
 TEST(SessionOrder, ZxidsOrderConcurrentWrites) {
   auto h = HistoryBuilder()
                .Write(1, "a", 0, 100)
-               .WithZxid(Z(1, 2))
+               .WithZxid(MakeZxid(1, 2))
                .Write(2, "b", 10, 20)
-               .WithZxid(Z(1, 1))
+               .WithZxid(MakeZxid(1, 1))
                .Read(3, "a", 110, 120)
                .Read(3, "b", 150, 160)
                .Build();

@@ -3,13 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "checkers/checkers.h"
+#include "checkers/zab/zxid.h"
 
 namespace faultline::checkers {
 namespace {
 
 using nlohmann::json;
-
-constexpr int64_t Z(int64_t epoch, int64_t counter) { return (epoch << 32) | counter; }
 
 NodeEvent Committed(int64_t node, int64_t ts, int64_t first, int64_t last,
                     std::optional<uint64_t> digest) {
@@ -24,9 +23,9 @@ NodeEvent Committed(int64_t node, int64_t ts, int64_t first, int64_t last,
 // both, so only the digests at 10 show it.
 std::vector<NodeEvent> DivergingInsideARange(bool with_digests) {
   auto d = [&](uint64_t v) { return with_digests ? std::optional<uint64_t>(v) : std::nullopt; };
-  return {Committed(1, 10, Z(1, 1), Z(1, 10), d(0xaaaa)),
-          Committed(2, 11, Z(1, 1), Z(1, 4), d(0x1234)),
-          Committed(2, 12, Z(1, 5), Z(1, 10), d(0xbbbb))};
+  return {Committed(1, 10, MakeZxid(1, 1), MakeZxid(1, 10), d(0xaaaa)),
+          Committed(2, 11, MakeZxid(1, 1), MakeZxid(1, 4), d(0x1234)),
+          Committed(2, 12, MakeZxid(1, 5), MakeZxid(1, 10), d(0xbbbb))};
 }
 
 TEST(ZabInvariantsDigest, TwoNodesDivergingStrictlyInsideAMergedRangeAreReported) {
@@ -45,17 +44,18 @@ TEST(ZabInvariantsDigest, WithoutDigestsTheSameLogPassesTheBoundaryComparison) {
 }
 
 TEST(ZabInvariantsDigest, EqualDigestsAtCommonEndsAndEndsOnlyOneNodeReportedAreFine) {
-  std::vector<NodeEvent> log = {
-      Committed(1, 10, Z(1, 1), Z(1, 10), 0xaaaa), Committed(2, 11, Z(1, 1), Z(1, 4), 0x1234),
-      Committed(2, 12, Z(1, 5), Z(1, 10), 0xaaaa), Committed(3, 13, Z(1, 1), Z(1, 6), 0x5555)};
+  std::vector<NodeEvent> log = {Committed(1, 10, MakeZxid(1, 1), MakeZxid(1, 10), 0xaaaa),
+                                Committed(2, 11, MakeZxid(1, 1), MakeZxid(1, 4), 0x1234),
+                                Committed(2, 12, MakeZxid(1, 5), MakeZxid(1, 10), 0xaaaa),
+                                Committed(3, 13, MakeZxid(1, 1), MakeZxid(1, 6), 0x5555)};
   InvariantResult r = CheckZabInvariants(log);
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.reason;
 }
 
 TEST(ZabInvariantsDigest, ADigestBeyondTheOtherNodesCommittedPrefixIsNotCompared) {
   // Node 2 is behind (committed up to 4): nothing above 4 is compared, whatever it reports.
-  std::vector<NodeEvent> log = {Committed(1, 10, Z(1, 1), Z(1, 10), 0xaaaa),
-                                Committed(2, 11, Z(1, 1), Z(1, 4), 0x1234)};
+  std::vector<NodeEvent> log = {Committed(1, 10, MakeZxid(1, 1), MakeZxid(1, 10), 0xaaaa),
+                                Committed(2, 11, MakeZxid(1, 1), MakeZxid(1, 4), 0x1234)};
   EXPECT_EQ(CheckZabInvariants(log).verdict, Verdict::kValid);
 }
 

@@ -20,11 +20,6 @@
 namespace faultline::checkers {
 namespace {
 
-int64_t Get(const nlohmann::json& j, const char* name, int64_t fallback = -1) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
-}
-
 struct Commit {
   int64_t first, last, ts_ms;
 };
@@ -49,7 +44,7 @@ struct NodeState {
   }
 };
 
-Anomaly Make(const std::string& description, int64_t ts_ms) {
+Anomaly InvariantAnomaly(const std::string& description, int64_t ts_ms) {
   Anomaly a;
   a.checker = "zab-invariants";
   a.description = description;
@@ -73,63 +68,64 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
     NodeState& n = nodes[ev->node];
     const auto& f = ev->fields;
     if (ev->type == "established") {
-      int64_t epoch = Get(f, "epoch"), leader = Get(f, "leader", ev->node);
+      int64_t epoch = FieldInt(f, "epoch"), leader = FieldInt(f, "leader", ev->node);
       auto& l = leaders[epoch];
       if (l.emplace(leader, ev->ts_ms).second && l.size() == 2) {
         std::vector<std::string> names;
         for (const auto& [id, ts] : l) names.push_back(fmt::format("node {} at {} ms", id, ts));
-        result.anomalies.push_back(Make(
+        result.anomalies.push_back(InvariantAnomaly(
             fmt::format("two established leaders in epoch {}: {}", epoch, fmt::join(names, ", ")),
             ev->ts_ms));
       }
     } else if (ev->type == "committed") {
-      Commit c{Get(f, "first"), Get(f, "last"), ev->ts_ms};
+      Commit c{FieldInt(f, "first"), FieldInt(f, "last"), ev->ts_ms};
       n.committed.push_back(c);
       n.max_committed = std::max(n.max_committed, c.last);
       if (auto d = f.find("digest"); d != f.end() && d->is_number_integer()) {
         n.digests.emplace(c.last, Digest{d->get<uint64_t>(), ev->ts_ms});
       }
     } else if (ev->type == "snapshot_installed") {
-      n.snapshot_cover = std::max(n.snapshot_cover, Get(f, "zxid"));
-      n.max_committed = std::max(n.max_committed, Get(f, "zxid"));
+      n.snapshot_cover = std::max(n.snapshot_cover, FieldInt(f, "zxid"));
+      n.max_committed = std::max(n.max_committed, FieldInt(f, "zxid"));
     } else if (ev->type == "start") {
-      int64_t last = Get(f, "last_zxid");
+      int64_t last = FieldInt(f, "last_zxid");
       if (n.max_committed >= 0 && last < n.max_committed) {
-        result.anomalies.push_back(Make(
+        result.anomalies.push_back(InvariantAnomaly(
             fmt::format("node {} restarted at {} ms with last_zxid {} below its committed zxid {}",
                         ev->node, ev->ts_ms, ZxidString(last), ZxidString(n.max_committed)),
             ev->ts_ms));
       }
-      if (f.contains("accepted_epoch")) n.accepted_epoch = Get(f, "accepted_epoch");
-      if (f.contains("current_epoch")) n.current_epoch = Get(f, "current_epoch");
+      if (f.contains("accepted_epoch")) n.accepted_epoch = FieldInt(f, "accepted_epoch");
+      if (f.contains("current_epoch")) n.current_epoch = FieldInt(f, "current_epoch");
     } else if (ev->type == "truncate") {
-      int64_t lo = Get(f, "removed_first");
-      int64_t hi = Get(f, "removed_last");
-      if (lo < 0) lo = Get(f, "keep_up_to") + 1;
+      int64_t lo = FieldInt(f, "removed_first");
+      int64_t hi = FieldInt(f, "removed_last");
+      if (lo < 0) lo = FieldInt(f, "keep_up_to") + 1;
       // A truncation may drop only txns no node has committed (leader completeness).
       for (const auto& [id, other] : nodes) {
         for (const Commit& c : other.committed) {
           if (c.last < lo || c.first > hi) continue;
           int64_t z = std::max(lo, c.first);
-          Anomaly a = Make(fmt::format("node {} truncated at {} ms (keep_up_to {}) removing zxid "
-                                       "{} that node {} committed at {} ms",
-                                       ev->node, ev->ts_ms, ZxidString(Get(f, "keep_up_to")),
-                                       ZxidString(z), id, c.ts_ms),
-                           ev->ts_ms);
+          Anomaly a = InvariantAnomaly(
+              fmt::format("node {} truncated at {} ms (keep_up_to {}) removing zxid "
+                          "{} that node {} committed at {} ms",
+                          ev->node, ev->ts_ms, ZxidString(FieldInt(f, "keep_up_to")), ZxidString(z),
+                          id, c.ts_ms),
+              ev->ts_ms);
           result.anomalies.push_back(std::move(a));
           goto next_event;  // one anomaly per truncate is enough
         }
       }
     } else if (ev->type == "accepted_epoch") {
-      n.accepted_epoch = Get(f, "epoch");
+      n.accepted_epoch = FieldInt(f, "epoch");
     } else if (ev->type == "current_epoch") {
-      n.current_epoch = Get(f, "epoch");
+      n.current_epoch = FieldInt(f, "epoch");
     }
     if (n.current_epoch > n.accepted_epoch && n.accepted_epoch >= 0) {
       result.anomalies.push_back(
-          Make(fmt::format("node {} at {} ms: currentEpoch {} > acceptedEpoch {}", ev->node,
-                           ev->ts_ms, n.current_epoch, n.accepted_epoch),
-               ev->ts_ms));
+          InvariantAnomaly(fmt::format("node {} at {} ms: currentEpoch {} > acceptedEpoch {}",
+                                       ev->node, ev->ts_ms, n.current_epoch, n.accepted_epoch),
+                           ev->ts_ms));
       n.accepted_epoch = n.current_epoch;  // report once per divergence
     }
   next_event:;
@@ -164,11 +160,11 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
             }
           }
         }
-        result.anomalies.push_back(
-            Make(fmt::format("committed sequences diverge: node {} committed {} but node {} "
-                             "committed past it (up to {}) without it",
-                             with, ZxidString(z), without, ZxidString(m)),
-                 seen_ms));
+        result.anomalies.push_back(InvariantAnomaly(
+            fmt::format("committed sequences diverge: node {} committed {} but node {} "
+                        "committed past it (up to {}) without it",
+                        with, ZxidString(z), without, ZxidString(m)),
+            seen_ms));
         diverged = true;
         break;
       }
@@ -177,7 +173,7 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
         if (da->first > m) break;
         auto db = nb.digests.find(da->first);
         if (db == nb.digests.end() || db->second.digest == da->second.digest) continue;
-        result.anomalies.push_back(Make(
+        result.anomalies.push_back(InvariantAnomaly(
             fmt::format("committed sequences diverge at or before {}: node {} and node {} both "
                         "committed up to it with different states (digest {:016x} vs {:016x})",
                         ZxidString(da->first), a->first, b->first, da->second.digest,

@@ -11,13 +11,8 @@
 namespace faultline::harness::report {
 namespace {
 
-int64_t Int(const nlohmann::json& j, const char* name, int64_t fallback = -1) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
-}
-
 bool Covers(const checkers::NodeEvent& e, int64_t z) {
-  return Int(e.fields, "first") <= z && z <= Int(e.fields, "last");
+  return checkers::FieldInt(e.fields, "first") <= z && z <= checkers::FieldInt(e.fields, "last");
 }
 
 // zxids as the invariant checker prints them (checkers/zab/zxid.h ZxidString).
@@ -71,36 +66,40 @@ ZxidTrail TrailOf(int64_t z, const std::vector<checkers::NodeEvent>& events) {
       auto& n = node(e->node);
       if (!n.committed_ms) n.committed_ms = e->ts_ms;
     } else if (e->type == "truncate") {
-      int64_t lo = Int(f, "removed_first"), hi = Int(f, "removed_last");
-      if (lo < 0) lo = Int(f, "keep_up_to") + 1;
+      int64_t lo = checkers::FieldInt(f, "removed_first"),
+              hi = checkers::FieldInt(f, "removed_last");
+      if (lo < 0) lo = checkers::FieldInt(f, "keep_up_to") + 1;
       if (lo <= z && z <= hi && nodes.count(e->node)) {
         auto& n = node(e->node);
         n.removed_ms = e->ts_ms;
-        n.removed_how = fmt::format("truncate to {}", checkers::ZxidString(Int(f, "keep_up_to")));
+        n.removed_how = fmt::format("truncate to {}",
+                                    checkers::ZxidString(checkers::FieldInt(f, "keep_up_to")));
       }
     } else if (e->type == "sync_decision") {
-      int64_t leader_zxid = Int(f, "leader_zxid"), peer_zxid = Int(f, "peer_zxid");
+      int64_t leader_zxid = checkers::FieldInt(f, "leader_zxid"),
+              peer_zxid = checkers::FieldInt(f, "peer_zxid");
       std::string mode = f.value("mode", std::string());
       if (leader_zxid < z && peer_zxid >= z && mode != "DIFF") {
         ZxidTrail::Decision d;
         d.ts_ms = e->ts_ms;
         d.leader = e->node;
-        d.peer = Int(f, "peer");
+        d.peer = checkers::FieldInt(f, "peer");
         d.mode = mode;
         d.text = fmt::format(
             "leader n{} chose {} for n{} (peer at {}, leader at {}{})", e->node, mode, d.peer,
             checkers::ZxidString(peer_zxid), checkers::ZxidString(leader_zxid),
-            Int(f, "trunc_to") >= 0 ? ", trunc to " + checkers::ZxidString(Int(f, "trunc_to"))
-                                    : "");
+            checkers::FieldInt(f, "trunc_to") >= 0
+                ? ", trunc to " + checkers::ZxidString(checkers::FieldInt(f, "trunc_to"))
+                : "");
         t.decisions.push_back(std::move(d));
       }
     } else if (e->type == "snapshot_installed") {
       auto it = nodes.find(e->node);
       if (it != nodes.end() && it->second.logged_ms && !it->second.removed_ms &&
-          Int(f, "zxid") < z) {
+          checkers::FieldInt(f, "zxid") < z) {
         // A SNAP below z replaced this node's state: z is gone from it.
         it->second.removed_ms = e->ts_ms;
-        it->second.removed_how = "SNAP to " + checkers::ZxidString(Int(f, "zxid"));
+        it->second.removed_how = "SNAP to " + checkers::ZxidString(checkers::FieldInt(f, "zxid"));
       }
     }
   }
@@ -129,7 +128,7 @@ std::vector<const checkers::NodeEvent*> InvariantEvidence(
     int64_t epoch = std::stoll(m[1]);
     pick([&](const auto& e) {
       return (e.type == "established" || e.type == "elected" || e.type == "newleader") &&
-             Int(e.fields, "epoch") == epoch;
+             checkers::FieldInt(e.fields, "epoch") == epoch;
     });
   } else if (std::regex_search(d, m, kTruncated)) {
     int64_t node = std::stoll(m[1]), ts = std::stoll(m[2]), other = std::stoll(m[4]);
@@ -137,8 +136,8 @@ std::vector<const checkers::NodeEvent*> InvariantEvidence(
     pick([&](const auto& e) {
       if (e.node == node && e.type == "truncate" && e.ts_ms == ts) return true;
       if (z && e.node == other && e.type == "committed" && Covers(e, *z)) return true;
-      if (e.type == "sync_decision" && Int(e.fields, "peer") == node && e.ts_ms <= ts &&
-          e.ts_ms >= ts - 5000)
+      if (e.type == "sync_decision" && checkers::FieldInt(e.fields, "peer") == node &&
+          e.ts_ms <= ts && e.ts_ms >= ts - 5000)
         return true;
       return e.node == node && e.type == "sync_received" && e.ts_ms <= ts && e.ts_ms >= ts - 5000;
     });
@@ -147,7 +146,8 @@ std::vector<const checkers::NodeEvent*> InvariantEvidence(
     const checkers::NodeEvent* last_commit = nullptr;
     for (const auto& e : events) {
       if (e.node == node && e.type == "committed" && e.ts_ms < ts &&
-          (!last_commit || Int(e.fields, "last") > Int(last_commit->fields, "last"))) {
+          (!last_commit || checkers::FieldInt(e.fields, "last") >
+                               checkers::FieldInt(last_commit->fields, "last"))) {
         last_commit = &e;
       }
     }
@@ -168,9 +168,12 @@ std::vector<const checkers::NodeEvent*> InvariantEvidence(
       const checkers::NodeEvent *before = nullptr, *after = nullptr;
       for (const auto& e : events) {
         if (e.node != without || e.type != "committed") continue;
-        int64_t first = Int(e.fields, "first"), last = Int(e.fields, "last");
-        if (last < *z && (!before || last > Int(before->fields, "last"))) before = &e;
-        if (first > *z && (!after || first < Int(after->fields, "first"))) after = &e;
+        int64_t first = checkers::FieldInt(e.fields, "first"),
+                last = checkers::FieldInt(e.fields, "last");
+        if (last < *z && (!before || last > checkers::FieldInt(before->fields, "last")))
+          before = &e;
+        if (first > *z && (!after || first < checkers::FieldInt(after->fields, "first")))
+          after = &e;
       }
       if (before) out.push_back(before);
       if (after) out.push_back(after);

@@ -14,8 +14,8 @@
 namespace faultline::harness::report {
 namespace {
 
-constexpr int kWidth = 1100;
-constexpr double kLeft = 92, kRight = kWidth - 16;
+constexpr int kLaneWidth = 1100;
+constexpr double kLaneLeft = 92, kLaneRight = kLaneWidth - 16;
 constexpr double kRowHeight = 24;
 constexpr int64_t kContextNs = 300'000'000;  // key ops drawn this far around an anomaly
 
@@ -63,15 +63,15 @@ std::string ProcessTimeline(const Ctx& c, const std::vector<const checkers::Op*>
   auto x_of = [&](int64_t t, bool open) -> double {
     if (rank_axis) {
       double slots = static_cast<double>(rank.size());
-      if (open) return kRight;
-      return kLeft + (rank[t] + 0.5) / slots * (kRight - kLeft - 24);
+      if (open) return kLaneRight;
+      return kLaneLeft + (rank[t] + 0.5) / slots * (kLaneRight - kLaneLeft - 24);
     }
-    TimeAxis a{from_ns, to_ns, kLeft, kRight};
-    return open ? kRight : a.X(t);
+    TimeAxis a{from_ns, to_ns, kLaneLeft, kLaneRight};
+    return open ? kLaneRight : a.X(t);
   };
-  Svg svg(kWidth, height, "class=\"" + svg_class + "\"");
+  Svg svg(kLaneWidth, height, "class=\"" + svg_class + "\"");
   if (!rank_axis) {
-    TimeAxis a{from_ns, to_ns, kLeft, kRight};
+    TimeAxis a{from_ns, to_ns, kLaneLeft, kLaneRight};
     // Faults in the window, as on the main timeline.
     for (const auto& f : c.v.history.faults) {
       int64_t stop = f.stop_ns == checkers::kOpenNs ? to_ns : f.stop_ns;
@@ -98,12 +98,12 @@ std::string ProcessTimeline(const Ctx& c, const std::vector<const checkers::Op*>
       svg.Text(x, height - 6, fmt::format("{:.2f}s", t), "", "middle");
     }
   } else {
-    svg.Text(kLeft, 12,
+    svg.Text(kLaneLeft, 12,
              "order of invoke / completion times (not to scale; times on hover and below)",
              "muted");
   }
   for (const auto& [p, i] : row) {
-    svg.Text(kLeft - 6, top + i * kRowHeight + 15, ProcessLabel(p), "lane-label", "end");
+    svg.Text(kLaneLeft - 6, top + i * kRowHeight + 15, ProcessLabel(p), "lane-label", "end");
   }
   for (const auto* op : ops) {
     double y = top + row[op->process] * kRowHeight + 3;
@@ -123,7 +123,8 @@ std::string ProcessTimeline(const Ctx& c, const std::vector<const checkers::Op*>
       svg.Text(x0 + 3, y + 12, label, "op-label");
     }
     if (is_culprit) {
-      svg.Text(std::min(x1 + 4, kRight - 120.0), y + 12, "✗ cannot be linearized", "culprit-label");
+      svg.Text(std::min(x1 + 4, kLaneRight - 120.0), y + 12, "✗ cannot be linearized",
+               "culprit-label");
     }
   }
   return svg.Finish();

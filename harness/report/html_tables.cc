@@ -11,8 +11,8 @@
 namespace faultline::harness::report {
 namespace {
 
-constexpr int kWidth = 1100;
-constexpr double kLeft = 60, kRight = kWidth - 14;
+constexpr int kScatterWidth = 1100;
+constexpr double kScatterLeft = 60, kScatterRight = kScatterWidth - 14;
 constexpr int kScatterHeight = 150;
 constexpr int64_t kBeforeNs = 1'000'000'000;  // op detail from 1 s before a fault
 constexpr int64_t kAfterNs = 2'000'000'000;   // to 2 s after it healed
@@ -41,17 +41,17 @@ std::string Scatter(const Ctx& c, const checkers::Fault& f, int64_t from, int64_
   }
   hi = std::pow(10, std::ceil(std::log10(hi)));
   double lo = 0.1;
-  TimeAxis axis{from, to, kLeft, kRight};
+  TimeAxis axis{from, to, kScatterLeft, kScatterRight};
   const double top = 18, bottom = kScatterHeight - 20;
   Scale ly{lo, hi, bottom, top, true};
-  Svg svg(kWidth, kScatterHeight, "class=\"fault-detail\"");
+  Svg svg(kScatterWidth, kScatterHeight, "class=\"fault-detail\"");
   int64_t stop = f.stop_ns == checkers::kOpenNs ? to : f.stop_ns;
   double x0 = axis.X(f.start_ns), x1 = std::max(axis.X(stop), x0 + 2);
   svg.Rect(x0, top, x1 - x0, bottom - top, "fault-band " + KindClass(f.kind), f.description,
            "data-kind=\"" + Esc(f.kind) + "\"");
   for (double t : LogTicks(lo, hi)) {
-    svg.Line(kLeft, ly(t), kRight, ly(t), "grid");
-    svg.Text(kLeft - 4, ly(t) + 4, Compact(t), "", "end");
+    svg.Line(kScatterLeft, ly(t), kScatterRight, ly(t), "grid");
+    svg.Text(kScatterLeft - 4, ly(t) + 4, Compact(t), "", "end");
   }
   double s_lo = static_cast<double>(from - c.v.t0_ns) / 1e9;
   double s_hi = static_cast<double>(to - c.v.t0_ns) / 1e9;

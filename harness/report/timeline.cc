@@ -7,16 +7,6 @@
 namespace faultline::harness::report {
 namespace {
 
-int64_t Int(const nlohmann::json& j, const char* name, int64_t fallback = -1) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
-}
-
-std::string Str(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 constexpr int64_t kMsToNs = 1'000'000;
 
 bool EndsLeadership(const std::string& fault_kind) {
@@ -130,8 +120,8 @@ Leadership LeadersOverTime(const std::vector<checkers::NodeEvent>& input,
     apply_deaths_until(t);
     const auto& f = e->fields;
     if (e->type == "established") {
-      int64_t epoch = Int(f, "epoch");
-      int64_t leader = Int(f, "leader", e->node);
+      int64_t epoch = checkers::FieldInt(f, "epoch");
+      int64_t leader = checkers::FieldInt(f, "leader", e->node);
       for (auto it = open.begin(); it != open.end();) {
         auto cur = it++;
         if (cur->first != leader && out.spans[cur->second].epoch < epoch) {
@@ -142,9 +132,10 @@ Leadership LeadersOverTime(const std::vector<checkers::NodeEvent>& input,
       open[leader] = out.spans.size();
       out.spans.push_back(LeaderSpan{leader, epoch, t, end_ns, ""});
     } else if (e->type == "role") {
-      if (Str(f, "role") != "leading") close(e->node, t, "became " + Str(f, "role"));
+      if (checkers::FieldStr(f, "role") != "leading")
+        close(e->node, t, "became " + checkers::FieldStr(f, "role"));
     } else if (e->type == "step_down") {
-      std::string reason = Str(f, "reason");
+      std::string reason = checkers::FieldStr(f, "reason");
       close(e->node, t, reason.empty() ? "step_down" : "step_down: " + reason);
     } else if (e->type == "start") {
       close(e->node, t, "restarted");
@@ -171,37 +162,37 @@ std::vector<NodeSummary> SummarizeNodes(const std::vector<checkers::NodeEvent>& 
     const auto& f = e->fields;
     if (e->type == "start") {
       ++n.starts;
-      n.accepted_epoch = std::max(n.accepted_epoch, Int(f, "accepted_epoch"));
-      n.current_epoch = std::max(n.current_epoch, Int(f, "current_epoch"));
+      n.accepted_epoch = std::max(n.accepted_epoch, checkers::FieldInt(f, "accepted_epoch"));
+      n.current_epoch = std::max(n.current_epoch, checkers::FieldInt(f, "current_epoch"));
       n.last_role.clear();
     } else if (e->type == "role") {
-      std::string role = Str(f, "role");
+      std::string role = checkers::FieldStr(f, "role");
       if (role != n.last_role) ++n.role_changes;
       n.last_role = role;
     } else if (e->type == "elected") {
       ++n.elections;
     } else if (e->type == "established") {
-      int64_t epoch = Int(f, "epoch");
-      NodeSummary& l = node(Int(f, "leader", e->node));
+      int64_t epoch = checkers::FieldInt(f, "epoch");
+      NodeSummary& l = node(checkers::FieldInt(f, "leader", e->node));
       if (std::find(l.led_epochs.begin(), l.led_epochs.end(), epoch) == l.led_epochs.end()) {
         l.led_epochs.push_back(epoch);
       }
     } else if (e->type == "accepted_epoch") {
-      n.accepted_epoch = std::max(n.accepted_epoch, Int(f, "epoch"));
+      n.accepted_epoch = std::max(n.accepted_epoch, checkers::FieldInt(f, "epoch"));
     } else if (e->type == "current_epoch") {
-      n.current_epoch = std::max(n.current_epoch, Int(f, "epoch"));
+      n.current_epoch = std::max(n.current_epoch, checkers::FieldInt(f, "epoch"));
     } else if (e->type == "sync_received") {
-      ++n.sync_received[Str(f, "mode")];
+      ++n.sync_received[checkers::FieldStr(f, "mode")];
     } else if (e->type == "sync_decision") {
-      ++n.sync_sent[Str(f, "mode")];
+      ++n.sync_sent[checkers::FieldStr(f, "mode")];
     } else if (e->type == "truncate") {
       ++n.truncations;
     } else if (e->type == "step_down") {
       ++n.step_downs;
     } else if (e->type == "committed") {
-      n.last_committed = std::max(n.last_committed, Int(f, "last"));
+      n.last_committed = std::max(n.last_committed, checkers::FieldInt(f, "last"));
     } else if (e->type == "snapshot_installed") {
-      n.last_committed = std::max(n.last_committed, Int(f, "zxid"));
+      n.last_committed = std::max(n.last_committed, checkers::FieldInt(f, "zxid"));
     }
   }
   for (const checkers::Fault& f : faults) {

@@ -8,7 +8,7 @@ namespace faultline::harness::scenario {
 namespace {
 
 using std::chrono::milliseconds;
-constexpr milliseconds kRoleTimeout{300};
+constexpr milliseconds kViewRoleTimeout{300};
 
 }  // namespace
 
@@ -19,7 +19,7 @@ std::string Names(const std::vector<NodeId>& ids) {
 }
 
 std::optional<std::string> ClusterView::Digest(NodeId id) {
-  Result<std::string> d = system_.StateDigest(cluster_.Info(id), kRoleTimeout);
+  Result<std::string> d = system_.StateDigest(cluster_.Info(id), kViewRoleTimeout);
   if (!d.ok()) return std::nullopt;
   return *d;
 }
@@ -29,7 +29,7 @@ NodeStatus ClusterView::Status(NodeId id, bool with_digest) {
   n.id = id;
   n.running = cluster_.State(id) == NodeState::kRunning;
   if (!n.running) return n;
-  if (Result<RoleInfo> r = cluster_.QueryRole(id, kRoleTimeout); r.ok()) {
+  if (Result<RoleInfo> r = cluster_.QueryRole(id, kViewRoleTimeout); r.ok()) {
     n.role = *r;
     if (!system_.Traits().role_phases) {
       const bool serving = r->role == Role::kLeading || r->role == Role::kFollowing;

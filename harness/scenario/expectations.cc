@@ -11,11 +11,6 @@
 namespace faultline::harness::scenario {
 namespace {
 
-int64_t Field(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
-}
-
 std::string Shown(const std::optional<std::string>& v) { return v ? *v : "nil"; }
 
 const OpRecord* FindRecord(const ScenarioRecord& rec, const std::string& name) {
@@ -53,12 +48,6 @@ Presence PresenceOf(const ScenarioRecord& rec, const std::string& key, const std
   return p;
 }
 
-std::string Ids(const std::vector<NodeId>& ids) {
-  std::string out;
-  for (NodeId id : ids) out += (out.empty() ? "n" : ", n") + std::to_string(id);
-  return out;
-}
-
 ExpectationResult EvalOp(const Scenario& s, const ScenarioRecord& rec, const Expectation& e) {
   ExpectationResult r;
   const Step* step = s.FindOp(e.op);
@@ -71,7 +60,7 @@ ExpectationResult EvalOp(const Scenario& s, const ScenarioRecord& rec, const Exp
   std::string view = ClientView(*op);
   if (!p.unread.empty()) {
     r.detail = fmt::format("{}; the final read of {} failed on {}: cannot judge", view, step->key,
-                           Ids(p.unread));
+                           NodeNames(p.unread));
     return r;
   }
   std::string observed;
@@ -87,11 +76,12 @@ ExpectationResult EvalOp(const Scenario& s, const ScenarioRecord& rec, const Exp
     where += fmt::format("{}n{} {}={}", where.empty() ? "" : ", ", id, step->key, v);
   }
   r.held = observed == e.outcome || (e.outcome == "either" && observed != "divergent");
-  r.detail = fmt::format("{}; final values after the settle phase: {}: {}", view, where,
-                         observed == "divergent"
-                             ? fmt::format("divergent ({} have {}={}, {} do not)", Ids(p.have),
-                                           step->key, step->value, Ids(p.lack))
-                             : observed);
+  r.detail =
+      fmt::format("{}; final values after the settle phase: {}: {}", view, where,
+                  observed == "divergent"
+                      ? fmt::format("divergent ({} have {}={}, {} do not)", NodeNames(p.have),
+                                    step->key, step->value, NodeNames(p.lack))
+                      : observed);
   return r;
 }
 
@@ -159,7 +149,7 @@ ExpectationResult EvalSync(const ScenarioRecord& rec, const Expectation& e, int6
   const checkers::NodeEvent* last = nullptr;
   for (const auto& [id, events] : rec.events) {
     for (const auto& ev : events) {
-      if (ev.type != "sync_decision" || Field(ev.fields, "peer") != node) continue;
+      if (ev.type != "sync_decision" || checkers::FieldInt(ev.fields, "peer", 0) != node) continue;
       if (cutoff_ms && ev.ts_ms > cutoff_ms) continue;
       if (!last || ev.ts_ms >= last->ts_ms) last = &ev;
     }
@@ -169,12 +159,13 @@ ExpectationResult EvalSync(const ScenarioRecord& rec, const Expectation& e, int6
     return r;
   }
   std::string mode = last->fields.value("mode", "");
-  int64_t first_sent = Field(last->fields, "first_sent"),
-          last_sent = Field(last->fields, "last_sent");
-  r.detail = fmt::format("n{} -> n{}: {} (peer_zxid {}, leader_zxid {}, trunc_to {}, sent {}..{})",
-                         last->node, node, mode, Zx(Field(last->fields, "peer_zxid")),
-                         Zx(Field(last->fields, "leader_zxid")),
-                         Zx(Field(last->fields, "trunc_to")), Zx(first_sent), Zx(last_sent));
+  int64_t first_sent = checkers::FieldInt(last->fields, "first_sent", 0),
+          last_sent = checkers::FieldInt(last->fields, "last_sent", 0);
+  r.detail = fmt::format(
+      "n{} -> n{}: {} (peer_zxid {}, leader_zxid {}, trunc_to {}, sent {}..{})", last->node, node,
+      mode, Zx(checkers::FieldInt(last->fields, "peer_zxid", 0)),
+      Zx(checkers::FieldInt(last->fields, "leader_zxid", 0)),
+      Zx(checkers::FieldInt(last->fields, "trunc_to", 0)), Zx(first_sent), Zx(last_sent));
   r.held = std::find(e.modes.begin(), e.modes.end(), mode) != e.modes.end();
   if (!r.held) r.detail += "; expected " + fmt::format("{}", fmt::join(e.modes, " or "));
   auto zxids = ResolveOpZxids(rec.ops, rec.events);

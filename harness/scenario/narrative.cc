@@ -10,11 +10,6 @@
 namespace faultline::harness::scenario {
 namespace {
 
-int64_t Field(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
-}
-
 std::vector<const checkers::NodeEvent*> OfType(const ScenarioRecord& rec, const std::string& type) {
   std::vector<const checkers::NodeEvent*> out;
   for (const auto& [id, events] : rec.events) {
@@ -39,17 +34,12 @@ std::optional<int64_t> LoggedAt(const ScenarioRecord& rec, NodeId node, int64_t 
   if (it == rec.events.end()) return std::nullopt;
   for (const auto& e : it->second) {
     if (e.ts_ms > until_ms) break;
-    if (e.type == "logged" && Field(e.fields, "first") <= zxid && zxid <= Field(e.fields, "last")) {
+    if (e.type == "logged" && checkers::FieldInt(e.fields, "first", 0) <= zxid &&
+        zxid <= checkers::FieldInt(e.fields, "last", 0)) {
       return e.ts_ms;
     }
   }
   return std::nullopt;
-}
-
-std::string Ids(const std::vector<NodeId>& ids) {
-  std::string out;
-  for (NodeId id : ids) out += (out.empty() ? "n" : ", n") + std::to_string(id);
-  return out.empty() ? "no node" : out;
 }
 
 std::string OpStory(const Scenario& s, const ScenarioRecord& rec, const OpRecord& r,
@@ -74,8 +64,8 @@ std::string OpStory(const Scenario& s, const ScenarioRecord& rec, const OpRecord
   for (const auto& [id, events] : rec.events) {
     if (LoggedAt(rec, id, zxid, INT64_MAX)) logged.push_back(id);
     for (const auto& e : events) {
-      if (e.type == "truncate" && Field(e.fields, "removed_first") <= zxid &&
-          zxid <= Field(e.fields, "removed_last")) {
+      if (e.type == "truncate" && checkers::FieldInt(e.fields, "removed_first", 0) <= zxid &&
+          zxid <= checkers::FieldInt(e.fields, "removed_last", 0)) {
         truncated.push_back(id);
         break;
       }
@@ -84,8 +74,8 @@ std::string OpStory(const Scenario& s, const ScenarioRecord& rec, const OpRecord
   out += fmt::format(
       "; zxid {} ({}); logged on {}", Zx(zxid),
       r.op.zxid ? "from the reply" : "from n" + std::to_string(r.leader_at_submit) + "'s log",
-      Ids(logged));
-  if (!truncated.empty()) out += "; truncated on " + Ids(truncated);
+      NodeNames(logged, "no node"));
+  if (!truncated.empty()) out += "; truncated on " + NodeNames(truncated, "no node");
   int64_t epoch = zxid >> 32;
   if (r.op.outcome == checkers::Outcome::kOk) {
     return out + fmt::format("; committed in epoch {} before the reply", epoch);
@@ -93,11 +83,12 @@ std::string OpStory(const Scenario& s, const ScenarioRecord& rec, const OpRecord
   // Unacknowledged: the first leader established in a later epoch (during the steps) decided its
   // fate. Did it hold the txn when it won?
   for (const auto* e : OfType(rec, "established")) {
-    if (Field(e->fields, "epoch") <= epoch) continue;
+    if (checkers::FieldInt(e->fields, "epoch", 0) <= epoch) continue;
     if (rec.settle_ms && e->ts_ms >= rec.settle_ms) break;
-    NodeId leader = static_cast<NodeId>(Field(e->fields, "leader"));
+    NodeId leader = static_cast<NodeId>(checkers::FieldInt(e->fields, "leader", 0));
     bool had = LoggedAt(rec, leader, zxid, e->ts_ms).has_value();
-    out += fmt::format("; n{} won the election of epoch {} {}", leader, Field(e->fields, "epoch"),
+    out += fmt::format("; n{} won the election of epoch {} {}", leader,
+                       checkers::FieldInt(e->fields, "epoch", 0),
                        had ? "holding it, so it was committed in the sync"
                            : "without it, so the new epoch does not contain it");
     break;
@@ -115,19 +106,19 @@ std::string Narrate(const Scenario& s, const ScenarioRecord& rec,
   out += "leaders (established epochs, from the event logs):\n";
   for (const auto* e : OfType(rec, "established")) {
     out += fmt::format("  {} epoch {}: n{} established with quorum {}\n", At(rec, e->ts_ms),
-                       Field(e->fields, "epoch"), Field(e->fields, "leader"),
-                       e->fields.value("quorum", "?"));
+                       checkers::FieldInt(e->fields, "epoch", 0),
+                       checkers::FieldInt(e->fields, "leader", 0), e->fields.value("quorum", "?"));
   }
   // Step-downs of established epochs; failed attempts (epoch 0: discovery never finished) are
   // only counted, they repeat every initLimit while no quorum can form.
   int failed_attempts = 0;
   for (const auto* e : OfType(rec, "step_down")) {
-    if (Field(e->fields, "epoch") == 0) {
+    if (checkers::FieldInt(e->fields, "epoch", 0) == 0) {
       ++failed_attempts;
       continue;
     }
     out += fmt::format("  {} n{} stepped down from epoch {}: {}\n", At(rec, e->ts_ms), e->node,
-                       Field(e->fields, "epoch"), e->fields.value("reason", ""));
+                       checkers::FieldInt(e->fields, "epoch", 0), e->fields.value("reason", ""));
   }
   if (failed_attempts > 0) {
     out += fmt::format("  ({} election attempts gave up before establishing an epoch)\n",
@@ -140,17 +131,24 @@ std::string Narrate(const Scenario& s, const ScenarioRecord& rec,
   for (const auto* e : syncs) {
     out += fmt::format(
         "  {} n{} -> n{}: {} (peer at {}, leader at {}, committed log {}..{}{}, sent {}..{})\n",
-        At(rec, e->ts_ms), e->node, Field(e->fields, "peer"), e->fields.value("mode", "?"),
-        Zx(Field(e->fields, "peer_zxid")), Zx(Field(e->fields, "leader_zxid")),
-        Zx(Field(e->fields, "min_zxid")), Zx(Field(e->fields, "max_zxid")),
-        Field(e->fields, "trunc_to") ? ", trunc to " + Zx(Field(e->fields, "trunc_to")) : "",
-        Zx(Field(e->fields, "first_sent")), Zx(Field(e->fields, "last_sent")));
+        At(rec, e->ts_ms), e->node, checkers::FieldInt(e->fields, "peer", 0),
+        e->fields.value("mode", "?"), Zx(checkers::FieldInt(e->fields, "peer_zxid", 0)),
+        Zx(checkers::FieldInt(e->fields, "leader_zxid", 0)),
+        Zx(checkers::FieldInt(e->fields, "min_zxid", 0)),
+        Zx(checkers::FieldInt(e->fields, "max_zxid", 0)),
+        checkers::FieldInt(e->fields, "trunc_to", 0)
+            ? ", trunc to " + Zx(checkers::FieldInt(e->fields, "trunc_to", 0))
+            : "",
+        Zx(checkers::FieldInt(e->fields, "first_sent", 0)),
+        Zx(checkers::FieldInt(e->fields, "last_sent", 0)));
   }
   for (const auto* e : truncs) {
-    out += fmt::format("  {} n{} truncated its log to {}: removed {}..{} ({} txns)\n",
-                       At(rec, e->ts_ms), e->node, Zx(Field(e->fields, "keep_up_to")),
-                       Zx(Field(e->fields, "removed_first")), Zx(Field(e->fields, "removed_last")),
-                       Field(e->fields, "removed_count"));
+    out +=
+        fmt::format("  {} n{} truncated its log to {}: removed {}..{} ({} txns)\n",
+                    At(rec, e->ts_ms), e->node, Zx(checkers::FieldInt(e->fields, "keep_up_to", 0)),
+                    Zx(checkers::FieldInt(e->fields, "removed_first", 0)),
+                    Zx(checkers::FieldInt(e->fields, "removed_last", 0)),
+                    checkers::FieldInt(e->fields, "removed_count", 0));
   }
 
   auto zxids = ResolveOpZxids(rec.ops, rec.events);

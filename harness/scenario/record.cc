@@ -4,14 +4,11 @@
 #include <set>
 
 namespace faultline::harness::scenario {
-namespace {
-
-int64_t Field(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+std::string NodeNames(const std::vector<NodeId>& ids, const std::string& if_none) {
+  std::string out;
+  for (NodeId id : ids) out += (out.empty() ? "n" : ", n") + std::to_string(id);
+  return out.empty() ? if_none : out;
 }
-
-}  // namespace
 
 std::map<std::string, int64_t> ResolveOpZxids(
     const std::vector<OpRecord>& ops,
@@ -35,7 +32,8 @@ std::map<std::string, int64_t> ResolveOpZxids(
     for (const auto& e : it->second) {
       // ts_ms has millisecond granularity: allow the submit's own millisecond.
       if (e.type != "logged" || e.ts_ms < r.submit_ms - 1) continue;
-      int64_t first = Field(e.fields, "first"), last = Field(e.fields, "last");
+      int64_t first = checkers::FieldInt(e.fields, "first", 0),
+              last = checkers::FieldInt(e.fields, "last", 0);
       for (int64_t z = std::max(first, r.leader_last_zxid_before + 1); z <= last; ++z) {
         if (claimed.count(z)) continue;
         if (!best || z < *best) best = z;

@@ -67,6 +67,9 @@ std::vector<ExpectationResult> EvaluateExpectations(const Scenario& scenario,
 std::string Narrate(const Scenario& scenario, const ScenarioRecord& record,
                     const std::vector<ExpectationResult>& results);
 
+// "n1, n3" for {1, 3}; `if_none` for no node.
+std::string NodeNames(const std::vector<NodeId>& ids, const std::string& if_none = "");
+
 // Value written by a write/cas op step ("" for reads).
 inline const std::string& WrittenValue(const Step& s) { return s.value; }
 

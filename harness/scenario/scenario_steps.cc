@@ -11,7 +11,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr milliseconds kRoleTimeout{300};
+constexpr milliseconds kStepRoleTimeout{300};
 // After an unawaited write is sent, the next step waits at most this long for the leader to log
 // it, so that "cut right after the leader logs w1" means exactly that.
 constexpr milliseconds kSubmitSync{1000};
@@ -121,12 +121,12 @@ Status ScenarioBody::RunOp(const Step& step, StepContext& ctx, std::string* note
   NodeId leader = 0;
   int64_t before = -1;
   if (step.kind != StepKind::kRead) {
-    Result<RoleInfo> role = db_->QueryRole(target, kRoleTimeout);
+    Result<RoleInfo> role = db_->QueryRole(target, kStepRoleTimeout);
     if (role.ok() && role->role == Role::kLeading) {
       leader = target;
       before = role->last_zxid;
-    } else if (Result<NodeId> l = db_->FindLeader(kRoleTimeout); l.ok()) {
-      if (Result<RoleInfo> lr = db_->QueryRole(*l, kRoleTimeout); lr.ok()) {
+    } else if (Result<NodeId> l = db_->FindLeader(kStepRoleTimeout); l.ok()) {
+      if (Result<RoleInfo> lr = db_->QueryRole(*l, kStepRoleTimeout); lr.ok()) {
         leader = *l;
         before = lr->last_zxid;
       }
@@ -172,7 +172,7 @@ Status ScenarioBody::RunOp(const Step& step, StepContext& ctx, std::string* note
     Probe seen;
     (void)WaitUntil(
         [&] {
-          Result<RoleInfo> r = db_->QueryRole(leader, kRoleTimeout);
+          Result<RoleInfo> r = db_->QueryRole(leader, kStepRoleTimeout);
           if (r.ok() && r->last_zxid > before) return Probe{true, "logged"};
           std::lock_guard<std::mutex> lock(mu_);
           const OpRecord& o = record_.ops[idx];

@@ -16,7 +16,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr milliseconds kRoleTimeout{300};
+constexpr milliseconds kWaitRoleTimeout{300};
 constexpr milliseconds kPoll{20};
 // A divergence (EvalAgree: one leader, one commit point, different states) that lasted this long
 // ends an agree wait: waiting longer cannot resolve it, and it is for the expectations to judge.

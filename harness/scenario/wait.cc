@@ -16,12 +16,6 @@ class SteadyClock : public Clock {
   void Sleep(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
 };
 
-int64_t Field(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_number()) return 0;
-  return it->get<int64_t>();
-}
-
 }  // namespace
 
 Clock& RealClock() {
@@ -122,7 +116,8 @@ Probe EvalLogged(NodeId node, const std::vector<checkers::NodeEvent>& events,
   int64_t highest = 0;
   for (const auto& e : events) {
     if (e.type != "logged") continue;
-    int64_t first = Field(e.fields, "first"), last = Field(e.fields, "last");
+    int64_t first = checkers::FieldInt(e.fields, "first", 0),
+            last = checkers::FieldInt(e.fields, "last", 0);
     highest = std::max(highest, last);
     if (zxid && first <= *zxid && *zxid <= last) {
       return {true, fmt::format("n{} logged {} at {}", node, op, Zx(*zxid))};
@@ -156,7 +151,7 @@ std::vector<checkers::NodeEvent> ReadEventLog(const std::string& path, NodeId no
     if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) continue;
     checkers::NodeEvent e;
     e.node = j.value("node", static_cast<int64_t>(node));
-    e.ts_ms = Field(j, "ts_ms");
+    e.ts_ms = checkers::FieldInt(j, "ts_ms", 0);
     e.type = j["type"].get<std::string>();
     e.fields = std::move(j);
     out.push_back(std::move(e));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "server/core/testing/cluster.h"
+#include "server/core/testing/fault_test_util.h"
 #include "server/core/testing/lone_peer.h"
 
 namespace zab {
@@ -16,14 +17,11 @@ using testing::HasStorage;
 using testing::LeadIntoBroadcast;
 using testing::LonePeer;
 using testing::MessagesOf;
+using testing::Prop;  // PROPOSAL of txn (e, c) in epoch msg_epoch, prev (e, c-1)
 using testing::SetOp;
 
 Txn T(uint32_t e, uint32_t c) { return testing::MakeTxn(e, c); }
-Zxid Z(uint32_t e, uint32_t c) { return Zxid::Make(Epoch{e}, c); }
-// PROPOSAL of txn (e, c) sent in epoch `msg_epoch`; prev is (e, c-1), or 0 for the first txn.
-Proposal Prop(uint32_t msg_epoch, uint32_t e, uint32_t c) {
-  return Proposal{Epoch{msg_epoch}, T(e, c), c > 1 ? Z(e, c - 1) : Zxid{}};
-}
+Zxid Zid(uint32_t e, uint32_t c) { return Zxid::Make(Epoch{e}, c); }
 
 // ---- rule 1: never ACK before durable; currentEpoch only after the history it certifies ----
 TEST(ZabRules, Rule1AFollowerAcksAProposalOnlyInTheOutputThatLogsIt) {
@@ -33,31 +31,31 @@ TEST(ZabRules, Rule1AFollowerAcksAProposalOnlyInTheOutputThatLogsIt) {
   ASSERT_EQ(out.storage.size(), 1u);
   EXPECT_EQ(std::get<AppendTxn>(out.storage[0]).txn, T(1, 1));
   ASSERT_EQ(MessagesOf<Ack>(out).size(), 1u);
-  EXPECT_EQ(MessagesOf<Ack>(out)[0].zxid, Z(1, 1));
+  EXPECT_EQ(MessagesOf<Ack>(out)[0].zxid, Zid(1, 1));
 }
 
 TEST(ZabRules, Rule1NewLeaderLogsCommittedTxnsThenPersistsCurrentEpochThenAcks) {
   LonePeer p(1, 3);
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{2}});
-  p.Receive(3, Diff{Epoch{2}, Z(1, 1)});
+  p.Receive(3, Diff{Epoch{2}, Zid(1, 1)});
   p.Receive(3, Prop(2, 1, 1));
-  p.Receive(3, Commit{Epoch{2}, Z(1, 1)});
+  p.Receive(3, Commit{Epoch{2}, Zid(1, 1)});
   Output buffered = p.Receive(3, Prop(2, 1, 2));  // outstanding, not committed
   EXPECT_TRUE(buffered.storage.empty()) << "sync proposals are buffered, not logged";
-  Output out = p.Receive(3, NewLeader{Epoch{2}, Z(1, 1)});
+  Output out = p.Receive(3, NewLeader{Epoch{2}, Zid(1, 1)});
   ASSERT_EQ(out.storage.size(), 2u);
-  EXPECT_EQ(std::get<AppendTxn>(out.storage[0]).txn.zxid, Z(1, 1));
+  EXPECT_EQ(std::get<AppendTxn>(out.storage[0]).txn.zxid, Zid(1, 1));
   EXPECT_EQ(std::get<WriteCurrentEpoch>(out.storage[1]).epoch, Epoch{2});
   auto acks = MessagesOf<Ack>(out);
   ASSERT_EQ(acks.size(), 1u);
-  EXPECT_EQ(acks[0].zxid, Z(2, 0));
+  EXPECT_EQ(acks[0].zxid, Zid(2, 0));
   EXPECT_EQ(p.peer().LocalGet("k"), "e1.1");
   // UPTODATE: the buffered proposal goes through the normal log path, ACKed after logging.
   out = p.Receive(3, UpToDate{Epoch{2}});
   ASSERT_EQ(out.storage.size(), 1u);
-  EXPECT_EQ(std::get<AppendTxn>(out.storage[0]).txn.zxid, Z(1, 2));
-  EXPECT_EQ(MessagesOf<Ack>(out).back().zxid, Z(1, 2));
+  EXPECT_EQ(std::get<AppendTxn>(out.storage[0]).txn.zxid, Zid(1, 2));
+  EXPECT_EQ(MessagesOf<Ack>(out).back().zxid, Zid(1, 2));
 }
 
 TEST(ZabRules, Rule1NoCurrentEpochNorAckForAHistoryWithALostPacket) {
@@ -67,10 +65,10 @@ TEST(ZabRules, Rule1NoCurrentEpochNorAckForAHistoryWithALostPacket) {
   LonePeer p(1, 3);
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{1}});
-  p.Receive(3, Diff{Epoch{1}, Z(1, 2)});
+  p.Receive(3, Diff{Epoch{1}, Zid(1, 2)});
   p.Receive(3, Prop(1, 1, 1));
-  p.Receive(3, Commit{Epoch{1}, Z(1, 1)});
-  Output out = p.Receive(3, NewLeader{Epoch{1}, Z(1, 2)});  // 1|2 never arrived
+  p.Receive(3, Commit{Epoch{1}, Zid(1, 1)});
+  Output out = p.Receive(3, NewLeader{Epoch{1}, Zid(1, 2)});  // 1|2 never arrived
   EXPECT_FALSE(HasStorage<WriteCurrentEpoch>(out));
   EXPECT_TRUE(MessagesOf<Ack>(out).empty());
   EXPECT_EQ(p.peer().status().role, Role::kLooking);
@@ -81,9 +79,9 @@ TEST(ZabRules, Rule1NewLeaderHistoryCommitsAPairWhoseCommitWasLost) {
   LonePeer p(1, 3);
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{1}});
-  p.Receive(3, Diff{Epoch{1}, Z(1, 1)});
+  p.Receive(3, Diff{Epoch{1}, Zid(1, 1)});
   p.Receive(3, Prop(1, 1, 1));
-  Output out = p.Receive(3, NewLeader{Epoch{1}, Z(1, 1)});  // its COMMIT was lost
+  Output out = p.Receive(3, NewLeader{Epoch{1}, Zid(1, 1)});  // its COMMIT was lost
   ASSERT_EQ(out.storage.size(), 2u);
   EXPECT_TRUE(std::holds_alternative<AppendTxn>(out.storage[0]));
   EXPECT_TRUE(std::holds_alternative<WriteCurrentEpoch>(out.storage[1]));
@@ -95,14 +93,14 @@ TEST(ZabRules, Rule2TheVoteAdvertisesTheLastLoggedZxidIncludingTheUncommittedTai
   LonePeer p(1, 3);
   FollowLeader3IntoBroadcast(p);
   p.Receive(3, Prop(1, 1, 1));
-  p.Receive(3, Commit{Epoch{1}, Z(1, 1)});
+  p.Receive(3, Commit{Epoch{1}, Zid(1, 1)});
   p.Receive(3, Prop(1, 1, 2));  // logged, never committed
   Output out = p.Step(PeerDisconnected{PeerId{3}});
   auto votes = MessagesOf<Vote>(out);
   ASSERT_FALSE(votes.empty());
-  EXPECT_EQ(votes[0].zxid, Z(1, 2));
+  EXPECT_EQ(votes[0].zxid, Zid(1, 2));
   EXPECT_EQ(votes[0].peer_epoch, Epoch{1});
-  EXPECT_EQ(p.peer().status().last_applied, Z(1, 1));
+  EXPECT_EQ(p.peer().status().last_applied, Zid(1, 1));
 }
 
 // ---- rule 3: gap-free within an epoch (also ZabQuestions.ASameEpochGap...) ----
@@ -110,7 +108,7 @@ TEST(ZabRules, Rule3AGapInTheSyncStreamAbortsTheSync) {
   LonePeer p(1, 3);
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{1}});
-  p.Receive(3, Diff{Epoch{1}, Z(1, 3)});
+  p.Receive(3, Diff{Epoch{1}, Zid(1, 3)});
   p.Receive(3, Prop(1, 1, 1));
   Output out = p.Receive(3, Prop(1, 1, 3));
   EXPECT_EQ(p.peer().status().role, Role::kLooking);
@@ -177,7 +175,7 @@ TEST(ZabRules, Rule5SnapshotsAreTakenOnlyWhileServing) {
   uint64_t l = *c.Leader();
   f = l == 1 ? 2 : 1;
   c.Write(l, SetOp("a", "first"));
-  ASSERT_TRUE(c.RunUntil([&] { return c.peer(f).status().last_applied == Z(1, 1); }, 5000));
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(f).status().last_applied == Zid(1, 1); }, 5000));
   c.Crash(f);
   for (int i = 0; i < 6; ++i) c.Write(l, SetOp("a", std::to_string(i)));
   c.RunFor(100);
@@ -187,8 +185,8 @@ TEST(ZabRules, Rule5SnapshotsAreTakenOnlyWhileServing) {
   auto decisions = EventsOf(c, l, "sync_decision");
   ASSERT_FALSE(decisions.empty());
   EXPECT_EQ(testing::StrField(decisions.back(), "mode"), "DIFF");
-  EXPECT_EQ(testing::Field(decisions.back(), "first_sent"), Z(1, 2).value);
-  EXPECT_EQ(testing::Field(decisions.back(), "last_sent"), Z(1, 7).value);
+  EXPECT_EQ(testing::Field(decisions.back(), "first_sent"), Zid(1, 2).value);
+  EXPECT_EQ(testing::Field(decisions.back(), "last_sent"), Zid(1, 7).value);
   c.Write(l, SetOp("a", "after"));
   ASSERT_TRUE(c.RunUntil([&] { return snapshots_by_f > 0; }, 5000));
   EXPECT_EQ(snapshots_outside_broadcast, 0u);
@@ -199,9 +197,9 @@ TEST(ZabRules, Rule6AnInterruptedSyncDiscardsItsBufferedProposals) {
   LonePeer p(1, 3);
   p.ElectLeader(3, Zxid{}, Epoch{});
   p.Receive(3, LeaderInfo{Epoch{1}});
-  p.Receive(3, Diff{Epoch{1}, Z(1, 1)});
+  p.Receive(3, Diff{Epoch{1}, Zid(1, 1)});
   p.Receive(3, Prop(1, 1, 1));
-  p.Receive(3, Commit{Epoch{1}, Z(1, 1)});
+  p.Receive(3, Commit{Epoch{1}, Zid(1, 1)});
   Output out = p.Step(PeerDisconnected{PeerId{3}});  // leader lost before NEWLEADER
   EXPECT_FALSE(HasStorage<AppendTxn>(out));
   ASSERT_FALSE(MessagesOf<Vote>(out).empty());
@@ -219,7 +217,7 @@ TEST(ZabRules, Rule7StaleEpochProposalAndCommitAreDropped) {
   out = p.Receive(2, Prop(1, 1, 1));  // right epoch, not our leader
   EXPECT_TRUE(out.storage.empty());
   p.Receive(3, Prop(1, 1, 1));
-  out = p.Receive(3, Commit{Epoch{0}, Z(1, 1)});
+  out = p.Receive(3, Commit{Epoch{0}, Zid(1, 1)});
   EXPECT_FALSE(p.peer().LocalGet("k").has_value());
   EXPECT_GE(p.peer().counters().fenced, 2u);
   EXPECT_EQ(p.peer().status().role, Role::kFollowing);
@@ -231,11 +229,11 @@ TEST(ZabRules, Rule7TheLeaderDropsAcksOfAnotherEpoch) {
   ASSERT_EQ(p.peer().status().phase, Phase::kBroadcast);
   Output out = p.Step(ClientWrite{1, SetOp("a", "1")});
   ASSERT_EQ(MessagesOf<Proposal>(out).size(), 2u);
-  out = p.Receive(1, Ack{Epoch{0}, Z(1, 1)});
+  out = p.Receive(1, Ack{Epoch{0}, Zid(1, 1)});
   EXPECT_TRUE(out.replies.empty()) << "a stale-epoch ACK must not commit";
-  out = p.Receive(1, Ack{Epoch{1}, Z(1, 1)});
+  out = p.Receive(1, Ack{Epoch{1}, Zid(1, 1)});
   ASSERT_EQ(out.replies.size(), 1u);
-  EXPECT_EQ(out.replies[0].zxid, Z(1, 1));
+  EXPECT_EQ(out.replies[0].zxid, Zid(1, 1));
 }
 
 // The two fences against a network that delivers old packets late (testing/cluster.h "Late
@@ -253,7 +251,7 @@ TEST(ZabRules, Rule7AStaleSnapFromTheLeadersPreviousEpochDoesNotRollAFollowerBac
   ASSERT_TRUE(c.RunUntil([&] { return c.Leader() == 3u; }, 5000));  // highest sid wins ties
   c.Crash(1);
   for (int i = 0; i < 8; ++i) c.Write(3, SetOp("a", std::to_string(i)));
-  ASSERT_TRUE(c.RunUntil([&] { return c.peer(3).status().last_applied == Z(1, 8); }, 5000));
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(3).status().last_applied == Zid(1, 8); }, 5000));
   // Node 1 rejoins by SNAP; a duplicate of that SNAP is held back in the network.
   c.HoldLate(
       3, 1, [](const Message& m) { return std::holds_alternative<Snap>(m); }, true);
@@ -265,7 +263,7 @@ TEST(ZabRules, Rule7AStaleSnapFromTheLeadersPreviousEpochDoesNotRollAFollowerBac
   ASSERT_TRUE(c.RunUntil(follows_3, 5000));
   ASSERT_FALSE(EventsOf(c, 1, "snapshot_installed").empty()) << "node 1 must have been SNAPped";
   for (int i = 0; i < 4; ++i) c.Write(3, SetOp("b", std::to_string(i)));
-  ASSERT_TRUE(c.RunUntil([&] { return c.peer(1).status().last_applied == Z(1, 12); }, 5000));
+  ASSERT_TRUE(c.RunUntil([&] { return c.peer(1).status().last_applied == Zid(1, 12); }, 5000));
   const size_t installs_before = EventsOf(c, 1, "snapshot_installed").size();
   // A new epoch under the same leader: cut every link until everyone gives up, then heal (all
   // hold the same history, so the highest sid wins again).
@@ -285,9 +283,9 @@ TEST(ZabRules, Rule7AStaleSnapFromTheLeadersPreviousEpochDoesNotRollAFollowerBac
   EXPECT_GE(c.late_delivered(), 1u);
   auto installs = EventsOf(c, 1, "snapshot_installed");
   for (size_t i = installs_before; i < installs.size(); ++i) {
-    EXPECT_GE(testing::Field(installs[i], "zxid"), Z(1, 12).value) << "node 1 rolled back";
+    EXPECT_GE(testing::Field(installs[i], "zxid"), Zid(1, 12).value) << "node 1 rolled back";
   }
-  EXPECT_EQ(c.durable(1).last_logged(), Z(1, 12));
+  EXPECT_EQ(c.durable(1).last_logged(), Zid(1, 12));
   EXPECT_EQ(c.peer(1).LocalGet("b"), "3");
 }
 
@@ -333,10 +331,10 @@ TEST(ZabRules, Rule8ACommitOfALaterTxnAppliesTheEarlierPendingTxnsFirst) {
   FollowLeader3IntoBroadcast(p);
   p.Receive(3, Prop(1, 1, 1));
   p.Receive(3, Prop(1, 1, 2));
-  Output out = p.Receive(3, Commit{Epoch{1}, Z(1, 2)});
+  Output out = p.Receive(3, Commit{Epoch{1}, Zid(1, 2)});
   ASSERT_EQ(out.events.size(), 1u);
   EXPECT_EQ(out.events[0].type, "committed");
-  EXPECT_EQ(testing::Field(out.events[0], "first"), Z(1, 1).value);
+  EXPECT_EQ(testing::Field(out.events[0], "first"), Zid(1, 1).value);
   EXPECT_EQ(testing::Field(out.events[0], "count"), 2u);
   EXPECT_EQ(p.peer().LocalGet("k"), "e1.2");
 }
@@ -350,22 +348,22 @@ TEST(ZabRules, Rule8TheLeaderCommitsInZxidOrderOnlyWhatAQuorumCovers) {
   p.Advance(60);
   for (uint64_t s : {1, 2, 3, 4}) p.Receive(s, FollowerInfo{Epoch{}});
   for (uint64_t s : {1, 2, 3, 4}) p.Receive(s, AckEpoch{Epoch{1}, 0, Zxid{}, Zxid{}});
-  for (uint64_t s : {1, 2, 3, 4}) p.Receive(s, Ack{Epoch{1}, Z(1, 0)});
+  for (uint64_t s : {1, 2, 3, 4}) p.Receive(s, Ack{Epoch{1}, Zid(1, 0)});
   ASSERT_EQ(p.peer().status().phase, Phase::kBroadcast);
   p.Step(ClientWrite{1, SetOp("a", "1")});
   p.Step(ClientWrite{2, SetOp("a", "2")});
   p.Step(ClientWrite{3, SetOp("a", "3")});
-  Output out = p.Receive(1, Ack{Epoch{1}, Z(1, 1)});
+  Output out = p.Receive(1, Ack{Epoch{1}, Zid(1, 1)});
   EXPECT_TRUE(MessagesOf<Commit>(out).empty());
-  out = p.Receive(2, Ack{Epoch{1}, Z(1, 3)});  // 1|1 has {5,1,2}; 1|2 and 1|3 only {5,2}
+  out = p.Receive(2, Ack{Epoch{1}, Zid(1, 3)});  // 1|1 has {5,1,2}; 1|2 and 1|3 only {5,2}
   auto commits = MessagesOf<Commit>(out);
   ASSERT_EQ(commits.size(), 4u);
-  for (const Commit& c : commits) EXPECT_EQ(c.zxid, Z(1, 1));
-  out = p.Receive(3, Ack{Epoch{1}, Z(1, 3)});
+  for (const Commit& c : commits) EXPECT_EQ(c.zxid, Zid(1, 1));
+  out = p.Receive(3, Ack{Epoch{1}, Zid(1, 3)});
   commits = MessagesOf<Commit>(out);
   ASSERT_EQ(commits.size(), 8u);
-  EXPECT_EQ(commits.front().zxid, Z(1, 2));
-  EXPECT_EQ(commits.back().zxid, Z(1, 3));
+  EXPECT_EQ(commits.front().zxid, Zid(1, 2));
+  EXPECT_EQ(commits.back().zxid, Zid(1, 3));
   ASSERT_EQ(out.replies.size(), 2u);
   EXPECT_EQ(out.replies[0].request_id, 2u);
   EXPECT_EQ(out.replies[1].request_id, 3u);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "server/core/testing/cluster.h"
+#include "server/core/testing/fault_test_util.h"
 #include "server/core/testing/lone_peer.h"
 #include "server/kv/store.h"
 
@@ -16,11 +17,11 @@ using testing::EventsOf;
 using testing::Field;
 using testing::MakeDisk;
 using testing::MakeTxn;
+using testing::Prop;
 using testing::StrField;
+using testing::Z;
 
-constexpr uint64_t Z(uint32_t e, uint32_t c) { return (uint64_t{e} << 32) | c; }
-
-bool AllServing(Cluster& c) {
+bool AllInBroadcast(Cluster& c) {
   for (uint64_t i = 1; i <= c.size(); ++i) {
     if (!c.up(i) || c.peer(i).status().phase != Phase::kBroadcast) return false;
   }
@@ -52,7 +53,7 @@ TEST(ZabSync, Row2PeerEqualToLeaderGetsAnEmptyDiff) {
   EXPECT_EQ(StrField(d, "mode"), "DIFF");
   EXPECT_EQ(Field(d, "peer_zxid"), Z(1, 2));
   EXPECT_EQ(Field(d, "first_sent"), 0u);
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 3000));
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 3000));
   EXPECT_EQ(c.peer(1).StateDigest(), c.peer(3).StateDigest());
 }
 
@@ -64,7 +65,7 @@ TEST(ZabSync, Row3PeerWithATailBeyondTheLeaderIsTruncatedToMax) {
   Event d = DecisionForNode1(c);
   EXPECT_EQ(StrField(d, "mode"), "TRUNC");
   EXPECT_EQ(Field(d, "trunc_to"), Z(1, 2));
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 3000));
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 3000));
   EXPECT_EQ(c.durable(1).last_logged().value, Z(1, 2));
   ASSERT_EQ(EventsOf(c, 1, "truncate").size(), 1u);
   EXPECT_EQ(Field(EventsOf(c, 1, "truncate")[0], "removed_first"), Z(1, 3));
@@ -79,7 +80,7 @@ TEST(ZabSync, Row4aPeerFoundInCommittedLogGetsDiffWithTheMissingPairs) {
   EXPECT_EQ(StrField(d, "mode"), "DIFF");
   EXPECT_EQ(Field(d, "first_sent"), Z(1, 3));
   EXPECT_EQ(Field(d, "last_sent"), Z(1, 4));
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 3000));
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 3000));
   EXPECT_EQ(c.durable(1).last_logged().value, Z(1, 4));
   EXPECT_EQ(c.peer(1).LocalGet("k"), "e1.4");
 }
@@ -115,7 +116,7 @@ TEST(ZabSync, Row4dNoTruncAcrossAnEpochBoundaryFallsBackToSnap) {
              MakeDisk(2, 2, {{1, 1}, {1, 2}, {2, 1}, {2, 2}})});
   Event d = DecisionForNode1(c);
   EXPECT_EQ(StrField(d, "mode"), "SNAP");
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 3000));
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 3000));
   EXPECT_EQ(EventsOf(c, 1, "snapshot_installed").size(), 1u);
   EXPECT_EQ(c.peer(1).LocalGet("k"), "e2.2");
   EXPECT_EQ(c.peer(1).StateDigest(), c.peer(3).StateDigest());
@@ -131,7 +132,7 @@ TEST(ZabSync, Row6PeerBelowTheCommittedLogWindowGetsSnap) {
   Event d = DecisionForNode1(c);
   EXPECT_EQ(StrField(d, "mode"), "SNAP");
   EXPECT_EQ(Field(d, "min_zxid"), Z(1, 6));
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 3000));
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 3000));
   EXPECT_EQ(c.peer(1).LocalGet("k"), "e1.8");
   EXPECT_EQ(c.peer(1).StateDigest(), c.peer(3).StateDigest());
 }
@@ -144,7 +145,7 @@ TEST(ZabSync, ATruncBelowThePeersSnapshotIsReplacedBySnap) {
              MakeDisk(2, 2, {{1, 1}, {1, 2}})});
   Event d = DecisionForNode1(c);
   EXPECT_EQ(StrField(d, "mode"), "SNAP");
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 3000));
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 3000));
   EXPECT_EQ(c.peer(1).LocalGet("k"), "e1.2");
   EXPECT_EQ(c.peer(1).StateDigest(), c.peer(3).StateDigest());
 }
@@ -161,21 +162,17 @@ TEST(ZabSync, FollowerBuffersProposalsAndLogsOnlyCommittedOnesAtNewLeader) {
   // Live proposals reaching a syncing follower stay buffered (no ACK) until UPTODATE; committed
   // ones are logged at NEWLEADER (zab.md 5.2).
   Cluster c(3);
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 5000));
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 5000));
   uint64_t l = *c.Leader();
   uint64_t f = l == 1 ? 2 : 1;
   c.Crash(f);
   for (int i = 0; i < 3; ++i) c.Write(l, testing::SetOp("a", std::to_string(i)));
   c.RunFor(100);
   c.Restart(f);
-  ASSERT_TRUE(c.RunUntil([&] { return AllServing(c); }, 5000));
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 5000));
   EXPECT_EQ(c.peer(f).LocalGet("a"), "2");
   EXPECT_EQ(c.peer(f).StateDigest(), c.peer(l).StateDigest());
   EXPECT_TRUE(c.violations.empty());
-}
-
-Proposal Prop(uint32_t msg_epoch, uint32_t e, uint32_t c) {
-  return Proposal{Epoch{msg_epoch}, MakeTxn(e, c), c > 1 ? Zxid{Z(e, c - 1)} : Zxid{}};
 }
 
 TEST(ZabSync, ACommitBetweenNewLeaderAndUpToDateIsAppliedAfterItsTxnIsLogged) {

@@ -13,7 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::ZkEnsemble;
 
-constexpr auto kServeTimeout = 90s;  // JVMs starting on a loaded 2-core machine
+constexpr auto kSyncServeTimeout = 90s;  // JVMs starting on a loaded 2-core machine
 
 std::unique_ptr<ZkEnsemble> Ensemble(testing::EnsembleOptions o = {}) {
   auto e = ZkEnsemble::Create(std::move(o));
@@ -47,12 +47,12 @@ TEST(ZooKeeperSyncLines, ALateJoinerAtAnEmptyCommittedLogIsSyncedBySnap) {
   ASSERT_NE(e, nullptr);
   ASSERT_TRUE(e->Start(1).ok());
   ASSERT_TRUE(e->Start(3).ok());
-  Status serving = e->WaitServing(kServeTimeout);
+  Status serving = e->WaitServing(kSyncServeTimeout);
   ASSERT_TRUE(serving.ok()) << serving.ToString();
   const int leader = e->FindLeader(30s);
   ASSERT_NE(leader, 0);
   ASSERT_TRUE(e->Start(2).ok());
-  serving = e->WaitServing(kServeTimeout);
+  serving = e->WaitServing(kSyncServeTimeout);
   ASSERT_TRUE(serving.ok()) << serving.ToString();
 
   const auto logs = e->ServerLogs();
@@ -79,7 +79,7 @@ TEST(ZooKeeperSyncLines, AForcedSnapshotSyncIsASnapWithItsReason) {
   auto e = Ensemble(o);
   ASSERT_NE(e, nullptr);
   ASSERT_TRUE(e->StartAll().ok());
-  Status serving = e->WaitServing(kServeTimeout);
+  Status serving = e->WaitServing(kSyncServeTimeout);
   ASSERT_TRUE(serving.ok()) << serving.ToString();
   const int leader = e->FindLeader(30s);
   ASSERT_NE(leader, 0);
