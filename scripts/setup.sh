@@ -79,7 +79,8 @@ fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
-CONFIGURE=(-S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+# Unity build (CMakeLists.txt FAULTLINE_UNITY): a fresh build compiles sources 8 to a unit.
+CONFIGURE=(-S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFAULTLINE_UNITY=ON)
 if [ "$ALL" -eq 1 ]; then
   CONFIGURE+=(-DFAULTLINE_TESTS=ON)
 elif [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then

@@ -37,6 +37,7 @@ run default
 [ "$rc" -eq 0 ] || fail "default: exit $rc: $out"
 has "$rec" "-DFAULTLINE_TESTS=OFF" || fail "default: tests configured: $rec"
 has "$rec" "--target faultline zabd" || fail "default: builds more than faultline + zabd: $rec"
+has "$rec" "-DFAULTLINE_UNITY=ON" || fail "default: not a unity build: $rec"
 has "$rec" "libgtest-dev" && fail "default: asks for GoogleTest: $rec"
 has "$rec" "zookeeper" && fail "default: asks for ZooKeeper: $rec"
 
@@ -51,6 +52,7 @@ run all --all
 [ "$rc" -eq 0 ] || fail "--all: exit $rc: $out"
 has "$rec" "-DFAULTLINE_TESTS=ON" || fail "--all: tests not configured: $rec"
 has "$rec" "--target" && fail "--all: builds only some targets: $rec"
+has "$rec" "-DFAULTLINE_UNITY=ON" || fail "--all: not a unity build: $rec"
 for p in libgtest-dev chromium curl zookeeper libzookeeper-mt-dev etcd-server; do
   has "$rec" " $p" || fail "--all: $p not checked: $rec"
 done
