@@ -22,6 +22,10 @@ using Pair = std::pair<NodeId, NodeId>;
 
 constexpr size_t kChunkBytes = 16 * 1024;
 
+// A refused dial of the listening node is retried this long (Impl::Dial).
+constexpr auto kRefusedRetryWindow = std::chrono::milliseconds(500);
+constexpr auto kRefusedRetryStep = std::chrono::milliseconds(20);
+
 struct Settings {
   bool cut = false;
   int delay_ms = 0;
@@ -182,15 +186,48 @@ struct ProxyPartitioner::Impl : std::enable_shared_from_this<ProxyPartitioner::I
     list.push_back(conn);
     const Endpoint& target = peers.at(link.second).at(listener.port);
     const tcp::endpoint endpoint(asio::ip::make_address(target.host), target.port);
-    conn->up.async_connect(endpoint,
-                           [this, self = shared_from_this(), conn](boost::system::error_code ec) {
-                             if (ec || conn->closed) {
-                               conn->Close();
-                               return;
-                             }
-                             Pump(conn, 0);
-                             Pump(conn, 1);
-                           });
+    Dial(conn, endpoint, Clock::now() + kRefusedRetryWindow);
+  }
+
+  // Connects the listening node's side. The proxy has already accepted the dialer, so a refused
+  // dial cannot be shown as the refusal it is; a listener that is not bound *yet* (a ZooKeeper
+  // leader binds its quorum port only once it is LEADING, while its followers already connect)
+  // would end the dialer's connection at once, which a direct connection never does: the dialer
+  // would see connect-then-EOF and give up (a follower goes back to LOOKING) instead of
+  // retrying a refused connect. So a refused dial is retried every kRefusedRetryStep for up to
+  // kRefusedRetryWindow, the dialer's bytes waiting in its socket; then the dialer gets an RST,
+  // the nearest thing to the refusal.
+  void Dial(const std::shared_ptr<ProxyConnection>& conn, const tcp::endpoint& endpoint,
+            Clock::time_point deadline) {
+    conn->up.async_connect(endpoint, [this, self = shared_from_this(), conn, endpoint,
+                                      deadline](boost::system::error_code ec) {
+      if (conn->closed) return;
+      if (ec == asio::error::connection_refused && Clock::now() < deadline) {
+        {
+          std::lock_guard lock(mu);
+          ++stats[{conn->initiator, conn->acceptor}].dials_refused;
+          if (LinkCutLocked({conn->initiator, conn->acceptor})) {
+            conn->Close();
+            return;
+          }
+        }
+        boost::system::error_code ignored;
+        conn->up.close(ignored);  // a fresh socket for the next try
+        auto& timer = conn->dirs[0].timer;  // unused until the connection pumps
+        timer.expires_after(kRefusedRetryStep);
+        timer.async_wait([this, self, conn, endpoint, deadline](boost::system::error_code wec) {
+          if (wec || conn->closed) return;
+          Dial(conn, endpoint, deadline);
+        });
+        return;
+      }
+      if (ec) {
+        conn->Close(/*reset=*/true);
+        return;
+      }
+      Pump(conn, 0);
+      Pump(conn, 1);
+    });
   }
 
   // Reads the next chunk of direction `dir` from its source. The source is read while earlier

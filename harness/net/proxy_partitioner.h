@@ -83,6 +83,8 @@ class ProxyPartitioner final : public Partitioner {
     // from -> to: delayed chunks dropped because `from`'s side of their connection ended (died
     // or closed) while they waited.
     uint64_t chunks_discarded = 0;
+    // Dials of the listening node refused and retried (it was not listening yet, or is down).
+    uint64_t dials_refused = 0;
   };
   LinkStats Stats(NodeId from, NodeId to) const;
 

@@ -341,6 +341,56 @@ TEST(ProxyNodeDeathTest, UndelayedBytesWrittenBeforeTheEndAllArriveBeforeIt) {
   writer.join();
 }
 
+// A loopback port nothing listens on (bound once to learn a free one, then closed).
+uint16_t UnusedPort() {
+  asio::io_context io;
+  tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return probe.local_endpoint().port();
+}
+
+// Regression (a listener not bound yet ended the dialer's connection at once): the proxy
+// accepts the dialer before it dials the listening node, and a refused dial closed the dialer's
+// side straight away. A ZooKeeper leader binds its quorum port only once it is LEADING, and its
+// followers, which decided at the same moment, often connect first: directly they get a refused
+// connect and retry; through the proxy they saw connect-then-EOF, went back to LOOKING, and the
+// election started over (the zookeeper q3 scenario stayed LOOKING 20 s). Now a refused dial is
+// retried for a while and the dialer's bytes wait for the node. Without the fix the dialer's
+// End() is an eof and the late listener never sees a connection.
+TEST(ProxyNodeDeathTest, ListenerNotBoundYetRegressionARefusedDialIsRetriedUntilTheNodeListens) {
+  EchoServer one;
+  const uint16_t port = UnusedPort();
+  auto created = ProxyPartitioner::Create({{1, one.endpoint()}, {2, {"127.0.0.1", port}}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto& proxy = *created;
+  Dialer dialer(proxy->Routes().at({1, 2}));
+  dialer.Send("followerinfo");
+  ASSERT_TRUE(Eventually([&] { return proxy->Stats(1, 2).dials_refused >= 1; }));
+  asio::io_context io;
+  tcp::acceptor late(io);
+  late.open(tcp::v4());
+  late.set_option(asio::socket_base::reuse_address(true));
+  late.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  late.listen();
+  pollfd p{late.native_handle(), POLLIN, 0};
+  ASSERT_GT(::poll(&p, 1, 10'000), 0) << "the proxy never dialed again";
+  Dialer listener(late.accept());
+  EXPECT_EQ(listener.Receive(12), "followerinfo");
+  listener.Send("leaderinfo");
+  EXPECT_EQ(dialer.Receive(10), "leaderinfo");
+}
+
+// A node that stays down: the retries end and the dialer gets a reset, the nearest thing to the
+// refusal a direct connect gets (it was an orderly eof, as if the node had closed).
+TEST(ProxyNodeDeathTest, ADialToANodeThatNeverListensEndsWithAReset) {
+  EchoServer one;
+  auto created =
+      ProxyPartitioner::Create({{1, one.endpoint()}, {2, {"127.0.0.1", UnusedPort()}}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  Dialer dialer((*created)->Routes().at({1, 2}));
+  EXPECT_EQ(dialer.End(), asio::error::connection_reset);
+  EXPECT_GE((*created)->Stats(1, 2).dials_refused, 1u);
+}
+
 TEST(ProxyRoutesTest, EveryDirectedLinkOfFiveNodesGetsItsOwnListener) {
   std::map<NodeId, Endpoint> peers;
   for (NodeId id = 1; id <= 5; ++id) peers[id] = {"127.0.0.1", static_cast<uint16_t>(1 + id)};
