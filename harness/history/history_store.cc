@@ -134,6 +134,13 @@ class HistoryStore::Impl {
              .ok()) {
       return s;
     }
+    {
+      // kEventsPerInsert rows per statement (a run's events go in chunks: one VDBE program run
+      // per chunk, not per row; the rows and their order are those of one row per statement).
+      std::string sql = "INSERT INTO node_events (run_id, node, ts_ms, type, json) VALUES ";
+      for (size_t i = 0; i < kEventsPerInsert; ++i) sql += i == 0 ? "(?,?,?,?,?)" : ",(?,?,?,?,?)";
+      if (!(s = prep(&insert_events_, sql.c_str())).ok()) return s;
+    }
     if (!(s = prep(&heartbeat_, "UPDATE runs SET heartbeat_ms=?2 WHERE id=?1")).ok()) return s;
     writer_ = std::thread([this] { WriterLoop(); });
     return Status::Ok();
@@ -390,8 +397,24 @@ class HistoryStore::Impl {
 
   Status Write(const NodeEventRec& r) { return WriteEvent(r.run_id, r.event); }
   Status Write(const NodeEventsRec& r) {
-    for (const checkers::NodeEvent& e : r.events) {
-      if (Status s = WriteEvent(r.run_id, e); !s.ok()) return s;
+    size_t i = 0;
+    std::vector<std::string> json(kEventsPerInsert);
+    for (; i + kEventsPerInsert <= r.events.size(); i += kEventsPerInsert) {
+      SqliteStmt& st = insert_events_;
+      for (size_t k = 0; k < kEventsPerInsert; ++k) {
+        const checkers::NodeEvent& e = r.events[i + k];
+        const int p = static_cast<int>(k * 5);
+        json[k] = e.fields.dump();
+        st.Bind(p + 1, r.run_id);
+        st.Bind(p + 2, e.node);
+        st.Bind(p + 3, e.ts_ms);
+        st.BindStatic(p + 4, e.type);
+        st.BindStatic(p + 5, json[k]);
+      }
+      if (Status s = st.Run(); !s.ok()) return s;
+    }
+    for (; i < r.events.size(); ++i) {
+      if (Status s = WriteEvent(r.run_id, r.events[i]); !s.ok()) return s;
     }
     return Status::Ok();
   }
@@ -413,6 +436,8 @@ class HistoryStore::Impl {
   bool uid_column_ = false;          // runs.uid (schema 4)
   std::mutex db_mu_;                 // guards db_ and the statements
   SqliteStmt insert_op_, complete_op_, insert_fault_, stop_fault_, insert_event_, heartbeat_;
+  SqliteStmt insert_events_;  // kEventsPerInsert rows
+  static constexpr size_t kEventsPerInsert = 32;
 
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable work_cv_, space_cv_, done_cv_;

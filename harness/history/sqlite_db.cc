@@ -43,6 +43,9 @@ void SqliteStmt::Bind(int i, const std::optional<std::string>& v) {
   }
 }
 void SqliteStmt::BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+void SqliteStmt::BindStatic(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
 
 Result<bool> SqliteStmt::Step() {
   int rc = sqlite3_step(stmt_);

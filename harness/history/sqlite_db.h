@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -30,6 +31,8 @@ class SqliteStmt {
   void Bind(int i, const std::optional<int64_t>& v);
   void Bind(int i, const std::optional<std::string>& v);
   void BindNull(int i);
+  // Binds text SQLite does not copy: `v` must stay alive and unchanged until the next Reset().
+  void BindStatic(int i, std::string_view v);
 
   // Runs one step. Returns true when a row is available, false when done.
   Result<bool> Step();

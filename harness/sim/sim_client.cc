@@ -73,7 +73,7 @@ std::optional<uint64_t> SimClient::WakeMs() const {
       if (!world_->paused(node_) || world_->incarnation(node_) != incarnation_) return 0;
       return deadline_ms_;
     case Phase::kInFlight:
-      if (world_->incarnation(node_) != incarnation_ || world_->Reply(node_, request_id_)) return 0;
+      if (world_->incarnation(node_) != incarnation_ || world_->HasReply(node_, request_id_)) return 0;
       return deadline_ms_;
   }
   return std::nullopt;

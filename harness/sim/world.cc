@@ -222,6 +222,10 @@ std::optional<zab::ClientReply> World::Reply(NodeId id, uint64_t request_id) con
   return cluster_->ReplyFor(id, request_id);
 }
 
+bool World::HasReply(NodeId id, uint64_t request_id) const {
+  return cluster_->FindReply(id, request_id) != nullptr;
+}
+
 std::optional<NodeId> World::Leader() const {
   std::optional<std::pair<uint32_t, NodeId>> best;  // (epoch, id), as FindLeaderByPolling
   for (NodeId id = 1; id <= options_.nodes; ++id) {

@@ -119,6 +119,7 @@ class World {
   uint64_t SubmitWrite(NodeId id, kv::Op op);
   uint64_t SubmitRead(NodeId id, std::string key, zab::ReadMode mode);
   std::optional<zab::ClientReply> Reply(NodeId id, uint64_t request_id) const;
+  bool HasReply(NodeId id, uint64_t request_id) const;  // Reply() without the copy
   // The node leading in BROADCAST now, highest epoch first (as FindLeader picks).
   std::optional<NodeId> Leader() const;
 

@@ -407,6 +407,12 @@ std::optional<ClientReply> Cluster::ReplyFor(uint64_t id, uint64_t request_id) c
   return it->second;
 }
 
+const ClientReply* Cluster::FindReply(uint64_t id, uint64_t request_id) const {
+  const auto& r = node(id).replies;
+  auto it = r.find(request_id);
+  return it == r.end() ? nullptr : &it->second;
+}
+
 std::optional<uint64_t> Cluster::Leader() const {
   std::optional<uint64_t> found;
   for (uint64_t id = 1; id <= nodes_.size(); ++id) {

@@ -163,6 +163,8 @@ class Cluster {
   uint64_t Write(uint64_t id, kv::Op op);
   uint64_t Read(uint64_t id, std::string key, ReadMode mode);
   std::optional<ClientReply> ReplyFor(uint64_t id, uint64_t request_id) const;
+  // The same without a copy (nullptr: no reply yet); valid until the node's next reply.
+  const ClientReply* FindReply(uint64_t id, uint64_t request_id) const;
 
   // The node that is LEADING in BROADCAST (established), if exactly one live node is.
   std::optional<uint64_t> Leader() const;
