@@ -9,8 +9,9 @@
 // leader to the first acknowledged write through a surviving node.
 //
 // Each write row also prints the leader's CPU time per write (utime+stime from /proc, all reps
-// of the row) and its fsyncs per write (INFO `fsyncs`), and fdatasync latency is probed in the
-// cluster's directory before and after the write rows: the ceilings under the numbers. The zabd
+// of the row; in brackets the system share, mostly fdatasync and socket calls) and its fsyncs
+// per write (INFO `fsyncs`), and fdatasync latency is probed in the cluster's directory before
+// and after the write rows: the ceilings under the numbers. The zabd
 // children die with the bench, however it dies (ZabdCluster: PR_SET_PDEATHSIG).
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -131,13 +132,18 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat; -1 if gone.
-double CpuSeconds(pid_t pid) {
+// CPU seconds the process has used so far, from /proc/<pid>/stat: user and system (the kernel's
+// share: fdatasync, sends, reads); {-1, -1} if gone.
+struct Cpu {
+  double user = -1, system = -1;
+  bool ok() const { return user >= 0; }
+};
+Cpu CpuSeconds(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
   const auto close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos) return {};
   std::istringstream fields(stat.substr(close + 2));
   std::string f;
   double utime = 0, stime = 0;
@@ -145,7 +151,8 @@ double CpuSeconds(pid_t pid) {
     if (i == 14) utime = std::stod(f);
     if (i == 15) stime = std::stod(f);
   }
-  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return {utime / tick, stime / tick};
 }
 
 // The node's INFO counter `name`, or -1.
@@ -269,12 +276,12 @@ int main(int argc, char** argv) {
   auto [fsync_p50, fsync_p99] = FsyncP50P99Ms(cluster.dir());
   fmt::print("fdatasync of 128 bytes in {} right now: p50 {:.3f} ms, p99 {:.3f} ms\n\n",
              cluster.dir(), fsync_p50, fsync_p99);
-  fmt::print("{:<34} {:>12} {:>10} {:>10} {:>8} {:>16} {:>14}\n", "workload", "ops/s", "p50 ms",
+  fmt::print("{:<34} {:>12} {:>10} {:>10} {:>8} {:>22} {:>14}\n", "workload", "ops/s", "p50 ms",
              "p99 ms", "errors", "leader CPU us/op", "leader fsync/op");
   auto row = [&](const std::string& name, bool write, int clients, const std::string& mode) {
     std::vector<RunResult> runs;
     const int leader = cluster.FindLeader();
-    const double cpu_before = leader ? CpuSeconds(cluster.pid(leader)) : -1;
+    const Cpu cpu_before = leader ? CpuSeconds(cluster.pid(leader)) : Cpu{};
     const int64_t fsyncs_before = leader ? InfoCounter(cluster, leader, "fsyncs") : -1;
     for (int i = 0; i < reps; ++i)
       runs.push_back(RunLoad(cluster, clients, seconds, write, mode, 1000));
@@ -282,10 +289,12 @@ int main(int argc, char** argv) {
     for (const auto& r : runs) ops += r.ops;
     std::string cpu = "-", fsyncs = "-";
     if (leader != 0 && cluster.FindLeader() == leader && ops > 0) {
-      const double cpu_after = CpuSeconds(cluster.pid(leader));
+      const Cpu cpu_after = CpuSeconds(cluster.pid(leader));
       const int64_t fsyncs_after = InfoCounter(cluster, leader, "fsyncs");
-      if (cpu_before >= 0 && cpu_after >= 0) {
-        cpu = fmt::format("{:.1f}", (cpu_after - cpu_before) * 1e6 / ops);
+      if (cpu_before.ok() && cpu_after.ok()) {
+        const double user = (cpu_after.user - cpu_before.user) * 1e6 / ops;
+        const double sys = (cpu_after.system - cpu_before.system) * 1e6 / ops;
+        cpu = fmt::format("{:.1f} ({:.0f} sys)", user + sys, sys);
       }
       if (fsyncs_before >= 0 && fsyncs_after >= 0) {
         fsyncs = fmt::format("{:.3f}", static_cast<double>(fsyncs_after - fsyncs_before) / ops);
@@ -296,7 +305,7 @@ int main(int argc, char** argv) {
     const RunResult& m = runs[runs.size() / 2];
     uint64_t errors = 0;
     for (const auto& r : runs) errors += r.errors;
-    fmt::print("{:<34} {:>12.0f} {:>10.3f} {:>10.3f} {:>8} {:>16} {:>14}\n", name, m.ops_per_s,
+    fmt::print("{:<34} {:>12.0f} {:>10.3f} {:>10.3f} {:>8} {:>22} {:>14}\n", name, m.ops_per_s,
                m.p50_ms, m.p99_ms, errors, cpu, fsyncs);
     for (const auto& r : runs) {
       if (!r.first_error.empty()) {
