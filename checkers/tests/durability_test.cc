@@ -193,6 +193,30 @@ TEST(ZabInvariants, TruncDroppingACommittedZxidIsReported) {
       << r.anomalies[0].description;
 }
 
+// A leader decides TRUNC for a rejoining peer while its proposals of 1.2 are outstanding
+// (ZooKeeper's startForwarding: TRUNC to the committed point, then the outstanding proposals);
+// 1.2 commits before the peer executes the TRUNC. The peer gets 1.2 back right behind it: no
+// txn is lost. A truncation beyond what the leader re-sent is still reported.
+TEST(ZabInvariants, TruncOfWhatTheLeaderResendsBehindItIsFineAndBeyondItIsReported) {
+  auto with_decision = [](int64_t last_sent) {
+    auto log = HealthyLog();
+    log.push_back(Ev(1, 9, "sync_decision",
+                     {{"peer", 2}, {"mode", "TRUNC"}, {"trunc_to", MakeZxid(1, 1)},
+                      {"first_sent", MakeZxid(1, 2)}, {"last_sent", last_sent}}));
+    log.push_back(Ev(2, 10, "truncate",
+                     {{"keep_up_to", MakeZxid(1, 1)},
+                      {"removed_first", MakeZxid(1, 2)},
+                      {"removed_last", MakeZxid(1, 2)},
+                      {"removed_count", 1}}));
+    return log;
+  };
+  EXPECT_EQ(CheckZabInvariants(with_decision(MakeZxid(1, 2))).verdict, Verdict::kValid);
+  auto log = with_decision(0);  // nothing re-sent
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_NE(r.anomalies[0].description.find("node 2 truncated"), std::string::npos);
+}
+
 TEST(ZabInvariants, TruncOfAnUncommittedTailIsFine) {
   auto log = HealthyLog();
   log.push_back(Ev(2, 10, "truncate",

@@ -60,7 +60,9 @@ INSTANTIATE_TEST_SUITE_P(Points, SimFindsFaultPoint,
                                            PointCase{"commit-without-quorum", 1, 1},
                                            PointCase{"local-read-as-linearizable", 1, 1},
                                            PointCase{"ack-before-fsync", 1, 1},
-                                           PointCase{"zk-2845", 15, 15}),
+                                           PointCase{"zk-2845", 2, 2},
+                                           PointCase{"vote-ignores-zxid", 1, 1},
+                                           PointCase{"no-epoch-fence", 1, 1}),
                          [](const ::testing::TestParamInfo<PointCase>& i) {
                            std::string n = i.param.fault;
                            for (char& ch : n) {

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "harness/generator/op_generator.h"
+#include "harness/nemesis/fault.h"
 #include "harness/nemesis/nemesis.h"
 #include "harness/run/fault_recorder.h"
 #include "harness/run/final_reads.h"
@@ -62,6 +63,15 @@ class SimRun {
     w.base = setup.base;
     w.seed = spec_.seed;
     w.latency_ms_max = o.latency_ms_max;
+    w.fsync_ms_min = o.fsync_ms_min;
+    w.fsync_ms_max = o.fsync_ms_max;
+    // zabd runs in power-loss mode when the suite cuts power (runner.cc): every kill is a cut.
+    w.power_loss_mode = SpecHasFault(spec_, NeedsPowerLossMode);
+    if (o.schedule) {
+      for (const ScheduledFault& f : *o.schedule) {
+        w.power_loss_mode = w.power_loss_mode || NeedsPowerLossMode(f.fault.kind);
+      }
+    }
     w.anchor_ms = anchor_ms;
     world_ = std::make_unique<World>(w);
     history_ = std::make_unique<SimHistory>(&store_, run_id_);

@@ -31,6 +31,11 @@
 
 namespace faultline::harness::sim {
 
+// A simulated fsync takes [min, max] ms (uniform, seeded): the window in which a power cut finds
+// a node's last writes unsynced, and the latency an ACK or a reply waits for its fsync.
+inline constexpr uint64_t kSimFsyncMsMin = 1;
+inline constexpr uint64_t kSimFsyncMsMax = 10;
+
 struct SimRunOptions {
   TestSpec spec;  // validated; spec.seed is the run's seed (0 = seed 1)
   // The fault schedule; unset = RealizeSchedule(spec, seed) (the spec's, or generated).
@@ -42,6 +47,9 @@ struct SimRunOptions {
   bool summary = false;         // print the run's console summary (PrintRunSummary)
   bool report = false;          // write report.html / junit.xml into the run folder
   uint64_t latency_ms_max = 2;  // simulated per-message latency, [0, max]
+  // Simulated fsync duration, [min, max] ms (world.h "Disk and crashes"; max 0: none).
+  uint64_t fsync_ms_min = kSimFsyncMsMin;
+  uint64_t fsync_ms_max = kSimFsyncMsMax;
   // Test hook: the in-memory history the checkers are about to judge (sim_history.h).
   std::function<void(const checkers::History&)> on_judge;
 };

@@ -255,6 +255,45 @@ TEST(SimWorld, WhatACrashedNodeSentIsStillDelivered) {
   EXPECT_TRUE(logged) << "the PROPOSAL sent before the crash was dropped";
 }
 
+// Disk latency (cluster.h): an fsync takes simulated time; while it runs the writes are on the
+// disk but not durable and nothing it certifies is released (no reply); a power cut then loses
+// them, a process death keeps them (the page cache survives a SIGKILL).
+TEST(SimWorld, AnFsyncTakesSimulatedTimeAPowerCutDuringItLosesTheWritesAKillKeepsThem) {
+  zab::Config base;
+  base.tick_time_ms = 50;
+  zab::testing::Cluster c(3, base, 1);
+  ASSERT_TRUE(c.RunUntil([&] { return c.Leader().has_value(); }, 10000));
+  const uint64_t l = *c.Leader();
+  c.RunFor(100);
+  c.disk().fsync_ms_min = c.disk().fsync_ms_max = 200;
+  std::vector<uint64_t> f;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    if (id != l) f.push_back(id);
+  }
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    const uint64_t rid = c.Write(l, zab::testing::SetOp("k", std::to_string(round)));
+    const zab::Zxid z = c.peer(l).status().last_logged;
+    c.RunFor(100);  // the PROPOSAL reached both followers; every fsync still runs
+    EXPECT_FALSE(c.ReplyFor(l, rid).has_value()) << "a reply before any fsync completed";
+    for (uint64_t id : f) {
+      EXPECT_EQ(c.peer(id).status().last_logged, z);  // written
+      EXPECT_LT(c.durable(id).last_logged(), z);      // not durable
+    }
+    if (round == 0) {
+      c.RunFor(150);  // every fsync completed: ACKs, COMMIT, the reply
+      ASSERT_TRUE(c.ReplyFor(l, rid).has_value());
+      EXPECT_EQ(c.ReplyFor(l, rid)->status, zab::ReplyStatus::kOk);
+      for (uint64_t id : f) EXPECT_EQ(c.durable(id).last_logged(), z);
+      continue;
+    }
+    c.Crash(f[0]);                       // power cut
+    c.Crash(f[1], /*power_cut=*/false);  // process death
+    EXPECT_LT(c.durable(f[0]).last_logged(), z);
+    EXPECT_EQ(c.durable(f[1]).last_logged(), z);
+  }
+}
+
 // delay / loss faults on the simulated links, as the proxy makes them: a delayed link delivers
 // late (in order), a lossy one not at all, Heal() clears both; bad values are refused.
 TEST(SimWorld, LinkDelayAndLossActOnTheirLinkAndHealClearsThem) {

@@ -165,6 +165,8 @@ void World::Start() {
                                                      options_.base, options_.seed);
   cluster_->net().delay_ms_max = options_.latency_ms_max;
   cluster_->net().deliver_after_crash = true;
+  cluster_->disk().fsync_ms_min = options_.fsync_ms_min;
+  cluster_->disk().fsync_ms_max = options_.fsync_ms_max;
   start_ms_ = cluster_->now_ms();
   next_tick_ms_ = start_ms_ + kNodeTickIntervalMs;
   record_ms_ = start_ms_;
@@ -315,7 +317,7 @@ void World::Boot(NodeId id) {
 
 void World::Kill(NodeId id) {
   DrainEvents(id);
-  cluster_->Crash(id);
+  cluster_->Crash(id, /*power_cut=*/options_.power_loss_mode);
   state_[id] = NodeState::kKilled;
   ++incarnation_[id];
 }

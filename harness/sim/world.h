@@ -18,13 +18,17 @@
 //   * the record clock: NowNs() — the history store's time for this instant, strictly
 //     increasing within an instant, so records keep the order in which they happened.
 //
-// Crashes: the cluster's nodes execute each Output's storage ops and sync before anything leaves
-// the node (node_runtime.h), and the simulator never interrupts a flush, so at every instant a
-// node's disk holds exactly what it synced: a kill and a power cut lose the same thing (the
-// unflushed batch and whatever the core had not yet handed to storage, e.g. under the
-// ack-before-fsync fault point). `power-loss` therefore acts like `kill` here. What a killed
-// node had already sent is still delivered (TCP delivers what was written;
-// NetOptions::deliver_after_crash).
+// Disk and crashes: a node flushes as zabd does (node_runtime.h "Pipelined sync"; cluster.h
+// "Disk latency"): a batch's writes reach the disk at once, its fsync completes
+// fsync_ms_min..fsync_ms_max simulated ms later, and only then is what it certifies released
+// (ACKs, COMMITs, replies, `logged` / `committed` events); meanwhile the node keeps stepping.
+// So a fault can land in the middle of a flush. A `kill` is a process death: the unflushed
+// batch is lost, what was written is not (the page cache survives); in a suite that has
+// `power-loss` faults every kill is a power cut (as zabd runs in power-loss mode then,
+// runner.cc): the writes of the fsync in flight are lost too (MemEnv::Crash), as a real power
+// cut loses them. A batch with a non-append op (epoch files, truncation, snapshots) syncs
+// without taking simulated time. What a killed node had already sent is still delivered (TCP
+// delivers what was written; NetOptions::deliver_after_crash).
 //
 // Link faults: the Partitioner's SetDelay / SetLoss act on the simulated links (delay per
 // message, FIFO per link kept; loss per message), Heal() clears them with the cuts, as the
@@ -72,6 +76,11 @@ struct WorldOptions {
   uint64_t seed = 1;
   // Per message, uniform extra latency in [0, latency_ms_max] (FIFO per link kept).
   uint64_t latency_ms_max = 2;
+  // Per fsync, uniform simulated duration in [fsync_ms_min, fsync_ms_max] (max 0: no time).
+  uint64_t fsync_ms_min = 1;
+  uint64_t fsync_ms_max = 0;
+  // Every kill is a power cut (unsynced writes lost), as zabd in power-loss mode.
+  bool power_loss_mode = false;
   // The record clock's origin: NowNs() = (anchor_ms + simulated ms) * 1e6 + sequence.
   int64_t anchor_ms = 0;
 };

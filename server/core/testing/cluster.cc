@@ -180,9 +180,10 @@ void Cluster::SetDurable(uint64_t id, DurableState d) {
   Restart(id);
 }
 
-void Cluster::Crash(uint64_t id) {
+void Cluster::Crash(uint64_t id, bool power_cut) {
   paused_.erase(id);
-  node(id).sim->Kill();  // the unflushed batch and every unsynced byte are lost
+  node(id).sim->Kill(power_cut);  // the unflushed batch (and, on a power cut, every unsynced
+                                  // byte) is lost
   node(id).disk_failing = false;
   // What was coming to it is lost; what it sent too, unless TCP is to deliver what was written.
   for (auto& [link, q] : links_) {
@@ -207,11 +208,50 @@ Output Cluster::Step(uint64_t id, const Input& input) {
 
 void Cluster::Flush(uint64_t id) {
   if (!up(id)) return;
-  if (std::string e = node(id).sim->Flush(); !e.empty()) {
-    // An injected disk error stops the node as zabd exits 3; anything else is a broken rule.
-    if (!node(id).disk_failing) violations.push_back("node " + std::to_string(id) + ": " + e);
-    Crash(id);
+  if (disk_.fsync_ms_max == 0) {
+    StorageResult(id, node(id).sim->Flush());
+    return;
   }
+  SimNode& sim = *node(id).sim;
+  if (!sim.runtime().has_queued()) return;
+  // zabd collects the fsync in flight before a batch that needs durable order (driver.cc).
+  if (sim.runtime().must_finish_sync_first() && !FinishSyncOf(id, /*start_next=*/false)) return;
+  if (!StorageResult(id, sim.Begin())) return;
+  StartSyncOf(id);
+}
+
+bool Cluster::StorageResult(uint64_t id, const std::string& e) {
+  if (e.empty()) return true;
+  // An injected disk error stops the node as zabd exits 3; anything else is a broken rule.
+  if (!node(id).disk_failing) violations.push_back("node " + std::to_string(id) + ": " + e);
+  Crash(id);
+  return false;
+}
+
+void Cluster::StartSyncOf(uint64_t id) {
+  bool started = false;
+  if (!StorageResult(id, node(id).sim->StartSync(&started)) || !started) return;
+  const uint64_t span = disk_.fsync_ms_max - std::min(disk_.fsync_ms_min, disk_.fsync_ms_max);
+  node(id).sync_done_ms = now_ms_ + disk_.fsync_ms_min + rng_() % (span + 1);
+}
+
+bool Cluster::FinishSyncOf(uint64_t id, bool start_next) {
+  if (!up(id) || !node(id).sim->sync_pending()) return up(id);
+  if (!StorageResult(id, node(id).sim->FinishSync())) return false;
+  if (start_next) StartSyncOf(id);  // for the batches begun while it ran
+  return up(id);
+}
+
+bool Cluster::CompleteDueSyncs() {
+  if (disk_.fsync_ms_max == 0) return false;
+  bool any = false;
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+    if (!up(id) || paused(id) || !node(id).sim->sync_pending()) continue;
+    if (node(id).sync_done_ms > now_ms_) continue;
+    FinishSyncOf(id, /*start_next=*/true);
+    any = true;
+  }
+  return any;
 }
 
 void Cluster::FailDisk(uint64_t id) {
@@ -315,7 +355,7 @@ void Cluster::DeliverAll() {
   // Bounded: a livelock of messages at one logical instant must not hang a test.
   int budget = 20000;
   while (budget > 0) {
-    bool any = false;
+    bool any = CompleteDueSyncs();
     while (budget > 0 && DeliverOne()) {
       budget--;
       any = true;
@@ -354,6 +394,12 @@ std::optional<uint64_t> Cluster::NextDeliveryMs() const {
   for (const auto& [link, q] : links_) {
     if (q.empty() || !up(link.second) || paused(link.second)) continue;
     next = std::min(next.value_or(UINT64_MAX), q.front().deliver_at_ms);
+  }
+  if (disk_.fsync_ms_max > 0) {
+    for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+      if (!up(id) || paused(id) || !node(id).sim->sync_pending()) continue;
+      next = std::min(next.value_or(UINT64_MAX), node(id).sync_done_ms);
+    }
   }
   return next;
 }

@@ -27,6 +27,15 @@
 //    StepAndCrash() kills it part-way through the flush of that input's batch, after a random
 //    number of storage mutations (a crash between any two file operations); the PROPOSALs the
 //    runtime sends before its fsync (node_runtime.h "Overlap") are then already on their way.
+//  * Disk latency (DiskOptions::fsync_ms_max > 0; the suite simulator sets it; off by default):
+//    a node flushes as zabd does (node_runtime.h "Pipelined sync"): a batch's storage ops are
+//    written at once, and the fsync covering them completes fsync_ms_min..fsync_ms_max simulated
+//    ms later (from the rng); what it covers (ACKs, COMMITs, replies, events) is released then,
+//    while the node keeps stepping and begins further batches (their appends wait for the next
+//    fsync). A batch holding a non-append op first collects the fsync in flight (zabd waits for
+//    it) and syncs inside Begin, taking no simulated time. Crash(id) during an fsync is a power
+//    cut: the unsynced writes are lost (MemEnv::Crash); Crash(id, /*power_cut=*/false) is a
+//    process death, which keeps what was written. A paused node's fsync completes when resumed.
 //  * Link faults (SetLinkFault): per directed link, extra delay (per-link FIFO kept) and a loss
 //    probability per message, as the harness's delay / loss faults.
 //  * DurableState is a picture of a disk: hand-made ones are written through the real storage
@@ -75,6 +84,11 @@ struct NetOptions {
   bool deliver_after_crash = false;  // Crash(): what the node sent is still delivered
 };
 
+struct DiskOptions {
+  uint64_t fsync_ms_min = 1;  // an fsync takes [min, max] simulated ms, uniform
+  uint64_t fsync_ms_max = 0;  // 0: an fsync takes no time (every flush synchronous)
+};
+
 struct LinkFault {
   uint64_t delay_ms = 0;  // added to every message on the link
   double loss = 0;        // per message, at send time
@@ -107,6 +121,7 @@ class Cluster {
   // takes them as they come (the suite simulator), so they are not kept twice.
   std::vector<Event> TakeEvents(uint64_t id) { return std::exchange(node(id).events, {}); }
   NetOptions& net() { return net_; }
+  DiskOptions& disk() { return disk_; }
   // Per-link delay / loss (LinkFault{} clears it).
   void SetLinkFault(uint64_t from, uint64_t to, LinkFault fault);
   // Late packets delivered so far (statistics: a sim can show the fault mix is not idle).
@@ -142,7 +157,8 @@ class Cluster {
   // Runs until pred() holds (checked after every step) or max_ms elapse. Returns pred().
   bool RunUntil(const std::function<bool()>& pred, uint64_t max_ms, uint64_t step_ms = 10);
 
-  void Crash(uint64_t id);
+  // A power cut by default; power_cut=false: a process death (see "Disk latency").
+  void Crash(uint64_t id, bool power_cut = true);
   void Restart(uint64_t id);
   // The node's disk fails (EIO on every fsync) until its next restart: its next flush fails and
   // the node stops, as zabd exits with code 3 (not a violation). ZOOKEEPER-4882's fault class.
@@ -179,7 +195,8 @@ class Cluster {
   // client op) and delivers what is due.
   // Moves the clock forward to `now_ms` (never back) without ticking or delivering anything.
   void AdvanceClock(uint64_t now_ms);
-  // When the earliest queued message to a live, unpaused node falls due; nullopt if none.
+  // When the earliest queued message to a live, unpaused node falls due, or the earliest fsync
+  // in flight of one completes (see "Disk latency"); nullopt if none.
   std::optional<uint64_t> NextDeliveryMs() const;
   // A paused process (SIGSTOP): RunFor/RunUntil do not tick it and nothing is delivered to it;
   // what peers send it waits on its links (TCP buffers), in order, until Resume. Crash() of a
@@ -213,6 +230,7 @@ class Cluster {
     std::map<uint64_t, ClientReply> replies;
     uint64_t next_request_id = 1;
     bool disk_failing = false;  // FailDisk: the next storage failure is expected
+    uint64_t sync_done_ms = 0;  // when the fsync in flight completes (sim->sync_pending())
   };
   Node& node(uint64_t id) { return nodes_.at(id - 1); }
   const Node& node(uint64_t id) const { return nodes_.at(id - 1); }
@@ -223,6 +241,11 @@ class Cluster {
   // Flushes node `id`'s queued batch; a storage failure is a violation and kills the node.
   void Flush(uint64_t id);
   void SendMsg(uint64_t from, const Envelope& e);
+  // Disk latency: a storage failure kills the node (a violation unless FailDisk); false then.
+  bool StorageResult(uint64_t id, const std::string& error);
+  void StartSyncOf(uint64_t id);
+  bool FinishSyncOf(uint64_t id, bool start_next);
+  bool CompleteDueSyncs();  // fsyncs that completed by now_ms_; true if any
 
   Config base_;
   storage::Options storage_options_;
@@ -239,6 +262,7 @@ class Cluster {
   std::map<std::pair<uint64_t, uint64_t>, bool> blocked_;
   std::set<uint64_t> paused_;
   NetOptions net_;
+  DiskOptions disk_;
   std::map<std::pair<uint64_t, uint64_t>, LinkFault> link_faults_;
   bool group_commit_ = false;
   uint64_t late_delivered_ = 0;

@@ -113,8 +113,12 @@ std::string SimNode::Boot(const Config& config, const storage::Options& options,
   return "";
 }
 
-void SimNode::Kill() {
+void SimNode::Kill(bool power_cut) {
   if (!runtime_ && !storage_) return;
+  // A process death keeps what was written: the kernel has it (a fsync would make it durable,
+  // which is what a machine that keeps running does with it eventually).
+  if (sync_job_ && !power_cut) (void)sync_job_();
+  sync_job_ = nullptr;
   runtime_.reset();  // the queued batch was never synced: lost
   storage_.reset();  // never syncs on destruction
   disk_.Crash();
@@ -132,6 +136,33 @@ std::string SimNode::Flush() {
   if (s.ok() && storage_->fsync_count() == fsyncs && view_generation_ != generation_) {
     generation_ = before;
   }
+  return s.ok() ? "" : s.ToString();
+}
+
+std::string SimNode::Begin() {
+  ++generation_;  // a non-append batch syncs inside Begin
+  faultline::Status s = runtime_->Begin();
+  return s.ok() ? "" : s.ToString();
+}
+
+std::string SimNode::StartSync(bool* started) {
+  *started = false;
+  if (sync_job_) return "";
+  sync_job_ = runtime_->StartSync();
+  if (sync_job_) {
+    *started = true;
+    return "";
+  }
+  const runtime::StorageFailure* f = runtime_->failure();
+  return f ? "storage failure during " + f->op + ": " + f->status.ToString() : "";
+}
+
+std::string SimNode::FinishSync() {
+  if (!sync_job_) return "";
+  std::function<faultline::Status()> job = std::move(sync_job_);
+  sync_job_ = nullptr;
+  ++generation_;
+  faultline::Status s = runtime_->FinishSync(job());
   return s.ok() ? "" : s.ToString();
 }
 

@@ -4,8 +4,10 @@
 // storage call), and runtime::NodeRuntime executing the core's outputs over it. The simulator
 // (cluster.h) owns only the network and the clock.
 //
-// Crash model: Kill() is a process death — the runtime's queued batch and every byte storage did
-// not fsync are lost (MemEnv::Crash). DieAfterStorageOps(n) arms a death n storage mutations into
+// Crash model: Kill() is a power cut — the runtime's queued batch and every byte storage did
+// not fsync are lost (MemEnv::Crash); Kill(/*power_cut=*/false) a process death, which loses the
+// queued batch but not what storage had written (the page cache survives a SIGKILL: the fsync
+// in flight, if any, is run first). DieAfterStorageOps(n) arms a death n storage mutations into
 // the next Flush (a write, a fsync, a rename, ...), so a crash can land between any two file
 // operations of a batch, e.g. between a NEWLEADER batch's log fsync and its currentEpoch rename.
 //
@@ -14,6 +16,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,7 +48,7 @@ class SimNode {
                    runtime::Transport* transport, runtime::EventSink* events,
                    runtime::ReplyHandler replies);
   // The process dies now (see the crash model).
-  void Kill();
+  void Kill(bool power_cut = true);
   // The next Flush dies after `ops` more successful storage mutations (then Kill() it).
   void DieAfterStorageOps(uint64_t ops) { faulty_.FailEverythingAfter(ops); }
   // Every fsync fails with EIO until the next Boot (the disk broke).
@@ -57,6 +60,17 @@ class SimNode {
   // Executes the queued batch: "" or the storage failure (the node must then be killed).
   std::string Flush();
 
+  // The pipelined flush (node_runtime.h "Pipelined sync"), for a disk whose fsync takes
+  // simulated time: Begin() the queued batch (its storage ops written, not yet synced, unless
+  // it holds a non-append op: then synced at once); StartSync() takes the fsync job covering
+  // what was begun (false: none needed, or one is in flight); FinishSync() runs it (the disk
+  // makes it durable now) and releases what it covered. Each: "" or the storage failure (kill
+  // the node then). A Kill before FinishSync loses what the job was to sync (power cut).
+  std::string Begin();
+  std::string StartSync(bool* started);
+  std::string FinishSync();
+  bool sync_pending() const { return static_cast<bool>(sync_job_); }
+
   // What a crash now would leave, read back from a crash image by the real recovery code
   // (cached until the disk changes). Not for hot paths: it recovers the whole disk.
   const DurableState& durable() const;
@@ -66,6 +80,7 @@ class SimNode {
   storage::FaultyEnv faulty_{&disk_};
   std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<runtime::NodeRuntime> runtime_;
+  std::function<faultline::Status()> sync_job_;  // the fsync in flight (StartSync)
   uint64_t generation_ = 0;  // bumped whenever the disk may have changed
   mutable uint64_t view_generation_ = UINT64_MAX;
   mutable std::unique_ptr<DurableState> view_;
