@@ -51,6 +51,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <unordered_map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -227,7 +228,7 @@ class Cluster {
     std::unique_ptr<SimNode> sim = std::make_unique<SimNode>();
     std::unique_ptr<NodeIo> io = std::make_unique<NodeIo>();
     std::vector<Event> events;
-    std::map<uint64_t, ClientReply> replies;
+    std::unordered_map<uint64_t, ClientReply> replies;  // by request id (looked up, never walked)
     uint64_t next_request_id = 1;
     bool disk_failing = false;  // FailDisk: the next storage failure is expected
     uint64_t sync_done_ms = 0;  // when the fsync in flight completes (sim->sync_pending())
