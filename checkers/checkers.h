@@ -108,7 +108,10 @@ LostWriteResult CheckLostWrites(const History& history);
 //   - the committed sequences of any two nodes agree on their common prefix;
 //   - no zxid committed on a node disappears after a restart (`truncate` below it, or a `start`
 //     whose last_zxid is below it);
-//   - acceptedEpoch >= currentEpoch on every node at every point.
+//   - acceptedEpoch >= currentEpoch on every node at every point;
+//   - promises are durable (zab.md 7.3 rules 4 and 1): a `start` that carries accepted_epoch /
+//     current_epoch loads at least the highest acceptedEpoch / currentEpoch that node reported
+//     before (its `accepted_epoch` / `current_epoch` events are released after their fsync).
 struct InvariantResult {
   Verdict verdict = Verdict::kValid;
   std::string reason;

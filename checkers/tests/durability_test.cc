@@ -244,6 +244,79 @@ TEST(ZabInvariants, CurrentEpochAboveAcceptedEpochIsReported) {
   EXPECT_NE(r.anomalies[0].description.find("currentEpoch 2 > acceptedEpoch 1"), std::string::npos);
 }
 
+// A promise is durable (zab.md 7.3 rule 4): forget-accepted-epoch's node acks epoch 2 with
+// acceptedEpoch 2 in memory only, is killed before its NEWLEADER and comes back with the 1 on disk.
+TEST(ZabInvariants, RestartBelowAPromisedAcceptedEpochIsReported) {
+  auto log = HealthyLog();
+  log.push_back(Ev(2, 10, "accepted_epoch", {{"epoch", 2}}));
+  log.push_back(Ev(2, 20, "start",
+                   {{"last_zxid", MakeZxid(1, 2)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  EXPECT_EQ(r.anomalies[0].description,
+            "node 2 restarted at 20 ms with acceptedEpoch 1 below the acceptedEpoch 2 it promised "
+            "at 10 ms (a promise is durable: zab.md 7.3 rule 4)");
+  EXPECT_EQ(r.anomalies[0].start_ns, 20'000'000);
+}
+
+TEST(ZabInvariants, RestartBelowAnAdoptedCurrentEpochIsReported) {
+  auto log = HealthyLog();
+  log.push_back(Ev(1, 10, "accepted_epoch", {{"epoch", 2}}));
+  log.push_back(Ev(1, 11, "current_epoch", {{"epoch", 2}}));
+  log.push_back(Ev(1, 20, "start",
+                   {{"last_zxid", MakeZxid(1, 3)}, {"accepted_epoch", 2}, {"current_epoch", 1}}));
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  EXPECT_NE(r.anomalies[0].description.find(
+                "node 1 restarted at 20 ms with currentEpoch 1 below the currentEpoch 2 it adopted "
+                "at 11 ms"),
+            std::string::npos)
+      << r.anomalies[0].description;
+}
+
+TEST(ZabInvariants, ForgottenPromiseIsReportedOnceNotAtEveryLaterRestart) {
+  auto log = HealthyLog();
+  log.push_back(Ev(2, 10, "accepted_epoch", {{"epoch", 2}}));
+  for (int64_t ts : {20, 30}) {
+    log.push_back(Ev(2, ts, "start",
+                     {{"last_zxid", MakeZxid(1, 2)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
+  }
+  EXPECT_EQ(CheckZabInvariants(log).anomalies.size(), 1u);
+}
+
+TEST(ZabInvariants, RestartWithTheSameOrAHigherEpochIsFine) {
+  auto log = HealthyLog();
+  log.push_back(Ev(2, 10, "accepted_epoch", {{"epoch", 2}}));
+  log.push_back(Ev(2, 20, "start",  // the same: the promise was durable
+                   {{"last_zxid", MakeZxid(1, 2)}, {"accepted_epoch", 2}, {"current_epoch", 1}}));
+  log.push_back(Ev(1, 21, "start",  // higher than anything node 1 reported (a write it never
+                                    // reported before its death) is no broken promise
+                   {{"last_zxid", MakeZxid(1, 3)}, {"accepted_epoch", 3}, {"current_epoch", 1}}));
+  log.push_back(Ev(1, 30, "start",
+                   {{"last_zxid", MakeZxid(1, 3)}, {"accepted_epoch", 3}, {"current_epoch", 1}}));
+  InvariantResult r = CheckZabInvariants(log);
+  EXPECT_EQ(r.verdict, Verdict::kValid) << (r.anomalies.empty() ? "" : r.anomalies[0].description);
+}
+
+// Imported ZooKeeper and etcd logs: `start` without the epoch fields, no epoch events. A restart
+// never looks like a forgotten promise there.
+TEST(ZabInvariants, StartWithoutEpochFieldsIsNotComparedWithPromises) {
+  std::vector<NodeEvent> log = {
+      Ev(1, 0, "start", {{"last_zxid", 0}}),
+      Ev(1, 5, "established", {{"epoch", 2}, {"leader", 1}}),
+      Ev(1, 9, "start", {{"last_zxid", 0}}),
+      Ev(2, 0, "start", {{"member_id", "8e9e05c52164694d"}, {"restarted", false}}),
+      Ev(2, 9, "start", {{"member_id", "8e9e05c52164694d"}, {"restarted", true}}),
+  };
+  EXPECT_EQ(CheckZabInvariants(log).verdict, Verdict::kValid);
+  // ...and a node that reported epochs but then logs a start without them is not compared either.
+  auto mixed = HealthyLog();
+  mixed.push_back(Ev(1, 20, "start", {{"last_zxid", MakeZxid(1, 3)}}));
+  EXPECT_EQ(CheckZabInvariants(mixed).verdict, Verdict::kValid);
+}
+
 TEST(ZabInvariants, DivergentCommittedSequencesAreReported) {
   auto log = HealthyLog();
   // Node 3 commits (1,1) then skips to (2,1): it never committed (1,2), which node 1 did.

@@ -8,6 +8,11 @@
 // same zxid must report the same digest there, which catches a divergence strictly inside a
 // merged range (a different txn, or a hole, no range boundary shows; issue 12). Ranges without
 // a digest (other systems' imported logs) are compared by their boundaries only.
+//
+// Promises are durable: a `start` record's acceptedEpoch / currentEpoch (what recovery loaded)
+// must be at least the highest the node reported before (zabd releases an `accepted_epoch` /
+// `current_epoch` event only after the fsync that covers it, node_runtime.h). Logs without those
+// fields (imported ZooKeeper and etcd logs) are not compared.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,6 +42,12 @@ struct NodeState {
   int64_t snapshot_cover = -1;  // highest SNAP-installed zxid
   int64_t accepted_epoch = -1;
   int64_t current_epoch = -1;
+  // The highest acceptedEpoch / currentEpoch the node ever reported (an `accepted_epoch` /
+  // `current_epoch` event, or a `start` record) and when: zabd releases those events only after
+  // the fsync that covers them, so every later `start` must load at least these (a promise is
+  // durable). -1 while none was reported.
+  int64_t promised_accepted = -1, promised_accepted_ms = 0;
+  int64_t promised_current = -1, promised_current_ms = 0;
 
 };
 
@@ -127,8 +138,41 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
                         ev->node, ev->ts_ms, ZxidString(last), ZxidString(n.max_committed)),
             ev->ts_ms));
       }
-      if (f.contains("accepted_epoch")) n.accepted_epoch = FieldInt(f, "accepted_epoch");
-      if (f.contains("current_epoch")) n.current_epoch = FieldInt(f, "current_epoch");
+      // A promise is durable (zab.md 7.3 rule 4 for acceptedEpoch, rule 1 for currentEpoch):
+      // the epochs a restart loads are at least the highest the node reported before. Only
+      // `start` records that carry the fields are compared (zabd's and the simulator's;
+      // imported ZooKeeper and etcd logs have neither field nor epoch events).
+      struct EpochField {
+        const char* field;
+        const char* name;
+        const char* verb;
+        const char* rule;
+        int64_t* value;
+        int64_t* promised;
+        int64_t* promised_ms;
+      };
+      for (const EpochField& e :
+           {EpochField{"accepted_epoch", "acceptedEpoch", "promised", "7.3 rule 4",
+                       &n.accepted_epoch, &n.promised_accepted, &n.promised_accepted_ms},
+            EpochField{"current_epoch", "currentEpoch", "adopted", "7.3 rule 1", &n.current_epoch,
+                       &n.promised_current, &n.promised_current_ms}}) {
+        if (!f.contains(e.field)) continue;
+        int64_t loaded = FieldInt(f, e.field);
+        if (*e.promised >= 0 && loaded < *e.promised) {
+          result.anomalies.push_back(InvariantAnomaly(
+              fmt::format("node {} restarted at {} ms with {} {} below the {} {} it {} at {} ms "
+                          "(a promise is durable: zab.md {})",
+                          ev->node, ev->ts_ms, e.name, loaded, e.name, *e.promised, e.verb,
+                          *e.promised_ms, e.rule),
+              ev->ts_ms));
+          *e.promised = loaded;  // once per forgotten promise, not again at every restart
+        }
+        *e.value = loaded;
+        if (loaded > *e.promised) {
+          *e.promised = loaded;
+          *e.promised_ms = ev->ts_ms;
+        }
+      }
     } else if (ev->type == "truncate") {
       int64_t lo = FieldInt(f, "removed_first");
       int64_t hi = FieldInt(f, "removed_last");
@@ -168,8 +212,16 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
       }
     } else if (ev->type == "accepted_epoch") {
       n.accepted_epoch = FieldInt(f, "epoch");
+      if (n.accepted_epoch > n.promised_accepted) {
+        n.promised_accepted = n.accepted_epoch;
+        n.promised_accepted_ms = ev->ts_ms;
+      }
     } else if (ev->type == "current_epoch") {
       n.current_epoch = FieldInt(f, "epoch");
+      if (n.current_epoch > n.promised_current) {
+        n.promised_current = n.current_epoch;
+        n.promised_current_ms = ev->ts_ms;
+      }
     }
     if (n.current_epoch > n.accepted_epoch && n.accepted_epoch >= 0) {
       result.anomalies.push_back(

@@ -42,6 +42,7 @@ Result<RecordedRun> LoadRecordedRun(HistoryStore& store, int64_t run_id, bool ex
 TestSpec WithExactSchedule(const TestSpec& spec, std::vector<ScheduledFault> schedule) {
   TestSpec s = spec;
   s.nemesis.kinds.clear();
+  s.nemesis.link_delay_ms = 0;  // its delay entry is in the stored schedule
   s.nemesis.schedule = std::move(schedule);
   return s;
 }

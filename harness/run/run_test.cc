@@ -76,6 +76,22 @@ TEST(Schedule, GeneratedPartitionsTakeTheSpecsTargetsForIsolateNode) {
   }
 }
 
+TEST(Schedule, LinkDelayIsARunLongDelayOfEveryLinkUnderTheGeneratedFaults) {
+  TestSpec s = SpecWith({FaultKind::kKill}, 10000);
+  s.nemesis.link_delay_ms = 40;
+  auto sched = RealizeSchedule(s, 1);
+  ASSERT_EQ(sched.size(), 4u);  // the delay, then the kills at 2, 5 and 8 s as without it
+  EXPECT_EQ(sched[0].at_ms, 0);
+  EXPECT_EQ(sched[0].fault.kind, FaultKind::kDelay);
+  EXPECT_EQ(sched[0].fault.target.kind, TargetKind::kAll);
+  EXPECT_EQ(sched[0].fault.delay_ms, 40);
+  EXPECT_EQ(sched[0].duration_ms, 10000);
+  EXPECT_EQ(sched[1].at_ms, 2000);
+  EXPECT_EQ(sched[1].fault.kind, FaultKind::kKill);
+  s.nemesis.kinds.clear();  // alone, it is the whole schedule
+  EXPECT_EQ(RealizeSchedule(s, 1).size(), 1u);
+}
+
 TEST(Schedule, ExplicitScheduleIsTakenVerbatim) {
   TestSpec s = SpecWith({FaultKind::kKill});
   ScheduledFault f;

@@ -20,6 +20,16 @@ std::vector<ScheduledFault> RealizeSchedule(const TestSpec& spec, uint64_t seed)
   const NemesisSpec& n = spec.nemesis;
   if (!n.schedule.empty()) return n.schedule;
   std::vector<ScheduledFault> out;
+  if (n.link_delay_ms > 0) {
+    // The run-long delay on every link (test_spec.h link_delay): in force from the start, under
+    // the generated faults (the timeline allows faults to overlap).
+    ScheduledFault d;
+    d.fault.kind = FaultKind::kDelay;
+    d.fault.target = Target{TargetKind::kAll, {}};
+    d.fault.delay_ms = static_cast<int>(n.link_delay_ms);
+    d.duration_ms = spec.time_limit_ms;
+    out.push_back(d);
+  }
   if (n.kinds.empty()) return out;
   std::mt19937_64 rng(seed ^ kScheduleSeedSalt);
   std::vector<Target> targets = n.targets.empty() ? std::vector<Target>{Target{}} : n.targets;

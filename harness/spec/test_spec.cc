@@ -230,6 +230,7 @@ void ParseNemesis(const YAML::Node& node, const std::string& source, int nodes, 
   Check(n->delay_ms > 0, r, r.Get("delay"), "nemesis.delay", "must be > 0");
   r.Read("loss", &n->loss);
   Check(n->loss > 0 && n->loss <= 1, r, r.Get("loss"), "nemesis.loss", "must be in (0, 1]");
+  r.ReadDuration("link_delay", &n->link_delay_ms);  // 0 = none
   if (YAML::Node schedule = r.Get("schedule")) {
     if (!schedule.IsSequence()) r.Fail(schedule, "nemesis.schedule", "expected a list");
     for (size_t i = 0; i < schedule.size(); ++i) {
@@ -386,6 +387,10 @@ bool SpecHasFault(const TestSpec& spec, bool (*pred)(FaultKind)) {
   for (const auto& f : spec.nemesis.schedule) {
     if (pred(f.fault.kind)) return true;
   }
+  // nemesis.link_delay is a delay fault of the generated schedule (schedule.h).
+  if (spec.nemesis.schedule.empty() && spec.nemesis.link_delay_ms > 0) {
+    return pred(FaultKind::kDelay);
+  }
   return false;
 }
 
@@ -465,6 +470,7 @@ std::string SpecToYaml(const TestSpec& spec) {
   e << YAML::Key << "duration" << YAML::Value << ms(n.duration_ms);
   e << YAML::Key << "delay" << YAML::Value << ms(n.delay_ms);
   e << YAML::Key << "loss" << YAML::Value << n.loss;
+  if (n.link_delay_ms > 0) e << YAML::Key << "link_delay" << YAML::Value << ms(n.link_delay_ms);
   if (!n.schedule.empty()) {
     e << YAML::Key << "schedule" << YAML::Value << YAML::BeginSeq;
     for (const auto& f : n.schedule) {
@@ -603,6 +609,7 @@ Status ApplyOverrides(const SpecOverrides& o, TestSpec* spec) {
     }
     spec->nemesis.kinds = kinds;
     spec->nemesis.schedule.clear();  // an override replaces an explicit schedule too
+    if (kinds.empty()) spec->nemesis.link_delay_ms = 0;  // "none": no fault at all
   }
   if (SpecHasFault(*spec, IsNetworkFault) && spec->net == NetMode::kNone) {
     return Status::InvalidArgument("--net: network faults are scheduled but net is none");

@@ -87,6 +87,12 @@ struct NemesisSpec {
   int64_t delay_ms = 200;                // delay faults: added latency per chunk
   double loss = 0.2;                     // loss faults: probability a chunk kills its link
   std::vector<ScheduledFault> schedule;  // explicit schedule; when set, replaces generation
+  // `link_delay`, > 0: every peer link delayed this long for the whole run, under the generated
+  // faults (a `delay` fault on all nodes at offset 0 lasting the time limit, the schedule's first
+  // entry): every message of an election, a discovery and a sync waits, so their windows are
+  // wide. A generated delay fault on a link replaces it there while it lasts. Ignored, as kinds
+  // are, when an explicit schedule is given (write the delay entry there).
+  int64_t link_delay_ms = 0;
 };
 
 struct TestSpec {

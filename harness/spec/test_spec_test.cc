@@ -315,6 +315,25 @@ TEST(TestSpec, BadOverridesNameTheFlag) {
   EXPECT_NE(st.message().find("--time-limit"), std::string::npos);
 }
 
+// nemesis.link_delay: a run-long delay on every link under the generated faults; it is a link
+// fault (the runner needs the proxy), round-trips, and `--nemesis none` drops it with the rest.
+TEST(TestSpec, LinkDelayIsALinkFaultThatRoundTripsAndNemesisNoneDropsIt) {
+  Result<TestSpec> r = ParseTestSpec(
+      "nemesis: {kinds: [kill], interval: 400ms, duration: 300ms, link_delay: 40ms}\n", "s.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->nemesis.link_delay_ms, 40);
+  EXPECT_TRUE(SpecHasFault(*r, IsLinkFault));
+  Result<TestSpec> back = ParseTestSpec(SpecToYaml(*r), "back.yaml");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->nemesis.link_delay_ms, 40);
+  ExpectError("nemesis: {link_delay: soon}\n", {"nemesis.link_delay", "bad duration"});
+  SpecOverrides o;
+  o.nemesis = "none";
+  ASSERT_TRUE(ApplyOverrides(o, &*r).ok());
+  EXPECT_EQ(r->nemesis.link_delay_ms, 0);
+  EXPECT_FALSE(SpecHasFault(*r, IsLinkFault));
+}
+
 TEST(TestSpec, EffectiveSpecRoundTripsThroughYaml) {
   Result<TestSpec> r = LoadTestSpec(std::string(FAULTLINE_SOURCE_DIR) + "/workloads/quick.yaml");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
