@@ -118,7 +118,9 @@ struct InvariantResult {
   int64_t events_checked = 0;
   std::vector<Anomaly> anomalies;
 };
-InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& events);
+// `origin_ms` (unix ms of the run's start; 0 = unknown) makes the times in the anomalies'
+// descriptions offsets from it, as everything else shows them.
+InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& events, int64_t origin_ms = 0);
 
 // ---------------------------------------------------------------- session order
 

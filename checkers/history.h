@@ -45,6 +45,9 @@ enum class Outcome { kOk, kFail, kInfo };
 std::string_view FnName(Fn f);  // "read", "write", ..., "append"
 std::optional<Fn> FnFromName(std::string_view name);
 std::string_view OutcomeName(Outcome o);  // "ok", "fail", "info"
+// A time in a checker's message, as the console and the report show times: the offset from the
+// run's start ("+2.14s") when `origin_ms` (unix ms of the start) is known, else "<ms> ms".
+std::string RunTimeText(int64_t ts_ms, int64_t origin_ms);
 std::optional<Outcome> OutcomeFromName(std::string_view name);
 
 // One micro-op of a kTxn (Knossos multi-register): read key (value = observed, nullopt = nil) or
@@ -124,6 +127,7 @@ struct History {
   // Value of every key before the first op (nullopt = absent / nil). Porcupine kv: "".
   std::optional<std::string> initial_value;
   std::string source;  // file or run name, for messages
+  int64_t origin_ms = 0;  // unix ms of the run's start, for messages (0 = unknown)
 };
 
 }  // namespace faultline::checkers

@@ -1,4 +1,6 @@
 // String names of the history and checker enums (the jsonl format and the CLI use them).
+#include <fmt/format.h>
+
 #include <array>
 #include <utility>
 
@@ -91,6 +93,11 @@ bool ParseModelKind(std::string_view name, ModelKind* out) {
     }
   }
   return false;
+}
+
+std::string RunTimeText(int64_t ts_ms, int64_t origin_ms) {
+  if (origin_ms <= 0) return fmt::format("{} ms", ts_ms);
+  return fmt::format("+{:.2f}s", static_cast<double>(ts_ms - origin_ms) / 1000.0);
 }
 
 }  // namespace faultline::checkers

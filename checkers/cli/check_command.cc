@@ -207,7 +207,7 @@ CheckReport RunChecks(const History& history, const ModelOptions& model, const B
                                                          : "the history is not faultline's own"});
   }
   if (!history.node_events.empty()) {
-    r.invariants = CheckZabInvariants(history.node_events);
+    r.invariants = CheckZabInvariants(history.node_events, history.origin_ms);
     r.ran_invariants = true;
     r.verdict = CombineVerdicts(r.verdict, r.invariants.verdict);
   } else if (required("zab-invariants")) {

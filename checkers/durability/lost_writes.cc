@@ -25,21 +25,22 @@ bool IsRegisterWrite(const Op& op) {
 }
 
 // Which nodes logged / committed zxid z, and which truncations and sync decisions removed it.
-std::string Forensics(int64_t z, const std::vector<NodeEvent>& events) {
+std::string Forensics(int64_t z, const std::vector<NodeEvent>& events, int64_t origin_ms) {
   std::vector<std::string> logged, committed, removed, syncs;
   for (const NodeEvent& ev : events) {
     const auto& f = ev.fields;
     if (ev.type == "logged" || ev.type == "committed") {
       if (FieldInt(f, "first") <= z && z <= FieldInt(f, "last")) {
         (ev.type == "logged" ? logged : committed)
-            .push_back(fmt::format("node {} at {} ms", ev.node, ev.ts_ms));
+            .push_back(fmt::format("node {} at {}", ev.node, RunTimeText(ev.ts_ms, origin_ms)));
       }
     } else if (ev.type == "truncate") {
       int64_t lo = FieldInt(f, "removed_first"), hi = FieldInt(f, "removed_last");
       if (lo < 0) lo = FieldInt(f, "keep_up_to") + 1;
       if (lo <= z && z <= hi) {
-        removed.push_back(fmt::format("node {} truncated to {} at {} ms (removed {} txns)", ev.node,
-                                      ZxidString(FieldInt(f, "keep_up_to")), ev.ts_ms,
+        removed.push_back(fmt::format("node {} truncated to {} at {} (removed {} txns)", ev.node,
+                                      ZxidString(FieldInt(f, "keep_up_to")),
+                                      RunTimeText(ev.ts_ms, origin_ms),
                                       FieldInt(f, "removed_count")));
       }
     } else if (ev.type == "sync_decision") {
@@ -48,9 +49,10 @@ std::string Forensics(int64_t z, const std::vector<NodeEvent>& events) {
       std::string mode = f.value("mode", std::string());
       if (leader < z && peer >= z && mode != "DIFF") {
         syncs.push_back(
-            fmt::format("leader node {} chose {} for peer {} at {} ms (peer_zxid {}, "
+            fmt::format("leader node {} chose {} for peer {} at {} (peer_zxid {}, "
                         "leader_zxid {}, trunc_to {})",
-                        ev.node, mode, FieldInt(f, "peer"), ev.ts_ms, ZxidString(peer),
+                        ev.node, mode, FieldInt(f, "peer"), RunTimeText(ev.ts_ms, origin_ms),
+                        ZxidString(peer),
                         ZxidString(leader), ZxidString(FieldInt(f, "trunc_to"))));
       }
     }
@@ -64,14 +66,19 @@ std::string Forensics(int64_t z, const std::vector<NodeEvent>& events) {
       list(logged), list(committed), list(removed), list(syncs));
 }
 
+// An op's or fault's time (ns) in a message: the offset from the run's start when the history
+// knows it, else the history's own ns.
+std::string NsText(const History& h, int64_t ns) {
+  return h.origin_ms > 0 ? RunTimeText(ns / 1'000'000, h.origin_ms) : std::to_string(ns);
+}
+
 std::string FaultsAround(const History& h, int64_t from, int64_t to) {
   std::vector<std::string> out;
   for (const Fault& f : h.faults) {
     if (f.start_ns <= to && f.stop_ns >= from) {
       out.push_back(fmt::format(
-          "{} {} [{} .. {}] {}", f.kind, fmt::join(f.targets, ","), f.start_ns,
-          f.stop_ns == kOpenNs ? std::string("never healed") : std::to_string(f.stop_ns),
-          f.description));
+          "{} {} [{} .. {}] {}", f.kind, fmt::join(f.targets, ","), NsText(h, f.start_ns),
+          f.stop_ns == kOpenNs ? std::string("never healed") : NsText(h, f.stop_ns), f.description));
     }
   }
   return out.empty() ? "faults around: none\n"
@@ -161,9 +168,9 @@ LostWriteResult CheckLostWrites(const History& h) {
       a.description = fmt::format(
           "acknowledged {} of {} to key {:?} by process {} (op {}, acknowledged at {}{}) is lost: "
           "{}",
-          FnName(w->f), w->value.value_or("nil"), key, w->process, w->index, w->complete_ns,
+          FnName(w->f), w->value.value_or("nil"), key, w->process, w->index, NsText(h, w->complete_ns),
           w->zxid ? ", zxid " + ZxidString(*w->zxid) : "", why);
-      a.detail = w->zxid ? Forensics(*w->zxid, h.node_events)
+      a.detail = w->zxid ? Forensics(*w->zxid, h.node_events, h.origin_ms)
                          : std::string("zxid unknown: no node-log forensics\n");
       a.detail += FaultsAround(h, w->invoke_ns, w->complete_ns + kFaultWindowNs);
       result.anomalies.push_back(std::move(a));

@@ -67,6 +67,38 @@ TEST(LostWrites, WriteDroppedByTruncIsReportedWithForensics) {
   EXPECT_NE(a.detail.find("partition 1"), std::string::npos) << a.detail;
 }
 
+// Regression (checker messages in unix ms, issue 10): the lost write's forensics and fault
+// times read "node 1 at 1796191635841 ms" and "[1796191634310000000 .. ]" on the console and in
+// `faultline anomalies`; with the run's start known they are offsets from it, as the console
+// shows every other time.
+TEST(LostWrites, TimesInMessagesAreOffsetsFromTheRunStartRegression) {
+  const int64_t t0_ms = 1'796'191'634'000, t0_ns = t0_ms * 1'000'000;
+  HistoryBuilder b;
+  b.Write(1, "a", t0_ns, t0_ns + 10).WithZxid(MakeZxid(1, 1));
+  b.Write(1, "b", t0_ns + 20, t0_ns + 1'250'000'000).WithZxid(MakeZxid(1, 2));  // lost
+  b.Read(2, "a", t0_ns + 5'000'000'000, t0_ns + 5'000'000'010);
+  b.Fault("kill", {1}, t0_ns + 1'500'000'000, t0_ns + 3'000'000'000);
+  History h = b.Build();
+  h.origin_ms = t0_ms;
+  h.node_events = {
+      Ev(1, t0_ms + 1'240, "logged",
+         {{"first", MakeZxid(1, 2)}, {"last", MakeZxid(1, 2)}, {"count", 1}}),
+      Ev(1, t0_ms + 3'400, "truncate",
+         {{"keep_up_to", MakeZxid(1, 1)},
+          {"removed_first", MakeZxid(1, 2)},
+          {"removed_last", MakeZxid(1, 2)},
+          {"removed_count", 1}}),
+  };
+  LostWriteResult r = CheckLostWrites(h);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  const Anomaly& a = r.anomalies[0];
+  EXPECT_NE(a.description.find("acknowledged at +1.25s"), std::string::npos) << a.description;
+  EXPECT_NE(a.detail.find("logged by: node 1 at +1.24s"), std::string::npos) << a.detail;
+  EXPECT_NE(a.detail.find("at +3.40s (removed 1 txns)"), std::string::npos) << a.detail;
+  EXPECT_NE(a.detail.find("kill 1 [+1.50s .. +3.00s]"), std::string::npos) << a.detail;
+  EXPECT_EQ(a.detail.find("1796"), std::string::npos) << a.detail;
+}
+
 TEST(LostWrites, WithoutZxidsRealTimeOrderDecides) {
   auto lost =
       HistoryBuilder().Write(1, "a", 0, 10).Write(1, "b", 20, 30).Read(2, "a", 100, 110).Build();
@@ -242,6 +274,23 @@ TEST(ZabInvariants, CurrentEpochAboveAcceptedEpochIsReported) {
   InvariantResult r = CheckZabInvariants(log);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
   EXPECT_NE(r.anomalies[0].description.find("currentEpoch 2 > acceptedEpoch 1"), std::string::npos);
+}
+
+// Regression (checker messages in unix ms, issue 10): "node 1 truncated at 1796191635841 ms"
+// on the console; given the run's start, the invariants name times as offsets from it.
+TEST(ZabInvariants, TimesInDescriptionsAreOffsetsFromTheRunStartRegression) {
+  const int64_t t0 = 1'796'191'634'000;
+  std::vector<NodeEvent> log = {
+      Ev(2, t0 + 100, "accepted_epoch", {{"epoch", 2}}),
+      Ev(2, t0 + 2'150, "start",
+         {{"last_zxid", MakeZxid(1, 2)}, {"accepted_epoch", 1}, {"current_epoch", 1}}),
+  };
+  InvariantResult r = CheckZabInvariants(log, t0);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  EXPECT_EQ(r.anomalies[0].description,
+            "node 2 restarted at +2.15s with acceptedEpoch 1 below the acceptedEpoch 2 it promised "
+            "at +0.10s (a promise is durable: zab.md 7.3 rule 4)");
+  EXPECT_EQ(r.anomalies[0].start_ns, (t0 + 2'150) * 1'000'000);  // the anomaly's own time stays
 }
 
 // A promise is durable (zab.md 7.3 rule 4): forget-accepted-epoch's node acks epoch 2 with

@@ -94,8 +94,9 @@ Anomaly InvariantAnomaly(const std::string& description, int64_t ts_ms) {
 
 }  // namespace
 
-InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
+InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t origin_ms) {
   InvariantResult result;
+  auto when = [origin_ms](int64_t ts_ms) { return RunTimeText(ts_ms, origin_ms); };
   std::vector<const NodeEvent*> events;
   for (const NodeEvent& ev : input) events.push_back(&ev);
   std::stable_sort(events.begin(), events.end(),
@@ -115,7 +116,7 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
       auto& l = leaders[epoch];
       if (l.emplace(leader, ev->ts_ms).second && l.size() == 2) {
         std::vector<std::string> names;
-        for (const auto& [id, ts] : l) names.push_back(fmt::format("node {} at {} ms", id, ts));
+        for (const auto& [id, ts] : l) names.push_back(fmt::format("node {} at {}", id, when(ts)));
         result.anomalies.push_back(InvariantAnomaly(
             fmt::format("two established leaders in epoch {}: {}", epoch, fmt::join(names, ", ")),
             ev->ts_ms));
@@ -134,8 +135,8 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
       int64_t last = FieldInt(f, "last_zxid");
       if (n.max_committed >= 0 && last < n.max_committed) {
         result.anomalies.push_back(InvariantAnomaly(
-            fmt::format("node {} restarted at {} ms with last_zxid {} below its committed zxid {}",
-                        ev->node, ev->ts_ms, ZxidString(last), ZxidString(n.max_committed)),
+            fmt::format("node {} restarted at {} with last_zxid {} below its committed zxid {}",
+                        ev->node, when(ev->ts_ms), ZxidString(last), ZxidString(n.max_committed)),
             ev->ts_ms));
       }
       // A promise is durable (zab.md 7.3 rule 4 for acceptedEpoch, rule 1 for currentEpoch):
@@ -160,10 +161,10 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
         int64_t loaded = FieldInt(f, e.field);
         if (*e.promised >= 0 && loaded < *e.promised) {
           result.anomalies.push_back(InvariantAnomaly(
-              fmt::format("node {} restarted at {} ms with {} {} below the {} {} it {} at {} ms "
+              fmt::format("node {} restarted at {} with {} {} below the {} {} it {} at {} "
                           "(a promise is durable: zab.md {})",
-                          ev->node, ev->ts_ms, e.name, loaded, e.name, *e.promised, e.verb,
-                          *e.promised_ms, e.rule),
+                          ev->node, when(ev->ts_ms), e.name, loaded, e.name, *e.promised, e.verb,
+                          when(*e.promised_ms), e.rule),
               ev->ts_ms));
           *e.promised = loaded;  // once per forgotten promise, not again at every restart
         }
@@ -193,10 +194,10 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
           if (resent && z >= resent->first && z <= resent->second) z = resent->second + 1;
           if (z > to) continue;
           Anomaly a = InvariantAnomaly(
-              fmt::format("node {} truncated at {} ms (keep_up_to {}) removing zxid "
-                          "{} that node {} committed at {} ms",
-                          ev->node, ev->ts_ms, ZxidString(FieldInt(f, "keep_up_to")), ZxidString(z),
-                          id, c.ts_ms),
+              fmt::format("node {} truncated at {} (keep_up_to {}) removing zxid "
+                          "{} that node {} committed at {}",
+                          ev->node, when(ev->ts_ms), ZxidString(FieldInt(f, "keep_up_to")),
+                          ZxidString(z), id, when(c.ts_ms)),
               ev->ts_ms);
           result.anomalies.push_back(std::move(a));
           goto next_event;  // one anomaly per truncate is enough
@@ -225,8 +226,9 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input) {
     }
     if (n.current_epoch > n.accepted_epoch && n.accepted_epoch >= 0) {
       result.anomalies.push_back(
-          InvariantAnomaly(fmt::format("node {} at {} ms: currentEpoch {} > acceptedEpoch {}",
-                                       ev->node, ev->ts_ms, n.current_epoch, n.accepted_epoch),
+          InvariantAnomaly(fmt::format("node {} at {}: currentEpoch {} > acceptedEpoch {}",
+                                       ev->node, when(ev->ts_ms), n.current_epoch,
+                                       n.accepted_epoch),
                            ev->ts_ms));
       n.accepted_epoch = n.current_epoch;  // report once per divergence
     }

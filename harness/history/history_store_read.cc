@@ -217,6 +217,7 @@ Result<checkers::History> HistoryStore::LoadHistory(int64_t run_id) {
   {
     checkers::History h;
     h.source = fmt::format("run {}", run_id);
+    h.origin_ms = run->started_ms;
     DescribeRunModel(run->spec_text, &h);
     Result<SqliteStmt> st = db.Prepare(
         "SELECT op_index, process, f, key, value, expected, elements, node, invoke_ns, "

@@ -192,7 +192,7 @@ ExpectationResult EvalInvariants(const ScenarioRecord& rec) {
   ExpectationResult r;
   std::vector<checkers::NodeEvent> all;
   for (const auto& [id, events] : rec.events) all.insert(all.end(), events.begin(), events.end());
-  checkers::InvariantResult ir = checkers::CheckZabInvariants(all);
+  checkers::InvariantResult ir = checkers::CheckZabInvariants(all, rec.t0_ms);
   r.held = ir.verdict == checkers::Verdict::kValid;
   r.detail = fmt::format("{} events: {}", ir.events_checked, checkers::VerdictName(ir.verdict));
   if (!ir.reason.empty()) r.detail += " (" + ir.reason + ")";

@@ -57,7 +57,7 @@ class SimRun {
  public:
   SimRun(HistoryStore& store, const SimRunOptions& o, const SimSetup& setup, int64_t run_id,
          int64_t anchor_ms)
-      : store_(store), o_(o), spec_(o.spec), setup_(setup), run_id_(run_id) {
+      : store_(store), o_(o), spec_(o.spec), setup_(setup), run_id_(run_id), anchor_ms_(anchor_ms) {
     WorldOptions w;
     w.nodes = spec_.system.nodes;
     w.base = setup.base;
@@ -127,6 +127,7 @@ class SimRun {
       return j;
     }
     checkers::History history = history_->Take(spec_text);
+    history.origin_ms = anchor_ms_;
     if (o_.on_judge) o_.on_judge(history);
     CheckRows rows =
         JudgeHistory(history, (*system)->PromisesFor(setup_.read_mode_name), spec_.checkers);
@@ -209,6 +210,7 @@ class SimRun {
   const TestSpec& spec_;
   const SimSetup& setup_;
   int64_t run_id_;
+  int64_t anchor_ms_;  // the run's start (unix ms): simulated time 0
   // Declaration order = reverse destruction order: the world outlives what points into it.
   std::unique_ptr<World> world_;
   std::unique_ptr<SimHistory> history_;
