@@ -111,6 +111,9 @@ TEST(HistoryStore, InvokeAndCompletionReadBackAsOneOp) {
   EXPECT_TRUE(h->ops[2].open());  // never completed: reads back as open (= info)
   EXPECT_EQ(h->ops[2].outcome, checkers::Outcome::kInfo);
   EXPECT_EQ(h->model, "cas-register");
+  // The run's start, for the checkers' messages (times as offsets from it).
+  EXPECT_EQ(h->origin_ms, (*store)->GetRun(*run)->started_ms);
+  EXPECT_GT(h->origin_ms, 0);
 }
 
 TEST(HistoryStore, CompletionInSameBatchAsInvokeIsFolded) {
