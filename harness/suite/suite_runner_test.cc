@@ -178,21 +178,23 @@ TEST(RunSuiteDeathTest, AnInterruptEndsTheCaseInProgressAndStopsTheSuite) {
       ::testing::ExitedWithCode(2), "");
 }
 
+// A one-second register test on the in-process fake system; `system_extra` goes into its
+// system map (", lose_every: 3" plants lost writes), `tail` after the rest (a nemesis).
+std::string FakeSpec(const std::string& name, const std::string& system_extra,
+                     const std::string& tail = "") {
+  return "name: " + name + "\nsystem: {kind: fake, nodes: 3" + system_extra +
+         "}\nworkload: {type: register, keys: 2}\nconcurrency: 2\nrate: 100\ntime_limit: 1s\n" +
+         tail;
+}
+
 // The real executor on the in-process fake system: one valid run and one with a planted lost
 // write, each a second long, through ExecuteRun.
 TEST(RunSuite, FakeSystemRunsThroughTheRunScaffoldAndGetMetricsAndJUnit) {
   TempDir dir;
-  const std::string spec =
-      "system: {kind: fake, nodes: 3%s}\nworkload: {type: register, keys: 2}\nconcurrency: 2\n"
-      "rate: 100\ntime_limit: 1s\nnemesis: {kinds: [kill], targets: [leader], interval: 300ms, "
-      "duration: 200ms}\n";
-  auto with = [&](const std::string& extra) {
-    std::string s = spec;
-    s.replace(s.find("%s"), 2, extra);
-    return s;
-  };
-  std::ofstream(dir.File("ok.yaml")) << "name: ok\n" << with("");
-  std::ofstream(dir.File("bug.yaml")) << "name: bug\n" << with(", lose_every: 3");
+  const std::string kill = "nemesis: {kinds: [kill], targets: [leader], interval: 300ms, "
+                           "duration: 200ms}\n";
+  std::ofstream(dir.File("ok.yaml")) << FakeSpec("ok", "", kill);
+  std::ofstream(dir.File("bug.yaml")) << FakeSpec("bug", ", lose_every: 3", kill);
   std::ofstream(dir.File("suite.yaml"))
       << "name: fakes\nseed: 3\ntests:\n  - test: ok.yaml\n  - test: bug.yaml\n";
   Result<SuitePlan> plan = LoadSuitePlan(dir.File("suite.yaml"), {});
@@ -235,17 +237,9 @@ TEST(RunSuite, FakeSystemRunsThroughTheRunScaffoldAndGetMetricsAndJUnit) {
 // suite order whichever shard ran them, each run under its id in the merged store.
 TEST(MergedSuiteJUnit, TheShardsOfASuiteMergeIntoOneJUnitInSuiteOrder) {
   TempDir dir;
-  const std::string spec =
-      "system: {kind: fake, nodes: 3%s}\nworkload: {type: register, keys: 2}\nconcurrency: 2\n"
-      "rate: 100\ntime_limit: 1s\n";
-  auto with = [&](const std::string& extra) {
-    std::string s = spec;
-    s.replace(s.find("%s"), 2, extra);
-    return s;
-  };
-  std::ofstream(dir.File("ok.yaml")) << "name: ok\n" << with("");
-  std::ofstream(dir.File("bug.yaml")) << "name: bug\n" << with(", lose_every: 3");
-  std::ofstream(dir.File("third.yaml")) << "name: third\n" << with("");
+  std::ofstream(dir.File("ok.yaml")) << FakeSpec("ok", "");
+  std::ofstream(dir.File("bug.yaml")) << FakeSpec("bug", ", lose_every: 3");
+  std::ofstream(dir.File("third.yaml")) << FakeSpec("third", "");
   std::ofstream(dir.File("suite.yaml")) << "name: fakes\nseed: 3\ntests:\n  - test: ok.yaml\n"
                                            "  - test: bug.yaml\n  - test: third.yaml\n";
   Result<SuitePlan> plan = LoadSuitePlan(dir.File("suite.yaml"), {});

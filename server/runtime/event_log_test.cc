@@ -9,15 +9,19 @@
 namespace runtime {
 namespace {
 
-std::vector<nlohmann::json> Lines(std::FILE* f) {
+std::string AllText(std::FILE* f) {
   std::fflush(f);
   std::rewind(f);
   std::string all;
   char buf[4096];
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) all.append(buf, n);
+  return all;
+}
+
+std::vector<nlohmann::json> Lines(std::FILE* f) {
   std::vector<nlohmann::json> out;
-  std::istringstream in(all);
+  std::istringstream in(AllText(f));
   for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
   return out;
 }
@@ -43,15 +47,6 @@ TEST(JsonEventLogTest, EveryRecordIsOneLineWithTimeNodeTypeAndItsFields) {
   std::fclose(f);
 }
 
-std::string AllText(std::FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string all;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) all.append(buf, n);
-  return all;
-}
 
 TEST(JsonEventLogTest, ALineIsByteForByteWhatNlohmannJsonPrintsForTheSameObject) {
   // Write() prints without building a json object (perf); the text must not change.
