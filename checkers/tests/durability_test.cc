@@ -335,6 +335,108 @@ TEST(ZabInvariants, ForgottenPromiseIsReportedOnceNotAtEveryLaterRestart) {
   EXPECT_EQ(CheckZabInvariants(log).anomalies.size(), 1u);
 }
 
+// currentEpoch certifies a durable history (zab.md 7.3 rule 1): zk-3911 / zk-4643 persist
+// currentEpoch 2 for the NEWLEADER history 1|3 before 1|1..1|3 are durable; a power cut in between
+// and node 3 comes back with the new epoch and an empty log.
+std::vector<NodeEvent> SyncedThenCut(int64_t restart_last_zxid) {
+  auto log = HealthyLog();
+  log.push_back(Ev(3, 10, "accepted_epoch", {{"epoch", 2}}));
+  log.push_back(Ev(3, 11, "current_epoch", {{"epoch", 2}, {"history", MakeZxid(1, 3)}}));
+  log.push_back(Ev(3, 20, "start",
+                   {{"last_zxid", restart_last_zxid}, {"accepted_epoch", 2}, {"current_epoch", 2}}));
+  return log;
+}
+
+TEST(ZabInvariants, RestartBelowTheHistoryACurrentEpochCertifiedIsReported) {
+  InvariantResult r = CheckZabInvariants(SyncedThenCut(0));
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  EXPECT_EQ(r.anomalies[0].description,
+            "node 3 restarted at 20 ms with last_zxid 0x0 (epoch 0, counter 0) below the history "
+            "0x100000003 (epoch 1, "
+            "counter 3) its currentEpoch 2 certified at 11 ms (currentEpoch is persisted only once "
+            "that history is durable: zab.md 7.3 rule 1)");
+  EXPECT_EQ(r.anomalies[0].start_ns, 20'000'000);
+}
+
+TEST(ZabInvariants, RestartAtOrAboveTheCertifiedHistoryIsFine) {
+  for (int64_t last : {MakeZxid(1, 3), MakeZxid(2, 1)}) {
+    InvariantResult r = CheckZabInvariants(SyncedThenCut(last));
+    EXPECT_EQ(r.verdict, Verdict::kValid) << (r.anomalies.empty() ? "" : r.anomalies[0].description);
+  }
+}
+
+TEST(ZabInvariants, ATruncationOrSnapInstallAfterTheCertificateLiftsIt) {
+  // A later leader may TRUNC what an epoch that never formed certified, or SNAP the node to a
+  // state that ends below it: the restart is then held to nothing more.
+  for (const char* type : {"truncate", "snapshot_installed"}) {
+    SCOPED_TRACE(type);
+    auto log = SyncedThenCut(MakeZxid(1, 1));
+    nlohmann::json fields = std::string(type) == "truncate"
+                                ? nlohmann::json{{"keep_up_to", MakeZxid(1, 1)},
+                                                 {"removed_first", MakeZxid(1, 2)},
+                                                 {"removed_last", MakeZxid(1, 3)},
+                                                 {"removed_count", 2}}
+                                : nlohmann::json{{"zxid", MakeZxid(1, 1)}};
+    log.insert(log.end() - 1, Ev(3, 15, type, fields));
+    // (node 1 committed 1|3, so a truncation of it would be a violation of its own: commit less)
+    for (NodeEvent& e : log) {
+      if (e.type == "committed") e.fields["last"] = MakeZxid(1, 1);
+    }
+    InvariantResult r = CheckZabInvariants(log);
+    EXPECT_EQ(r.verdict, Verdict::kValid) << (r.anomalies.empty() ? "" : r.anomalies[0].description);
+  }
+}
+
+TEST(ZabInvariants, ACurrentEpochWithoutAHistoryCertifiesNothing) {
+  // A leader's currentEpoch (and other systems' logs) carry no `history`.
+  auto log = HealthyLog();
+  log.push_back(Ev(1, 20, "start",
+                   {{"last_zxid", MakeZxid(1, 3)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
+  log.push_back(Ev(3, 21, "accepted_epoch", {{"epoch", 2}}));
+  log.push_back(Ev(3, 22, "current_epoch", {{"epoch", 2}}));
+  log.push_back(Ev(3, 30, "start", {{"last_zxid", 0}, {"accepted_epoch", 2}, {"current_epoch", 2}}));
+  InvariantResult r = CheckZabInvariants(log);
+  EXPECT_EQ(r.verdict, Verdict::kValid) << (r.anomalies.empty() ? "" : r.anomalies[0].description);
+}
+
+// A vote advertises the last logged zxid (zab.md 7.3 rule 2): zk-2845's node votes with its
+// last APPLIED zxid, and after a restart its recovered log tail is logged but not yet applied.
+std::vector<NodeEvent> RestartThenVote(int64_t vote_leader, int64_t vote_zxid) {
+  auto log = HealthyLog();
+  log.push_back(Ev(2, 20, "start",
+                   {{"last_zxid", MakeZxid(1, 2)}, {"accepted_epoch", 1}, {"current_epoch", 1}}));
+  log.push_back(Ev(2, 21, "vote",
+                   {{"round", 1}, {"leader", vote_leader}, {"zxid", vote_zxid}, {"epoch", 1}}));
+  return log;
+}
+
+TEST(ZabInvariants, AFirstVoteAfterARestartBelowTheRecoveredLogIsReported) {
+  InvariantResult r = CheckZabInvariants(RestartThenVote(2, MakeZxid(1, 1)));
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.anomalies.size(), 1u);
+  EXPECT_EQ(r.anomalies[0].description,
+            "node 2 voted for itself at 21 ms with zxid 0x100000001 (epoch 1, counter 1) below the "
+            "last zxid 0x100000002 (epoch 1, counter 2) it recovered at 20 ms (a vote advertises "
+            "the last logged zxid: zab.md 7.3 rule 2)");
+}
+
+TEST(ZabInvariants, AVoteWithTheRecoveredZxidOrForAnotherNodeIsFine) {
+  for (auto [leader, zxid] : {std::pair<int64_t, int64_t>{2, MakeZxid(1, 2)},
+                              std::pair<int64_t, int64_t>{1, MakeZxid(1, 1)}}) {
+    InvariantResult r = CheckZabInvariants(RestartThenVote(leader, zxid));
+    EXPECT_EQ(r.verdict, Verdict::kValid) << (r.anomalies.empty() ? "" : r.anomalies[0].description);
+  }
+  // Only the first vote after a start is held to it; and only zabd's `start` records (with the
+  // epoch fields): an imported ZooKeeper start names its applied point.
+  auto later = RestartThenVote(1, MakeZxid(1, 1));
+  later.push_back(Ev(2, 22, "vote", {{"round", 2}, {"leader", 2}, {"zxid", 0}, {"epoch", 1}}));
+  EXPECT_EQ(CheckZabInvariants(later).verdict, Verdict::kValid);
+  std::vector<NodeEvent> zk = {Ev(2, 20, "start", {{"last_zxid", MakeZxid(1, 2)}}),
+                               Ev(2, 21, "vote", {{"leader", 2}, {"zxid", MakeZxid(1, 1)}})};
+  EXPECT_EQ(CheckZabInvariants(zk).verdict, Verdict::kValid);
+}
+
 TEST(ZabInvariants, RestartWithTheSameOrAHigherEpochIsFine) {
   auto log = HealthyLog();
   log.push_back(Ev(2, 10, "accepted_epoch", {{"epoch", 2}}));

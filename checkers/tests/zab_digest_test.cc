@@ -59,5 +59,39 @@ TEST(ZabInvariantsDigest, ADigestBeyondTheOtherNodesCommittedPrefixIsNotCompared
   EXPECT_EQ(CheckZabInvariants(log).verdict, Verdict::kValid);
 }
 
+// zab.md 7.3 rule 5 (never snapshot an uncommitted tail; snapshot-uncommitted-tail, ZOOKEEPER-
+// 1549): a prospective leader snapshots its state with its uncommitted tail applied but names
+// the snapshot after its committed point. Its `snapshot` event carries the digest of what it
+// wrote, which is not the digest committed there.
+NodeEvent Snapshot(int64_t node, int64_t ts, int64_t zxid, std::optional<uint64_t> digest) {
+  json f = {{"node", node}, {"ts_ms", ts}, {"type", "snapshot"}, {"zxid", zxid}};
+  if (digest) f["digest"] = *digest;
+  return {node, ts, "snapshot", f};
+}
+
+TEST(ZabInvariantsDigest, ASnapshotWhoseStateIsNotTheStateCommittedAtItsNameIsReported) {
+  std::vector<NodeEvent> log = {Committed(1, 10, MakeZxid(1, 1), MakeZxid(1, 4), 0x1234),
+                                Committed(2, 11, MakeZxid(1, 1), MakeZxid(1, 4), 0x1234),
+                                Snapshot(2, 20, MakeZxid(1, 4), 0x9999)};
+  InvariantResult r = CheckZabInvariants(log);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid) << r.reason;
+  ASSERT_EQ(r.anomalies.size(), 1u);  // once per snapshot, not once per node that disagrees
+  EXPECT_EQ(r.anomalies[0].description,
+            "node 2 wrote a snapshot at 20 ms named 0x100000004 (epoch 1, counter 4) whose state "
+            "(digest 0000000000009999) is not the state committed there (node 1 committed up to "
+            "it with digest 0000000000001234 at 10 ms): a snapshot holds more than its name "
+            "(zab.md 7.3 rule 5, never snapshot an uncommitted tail)");
+  EXPECT_EQ(r.anomalies[0].start_ns, 20 * 1'000'000);
+}
+
+TEST(ZabInvariantsDigest, ASnapshotOfTheCommittedStateOrWithNothingToCompareIsFine) {
+  std::vector<NodeEvent> log = {Committed(1, 10, MakeZxid(1, 1), MakeZxid(1, 4), 0x1234),
+                                Snapshot(1, 11, MakeZxid(1, 4), 0x1234),   // the same state
+                                Snapshot(2, 12, MakeZxid(1, 3), 0x7777),   // no digest at 1|3
+                                Snapshot(3, 13, MakeZxid(1, 4), std::nullopt)};  // no digest
+  InvariantResult r = CheckZabInvariants(log);
+  EXPECT_EQ(r.verdict, Verdict::kValid) << (r.anomalies.empty() ? "" : r.anomalies[0].description);
+}
+
 }  // namespace
 }  // namespace faultline::checkers

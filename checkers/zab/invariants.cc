@@ -9,6 +9,17 @@
 // merged range (a different txn, or a hole, no range boundary shows; issue 12). Ranges without
 // a digest (other systems' imported logs) are compared by their boundaries only.
 //
+// A vote advertises the last logged zxid: a node's first vote after a `start`, for itself, carries
+// at least the `last_zxid` recovery found (zab.md 7.3 rule 2).
+//
+// A snapshot holds the state committed at its name: a zabd `snapshot` event carries the digest
+// of the state written, which must equal the digest any node reported for a committed range
+// ending at that zxid (zab.md 7.3 rule 5).
+//
+// currentEpoch certifies a durable history: a `start` must load a log that reaches the
+// NEWLEADER history the node's last `current_epoch` event named (`history`), unless a
+// truncation or a SNAP install came in between (zab.md 7.3 rule 1).
+//
 // Promises are durable: a `start` record's acceptedEpoch / currentEpoch (what recovery loaded)
 // must be at least the highest the node reported before (zabd releases an `accepted_epoch` /
 // `current_epoch` event only after the fsync that covers it, node_runtime.h). Logs without those
@@ -35,6 +46,12 @@ struct Digest {
   int64_t ts_ms;
 };
 
+struct Snapshot {  // a `snapshot` event with the digest of the state written
+  int64_t node, zxid;
+  uint64_t digest;
+  int64_t ts_ms;
+};
+
 struct NodeState {
   std::vector<Commit> committed;      // every committed range, in event order
   std::map<int64_t, Digest> digests;  // range end -> state digest there (first report)
@@ -48,7 +65,14 @@ struct NodeState {
   // durable). -1 while none was reported.
   int64_t promised_accepted = -1, promised_accepted_ms = 0;
   int64_t promised_current = -1, promised_current_ms = 0;
-
+  // The NEWLEADER history the node's last currentEpoch certifies (a follower's `current_epoch`
+  // event carries it as `history`), the epoch and when; -1 when none is in force. zab.md 7.3
+  // rule 1: currentEpoch e is persisted only once that history is durable, so a restart loads at
+  // least it, unless a later truncation or SNAP install replaced the log in between.
+  int64_t certified = -1, certified_epoch = -1, certified_ms = 0;
+  // The last zxid the latest `start` recovered, until the node's first vote after it (-1: none
+  // pending). That vote is for itself with its last logged zxid (zab.md 7.3 rule 2).
+  int64_t recovered_last = -1, recovered_ms = 0;
 };
 
 // The zxids a node committed (its ranges merged, sorted) and its SNAP cover: Has(z) by binary
@@ -107,6 +131,7 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
   // sends right behind the TRUNC, in order on that link (its committed pairs and outstanding
   // proposals, ZooKeeper's startForwarding), so the peer's truncation of them is undone at once.
   std::map<int64_t, std::pair<int64_t, int64_t>> resent_after_trunc;
+  std::vector<Snapshot> snapshots;
   for (const NodeEvent* ev : events) {
     ++result.events_checked;
     NodeState& n = nodes[ev->node];
@@ -129,6 +154,7 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
         n.digests.emplace(c.last, Digest{d->get<uint64_t>(), ev->ts_ms});
       }
     } else if (ev->type == "snapshot_installed") {
+      n.certified = -1;  // the log was replaced by the leader's state
       n.snapshot_cover = std::max(n.snapshot_cover, FieldInt(f, "zxid"));
       n.max_committed = std::max(n.max_committed, FieldInt(f, "zxid"));
     } else if (ev->type == "start") {
@@ -139,6 +165,24 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
                         ev->node, when(ev->ts_ms), ZxidString(last), ZxidString(n.max_committed)),
             ev->ts_ms));
       }
+      // currentEpoch certifies a durable history (zab.md 7.3 rule 1, ZOOKEEPER-3911/4643/4646):
+      // the log a restart loads reaches the NEWLEADER history the last currentEpoch was
+      // persisted for. Only `current_epoch` events with `history` set it (zabd's and the
+      // simulator's followers).
+      if (n.certified >= 0 && last < n.certified) {
+        result.anomalies.push_back(InvariantAnomaly(
+            fmt::format("node {} restarted at {} with last_zxid {} below the history {} its "
+                        "currentEpoch {} certified at {} (currentEpoch is persisted only once "
+                        "that history is durable: zab.md 7.3 rule 1)",
+                        ev->node, when(ev->ts_ms), ZxidString(last), ZxidString(n.certified),
+                        n.certified_epoch, when(n.certified_ms)),
+            ev->ts_ms));
+      }
+      n.certified = -1;
+      // (zabd's and the simulator's records only, those with the epoch fields: an imported
+      // ZooKeeper "highest zxid" is its applied point, not compared.)
+      n.recovered_last = f.contains("accepted_epoch") ? last : -1;
+      n.recovered_ms = ev->ts_ms;
       // A promise is durable (zab.md 7.3 rule 4 for acceptedEpoch, rule 1 for currentEpoch):
       // the epochs a restart loads are at least the highest the node reported before. Only
       // `start` records that carry the fields are compared (zabd's and the simulator's;
@@ -175,6 +219,7 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
         }
       }
     } else if (ev->type == "truncate") {
+      n.certified = -1;  // a later leader may remove what an epoch that never formed certified
       int64_t lo = FieldInt(f, "removed_first");
       int64_t hi = FieldInt(f, "removed_last");
       if (lo < 0) lo = FieldInt(f, "keep_up_to") + 1;
@@ -203,6 +248,27 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
           goto next_event;  // one anomaly per truncate is enough
         }
       }
+    } else if (ev->type == "vote") {
+      // The zxid a vote advertises is the last durable log entry (zab.md 7.3 rule 2,
+      // ZOOKEEPER-2845/4712): a node's first vote after a restart, for itself, carries the last
+      // zxid its recovery found (nothing is logged while it is LOOKING).
+      if (n.recovered_last >= 0 && FieldInt(f, "leader") == ev->node) {
+        const int64_t z = FieldInt(f, "zxid");
+        if (z >= 0 && z < n.recovered_last) {
+          result.anomalies.push_back(InvariantAnomaly(
+              fmt::format("node {} voted for itself at {} with zxid {} below the last zxid {} it "
+                          "recovered at {} (a vote advertises the last logged zxid: zab.md 7.3 "
+                          "rule 2)",
+                          ev->node, when(ev->ts_ms), ZxidString(z), ZxidString(n.recovered_last),
+                          when(n.recovered_ms)),
+              ev->ts_ms));
+        }
+      }
+      n.recovered_last = -1;
+    } else if (ev->type == "snapshot") {
+      if (auto d = f.find("digest"); d != f.end() && d->is_number_integer()) {
+        snapshots.push_back({ev->node, FieldInt(f, "zxid"), d->get<uint64_t>(), ev->ts_ms});
+      }
     } else if (ev->type == "sync_decision") {
       const std::string mode = FieldStr(f, "mode");
       const int64_t first = FieldInt(f, "first_sent"), last = FieldInt(f, "last_sent");
@@ -219,6 +285,11 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
       }
     } else if (ev->type == "current_epoch") {
       n.current_epoch = FieldInt(f, "epoch");
+      if (int64_t h = FieldInt(f, "history"); h >= 0) {
+        n.certified = h;
+        n.certified_epoch = n.current_epoch;
+        n.certified_ms = ev->ts_ms;
+      }
       if (n.current_epoch > n.promised_current) {
         n.promised_current = n.current_epoch;
         n.promised_current_ms = ev->ts_ms;
@@ -289,6 +360,24 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
             std::max(da->second.ts_ms, db->second.ts_ms)));
         diverged = true;
       }
+    }
+  }
+  // A snapshot holds the state committed at its name (zab.md 7.3 rule 5: never snapshot an
+  // uncommitted tail; ZOOKEEPER-1549/1558): its digest equals every digest a node reported for
+  // a committed range ending at that zxid.
+  for (const Snapshot& s : snapshots) {
+    for (const auto& [id, n] : nodes) {
+      auto d = n.digests.find(s.zxid);
+      if (d == n.digests.end() || d->second.digest == s.digest) continue;
+      result.anomalies.push_back(InvariantAnomaly(
+          fmt::format("node {} wrote a snapshot at {} named {} whose state (digest {:016x}) is "
+                      "not the state committed there (node {} committed up to it with digest "
+                      "{:016x} at {}): a snapshot holds more than its name (zab.md 7.3 rule 5, "
+                      "never snapshot an uncommitted tail)",
+                      s.node, when(s.ts_ms), ZxidString(s.zxid), s.digest, id, d->second.digest,
+                      when(d->second.ts_ms)),
+          s.ts_ms));
+      break;  // one anomaly per snapshot
     }
   }
   if (!result.anomalies.empty()) {

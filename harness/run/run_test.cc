@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -90,6 +91,31 @@ TEST(Schedule, LinkDelayIsARunLongDelayOfEveryLinkUnderTheGeneratedFaults) {
   EXPECT_EQ(sched[1].fault.kind, FaultKind::kKill);
   s.nemesis.kinds.clear();  // alone, it is the whole schedule
   EXPECT_EQ(RealizeSchedule(s, 1).size(), 1u);
+}
+
+TEST(Schedule, IntervalJitterSpreadsEachQuietTimeOverASeededWindow) {
+  TestSpec s = SpecWith({FaultKind::kPowerLoss}, 30000);
+  s.nemesis.interval_ms = 300;
+  s.nemesis.duration_ms = 400;
+  const auto plain = RealizeSchedule(s, 1);
+  s.nemesis.interval_jitter_ms = 200;
+  const auto jittered = RealizeSchedule(s, 1);
+  ASSERT_GT(jittered.size(), 10u);
+  std::set<int64_t> gaps;
+  int64_t prev_end = 0;
+  for (const auto& f : jittered) {
+    const int64_t gap = f.at_ms - prev_end;
+    EXPECT_GE(gap, 300);
+    EXPECT_LE(gap, 500);
+    gaps.insert(gap);
+    prev_end = f.at_ms + f.duration_ms;
+  }
+  EXPECT_GT(gaps.size(), 5u);  // spread, not one offset
+  const auto again = RealizeSchedule(s, 1);
+  ASSERT_EQ(again.size(), jittered.size());
+  for (size_t i = 0; i < again.size(); ++i) EXPECT_EQ(again[i].at_ms, jittered[i].at_ms);
+  // Without it, nothing is drawn: a schedule is what it was before the key existed.
+  for (size_t i = 0; i < plain.size(); ++i) EXPECT_EQ(plain[i].at_ms, 300 + int64_t(i) * 700);
 }
 
 TEST(Schedule, ExplicitScheduleIsTakenVerbatim) {

@@ -37,7 +37,13 @@ std::vector<ScheduledFault> RealizeSchedule(const TestSpec& spec, uint64_t seed)
       n.shapes.empty()
           ? std::vector<PartitionShape>{PartitionShape::kIsolateLeader, PartitionShape::kHalves}
           : n.shapes;
-  for (int64_t at = n.interval_ms; at < spec.time_limit_ms; at += n.duration_ms + n.interval_ms) {
+  // nemesis.interval_jitter: drawn only when set, so schedules without it stay as they were.
+  auto quiet = [&]() -> int64_t {
+    if (n.interval_jitter_ms <= 0) return n.interval_ms;
+    return n.interval_ms +
+           static_cast<int64_t>(rng() % static_cast<uint64_t>(n.interval_jitter_ms + 1));
+  };
+  for (int64_t at = quiet(); at < spec.time_limit_ms; at += n.duration_ms + quiet()) {
     ScheduledFault f;
     f.at_ms = at;
     f.fault.kind = Pick(n.kinds, rng);

@@ -5,7 +5,8 @@
 // Generated schedule (spec.nemesis.kinds not empty, no explicit schedule): the first fault at
 // `interval`, then one fault at a time: kind, target and shape drawn uniformly from the spec's
 // lists with an RNG seeded from the run seed, `duration` long, `interval` of quiet between
-// faults, until the time limit. Same spec + seed = same schedule. With nemesis.link_delay, the
+// faults (plus a seeded draw in [0, interval_jitter] when that is set, the first fault's too),
+// until the time limit. Same spec + seed = same schedule. With nemesis.link_delay, the
 // first entry is a `delay` of every link at offset 0 lasting the time limit (under the others).
 #pragma once
 

@@ -224,6 +224,9 @@ void ParseNemesis(const YAML::Node& node, const std::string& source, int nodes, 
       "shapes", [](const std::string& v) { return ParsePartitionShape(v); }, &n->shapes);
   r.ReadDuration("interval", &n->interval_ms);
   Check(n->interval_ms > 0, r, r.Get("interval"), "nemesis.interval", "must be > 0");
+  r.ReadDuration("interval_jitter", &n->interval_jitter_ms);  // 0 = none
+  Check(n->interval_jitter_ms >= 0, r, r.Get("interval_jitter"), "nemesis.interval_jitter",
+        "must be >= 0");
   r.ReadDuration("duration", &n->duration_ms);
   Check(n->duration_ms > 0, r, r.Get("duration"), "nemesis.duration", "must be > 0");
   r.ReadDuration("delay", &n->delay_ms);
@@ -467,6 +470,9 @@ std::string SpecToYaml(const TestSpec& spec) {
   e << YAML::Key << "targets" << YAML::Value << YAML::Flow << names(n.targets, TargetText);
   e << YAML::Key << "shapes" << YAML::Value << YAML::Flow << names(n.shapes, PartitionShapeName);
   e << YAML::Key << "interval" << YAML::Value << ms(n.interval_ms);
+  if (n.interval_jitter_ms > 0) {
+    e << YAML::Key << "interval_jitter" << YAML::Value << ms(n.interval_jitter_ms);
+  }
   e << YAML::Key << "duration" << YAML::Value << ms(n.duration_ms);
   e << YAML::Key << "delay" << YAML::Value << ms(n.delay_ms);
   e << YAML::Key << "loss" << YAML::Value << n.loss;

@@ -83,6 +83,9 @@ struct NemesisSpec {
   std::vector<PartitionShape> shapes;    // partition shapes drawn from (default: isolate-leader,
                                          // halves)
   int64_t interval_ms = 5000;            // quiet time between generated faults
+  // `interval_jitter`, > 0: each quiet time is interval + a seeded uniform draw in [0, jitter],
+  // so a fault timed relative to a restart lands across a window rather than at one offset.
+  int64_t interval_jitter_ms = 0;
   int64_t duration_ms = 3000;            // how long each generated fault lasts
   int64_t delay_ms = 200;                // delay faults: added latency per chunk
   double loss = 0.2;                     // loss faults: probability a chunk kills its link

@@ -334,6 +334,19 @@ TEST(TestSpec, LinkDelayIsALinkFaultThatRoundTripsAndNemesisNoneDropsIt) {
   EXPECT_FALSE(SpecHasFault(*r, IsLinkFault));
 }
 
+TEST(TestSpec, IntervalJitterParsesRoundTripsAndRejectsBadValues) {
+  Result<TestSpec> r = ParseTestSpec(
+      "nemesis: {kinds: [kill], interval: 300ms, interval_jitter: 200ms, duration: 400ms}\n",
+      "s.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->nemesis.interval_jitter_ms, 200);
+  Result<TestSpec> back = ParseTestSpec(SpecToYaml(*r), "back.yaml");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->nemesis.interval_jitter_ms, 200);
+  ExpectError("nemesis: {interval_jitter: soon}\n", {"nemesis.interval_jitter", "bad duration"});
+  ExpectError("nemesis: {interval_jitter: -5ms}\n", {"nemesis.interval_jitter"});
+}
+
 TEST(TestSpec, EffectiveSpecRoundTripsThroughYaml) {
   Result<TestSpec> r = LoadTestSpec(std::string(FAULTLINE_SOURCE_DIR) + "/workloads/quick.yaml");
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -5,12 +5,14 @@
 
 #include "server/core/testing/cluster.h"
 #include "server/core/testing/lone_peer.h"
+#include "server/kv/store.h"
 
 namespace zab {
 namespace {
 
 using testing::Cluster;
 using testing::EventsOf;
+using testing::Field;
 using testing::FollowLeader3IntoBroadcast;
 using testing::HasEvent;
 using testing::LeadIntoBroadcast;
@@ -259,6 +261,17 @@ TEST(ZabBroadcast, SnapshotsAreWrittenEverySnapshotEveryCommits) {
   for (uint64_t i = 1; i <= 3; ++i) {
     ASSERT_EQ(c.durable(i).snapshots.size(), 2u) << i;
     EXPECT_EQ(c.durable(i).snapshots[1].first.counter(), 6u);
+    // Each `snapshot` event names the digest of the state written: the state at its zxid
+    // (zab.md 7.3 rule 5; zab-invariants compares it with the committed digests).
+    std::vector<Event> events = EventsOf(c, i, "snapshot");
+    ASSERT_EQ(events.size(), 2u) << i;
+    for (size_t k = 0; k < 2; ++k) {
+      EXPECT_EQ(Field(events[k], "zxid"), c.durable(i).snapshots[k].first.value);
+      auto state = kv::Store::Deserialize(c.durable(i).snapshots[k].second);
+      ASSERT_TRUE(state.ok());
+      EXPECT_EQ(Field(events[k], "digest"), state->Digest());
+      EXPECT_EQ(state->last_zxid(), c.durable(i).snapshots[k].first.value);
+    }
   }
   // A restart recovers from the snapshot plus the log tail.
   c.Crash(l);

@@ -111,7 +111,7 @@ void PeerImpl::LeaderOnAckEpoch(PeerId from, const AckEpoch& m) {
     snapshot_zxid_ = committed_before;
     snapshot_state_ = store_.Serialize();
     Persist(WriteSnapshot{snapshot_zxid_, snapshot_state_});
-    Emit("snapshot", {{"zxid", snapshot_zxid_.value}});
+    Emit("snapshot", {{"zxid", snapshot_zxid_.value}, {"digest", store_.Digest()}});
   }
   last_proposed_ = last_applied_;
   for (auto& [sid, l] : learners_) {

@@ -227,6 +227,19 @@ TEST(ZabFaults, SnapshotUncommittedTailIsWrittenWhenTheProspectiveLeaderStartsSy
         auto state = kv::Store::Deserialize(w->state);
         ASSERT_TRUE(state.ok());
         EXPECT_EQ(state->Get("k")->value, "e1.2");
+        // Its `snapshot` event carries the digest of what was written: not the state committed
+        // at 1|1, which is how zab-invariants sees the point (zab.md 7.3 rule 5).
+        kv::Store at_name;
+        at_name.Apply(MakeTxn(1, 1).op, Z(1, 1));
+        bool seen = false;
+        for (const Event& e : sync.events) {
+          if (e.type != "snapshot") continue;
+          seen = true;
+          EXPECT_EQ(testing::Field(e, "zxid"), Z(1, 1));
+          EXPECT_EQ(testing::Field(e, "digest"), state->Digest());
+          EXPECT_NE(testing::Field(e, "digest"), at_name.Digest());
+        }
+        EXPECT_TRUE(seen);
       }
     }
     messages.push_back(sync.messages.size());

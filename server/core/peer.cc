@@ -388,12 +388,18 @@ void PeerImpl::PersistAcceptedEpoch(Epoch e) {
   Emit("accepted_epoch", {{"epoch", uint64_t{e.value}}});
 }
 
-void PeerImpl::PersistCurrentEpoch(Epoch e) {
+void PeerImpl::PersistCurrentEpoch(Epoch e, std::optional<Zxid> history) {
   if (faults_.forget_accepted_epoch)
     Persist(WriteAcceptedEpoch{e});  // storage: accepted >= current
   Persist(WriteCurrentEpoch{e});
   current_epoch_ = e;
-  Emit("current_epoch", {{"epoch", uint64_t{e.value}}});
+  // A follower's currentEpoch certifies the NEWLEADER history (7.3 rule 1): the event says
+  // which, so the checkers can hold a later restart to it (zab-invariants).
+  if (history) {
+    Emit("current_epoch", {{"epoch", uint64_t{e.value}}, {"history", history->value}});
+  } else {
+    Emit("current_epoch", {{"epoch", uint64_t{e.value}}});
+  }
 }
 
 void PeerImpl::ApplyCommitted(const Txn& txn) {
@@ -450,7 +456,9 @@ void PeerImpl::MaybeSnapshot() {
   snapshot_zxid_ = last_applied_;
   snapshot_state_ = store_.Serialize();
   Persist(WriteSnapshot{snapshot_zxid_, snapshot_state_});
-  Emit("snapshot", {{"zxid", snapshot_zxid_.value}});
+  // The digest of the state written, so the checkers can hold it to the state committed at its
+  // name (zab.md 7.3 rule 5: never snapshot an uncommitted tail).
+  Emit("snapshot", {{"zxid", snapshot_zxid_.value}, {"digest", store_.Digest()}});
   // Keep at least committed_log_entries_min entries for DIFF sync (the committedLog window).
   while (log_.size() > config_.committed_log_entries_min && log_.front().zxid <= snapshot_zxid_) {
     log_.pop_front();

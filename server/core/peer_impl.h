@@ -118,7 +118,7 @@ class PeerImpl {
   void FlushLogQueue();
   // acceptedEpoch / currentEpoch: persist (7.3 rules 1, 4), update the mirror, emit the event.
   void PersistAcceptedEpoch(Epoch e);
-  void PersistCurrentEpoch(Epoch e);
+  void PersistCurrentEpoch(Epoch e, std::optional<Zxid> history = std::nullopt);
 
   // ---- election.cc ----
   void StartElection();

@@ -57,6 +57,29 @@ TEST(ZabSync, Row2PeerEqualToLeaderGetsAnEmptyDiff) {
   EXPECT_EQ(c.peer(1).StateDigest(), c.peer(3).StateDigest());
 }
 
+TEST(ZabSync, AFollowersCurrentEpochEventNamesTheNewLeaderHistoryItCertifies) {
+  // zab.md 7.3 rule 1: a follower's currentEpoch certifies the NEWLEADER history, and its
+  // `current_epoch` event says which (zab-invariants holds the next restart to it). A leader's
+  // currentEpoch certifies no synced history: its event has no `history`.
+  Cluster c({MakeDisk(1, 1, {{1, 1}}), MakeDisk(1, 1, {{1, 1}, {1, 2}}),
+             MakeDisk(1, 1, {{1, 1}, {1, 2}})});
+  Event d = DecisionForNode1(c);
+  ASSERT_EQ(StrField(d, "mode"), "DIFF");
+  ASSERT_TRUE(c.RunUntil([&] { return AllInBroadcast(c); }, 3000));
+  auto has = [](const Event& e, const char* name) {
+    for (const auto& [k, v] : e.fields) {
+      if (k == name) return true;
+    }
+    return false;
+  };
+  std::vector<Event> follower = EventsOf(c, 1, "current_epoch");
+  ASSERT_FALSE(follower.empty());
+  ASSERT_TRUE(has(follower.back(), "history"));
+  EXPECT_EQ(Field(follower.back(), "history"), Field(d, "leader_zxid"));
+  EXPECT_EQ(Field(follower.back(), "history"), Z(1, 2));
+  for (const Event& e : EventsOf(c, 3, "current_epoch")) EXPECT_FALSE(has(e, "history"));
+}
+
 TEST(ZabSync, Row3PeerWithATailBeyondTheLeaderIsTruncatedToMax) {
   // Node 1 holds 1|3, an uncommitted proposal of an old leader; node 3 has a newer currentEpoch
   // but a shorter log, so it wins and node 1's tail must go (zab.md 9a).

@@ -270,7 +270,7 @@ void PeerImpl::FollowerOnNewLeader(const NewLeader& m) {
   // queue for the next tick (ZooKeeper hands them to its SyncRequestProcessor thread), and the
   // ACK waits for them (the ZOOKEEPER-4646 fix is in), so the window is a whole tick.
   const bool epoch_first = faults_.zk4643;
-  if (epoch_first) PersistCurrentEpoch(epoch_);
+  if (epoch_first) PersistCurrentEpoch(epoch_, m.history);
   while (!sync_buffer_.empty() && sync_buffer_.front().zxid <= sync_commit_upto_) {
     if (epoch_first) {
       AppendQueued(sync_buffer_.front());
@@ -301,7 +301,7 @@ void PeerImpl::FollowerOnNewLeader(const NewLeader& m) {
     if (log_queue_.empty()) FlushLogQueue();
     return;
   }
-  PersistCurrentEpoch(epoch_);
+  PersistCurrentEpoch(epoch_, m.history);
   Send(*leader_, Ack{epoch_, Zxid::Make(epoch_, 0)});
   Emit("newleader", {{"epoch", uint64_t{epoch_.value}}, {"leader", leader_->value}});
 }
