@@ -64,6 +64,7 @@ INSTANTIATE_TEST_SUITE_P(Points, SimFindsFaultPoint,
                                            PointCase{"zk-3911", 1, 1},
                                            PointCase{"zk-4643", 1, 1},
                                            PointCase{"snapshot-uncommitted-tail", 1, 1},
+                                           PointCase{"forget-accepted-epoch", 1, 1},
                                            PointCase{"vote-ignores-zxid", 1, 1},
                                            PointCase{"no-epoch-fence", 1, 1}),
                          [](const ::testing::TestParamInfo<PointCase>& i) {
