@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "harness/history/history_codec.h"
 #include "harness/history/history_schema.h"
 #include "harness/history/run_liveness.h"
+#include "harness/history/run_rows.h"
 #include "harness/history/sqlite_db.h"
 #include "harness/history/store_util.h"
 
@@ -57,11 +59,81 @@ struct NodeEventsRec {
   int64_t run_id;
   std::vector<checkers::NodeEvent> events;
 };
-using Record =
-    std::variant<InvokeRec, CompleteRec, FaultStartRec, FaultStopRec, NodeEventRec, NodeEventsRec>;
+struct RunEndRec {
+  int64_t run_id;
+  RunEnd end;
+};
+using Record = std::variant<InvokeRec, CompleteRec, FaultStartRec, FaultStopRec, NodeEventRec,
+                            NodeEventsRec, RunEndRec>;
 
 std::string TargetsJson(const std::vector<int64_t>& targets) {
   return nlohmann::json(targets).dump();
+}
+
+// A string nlohmann's dump() writes as it is, between quotes: printable ASCII but '"' and '\\'.
+bool PlainString(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// `j.dump()` into *out (its capacity kept), byte for byte, for the shape of a node event's
+// fields (docs/contracts.md 3): an object of integers, booleans, nulls and plain strings, keys in
+// the object's (sorted) order. Anything else (a float, a nested value, a string to escape) takes
+// nlohmann's serializer. The writer thread dumps every event of a run (issue 12: sim speed).
+void DumpFields(const nlohmann::json& j, std::string* out) {
+  out->clear();
+  if (!j.is_object()) {
+    *out = j.dump();
+    return;
+  }
+  out->push_back('{');
+  char digits[24];
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const nlohmann::json& v = it.value();
+    if (!PlainString(it.key())) {
+      *out = j.dump();
+      return;
+    }
+    if (out->size() > 1) out->push_back(',');
+    out->push_back('"');
+    out->append(it.key());
+    out->append("\":");
+    switch (v.type()) {
+      case nlohmann::json::value_t::number_integer: {
+        auto r = std::to_chars(digits, digits + sizeof(digits), v.get<int64_t>());
+        out->append(digits, r.ptr);
+        break;
+      }
+      case nlohmann::json::value_t::number_unsigned: {
+        auto r = std::to_chars(digits, digits + sizeof(digits), v.get<uint64_t>());
+        out->append(digits, r.ptr);
+        break;
+      }
+      case nlohmann::json::value_t::boolean:
+        out->append(v.get<bool>() ? "true" : "false");
+        break;
+      case nlohmann::json::value_t::null:
+        out->append("null");
+        break;
+      case nlohmann::json::value_t::string: {
+        const std::string& text = v.get_ref<const std::string&>();
+        if (!PlainString(text)) {
+          *out = j.dump();
+          return;
+        }
+        out->push_back('"');
+        out->append(text);
+        out->push_back('"');
+        break;
+      }
+      default:
+        *out = j.dump();
+        return;
+    }
+  }
+  out->push_back('}');
 }
 
 }  // namespace
@@ -140,6 +212,18 @@ class HistoryStore::Impl {
       std::string sql = "INSERT INTO node_events (run_id, node, ts_ms, type, json) VALUES ";
       for (size_t i = 0; i < kEventsPerInsert; ++i) sql += i == 0 ? "(?,?,?,?,?)" : ",(?,?,?,?,?)";
       if (!(s = prep(&insert_events_, sql.c_str())).ok()) return s;
+    }
+    {
+      // kOpsPerInsert op rows per statement (insert_op_'s columns, parameters in row order).
+      std::string sql =
+          "INSERT OR REPLACE INTO ops (run_id, op_index, process, f, key, value, expected, "
+          "elements, node, invoke_ns, complete_ns, outcome, zxid, error) VALUES ";
+      for (size_t i = 0; i < kOpsPerInsert; ++i) {
+        sql += i == 0 ? "(" : ",(";
+        for (int k = 0; k < kOpColumns; ++k) sql += k == 0 ? "?" : ",?";
+        sql += ")";
+      }
+      if (!(s = prep(&insert_ops_, sql.c_str())).ok()) return s;
     }
     if (!(s = prep(&heartbeat_, "UPDATE runs SET heartbeat_ms=?2 WHERE id=?1")).ok()) return s;
     writer_ = std::thread([this] { WriterLoop(); });
@@ -253,9 +337,13 @@ class HistoryStore::Impl {
       }
       space_cv_.notify_all();
       Status s = WriteBatch(batch);
+      // A run whose end was just written is finished: no heartbeat over its ended_ms.
+      for (int64_t id : ended_) std::erase(beat, id);
       WriteHeartbeats(beat);
       {
         std::lock_guard<std::mutex> l(mu_);
+        for (int64_t id : ended_) live_runs_.erase(id);
+        ended_.clear();
         committed_ += batch.size();
         if (s.ok()) {
           stats_.records_committed += static_cast<int64_t>(batch.size());
@@ -292,23 +380,49 @@ class HistoryStore::Impl {
         }
       }
     }
-    std::lock_guard<std::mutex> l(db_mu_);
+    std::unique_lock<std::mutex> l(db_mu_);
     if (Status s = db_->Exec("BEGIN"); !s.ok()) return s;
+    batch_lock_ = &l;
     Status first;
+    auto keep = [&](Status s) {
+      if (!s.ok() && first.ok()) first = std::move(s);
+    };
+    // Op rows go kOpsPerInsert to a statement. Rows are keyed (WITHOUT ROWID), so only the order
+    // against other writes to the same op matters: pending rows are written before any other
+    // record (a second completion of an op updates its row after the row exists).
+    std::vector<std::pair<const InvokeRec*, const CompleteRec*>>& ops = ops_scratch_;
+    ops.clear();
+    auto write_ops = [&] {
+      keep(WriteInvokes(ops));
+      ops.clear();
+    };
     for (size_t i = 0; i < batch.size(); ++i) {
       if (folded[i]) continue;
-      Status s;
       if (auto* inv = std::get_if<InvokeRec>(&batch[i])) {
         auto it = completion_of.find(i);
-        s = WriteInvoke(
-            *inv, it == completion_of.end() ? nullptr : &std::get<CompleteRec>(batch[it->second]));
-      } else {
-        std::visit([&](const auto& r) { s = Write(r); }, batch[i]);
+        ops.emplace_back(inv, it == completion_of.end()
+                                  ? nullptr
+                                  : &std::get<CompleteRec>(batch[it->second]));
+        if (ops.size() == kOpsPerInsert) write_ops();
+        continue;
       }
-      if (!s.ok() && first.ok()) first = s;
+      write_ops();
+      std::visit([&](const auto& r) { keep(Write(r)); }, batch[i]);
     }
+    write_ops();
+    batch_lock_ = nullptr;
     Status c = db_->Exec("COMMIT");
     return first.ok() ? c : first;
+  }
+
+  // Inside a long record (a run's node events): commits what the batch wrote so far and lets the
+  // synchronous calls waiting for the connection in (the next run's CreateRun), then goes on in
+  // a new transaction. What is committed is still a prefix of what was recorded.
+  Status YieldConnection() {
+    if (Status s = db_->Exec("COMMIT"); !s.ok()) return s;
+    batch_lock_->unlock();
+    batch_lock_->lock();
+    return db_->Exec("BEGIN");
   }
 
   // A failed heartbeat is not a lost record: it is retried at the next interval.
@@ -327,33 +441,50 @@ class HistoryStore::Impl {
 
   // Inserts the op row; `c` (may be null) is its completion from the same batch.
   Status WriteInvoke(const InvokeRec& r, const CompleteRec* c) {
+    BindOp(insert_op_, 0, r, c);
+    return insert_op_.Run();
+  }
+
+  // Op rows (each an invoke and, if not null, its completion): full statements of
+  // kOpsPerInsert rows, the rest one by one.
+  Status WriteInvokes(const std::vector<std::pair<const InvokeRec*, const CompleteRec*>>& ops) {
+    if (ops.size() == kOpsPerInsert) {
+      for (size_t k = 0; k < ops.size(); ++k) {
+        BindOp(insert_ops_, static_cast<int>(k * kOpColumns), *ops[k].first, ops[k].second);
+      }
+      return insert_ops_.Run();
+    }
+    for (const auto& [inv, c] : ops) {
+      if (Status s = WriteInvoke(*inv, c); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  // The kOpColumns parameters p+1 .. p+kOpColumns of an op row (insert_op_'s column order).
+  static void BindOp(SqliteStmt& st, int p, const InvokeRec& r, const CompleteRec* c) {
     const checkers::Op& op = r.op;
-    SqliteStmt& st = insert_op_;
-    st.Bind(1, r.run_id);
-    st.Bind(2, op.index);
-    st.Bind(3, op.process);
-    st.Bind(4, std::string(FnToText(op.f)));
-    st.Bind(5, op.key);
-    std::optional<std::string> value = op.value;
-    if (c && c->value) value = c->value;
-    st.Bind(6, value);
-    st.Bind(7, op.expected);
+    st.Bind(p + 1, r.run_id);
+    st.Bind(p + 2, op.index);
+    st.Bind(p + 3, op.process);
+    st.BindStatic(p + 4, FnToText(op.f));
+    st.Bind(p + 5, op.key);
+    st.Bind(p + 6, c && c->value ? c->value : op.value);
+    st.Bind(p + 7, op.expected);
     if (c && !c->elements.empty()) {
-      st.Bind(8, nlohmann::json(c->elements).dump());
+      st.Bind(p + 8, nlohmann::json(c->elements).dump());
     } else {
-      st.BindNull(8);
+      st.BindNull(p + 8);
     }
-    st.Bind(9, op.node);
-    st.Bind(10, op.invoke_ns);
+    st.Bind(p + 9, op.node);
+    st.Bind(p + 10, op.invoke_ns);
     if (c) {
-      st.Bind(11, c->complete_ns);
-      st.Bind(12, std::string(OutcomeToText(c->outcome)));
-      st.Bind(13, c->zxid);
-      st.Bind(14, c->error);
+      st.Bind(p + 11, c->complete_ns);
+      st.BindStatic(p + 12, OutcomeToText(c->outcome));
+      st.Bind(p + 13, c->zxid);
+      st.Bind(p + 14, c->error);
     } else {
-      for (int k = 11; k <= 14; ++k) st.BindNull(k);
+      for (int k = 11; k <= kOpColumns; ++k) st.BindNull(p + k);
     }
-    return st.Run();
   }
 
   Status Write(const CompleteRec& c) {
@@ -395,16 +526,33 @@ class HistoryStore::Impl {
     return st.Run();
   }
 
+  Status Write(const RunEndRec& r) {
+    ended_.push_back(r.run_id);
+    Status first;
+    auto keep = [&](Status s) {
+      if (!s.ok() && first.ok()) first = std::move(s);
+    };
+    for (const CheckRecord& c : r.end.checks) keep(WriteCheckRows(*db_, r.run_id, c));
+    if (r.end.schedule_json) keep(WriteScheduleRow(*db_, r.run_id, *r.end.schedule_json));
+    keep(WriteFinishRow(*db_, r.run_id, r.end.status, r.end.verdict, r.end.summary,
+                        r.end.ended_ms));
+    return first;
+  }
+
   Status Write(const NodeEventRec& r) { return WriteEvent(r.run_id, r.event); }
   Status Write(const NodeEventsRec& r) {
     size_t i = 0;
-    std::vector<std::string> json(kEventsPerInsert);
+    std::vector<std::string>& json = events_json_;  // their capacity is kept from run to run
+    json.resize(kEventsPerInsert);
     for (; i + kEventsPerInsert <= r.events.size(); i += kEventsPerInsert) {
+      if (i > 0 && i % kEventsPerTransaction == 0) {
+        if (Status s = YieldConnection(); !s.ok()) return s;
+      }
       SqliteStmt& st = insert_events_;
       for (size_t k = 0; k < kEventsPerInsert; ++k) {
         const checkers::NodeEvent& e = r.events[i + k];
         const int p = static_cast<int>(k * 5);
-        json[k] = e.fields.dump();
+        DumpFields(e.fields, &json[k]);
         st.Bind(p + 1, r.run_id);
         st.Bind(p + 2, e.node);
         st.Bind(p + 3, e.ts_ms);
@@ -424,7 +572,8 @@ class HistoryStore::Impl {
     st.Bind(2, e.node);
     st.Bind(3, e.ts_ms);
     st.Bind(4, e.type);
-    st.Bind(5, e.fields.dump());
+    DumpFields(e.fields, &json_scratch_);
+    st.Bind(5, json_scratch_);
     return st.Run();
   }
 
@@ -437,7 +586,20 @@ class HistoryStore::Impl {
   std::mutex db_mu_;                 // guards db_ and the statements
   SqliteStmt insert_op_, complete_op_, insert_fault_, stop_fault_, insert_event_, heartbeat_;
   SqliteStmt insert_events_;  // kEventsPerInsert rows
+  SqliteStmt insert_ops_;     // kOpsPerInsert rows
+  static constexpr size_t kOpsPerInsert = 32;
+  static constexpr int kOpColumns = 14;
+  // SQLite's default bound on parameters per statement is 32766 (999 before 3.32).
+  static_assert(kOpsPerInsert * kOpColumns <= 999);
+  std::vector<std::pair<const InvokeRec*, const CompleteRec*>> ops_scratch_;  // writer thread
+  std::vector<int64_t> ended_;  // writer thread: runs whose RunEndRec the current batch wrote
+  std::vector<std::string> events_json_;  // writer thread: a chunk's event JSON
+  std::string json_scratch_;              // writer thread: one event's JSON
   static constexpr size_t kEventsPerInsert = 32;
+  // A run's events commit in transactions of this many rows (YieldConnection).
+  static constexpr size_t kEventsPerTransaction = 2048;
+  static_assert(kEventsPerTransaction % kEventsPerInsert == 0);
+  std::unique_lock<std::mutex>* batch_lock_ = nullptr;  // writer thread: WriteBatch's hold
 
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable work_cv_, space_cv_, done_cv_;
@@ -522,6 +684,10 @@ void HistoryStore::RecordNodeEvent(int64_t run_id, const checkers::NodeEvent& ev
 
 void HistoryStore::RecordNodeEvents(int64_t run_id, std::vector<checkers::NodeEvent> events) {
   if (!events.empty()) impl_->Enqueue(NodeEventsRec{run_id, std::move(events)});
+}
+
+void HistoryStore::RecordRunEnd(int64_t run_id, RunEnd end) {
+  impl_->Enqueue(RunEndRec{run_id, std::move(end)});
 }
 
 Status HistoryStore::Flush() { return impl_->Flush(); }

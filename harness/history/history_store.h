@@ -11,7 +11,10 @@
 //     A controller killed by SIGKILL therefore loses at most the last kCommitIntervalMs of records
 //     (WAL with synchronous=NORMAL: committed transactions survive a process crash).
 //   - Run-level calls (CreateRun, FinishRun, SetSchedule, StoreCheck) are synchronous: they first
-//     Flush() the queue, so a run row never claims more than the ops table holds.
+//     Flush() the queue, so a run row never claims more than the ops table holds. RecordRunEnd is
+//     their asynchronous form (checks, schedule and finish as one queued record, committed after
+//     every record queued before it): for a caller that goes on while the writer commits (the
+//     simulator starts its next run).
 //
 // An op is one row: inserted at invoke (outcome NULL = open), completed by RecordCompletion. An
 // op whose completion never reached the store stays open and reads back as an open op, which the
@@ -111,6 +114,17 @@ struct CheckRecord {
   std::vector<checkers::Anomaly> anomalies;
 };
 
+// The end of a run as one record (RecordRunEnd): what StoreCheck (each check, in order),
+// SetSchedule and FinishRun write.
+struct RunEnd {
+  std::vector<CheckRecord> checks;            // verdict rows in this order, then their anomalies
+  std::optional<std::string> schedule_json;   // runs.schedule (nullopt: left as it is)
+  std::string status;                         // finished / interrupted / error
+  std::string verdict;
+  std::string summary;
+  int64_t ended_ms = 0;                       // runs.ended_ms and the last heartbeat
+};
+
 struct StoreStats {
   int64_t records_committed = 0;
   int64_t batches_committed = 0;
@@ -159,6 +173,11 @@ class HistoryStore {
   // Many node events at once, in order, as one queued record (no copy; the simulator hands over a
   // whole run's events when the run ends).
   void RecordNodeEvents(int64_t run_id, std::vector<checkers::NodeEvent> events);
+  // The run's checks, schedule and finish (RunEnd), written after every record queued before it,
+  // in the same transaction as the last of them: a reader never sees a finished run missing rows,
+  // and a controller that dies first leaves a `running` row (crashed, as for any run). The run
+  // stops being live (no more heartbeats) once it is committed. Flush() waits for it.
+  void RecordRunEnd(int64_t run_id, RunEnd end);
 
   // Blocks until everything recorded before the call is committed; returns the first write
   // error the writer met (the writer keeps going after one).

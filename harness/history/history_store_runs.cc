@@ -11,6 +11,7 @@
 #include "harness/history/history_codec.h"
 #include "harness/history/history_store.h"
 #include "harness/history/run_liveness.h"
+#include "harness/history/run_rows.h"
 #include "harness/history/sqlite_db.h"
 #include "harness/history/store_util.h"
 
@@ -93,14 +94,60 @@ Status HistoryStore::SetRunFolder(int64_t run_id, const std::string& folder) {
   });
 }
 
+Status WriteScheduleRow(SqliteDb& db, int64_t run_id, const std::string& schedule_json) {
+  Result<SqliteStmt> st = db.Prepare("UPDATE runs SET schedule=?2 WHERE id=?1");
+  if (!st.ok()) return st.status();
+  st->Bind(1, run_id);
+  st->Bind(2, schedule_json);
+  return st->Run();
+}
+
+Status WriteFinishRow(SqliteDb& db, int64_t run_id, const std::string& status,
+                      const std::string& verdict, const std::string& summary, int64_t ended_ms) {
+  Result<SqliteStmt> st = db.Prepare(
+      "UPDATE runs SET status=?2, verdict=?3, ended_ms=?4, summary=?5, heartbeat_ms=?4 "
+      "WHERE id=?1");
+  if (!st.ok()) return st.status();
+  st->Bind(1, run_id);
+  st->Bind(2, status);
+  st->Bind(3, verdict);
+  st->Bind(4, ended_ms);
+  st->Bind(5, summary);
+  return st->Run();
+}
+
+Status WriteCheckRows(SqliteDb& db, int64_t run_id, const CheckRecord& check) {
+  Result<SqliteStmt> v =
+      db.Prepare("INSERT INTO verdicts (run_id, checker, verdict, reason) VALUES (?1,?2,?3,?4)");
+  if (!v.ok()) return v.status();
+  v->Bind(1, run_id);
+  v->Bind(2, check.checker);
+  v->Bind(3, check.verdict);
+  v->Bind(4, check.reason);
+  Status s = v->Run();
+  Result<SqliteStmt> a = db.Prepare(
+      "INSERT INTO anomalies (run_id, checker, key, description, start_ns, end_ns, ops, detail, "
+      "observation) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+  if (!a.ok()) return a.status();
+  for (const auto& an : check.anomalies) {
+    if (!s.ok()) break;
+    a->Bind(1, run_id);
+    a->Bind(2, an.checker.empty() ? check.checker : an.checker);
+    a->Bind(3, an.key);
+    a->Bind(4, an.description);
+    a->Bind(5, an.start_ns);
+    a->Bind(6, an.end_ns);
+    a->Bind(7, nlohmann::json(an.ops).dump());
+    a->Bind(8, an.detail);
+    a->Bind(9, static_cast<int64_t>(an.observation ? 1 : 0));
+    s = a->Run();
+  }
+  return s;
+}
+
 Status HistoryStore::SetSchedule(int64_t run_id, const std::string& schedule_json) {
-  return WithConnection([&](SqliteDb& db) -> Status {
-    Result<SqliteStmt> st = db.Prepare("UPDATE runs SET schedule=?2 WHERE id=?1");
-    if (!st.ok()) return st.status();
-    st->Bind(1, run_id);
-    st->Bind(2, schedule_json);
-    return st->Run();
-  });
+  return WithConnection(
+      [&](SqliteDb& db) -> Status { return WriteScheduleRow(db, run_id, schedule_json); });
 }
 
 Status HistoryStore::FinishRun(int64_t run_id, const std::string& status,
@@ -109,16 +156,7 @@ Status HistoryStore::FinishRun(int64_t run_id, const std::string& status,
   SetLive(run_id, false);
   int64_t now_ms = UnixNowMs();
   return WithConnection([&](SqliteDb& db) -> Status {
-    Result<SqliteStmt> st = db.Prepare(
-        "UPDATE runs SET status=?2, verdict=?3, ended_ms=?4, summary=?5, heartbeat_ms=?4 "
-        "WHERE id=?1");
-    if (!st.ok()) return st.status();
-    st->Bind(1, run_id);
-    st->Bind(2, status);
-    st->Bind(3, verdict);
-    st->Bind(4, now_ms);
-    st->Bind(5, summary);
-    return st->Run();
+    return WriteFinishRow(db, run_id, status, verdict, summary, now_ms);
   });
 }
 
@@ -126,31 +164,7 @@ Status HistoryStore::StoreCheck(int64_t run_id, const CheckRecord& check) {
   if (Status s = Flush(); !s.ok()) return s;
   return WithConnection([&](SqliteDb& db) -> Status {
     if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
-    Result<SqliteStmt> v =
-        db.Prepare("INSERT INTO verdicts (run_id, checker, verdict, reason) VALUES (?1,?2,?3,?4)");
-    if (!v.ok()) return v.status();
-    v->Bind(1, run_id);
-    v->Bind(2, check.checker);
-    v->Bind(3, check.verdict);
-    v->Bind(4, check.reason);
-    Status s = v->Run();
-    Result<SqliteStmt> a = db.Prepare(
-        "INSERT INTO anomalies (run_id, checker, key, description, start_ns, end_ns, ops, detail, "
-        "observation) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
-    if (!a.ok()) return a.status();
-    for (const auto& an : check.anomalies) {
-      if (!s.ok()) break;
-      a->Bind(1, run_id);
-      a->Bind(2, an.checker.empty() ? check.checker : an.checker);
-      a->Bind(3, an.key);
-      a->Bind(4, an.description);
-      a->Bind(5, an.start_ns);
-      a->Bind(6, an.end_ns);
-      a->Bind(7, nlohmann::json(an.ops).dump());
-      a->Bind(8, an.detail);
-      a->Bind(9, static_cast<int64_t>(an.observation ? 1 : 0));
-      s = a->Run();
-    }
+    Status s = WriteCheckRows(db, run_id, check);
     Status c = db.Exec(s.ok() ? "COMMIT" : "ROLLBACK");
     return s.ok() ? c : s;
   });

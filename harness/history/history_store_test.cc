@@ -155,6 +155,153 @@ TEST(HistoryStore, ManyRecordsAreCommittedInFewerBatches) {
   EXPECT_EQ(CountRows(dir.File("h.db"), "SELECT COUNT(*) FROM ops WHERE outcome='ok'"), kOps);
 }
 
+// Many op rows in one batch take the 32-rows-per-statement path (and the tail one by one); a
+// second completion of an op, and completions of ops committed earlier, update the rows after.
+TEST(HistoryStore, OpsWrittenManyToAStatementReadBackAsWrittenOneByOne) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.File("h.db"));
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(NewRun());
+  constexpr int kOps = 100;
+  for (int i = 0; i < kOps; ++i) {
+    checkers::Op op = WriteOp(i, "v" + std::to_string(i));
+    if (i % 7 == 0) {
+      op.f = checkers::Fn::kRead;
+      op.value.reset();
+    }
+    (*store)->RecordInvoke(run, op);
+    if (i % 3 != 0) {
+      (*store)->RecordCompletion(run, i, checkers::Outcome::kOk, 5000 + i,
+                                 i % 7 == 0 ? std::optional<std::string>("r") : std::nullopt,
+                                 i % 5 == 0 ? std::vector<std::string>{"a", "b"}
+                                            : std::vector<std::string>{},
+                                 i, "");
+    }
+  }
+  (*store)->RecordCompletion(run, 1, checkers::Outcome::kInfo, 9000, std::nullopt, {}, std::nullopt,
+                             "again");  // a second completion: it wins, as with one row each
+  ASSERT_TRUE((*store)->Flush().ok());
+  for (int i = 0; i < kOps; i += 3) {
+    (*store)->RecordCompletion(run, i, checkers::Outcome::kFail, 7000 + i, std::nullopt, {},
+                               std::nullopt, "late");
+  }
+  ASSERT_TRUE((*store)->Flush().ok());
+  checkers::History h = *(*store)->LoadHistory(run);
+  ASSERT_EQ(h.ops.size(), static_cast<size_t>(kOps));
+  for (int i = 0; i < kOps; ++i) {
+    const checkers::Op& op = h.ops[i];
+    SCOPED_TRACE("op " + std::to_string(i));
+    EXPECT_EQ(op.index, i);
+    EXPECT_EQ(op.f, i % 7 == 0 ? checkers::Fn::kRead : checkers::Fn::kWrite);
+    if (i == 1) {
+      EXPECT_EQ(op.outcome, checkers::Outcome::kInfo);
+      EXPECT_EQ(op.complete_ns, 9000);
+    } else if (i % 3 == 0) {
+      EXPECT_EQ(op.outcome, checkers::Outcome::kFail);
+      EXPECT_EQ(op.complete_ns, 7000 + i);
+    } else {
+      EXPECT_EQ(op.outcome, checkers::Outcome::kOk);
+      EXPECT_EQ(op.complete_ns, 5000 + i);
+      EXPECT_EQ(op.zxid, i);
+      if (i % 5 == 0) {
+        EXPECT_EQ(op.elements, (std::vector<std::string>{"a", "b"}));
+      }
+    }
+    if (i % 7 == 0 && i % 3 != 0) {
+      EXPECT_EQ(op.value, "r");
+    } else if (i % 7 != 0) {
+      EXPECT_EQ(op.value, "v" + std::to_string(i));
+    }
+  }
+}
+
+// The writer dumps a node event's fields with its own serializer for the usual shape; the stored
+// text is nlohmann's dump() byte for byte, for that shape and every other (which take dump()).
+TEST(HistoryStore, NodeEventJsonIsByteForByteWhatNlohmannDumps) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.File("h.db"));
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(NewRun());
+  std::vector<nlohmann::json> shapes = {
+      {{"count", 1}, {"first", 4294967297ull}, {"last", UINT64_MAX}, {"digest", -7}},
+      {{"simulated", true}, {"torn", false}, {"none", nullptr}, {"mode", "sync"}},
+      {{"error", "say \"no\"\n"}, {"node", 1}},  // a string to escape
+      {{"path", "caf\xc3\xa9"}},                 // UTF-8
+      {{"nested", {{"a", 1}}}, {"list", {1, 2}}},
+      {{"ratio", 0.5}},
+      {{"we\"ird", 1}},  // a key to escape
+      nlohmann::json::object(),
+      {{"", ""}, {"min", INT64_MIN}},
+  };
+  std::vector<checkers::NodeEvent> events;
+  for (int i = 0; i < 70; ++i) {  // two full statements of 32 and a tail of 6
+    checkers::NodeEvent e;
+    e.node = 1 + i % 3;
+    e.ts_ms = 10 + i;
+    e.type = "logged";
+    e.fields = shapes[i % shapes.size()];
+    e.fields["ts_ms"] = e.ts_ms;
+    events.push_back(std::move(e));
+  }
+  std::vector<std::string> want;
+  for (const checkers::NodeEvent& e : events) want.push_back(e.fields.dump());
+  (*store)->RecordNodeEvents(run, std::move(events));
+  ASSERT_TRUE((*store)->Flush().ok());
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(dir.File("h.db").c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT json FROM node_events ORDER BY rowid", -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::string> got;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    got.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  EXPECT_EQ(got, want);
+}
+
+// RecordRunEnd writes what StoreCheck, SetSchedule and FinishRun write, after every record queued
+// before it.
+TEST(HistoryStore, QueuedRunEndIsCommittedAfterTheRecordsBeforeItLikeTheSynchronousCalls) {
+  TempDir dir;
+  auto store = HistoryStore::Open(dir.File("h.db"));
+  ASSERT_TRUE(store.ok());
+  int64_t run = *(*store)->CreateRun(NewRun());
+  (*store)->RecordInvoke(run, WriteOp(0, "v0"));
+  (*store)->RecordCompletion(run, 0, checkers::Outcome::kOk, 50, std::nullopt, {}, 1, "");
+  RunEnd end;
+  CheckRecord lin{"linearizability", "invalid", "key k0", {}};
+  checkers::Anomaly an;
+  an.checker = "linearizability";
+  an.key = "k0";
+  an.description = "stale read";
+  an.ops = {0};
+  lin.anomalies.push_back(an);
+  end.checks = {lin, CheckRecord{"lost-writes", "valid", "", {}}};
+  end.schedule_json = R"([{"at_ms":3000}])";
+  end.status = kRunFinished;
+  end.verdict = "invalid";
+  end.summary = "ops 1";
+  end.ended_ms = 1234;
+  (*store)->RecordRunEnd(run, end);
+  ASSERT_TRUE((*store)->Flush().ok());
+  RunRecord r = *(*store)->GetRun(run);
+  EXPECT_EQ(r.status, kRunFinished);
+  EXPECT_EQ(r.verdict, "invalid");
+  EXPECT_EQ(r.summary, "ops 1");
+  EXPECT_EQ(r.schedule_json, R"([{"at_ms":3000}])");
+  EXPECT_EQ(r.ended_ms, std::optional<int64_t>(1234));
+  EXPECT_EQ(r.anomaly_count, 1);
+  std::vector<CheckRecord> checks = *(*store)->LoadChecks(run);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].checker, "linearizability");
+  ASSERT_EQ(checks[0].anomalies.size(), 1u);
+  EXPECT_EQ(checks[0].anomalies[0].ops, std::vector<int64_t>{0});
+  EXPECT_EQ(checks[1].checker, "lost-writes");
+  EXPECT_EQ((*store)->LoadHistory(run)->ops.size(), 1u);
+}
+
 TEST(HistoryStore, RecordToAnIdleWriterBecomesVisibleWithoutAnExplicitFlush) {
   TempDir dir;
   auto store = HistoryStore::Open(dir.File("h.db"));

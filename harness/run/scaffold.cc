@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "harness/generator/workers.h"
+#include "harness/history/store_util.h"
 #include "harness/net/iptables_partitioner.h"
 #include "harness/net/netns.h"
 #include "harness/net/proxy_partitioner.h"
@@ -215,40 +216,45 @@ RunOutcome ExecuteBody(const ScaffoldOptions& options, System& system, RunBody& 
 }
 
 RunOutcome FinishStoredRun(HistoryStore& store, int64_t run_id, const Status& s, bool interrupted,
-                           const std::function<Judgement()>& judge, std::ostream& out) {
+                           const std::function<Judgement()>& judge, std::ostream& out,
+                           EndWrites writes) {
   RunOutcome outcome;
   outcome.run_id = run_id;
   outcome.interrupted = interrupted;
-  std::string status = kRunFinished;
-  std::string summary;
+  RunEnd end;
+  end.status = kRunFinished;
   if (!s.ok()) {
-    status = kRunError;
+    end.status = kRunError;
     outcome.error = s.ToString();
     outcome.verdict = "unknown";
-    summary = outcome.error;
+    end.summary = outcome.error;
   } else if (outcome.interrupted) {
-    status = kRunInterrupted;
+    end.status = kRunInterrupted;
     outcome.verdict = "unknown";
   } else {
     Judgement j = judge();
     checkers::Verdict combined = checkers::Verdict::kValid;
     for (const CheckRecord& c : j.checks) {
-      (void)store.StoreCheck(run_id, c);
       combined = checkers::CombineVerdicts(combined, ParseVerdict(c.verdict));
     }
-    for (const CheckRecord& c : j.observations) (void)store.StoreCheck(run_id, c);
+    end.checks = std::move(j.checks);
+    for (CheckRecord& c : j.observations) end.checks.push_back(std::move(c));
+    end.schedule_json = std::move(j.schedule_json);
     outcome.verdict = std::string(checkers::VerdictName(combined));
-    summary = j.summary;
+    end.summary = std::move(j.summary);
   }
-  if (Status f = store.FinishRun(run_id, status, outcome.verdict, summary); !f.ok()) {
-    out << "warning: " << f.ToString() << "\n";
-  }
-  if (!s.ok()) out << "error: " << outcome.error << "\n";
-  if (outcome.interrupted) out << "interrupted: cleaned up, run marked interrupted\n";
-  outcome.exit_code = status != kRunFinished         ? 2
+  end.verdict = outcome.verdict;
+  end.ended_ms = UnixNowMs();
+  outcome.exit_code = end.status != kRunFinished      ? 2
                       : outcome.verdict == "valid"   ? 0
                       : outcome.verdict == "invalid" ? 1
                                                      : 2;
+  store.RecordRunEnd(run_id, std::move(end));
+  if (writes == EndWrites::kCommitted) {
+    if (Status f = store.Flush(); !f.ok()) out << "warning: " << f.ToString() << "\n";
+  }
+  if (!s.ok()) out << "error: " << outcome.error << "\n";
+  if (outcome.interrupted) out << "interrupted: cleaned up, run marked interrupted\n";
   return outcome;
 }
 

@@ -94,6 +94,7 @@ struct Judgement {
   std::vector<CheckRecord> checks;
   std::vector<CheckRecord> observations;
   std::string summary;
+  std::optional<std::string> schedule_json;  // runs.schedule, stored with the verdicts (if set)
 };
 
 class RunScaffold;
@@ -170,8 +171,13 @@ Result<std::string> CreateRunFolder(const std::string& results_dir, int64_t run_
 // Step 7 on its own, for a run made without processes (the simulator, harness/sim): unless `s`
 // failed or the run was interrupted, judge() -> check rows stored, verdicts combined; the run row
 // finished (finished / interrupted / error) with the judgement's summary; the exit code as above.
+// The rows go as one HistoryStore::RecordRunEnd; kCommitted returns once they are committed,
+// kQueued at once (the caller flushes before it reads the run back: the simulator's next run
+// starts while the writer commits this one).
+enum class EndWrites { kCommitted, kQueued };
 RunOutcome FinishStoredRun(HistoryStore& store, int64_t run_id, const Status& s, bool interrupted,
-                           const std::function<Judgement()>& judge, std::ostream& out);
+                           const std::function<Judgement()>& judge, std::ostream& out,
+                           EndWrites writes = EndWrites::kCommitted);
 // The run's report.html and junit.xml (harness/report), as every run writes them at its end.
 void WriteRunReport(HistoryStore& store, int64_t run_id, const std::string& store_path,
                     std::ostream& out);

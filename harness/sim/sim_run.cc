@@ -113,7 +113,12 @@ class SimRun {
 
   // The realized schedule into the run row (synchronous: it waits for the store's writer).
   void StoreSchedule() {
-    if (timeline_) (void)store_.SetSchedule(run_id_, ScheduleToJson(timeline_->realized()).dump());
+    if (std::optional<std::string> j = ScheduleJson()) (void)store_.SetSchedule(run_id_, *j);
+  }
+  // The realized schedule as runs.schedule holds it (nullopt: the run never got to it).
+  std::optional<std::string> ScheduleJson() const {
+    if (!timeline_) return std::nullopt;
+    return ScheduleToJson(timeline_->realized()).dump();
   }
 
   // Judges the history recorded in memory (what the store will hold once flushed), so the
@@ -265,19 +270,21 @@ SimOutcome RunSim(HistoryStore& store, const SimRunOptions& options) {
       store, *id, s, interrupted,
       [&] {
         Judgement j = run.Judge(spec_text);
-        run.StoreSchedule();  // after judging: the checkers ran while the writer committed
+        j.schedule_json = run.ScheduleJson();
+        // The invalid ones in the order they are stored (LoadChecks order): checks, then
+        // observations.
+        for (const auto* rows : {&j.checks, &j.observations}) {
+          for (const CheckRecord& c : *rows) {
+            if (c.verdict != "invalid") continue;
+            if (outcome.first_checker.empty()) outcome.first_checker = c.checker;
+            outcome.invalid_checkers.push_back(c.checker);
+          }
+        }
         return j;
       },
-      out);
+      out, o.queue_end_writes && !o.summary && !o.report ? EndWrites::kQueued
+                                                          : EndWrites::kCommitted);
   outcome.run.net = "sim";
-  Result<std::vector<CheckRecord>> checks = store.LoadChecks(*id);
-  if (checks.ok()) {
-    for (const CheckRecord& c : *checks) {
-      if (c.verdict != "invalid") continue;
-      if (outcome.first_checker.empty()) outcome.first_checker = c.checker;
-      outcome.invalid_checkers.push_back(c.checker);
-    }
-  }
   if (o.summary) (void)PrintRunSummary(store, *id, out);
   if (o.report) WriteRunReport(store, *id, o.store_path, out);
   return outcome;

@@ -46,6 +46,10 @@ struct SimRunOptions {
   std::ostream* out = nullptr;                      // default std::cout
   bool summary = false;         // print the run's console summary (PrintRunSummary)
   bool report = false;          // write report.html / junit.xml into the run folder
+  // The run's last rows (node events, checks, finish) are committed before RunSim returns
+  // (false), or only queued for the store's writer (true: the caller's next run overlaps their
+  // commit; Flush() the store before reading the run back). summary / report flush anyway.
+  bool queue_end_writes = false;
   uint64_t latency_ms_max = 2;  // simulated per-message latency, [0, max]
   // Simulated fsync duration, [min, max] ms (world.h "Disk and crashes"; max 0: none).
   uint64_t fsync_ms_min = kSimFsyncMsMin;

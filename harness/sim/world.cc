@@ -163,6 +163,7 @@ World::~World() = default;
 void World::Start() {
   cluster_ = std::make_unique<zab::testing::Cluster>(static_cast<size_t>(options_.nodes),
                                                      options_.base, options_.seed);
+  cluster_->set_observe_outputs(false);  // nothing here reads on_output
   cluster_->net().delay_ms_max = options_.latency_ms_max;
   cluster_->net().deliver_after_crash = true;
   cluster_->disk().fsync_ms_min = options_.fsync_ms_min;
@@ -272,13 +273,56 @@ void World::EmitStart(NodeId id) {
 
 void World::DrainEvents(NodeId id) {
   if (cluster_->events(id).empty()) return;
-  for (zab::Event& event : cluster_->TakeEvents(id)) {
-    nlohmann::json fields = nlohmann::json::object();
-    for (auto& [name, value] : event.fields) {
-      std::visit([&](auto& v) { fields[name] = std::move(v); }, value);
-    }
-    Emit(id, event.type, std::move(fields));
+  for (zab::Event& event : cluster_->TakeEvents(id)) Emit(id, std::move(event));
+}
+
+void World::Emit(NodeId id, zab::Event&& event) {
+  // The JSON object Emit(id, type, fields) makes of the core's fields plus ts_ms, node and type
+  // (they replace a core field of the same name; of two core fields of one name the later
+  // wins), built in key order: nlohmann's object is a std::map, so each insert is a hint at
+  // the end (no search, no rebalancing walk). The record a node event costs most of (issue 12).
+  const int64_t ts_ms = options_.anchor_ms + static_cast<int64_t>(now_ms() - start_ms_);
+  constexpr int kTs = -1, kNode = -2, kType = -3;
+  using Item = EmitItem;
+  std::vector<Item>& items = emit_scratch_;
+  items.clear();
+  for (size_t i = 0; i < event.fields.size(); ++i) {
+    items.push_back({event.fields[i].first, static_cast<int>(i)});
   }
+  items.push_back({"ts_ms", kTs});
+  items.push_back({"node", kNode});
+  items.push_back({"type", kType});
+  // Insertion sort, stable (a dozen names; std::stable_sort would allocate its buffer).
+  for (size_t k = 1; k < items.size(); ++k) {
+    const Item moving = items[k];
+    size_t j = k;
+    for (; j > 0 && moving.name < items[j - 1].name; --j) items[j] = items[j - 1];
+    items[j] = moving;
+  }
+  nlohmann::json fields = nlohmann::json::object();
+  auto& object = fields.get_ref<nlohmann::json::object_t&>();
+  for (size_t k = 0; k < items.size(); ++k) {
+    if (k + 1 < items.size() && items[k + 1].name == items[k].name) continue;  // a later one wins
+    const Item& it = items[k];
+    auto at = object.end();
+    if (it.field == kTs) {
+      object.emplace_hint(at, std::string(it.name), ts_ms);
+    } else if (it.field == kNode) {
+      object.emplace_hint(at, std::string(it.name), id);
+    } else if (it.field == kType) {
+      object.emplace_hint(at, std::string(it.name), event.type);
+    } else {
+      std::visit([&](auto& v) { object.emplace_hint(at, std::string(it.name), std::move(v)); },
+                 event.fields[it.field].second);
+    }
+  }
+  checkers::NodeEvent e;
+  e.node = id;
+  e.ts_ms = ts_ms;
+  e.type = std::move(event.type);
+  e.fields = std::move(fields);
+  ++events_emitted_;
+  if (on_event) on_event(std::move(e));
 }
 
 void World::DrainAll() {
@@ -324,7 +368,7 @@ void World::Kill(NodeId id) {
 
 void World::TickAll() {
   for (NodeId id = 1; id <= options_.nodes; ++id) {
-    if (cluster_->up(id) && !cluster_->paused(id)) cluster_->Step(id, zab::Tick{now_ms()});
+    if (cluster_->up(id) && !cluster_->paused(id)) cluster_->Feed(id, zab::Tick{now_ms()});
   }
 }
 

@@ -51,6 +51,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checkers/history.h"
@@ -151,6 +152,7 @@ class World {
   void DetectCrashes();
   void EmitStart(NodeId id);
   void Emit(NodeId id, const std::string& type, nlohmann::json fields);
+  void Emit(NodeId id, zab::Event&& event);  // the same record, made from the core's event
   // Process control for ControlImpl.
   void Boot(NodeId id);
   void Kill(NodeId id);
@@ -169,6 +171,12 @@ class World {
   std::map<NodeId, uint64_t> incarnation_;
   size_t violations_seen_ = 0;
   int64_t events_emitted_ = 0;
+  // Emit(id, event)'s scratch: a field's name and where its value is (no allocation per event).
+  struct EmitItem {
+    std::string_view name;
+    int field;  // index into the event's fields, or < 0: ts_ms / node / type
+  };
+  std::vector<EmitItem> emit_scratch_;
 };
 
 }  // namespace faultline::harness::sim

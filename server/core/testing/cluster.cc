@@ -145,10 +145,26 @@ bool Cluster::Boot(uint64_t id) {
     violations.push_back("node " + std::to_string(id) + ": " + e);
     return false;
   }
-  n.sim->runtime().on_executed = [this, id](const Input& in, const Output& out) {
-    if (on_output) on_output(id, in, out);
-  };
+  if (observe_outputs_) {
+    n.sim->runtime().on_executed = [this, id](const Input& in, const Output& out) {
+      if (on_output) on_output(id, in, out);
+    };
+  }
   return true;
+}
+
+void Cluster::set_observe_outputs(bool on) {
+  observe_outputs_ = on;
+  for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+    if (!up(id)) continue;
+    if (on) {
+      node(id).sim->runtime().on_executed = [this, id](const Input& in, const Output& out) {
+        if (on_output) on_output(id, in, out);
+      };
+    } else {
+      node(id).sim->runtime().on_executed = nullptr;
+    }
+  }
 }
 
 void Cluster::StartAll() {
@@ -156,19 +172,19 @@ void Cluster::StartAll() {
   // not up yet.
   for (uint64_t id = 1; id <= nodes_.size(); ++id) Boot(id);
   for (uint64_t id = 1; id <= nodes_.size(); ++id) {
-    if (up(id)) Step(id, Tick{now_ms_});
+    if (up(id)) Feed(id, Tick{now_ms_});
   }
 }
 
 void Cluster::Restart(uint64_t id) {
   // Construction emits nothing; the first Tick sends the initial votes.
   if (!Boot(id)) return;
-  Step(id, Tick{now_ms_});
+  Feed(id, Tick{now_ms_});
   // Its links to and from every live peer come up (the transport's PeerConnected hint).
   for (uint64_t p = 1; p <= nodes_.size(); ++p) {
     if (p == id || !up(p)) continue;
-    if (!blocked(p, id)) Step(p, PeerConnected{PeerId{id}});
-    if (!blocked(id, p) && up(id)) Step(id, PeerConnected{PeerId{p}});
+    if (!blocked(p, id)) Feed(p, PeerConnected{PeerId{id}});
+    if (!blocked(id, p) && up(id)) Feed(id, PeerConnected{PeerId{p}});
   }
 }
 
@@ -204,6 +220,12 @@ Output Cluster::Step(uint64_t id, const Input& input) {
   Output out = node(id).sim->runtime().Step(input);
   if (!group_commit_) Flush(id);
   return out;
+}
+
+void Cluster::Feed(uint64_t id, const Input& input) {
+  assert(up(id));
+  node(id).sim->runtime().Step(input);
+  if (!group_commit_) Flush(id);
 }
 
 void Cluster::Flush(uint64_t id) {
@@ -313,19 +335,23 @@ void Cluster::SendMsg(uint64_t from, const Envelope& e) {
 }
 
 bool Cluster::DeliverOne() {
-  std::vector<std::pair<uint64_t, uint64_t>> ready;
-  for (const auto& [link, q] : links_) {
-    if (!q.empty() && q.front().deliver_at_ms <= now_ms_ && !paused(link.second)) {
-      ready.push_back(link);
+  std::vector<LinkMap::iterator>& ready = ready_scratch_;  // in link order: the rng picks one
+  ready.clear();
+  for (auto it = links_.begin(); it != links_.end(); ++it) {
+    const std::deque<SentMessage>& q = it->second;
+    if (!q.empty() && q.front().deliver_at_ms <= now_ms_ && !paused(it->first.second)) {
+      ready.push_back(it);
     }
   }
   if (ready.empty()) return false;
-  auto link = ready[rng_() % ready.size()];
-  SentMessage m = std::move(links_[link].front());
-  links_[link].pop_front();
+  LinkMap::iterator chosen = ready[rng_() % ready.size()];
+  const std::pair<uint64_t, uint64_t> link = chosen->first;
+  SentMessage m = std::move(chosen->second.front());
+  chosen->second.pop_front();
   if (!up(link.second)) return true;
-  Step(link.second, Receive{m.from, m.message, now_ms_});
-  if (!late_.empty()) ReleaseLateBehind(m);
+  const Epoch epoch = EpochOf(m.message);
+  Feed(link.second, Receive{m.from, std::move(m.message), now_ms_});
+  if (!late_.empty()) ReleaseLateBehind(m.from, m.to, epoch);
   return true;
 }
 
@@ -334,20 +360,19 @@ void Cluster::HoldLate(uint64_t from, uint64_t to, std::function<bool(const Mess
   hold_rules_.push_back(HoldRule{from, to, std::move(match), copy});
 }
 
-void Cluster::ReleaseLateBehind(const SentMessage& newer) {
+void Cluster::ReleaseLateBehind(PeerId from, PeerId to, Epoch e) {
   std::erase_if(late_,
                 [&](const SentMessage& h) { return h.deliver_at_ms + net_.late_ttl_ms < now_ms_; });
-  const Epoch e = EpochOf(newer.message);
   std::vector<SentMessage> released;
   std::erase_if(late_, [&](SentMessage& h) {
-    if (h.from != newer.from || h.to != newer.to || !(EpochOf(h.message) < e)) return false;
+    if (h.from != from || h.to != to || !(EpochOf(h.message) < e)) return false;
     released.push_back(std::move(h));
     return true;
   });
   for (SentMessage& h : released) {
     if (!up(h.to.value)) return;  // the previous delivery crashed it (StepAndCrash is not here)
     late_delivered_++;
-    Step(h.to.value, Receive{h.from, std::move(h.message), now_ms_});
+    Feed(h.to.value, Receive{h.from, std::move(h.message), now_ms_});
   }
 }
 
@@ -378,7 +403,7 @@ bool Cluster::RunUntil(const std::function<bool()>& pred, uint64_t max_ms, uint6
   while (now_ms_ < end) {
     now_ms_ += step_ms;
     for (uint64_t id = 1; id <= nodes_.size(); ++id) {
-      if (up(id) && !paused(id)) Step(id, Tick{now_ms_});
+      if (up(id) && !paused(id)) Feed(id, Tick{now_ms_});
     }
     if (group_commit_) FlushAll();
     DeliverAll();
@@ -415,7 +440,7 @@ void Cluster::Block(uint64_t from, uint64_t to) {
 }
 void Cluster::Unblock(uint64_t from, uint64_t to) {
   if (blocked_.erase({from, to}) > 0 && up(from) && up(to)) {
-    Step(from, PeerConnected{PeerId{to}});  // the dialer's link comes back
+    Feed(from, PeerConnected{PeerId{to}});  // the dialer's link comes back
   }
 }
 void Cluster::Isolate(uint64_t id) {
@@ -429,20 +454,20 @@ void Cluster::HealAll() {
   auto healed = std::move(blocked_);
   blocked_.clear();
   for (const auto& [link, on] : healed) {
-    if (up(link.first) && up(link.second)) Step(link.first, PeerConnected{PeerId{link.second}});
+    if (up(link.first) && up(link.second)) Feed(link.first, PeerConnected{PeerId{link.second}});
   }
 }
 bool Cluster::blocked(uint64_t from, uint64_t to) const { return blocked_.count({from, to}) > 0; }
 
 uint64_t Cluster::Write(uint64_t id, kv::Op op) {
   uint64_t rid = node(id).next_request_id++;
-  Step(id, ClientWrite{rid, std::move(op)});
+  Feed(id, ClientWrite{rid, std::move(op)});
   return rid;
 }
 
 uint64_t Cluster::Read(uint64_t id, std::string key, ReadMode mode) {
   uint64_t rid = node(id).next_request_id++;
-  Step(id, ClientRead{rid, std::move(key), mode});
+  Feed(id, ClientRead{rid, std::move(key), mode});
   return rid;
 }
 

@@ -145,6 +145,12 @@ class Cluster {
   // Feeds one input to a node and executes its Output (storage, then messages, then replies
   // and events), or queues it for the next flush under group commit. Returns the Output.
   Output Step(uint64_t id, const Input& input);
+  // The same without the copy of the Output (the network's deliveries, ticks, client requests).
+  void Feed(uint64_t id, const Input& input);
+  // on_output's observer in every runtime (NodeRuntime::on_executed: it keeps each input and
+  // event until its batch executes). On by default; a driver that never sets on_output (the
+  // suite simulator) turns it off, from now on and for every later boot.
+  void set_observe_outputs(bool on);
   // Like Step, but the node dies part-way through the flush of its batch: after a random number
   // (0..7, from the rng) of storage mutations; what was not fsynced is lost.
   void StepAndCrash(uint64_t id, const Input& input);
@@ -251,7 +257,9 @@ class Cluster {
   Config base_;
   storage::Options storage_options_;
   std::vector<Node> nodes_;
-  std::map<std::pair<uint64_t, uint64_t>, std::deque<SentMessage>> links_;
+  using LinkMap = std::map<std::pair<uint64_t, uint64_t>, std::deque<SentMessage>>;
+  LinkMap links_;
+  std::vector<LinkMap::iterator> ready_scratch_;  // DeliverOne's ready links (no allocation)
   std::deque<SentMessage> late_;  // held packets, in send order; deliver_at_ms = when sent
   struct HoldRule {
     uint64_t from, to;
@@ -259,13 +267,16 @@ class Cluster {
     bool copy;
   };
   std::vector<HoldRule> hold_rules_;
-  void ReleaseLateBehind(const SentMessage& newer);
+  // Releases the held packets from -> to of an epoch below `e` (a packet of epoch e was just
+  // delivered on that link).
+  void ReleaseLateBehind(PeerId from, PeerId to, Epoch e);
   std::map<std::pair<uint64_t, uint64_t>, bool> blocked_;
   std::set<uint64_t> paused_;
   NetOptions net_;
   DiskOptions disk_;
   std::map<std::pair<uint64_t, uint64_t>, LinkFault> link_faults_;
   bool group_commit_ = false;
+  bool observe_outputs_ = true;
   uint64_t late_delivered_ = 0;
   std::mt19937_64 rng_;
   uint64_t now_ms_ = 1000;
