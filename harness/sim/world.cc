@@ -372,18 +372,22 @@ void World::TickAll() {
   }
 }
 
-void World::Settle() {
+std::optional<World::Upcoming> World::Settle() {
   const uint64_t now = now_ms();
   for (int round = 0; round < kSettleRoundsMax; ++round) {
     cluster_->DeliverAll();
     DrainAll();
     DetectCrashes();
     bool woke = false;
+    Upcoming upcoming;
     for (size_t i = 0; i < actors_.size(); ++i) {
       Actor* a = actors_[i];
       if (std::find(waking_.begin(), waking_.end(), a) != waking_.end()) continue;
       std::optional<uint64_t> wake = a->NextWakeMs();
-      if (!wake || *wake > now) continue;
+      if (!wake || *wake > now) {
+        if (wake) upcoming.wake = std::min(upcoming.wake.value_or(UINT64_MAX), *wake);
+        continue;
+      }
       waking_.push_back(a);
       a->Wake(now);
       waking_.pop_back();
@@ -392,27 +396,32 @@ void World::Settle() {
       DetectCrashes();
     }
     if (woke) continue;
-    std::optional<uint64_t> due = cluster_->NextDeliveryMs();
-    if (!due || *due > now) return;
+    upcoming.due = cluster_->NextDeliveryMs();
+    if (!upcoming.due || *upcoming.due > now) return upcoming;
   }
+  return std::nullopt;
 }
 
 bool World::RunUntil(uint64_t until_ms, const std::function<bool()>& done) {
   while (true) {
-    Settle();
+    std::optional<Upcoming> upcoming = Settle();
     if (done && done()) return true;
     const uint64_t now = now_ms();
     if (now >= until_ms) return false;
-    uint64_t next = std::min(until_ms, next_tick_ms_);
-    if (std::optional<uint64_t> due = cluster_->NextDeliveryMs()) {
-      next = std::min(next, std::max(*due, now + 1));
-    }
-    for (Actor* a : actors_) {
-      if (std::find(waking_.begin(), waking_.end(), a) != waking_.end()) continue;
-      if (std::optional<uint64_t> wake = a->NextWakeMs()) {
-        next = std::min(next, std::max(*wake, now + 1));
+    // What Settle saw last is still so unless done() ran (it may act: a client's Poll submits).
+    if (!upcoming || done) {
+      upcoming = Upcoming{};
+      upcoming->due = cluster_->NextDeliveryMs();
+      for (Actor* a : actors_) {
+        if (std::find(waking_.begin(), waking_.end(), a) != waking_.end()) continue;
+        if (std::optional<uint64_t> wake = a->NextWakeMs()) {
+          upcoming->wake = std::min(upcoming->wake.value_or(UINT64_MAX), *wake);
+        }
       }
     }
+    uint64_t next = std::min(until_ms, next_tick_ms_);
+    if (upcoming->due) next = std::min(next, std::max(*upcoming->due, now + 1));
+    if (upcoming->wake) next = std::min(next, std::max(*upcoming->wake, now + 1));
     cluster_->AdvanceClock(next);
     if (next >= next_tick_ms_) {
       TickAll();

@@ -145,7 +145,14 @@ class World {
   class NetworkImpl;
   struct Waking;
 
-  void Settle();
+  // When the settled world next has something to do: the earliest actor wake and message or
+  // fsync falling due (each nullopt: none), as seen by the last round that changed nothing.
+  struct Upcoming {
+    std::optional<uint64_t> wake;
+    std::optional<uint64_t> due;
+  };
+  // Settles this instant; what comes next (nullopt: the round bound was hit, ask again).
+  std::optional<Upcoming> Settle();
   void TickAll();
   void DrainEvents(NodeId id);
   void DrainAll();

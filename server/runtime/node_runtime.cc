@@ -336,7 +336,7 @@ void NodeRuntime::Release() {
     if (on_executed) done.push_back(std::move(w));
   }
   if (!merged_.empty()) {
-    for (const zab::Event& e : merged_) events_->Write(e);
+    for (zab::Event& e : merged_) events_->WriteOwned(std::move(e));
     events_->EndBatch();
   }
   for (const Waiting& w : done) {

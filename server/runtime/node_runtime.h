@@ -87,6 +87,9 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void Write(const zab::Event& event) = 0;
+  // The same, the record handed over (the runtime is done with it): a sink that keeps records
+  // (the simulator's memory) moves it instead of copying. By default Write(event).
+  virtual void WriteOwned(zab::Event&& event) { Write(event); }
   // End of a batch: a file sink flushes here (once per batch, not per record).
   virtual void EndBatch() {}
 };

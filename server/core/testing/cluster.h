@@ -229,6 +229,7 @@ class Cluster {
       cluster->SendMsg(id, e);
     }
     void Write(const Event& e) override { cluster->node(id).events.push_back(e); }
+    void WriteOwned(Event&& e) override { cluster->node(id).events.push_back(std::move(e)); }
   };
   struct Node {
     std::unique_ptr<SimNode> sim = std::make_unique<SimNode>();
