@@ -112,6 +112,7 @@ void Cluster::Init(size_t n) {
   base_.voters.clear();
   for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
   nodes_.resize(n);
+  links_.assign(n * n, {});
   for (uint64_t id = 1; id <= n; ++id) {
     node(id).io->cluster = this;
     node(id).io->id = id;
@@ -202,8 +203,8 @@ void Cluster::Crash(uint64_t id, bool power_cut) {
                                   // byte) is lost
   node(id).disk_failing = false;
   // What was coming to it is lost; what it sent too, unless TCP is to deliver what was written.
-  for (auto& [link, q] : links_) {
-    if (link.second == id || (link.first == id && !net_.deliver_after_crash)) q.clear();
+  for (size_t l = 0; l < links_.size(); ++l) {
+    if (LinkTo(l) == id || (LinkFrom(l) == id && !net_.deliver_after_crash)) links_[l].clear();
   }
 }
 
@@ -326,7 +327,7 @@ void Cluster::SendMsg(uint64_t from, const Envelope& e) {
     late_.push_back(SentMessage{PeerId{from}, e.to, e.message, now_ms_});
     if (!copy) return;
   }
-  auto& q = links_[{from, to}];
+  auto& q = link(from, to);
   uint64_t at = now_ms_;
   if (net_.delay_ms_max > 0) at += rng_() % (net_.delay_ms_max + 1);
   if (fault) at += fault->delay_ms;
@@ -335,22 +336,20 @@ void Cluster::SendMsg(uint64_t from, const Envelope& e) {
 }
 
 bool Cluster::DeliverOne() {
-  std::vector<LinkMap::iterator>& ready = ready_scratch_;  // in link order: the rng picks one
+  std::vector<size_t>& ready = ready_scratch_;  // in link order: the rng picks one
   ready.clear();
-  for (auto it = links_.begin(); it != links_.end(); ++it) {
-    const std::deque<SentMessage>& q = it->second;
-    if (!q.empty() && q.front().deliver_at_ms <= now_ms_ && !paused(it->first.second)) {
-      ready.push_back(it);
-    }
+  for (size_t l = 0; l < links_.size(); ++l) {
+    const std::deque<SentMessage>& q = links_[l];
+    if (!q.empty() && q.front().deliver_at_ms <= now_ms_ && !paused(LinkTo(l))) ready.push_back(l);
   }
   if (ready.empty()) return false;
-  LinkMap::iterator chosen = ready[rng_() % ready.size()];
-  const std::pair<uint64_t, uint64_t> link = chosen->first;
-  SentMessage m = std::move(chosen->second.front());
-  chosen->second.pop_front();
-  if (!up(link.second)) return true;
+  const size_t chosen = ready[rng_() % ready.size()];
+  const uint64_t to = LinkTo(chosen);
+  SentMessage m = std::move(links_[chosen].front());
+  links_[chosen].pop_front();
+  if (!up(to)) return true;
   const Epoch epoch = EpochOf(m.message);
-  Feed(link.second, Receive{m.from, std::move(m.message), now_ms_});
+  Feed(to, Receive{m.from, std::move(m.message), now_ms_});
   if (!late_.empty()) ReleaseLateBehind(m.from, m.to, epoch);
   return true;
 }
@@ -416,8 +415,9 @@ void Cluster::AdvanceClock(uint64_t now_ms) { now_ms_ = std::max(now_ms_, now_ms
 
 std::optional<uint64_t> Cluster::NextDeliveryMs() const {
   std::optional<uint64_t> next;
-  for (const auto& [link, q] : links_) {
-    if (q.empty() || !up(link.second) || paused(link.second)) continue;
+  for (size_t l = 0; l < links_.size(); ++l) {
+    const std::deque<SentMessage>& q = links_[l];
+    if (q.empty() || !up(LinkTo(l)) || paused(LinkTo(l))) continue;
     next = std::min(next.value_or(UINT64_MAX), q.front().deliver_at_ms);
   }
   if (disk_.fsync_ms_max > 0) {
@@ -436,7 +436,7 @@ void Cluster::Resume(uint64_t id) { paused_.erase(id); }
 
 void Cluster::Block(uint64_t from, uint64_t to) {
   blocked_[{from, to}] = true;
-  links_[{from, to}].clear();
+  link(from, to).clear();
 }
 void Cluster::Unblock(uint64_t from, uint64_t to) {
   if (blocked_.erase({from, to}) > 0 && up(from) && up(to)) {

@@ -258,9 +258,15 @@ class Cluster {
   Config base_;
   storage::Options storage_options_;
   std::vector<Node> nodes_;
-  using LinkMap = std::map<std::pair<uint64_t, uint64_t>, std::deque<SentMessage>>;
-  LinkMap links_;
-  std::vector<LinkMap::iterator> ready_scratch_;  // DeliverOne's ready links (no allocation)
+  // One queue per directed link, at (from - 1) * size() + (to - 1): index order is (from, to)
+  // order, the order in which DeliverOne lists the ready links for the rng to pick from.
+  std::vector<std::deque<SentMessage>> links_;
+  std::deque<SentMessage>& link(uint64_t from, uint64_t to) {
+    return links_[(from - 1) * nodes_.size() + (to - 1)];
+  }
+  uint64_t LinkFrom(size_t index) const { return index / nodes_.size() + 1; }
+  uint64_t LinkTo(size_t index) const { return index % nodes_.size() + 1; }
+  std::vector<size_t> ready_scratch_;  // DeliverOne's ready links (no allocation)
   std::deque<SentMessage> late_;  // held packets, in send order; deliver_at_ms = when sent
   struct HoldRule {
     uint64_t from, to;
