@@ -152,10 +152,8 @@ class World::NetworkImpl final : public Partitioner {
 World::World(WorldOptions options) : options_(std::move(options)) {
   control_ = std::make_unique<ControlImpl>(this);
   network_ = std::make_unique<NetworkImpl>(this);
-  for (NodeId id = 1; id <= options_.nodes; ++id) {
-    state_[id] = NodeState::kNotStarted;
-    incarnation_[id] = 0;
-  }
+  state_.assign(static_cast<size_t>(options_.nodes) + 1, NodeState::kNotStarted);
+  incarnation_.assign(static_cast<size_t>(options_.nodes) + 1, 0);
 }
 
 World::~World() = default;

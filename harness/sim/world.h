@@ -174,8 +174,8 @@ class World {
   uint64_t next_tick_ms_ = 0;
   uint64_t record_ms_ = 0;  // the ms of the last NowNs()
   int64_t record_seq_ = 0;
-  std::map<NodeId, NodeState> state_;
-  std::map<NodeId, uint64_t> incarnation_;
+  std::vector<NodeState> state_;       // by node id (1..nodes; [0] unused)
+  std::vector<uint64_t> incarnation_;  // by node id
   size_t violations_seen_ = 0;
   int64_t events_emitted_ = 0;
   // Emit(id, event)'s scratch: a field's name and where its value is (no allocation per event).

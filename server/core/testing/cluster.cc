@@ -113,6 +113,7 @@ void Cluster::Init(size_t n) {
   for (size_t i = 1; i <= n; ++i) base_.voters.push_back(PeerId{i});
   nodes_.resize(n);
   links_.assign(n * n, {});
+  paused_.assign(n + 1, 0);
   for (uint64_t id = 1; id <= n; ++id) {
     node(id).io->cluster = this;
     node(id).io->id = id;
@@ -198,7 +199,7 @@ void Cluster::SetDurable(uint64_t id, DurableState d) {
 }
 
 void Cluster::Crash(uint64_t id, bool power_cut) {
-  paused_.erase(id);
+  paused_.at(id) = 0;
   node(id).sim->Kill(power_cut);  // the unflushed batch (and, on a power cut, every unsynced
                                   // byte) is lost
   node(id).disk_failing = false;
@@ -430,9 +431,9 @@ std::optional<uint64_t> Cluster::NextDeliveryMs() const {
 }
 
 void Cluster::Pause(uint64_t id) {
-  if (up(id)) paused_.insert(id);
+  if (up(id)) paused_.at(id) = 1;
 }
-void Cluster::Resume(uint64_t id) { paused_.erase(id); }
+void Cluster::Resume(uint64_t id) { paused_.at(id) = 0; }
 
 void Cluster::Block(uint64_t from, uint64_t to) {
   blocked_[{from, to}] = true;

@@ -210,7 +210,7 @@ class Cluster {
   // paused node kills it (it is no longer paused). No effect on a node that is down.
   void Pause(uint64_t id);
   void Resume(uint64_t id);
-  bool paused(uint64_t id) const { return paused_.count(id) > 0; }
+  bool paused(uint64_t id) const { return id < paused_.size() && paused_[id]; }
 
   // Hook: every Output, right after its batch was executed (storage synced, messages sent).
   std::function<void(uint64_t, const Input&, const Output&)> on_output;
@@ -278,7 +278,7 @@ class Cluster {
   // delivered on that link).
   void ReleaseLateBehind(PeerId from, PeerId to, Epoch e);
   std::map<std::pair<uint64_t, uint64_t>, bool> blocked_;
-  std::set<uint64_t> paused_;
+  std::vector<char> paused_;  // by node id (1..size(); [0] unused)
   NetOptions net_;
   DiskOptions disk_;
   std::map<std::pair<uint64_t, uint64_t>, LinkFault> link_faults_;
