@@ -88,49 +88,39 @@ void DumpFields(const nlohmann::json& j, std::string* out) {
     *out = j.dump();
     return;
   }
+  using json = nlohmann::json;
   out->push_back('{');
   char digits[24];
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const nlohmann::json& v = it.value();
-    if (!PlainString(it.key())) {
+  // The object's std::map itself: nlohmann's checked iterators cost more than the writing.
+  for (const auto& [key, v] : *j.get_ptr<const json::object_t*>()) {
+    if (!PlainString(key)) {
       *out = j.dump();
       return;
     }
     if (out->size() > 1) out->push_back(',');
     out->push_back('"');
-    out->append(it.key());
-    out->append("\":");
-    switch (v.type()) {
-      case nlohmann::json::value_t::number_integer: {
-        auto r = std::to_chars(digits, digits + sizeof(digits), v.get<int64_t>());
-        out->append(digits, r.ptr);
-        break;
-      }
-      case nlohmann::json::value_t::number_unsigned: {
-        auto r = std::to_chars(digits, digits + sizeof(digits), v.get<uint64_t>());
-        out->append(digits, r.ptr);
-        break;
-      }
-      case nlohmann::json::value_t::boolean:
-        out->append(v.get<bool>() ? "true" : "false");
-        break;
-      case nlohmann::json::value_t::null:
-        out->append("null");
-        break;
-      case nlohmann::json::value_t::string: {
-        const std::string& text = v.get_ref<const std::string&>();
-        if (!PlainString(text)) {
-          *out = j.dump();
-          return;
-        }
-        out->push_back('"');
-        out->append(text);
-        out->push_back('"');
-        break;
-      }
-      default:
+    out->append(key);
+    out->append("\":", 2);
+    // Unsigned first: nlohmann's integer pointer is given for an unsigned value too.
+    if (const auto* u = v.get_ptr<const json::number_unsigned_t*>()) {
+      out->append(digits, std::to_chars(digits, digits + sizeof(digits), *u).ptr);
+    } else if (const auto* i = v.get_ptr<const json::number_integer_t*>()) {
+      out->append(digits, std::to_chars(digits, digits + sizeof(digits), *i).ptr);
+    } else if (const auto* text = v.get_ptr<const json::string_t*>()) {
+      if (!PlainString(*text)) {
         *out = j.dump();
         return;
+      }
+      out->push_back('"');
+      out->append(*text);
+      out->push_back('"');
+    } else if (const auto* b = v.get_ptr<const json::boolean_t*>()) {
+      out->append(*b ? "true" : "false");
+    } else if (v.is_null()) {
+      out->append("null");
+    } else {  // a float, an array, an object, binary
+      *out = j.dump();
+      return;
     }
   }
   out->push_back('}');
