@@ -442,6 +442,10 @@ TEST(SimRun, JudgesTheInMemoryHistoryWhichEqualsTheStoredOne) {
   EXPECT_EQ(judged->source, stored->source);
   EXPECT_EQ(judged->model, stored->model);
   EXPECT_EQ(judged->read_mode, stored->read_mode);
+  // The checkers name times as offsets from the run's start (RunTimeText): the judged history's
+  // origin is the run row's start, as LoadHistory gives it for a real run.
+  EXPECT_GT(judged->origin_ms, 0);
+  EXPECT_EQ(judged->origin_ms, stored->origin_ms);
   ASSERT_EQ(judged->ops.size(), stored->ops.size());
   ASSERT_GT(judged->ops.size(), 100u);
   for (size_t i = 0; i < judged->ops.size(); ++i) {
