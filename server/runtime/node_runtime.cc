@@ -252,6 +252,7 @@ Status NodeRuntime::Begin() {
       const bool append = std::holds_alternative<zab::AppendTxn>(op);
       only_appends = only_appends && append;
       appends = appends || append;
+      if (append) ++unsynced_appends_;
     }
   }
   // 0. The leader's fsync overlaps its followers' (zab.md 6; see CONTRACT "Overlap"): the
@@ -272,6 +273,7 @@ Status NodeRuntime::Begin() {
     }
     synced_gen_ = ++appended_gen_;
     synced_through_ = storage_->last_zxid();
+    unsynced_appends_ = 0;
   } else if (appends) {
     ++appended_gen_;
   }
@@ -284,6 +286,7 @@ Status NodeRuntime::Begin() {
 std::function<Status()> NodeRuntime::StartSync() {
   if (failure_ || sync_in_flight_ || synced_gen_ == appended_gen_) return nullptr;
   storage::Storage::SyncJob job = storage_->StartSync();
+  unsynced_appends_ = 0;
   if (!job) {  // nothing left unsynced in storage: what was begun is durable already
     synced_gen_ = appended_gen_;
     synced_through_ = storage_->last_zxid();

@@ -140,6 +140,9 @@ class NodeRuntime {
   bool sync_in_flight() const { return sync_in_flight_; }
   // Batches begun but not yet released (waiting for an fsync).
   std::size_t unreleased() const { return waiting_.size(); }
+  // Appends begun since the last StartSync() job was made: what the next one would cover. zabd
+  // runs the fsync of a lone append on its loop (driver.cc StartSync).
+  std::size_t unsynced_appends() const { return unsynced_appends_; }
 
   bool has_queued() const { return !queued_.empty(); }
 
@@ -195,6 +198,7 @@ class NodeRuntime {
   uint64_t appended_gen_ = 0;
   uint64_t synced_gen_ = 0;
   bool sync_in_flight_ = false;
+  std::size_t unsynced_appends_ = 0;
   uint64_t sync_gen_ = 0;   // of the fsync in flight
   uint64_t sync_zxid_ = 0;  // storage's last zxid when it started
 };

@@ -288,6 +288,32 @@ TEST_F(NodeRuntimeTest, ABatchBegunWhileAnFsyncRunsIsReleasedOnlyByAnFsyncThatCo
   }
 }
 
+// zabd runs the fsync of a lone append on its loop and hands bigger batches to its fsync thread
+// (driver.cc StartSync): unsynced_appends() counts the appends the next StartSync job covers.
+TEST_F(NodeRuntimeTest, UnsyncedAppendsCountWhatTheNextFsyncWouldCover) {
+  Open(&mem_);
+  FollowLeader3();
+  EXPECT_EQ(runtime_->unsynced_appends(), 0u);
+  Receive(3, Prop(1));
+  ASSERT_TRUE(runtime_->Begin().ok());
+  EXPECT_EQ(runtime_->unsynced_appends(), 1u);
+  auto first = runtime_->StartSync();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(runtime_->unsynced_appends(), 0u);  // the job in flight covers it
+  Receive(3, Prop(2));
+  ASSERT_TRUE(runtime_->Begin().ok());
+  Receive(3, Prop(3));
+  ASSERT_TRUE(runtime_->Begin().ok());
+  EXPECT_EQ(runtime_->unsynced_appends(), 2u);  // begun while it ran: the next one covers both
+  ASSERT_TRUE(runtime_->FinishSync(first()).ok());
+  EXPECT_EQ(runtime_->unsynced_appends(), 2u);
+  auto second = runtime_->StartSync();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(runtime_->unsynced_appends(), 0u);
+  ASSERT_TRUE(runtime_->FinishSync(second()).ok());
+  EXPECT_EQ(SentOf<zab::Ack>(transport_).size(), 3u);
+}
+
 TEST_F(NodeRuntimeTest, AFollowersPingAckWaitsForTheFsyncOfWhatItAcknowledges) {
   Open(&mem_);
   FollowLeader3();
