@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "harness/history/event_json.h"
 #include "harness/history/history_codec.h"
 #include "harness/history/history_schema.h"
 #include "harness/history/run_liveness.h"
@@ -68,62 +68,6 @@ using Record = std::variant<InvokeRec, CompleteRec, FaultStartRec, FaultStopRec,
 
 std::string TargetsJson(const std::vector<int64_t>& targets) {
   return nlohmann::json(targets).dump();
-}
-
-// A string nlohmann's dump() writes as it is, between quotes: printable ASCII but '"' and '\\'.
-bool PlainString(const std::string& s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
-  }
-  return true;
-}
-
-// `j.dump()` into *out (its capacity kept), byte for byte, for the shape of a node event's
-// fields (docs/contracts.md 3): an object of integers, booleans, nulls and plain strings, keys in
-// the object's (sorted) order. Anything else (a float, a nested value, a string to escape) takes
-// nlohmann's serializer. The writer thread dumps every event of a run (issue 12: sim speed).
-void DumpFields(const nlohmann::json& j, std::string* out) {
-  out->clear();
-  if (!j.is_object()) {
-    *out = j.dump();
-    return;
-  }
-  using json = nlohmann::json;
-  out->push_back('{');
-  char digits[24];
-  // The object's std::map itself: nlohmann's checked iterators cost more than the writing.
-  for (const auto& [key, v] : *j.get_ptr<const json::object_t*>()) {
-    if (!PlainString(key)) {
-      *out = j.dump();
-      return;
-    }
-    if (out->size() > 1) out->push_back(',');
-    out->push_back('"');
-    out->append(key);
-    out->append("\":", 2);
-    // Unsigned first: nlohmann's integer pointer is given for an unsigned value too.
-    if (const auto* u = v.get_ptr<const json::number_unsigned_t*>()) {
-      out->append(digits, std::to_chars(digits, digits + sizeof(digits), *u).ptr);
-    } else if (const auto* i = v.get_ptr<const json::number_integer_t*>()) {
-      out->append(digits, std::to_chars(digits, digits + sizeof(digits), *i).ptr);
-    } else if (const auto* text = v.get_ptr<const json::string_t*>()) {
-      if (!PlainString(*text)) {
-        *out = j.dump();
-        return;
-      }
-      out->push_back('"');
-      out->append(*text);
-      out->push_back('"');
-    } else if (const auto* b = v.get_ptr<const json::boolean_t*>()) {
-      out->append(*b ? "true" : "false");
-    } else if (v.is_null()) {
-      out->append("null");
-    } else {  // a float, an array, an object, binary
-      *out = j.dump();
-      return;
-    }
-  }
-  out->push_back('}');
 }
 
 }  // namespace
@@ -542,7 +486,7 @@ class HistoryStore::Impl {
       for (size_t k = 0; k < kEventsPerInsert; ++k) {
         const checkers::NodeEvent& e = r.events[i + k];
         const int p = static_cast<int>(k * 5);
-        DumpFields(e.fields, &json[k]);
+        DumpEventFields(e.fields, &json[k]);
         st.Bind(p + 1, r.run_id);
         st.Bind(p + 2, e.node);
         st.Bind(p + 3, e.ts_ms);
@@ -562,7 +506,7 @@ class HistoryStore::Impl {
     st.Bind(2, e.node);
     st.Bind(3, e.ts_ms);
     st.Bind(4, e.type);
-    DumpFields(e.fields, &json_scratch_);
+    DumpEventFields(e.fields, &json_scratch_);
     st.Bind(5, json_scratch_);
     return st.Run();
   }
