@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "checkers/field_list.h"
+
 namespace faultline::checkers {
 
 // What the operation does. Which fields of Op are meaningful depends on it (see Op).
@@ -93,18 +95,22 @@ struct Fault {
   std::string description;  // e.g. "isolate leader 2: {2} | {1,3}"
 };
 
-// One line of a node's event log (docs/contracts.md section 3). `fields` is the whole JSON object
+// One line of a node's event log (docs/contracts.md section 3). `fields` is the whole object
 // (including ts_ms, node and type) so checkers can read type-specific fields by name.
 struct NodeEvent {
   int64_t node = 0;
   int64_t ts_ms = 0;
   std::string type;  // "start", "role", "established", "logged", "committed", "truncate", ...
-  nlohmann::json fields;
+  FieldList fields;
 };
 
-// A field of an event (or any JSON object) by name: its integer, or `fallback` when it is absent or
-// not an integer; its string, or "" when absent or not a string. The one accessor every reader of
-// node-event fields uses.
+// A field of an event by name: its integer, or `fallback` when it is absent or not an integer;
+// its string, or "" when absent or not a string. The one accessor every reader of node-event
+// fields uses (the JSON overloads read other JSON objects the same way).
+inline int64_t FieldInt(const FieldList& f, std::string_view name, int64_t fallback = -1) {
+  return f.Int(name).value_or(fallback);
+}
+inline std::string FieldStr(const FieldList& f, std::string_view name) { return f.Str(name); }
 inline int64_t FieldInt(const nlohmann::json& j, const char* name, int64_t fallback = -1) {
   auto it = j.find(name);
   return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;

@@ -46,7 +46,7 @@ std::string Forensics(int64_t z, const std::vector<NodeEvent>& events, int64_t o
     } else if (ev.type == "sync_decision") {
       // The leader lacked z and the peer had it: this sync removed z from the peer.
       int64_t leader = FieldInt(f, "leader_zxid"), peer = FieldInt(f, "peer_zxid");
-      std::string mode = f.value("mode", std::string());
+      std::string mode = f.Str("mode");
       if (leader < z && peer >= z && mode != "DIFF") {
         syncs.push_back(
             fmt::format("leader node {} chose {} for peer {} at {} (peer_zxid {}, "

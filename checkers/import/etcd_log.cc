@@ -11,13 +11,13 @@ namespace faultline::checkers {
 namespace {
 
 // ASCII whitespace (std::isspace asks the locale for every character).
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsEtcdSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
 std::string_view NextToken(std::string_view* rest) {
   size_t a = 0;
-  while (a < rest->size() && IsSpace((*rest)[a])) ++a;
+  while (a < rest->size() && IsEtcdSpace((*rest)[a])) ++a;
   size_t b = a;
-  while (b < rest->size() && !IsSpace((*rest)[b])) ++b;
+  while (b < rest->size() && !IsEtcdSpace((*rest)[b])) ++b;
   std::string_view tok = rest->substr(a, b - a);
   rest->remove_prefix(b);
   return tok;

@@ -122,7 +122,7 @@ std::string ParseNodeEvent(const json& j, NodeEvent* ev) {
   auto t = j.find("type");
   if (t == j.end() || !t->is_string()) return "event needs a string \"type\"";
   ev->type = t->get<std::string>();
-  ev->fields = j;
+  ev->fields = FieldList::FromJson(j);
   return "";
 }
 
@@ -243,7 +243,7 @@ std::string ExportJsonl(const History& h) {
            "\n";
   }
   for (const NodeEvent& ev : h.node_events) {
-    json j = ev.fields.is_object() ? ev.fields : json::object();
+    json j = ev.fields.ToJson();
     j["record"] = "node_event";
     j["ts_ms"] = ev.ts_ms;
     j["node"] = ev.node;

@@ -15,7 +15,7 @@ NodeEvent Ev(int64_t node, int64_t ts, const std::string& type, json fields) {
   fields["node"] = node;
   fields["ts_ms"] = ts;
   fields["type"] = type;
-  return {node, ts, type, fields};
+  return {node, ts, type, FieldList::FromJson(fields)};
 }
 
 // ---------------------------------------------------------------- lost writes
@@ -381,7 +381,7 @@ TEST(ZabInvariants, ATruncationOrSnapInstallAfterTheCertificateLiftsIt) {
     log.insert(log.end() - 1, Ev(3, 15, type, fields));
     // (node 1 committed 1|3, so a truncation of it would be a violation of its own: commit less)
     for (NodeEvent& e : log) {
-      if (e.type == "committed") e.fields["last"] = MakeZxid(1, 1);
+      if (e.type == "committed") e.fields.Set("last", MakeZxid(1, 1));
     }
     InvariantResult r = CheckZabInvariants(log);
     EXPECT_EQ(r.verdict, Verdict::kValid) << (r.anomalies.empty() ? "" : r.anomalies[0].description);

@@ -15,7 +15,7 @@ NodeEvent Committed(int64_t node, int64_t ts, int64_t first, int64_t last,
   json f = {{"node", node},   {"ts_ms", ts},  {"type", "committed"},
             {"first", first}, {"last", last}, {"count", last - first + 1}};
   if (digest) f["digest"] = *digest;
-  return {node, ts, "committed", f};
+  return {node, ts, "committed", FieldList::FromJson(f)};
 }
 
 // Node 1 committed 1..10 in one merged range; node 2 in two ranges, 1..4 and 5..10, and its
@@ -66,7 +66,7 @@ TEST(ZabInvariantsDigest, ADigestBeyondTheOtherNodesCommittedPrefixIsNotCompared
 NodeEvent Snapshot(int64_t node, int64_t ts, int64_t zxid, std::optional<uint64_t> digest) {
   json f = {{"node", node}, {"ts_ms", ts}, {"type", "snapshot"}, {"zxid", zxid}};
   if (digest) f["digest"] = *digest;
-  return {node, ts, "snapshot", f};
+  return {node, ts, "snapshot", FieldList::FromJson(f)};
 }
 
 TEST(ZabInvariantsDigest, ASnapshotWhoseStateIsNotTheStateCommittedAtItsNameIsReported) {

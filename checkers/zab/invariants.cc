@@ -150,8 +150,8 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
       Commit c{FieldInt(f, "first"), FieldInt(f, "last"), ev->ts_ms};
       n.committed.push_back(c);
       n.max_committed = std::max(n.max_committed, c.last);
-      if (auto d = f.find("digest"); d != f.end() && d->is_number_integer()) {
-        n.digests.emplace(c.last, Digest{d->get<uint64_t>(), ev->ts_ms});
+      if (std::optional<uint64_t> d = f.Uint("digest")) {
+        n.digests.emplace(c.last, Digest{*d, ev->ts_ms});
       }
     } else if (ev->type == "snapshot_installed") {
       n.certified = -1;  // the log was replaced by the leader's state
@@ -181,7 +181,7 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
       n.certified = -1;
       // (zabd's and the simulator's records only, those with the epoch fields: an imported
       // ZooKeeper "highest zxid" is its applied point, not compared.)
-      n.recovered_last = f.contains("accepted_epoch") ? last : -1;
+      n.recovered_last = f.Contains("accepted_epoch") ? last : -1;
       n.recovered_ms = ev->ts_ms;
       // A promise is durable (zab.md 7.3 rule 4 for acceptedEpoch, rule 1 for currentEpoch):
       // the epochs a restart loads are at least the highest the node reported before. Only
@@ -201,7 +201,7 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
                        &n.accepted_epoch, &n.promised_accepted, &n.promised_accepted_ms},
             EpochField{"current_epoch", "currentEpoch", "adopted", "7.3 rule 1", &n.current_epoch,
                        &n.promised_current, &n.promised_current_ms}}) {
-        if (!f.contains(e.field)) continue;
+        if (!f.Contains(e.field)) continue;
         int64_t loaded = FieldInt(f, e.field);
         if (*e.promised >= 0 && loaded < *e.promised) {
           result.anomalies.push_back(InvariantAnomaly(
@@ -266,8 +266,8 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
       }
       n.recovered_last = -1;
     } else if (ev->type == "snapshot") {
-      if (auto d = f.find("digest"); d != f.end() && d->is_number_integer()) {
-        snapshots.push_back({ev->node, FieldInt(f, "zxid"), d->get<uint64_t>(), ev->ts_ms});
+      if (std::optional<uint64_t> d = f.Uint("digest")) {
+        snapshots.push_back({ev->node, FieldInt(f, "zxid"), *d, ev->ts_ms});
       }
     } else if (ev->type == "sync_decision") {
       const std::string mode = FieldStr(f, "mode");

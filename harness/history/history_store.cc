@@ -16,7 +16,6 @@
 #include <unordered_map>
 #include <variant>
 
-#include "harness/history/event_json.h"
 #include "harness/history/history_codec.h"
 #include "harness/history/history_schema.h"
 #include "harness/history/run_liveness.h"
@@ -486,7 +485,7 @@ class HistoryStore::Impl {
       for (size_t k = 0; k < kEventsPerInsert; ++k) {
         const checkers::NodeEvent& e = r.events[i + k];
         const int p = static_cast<int>(k * 5);
-        DumpEventFields(e.fields, &json[k]);
+        e.fields.DumpTo(&json[k]);
         st.Bind(p + 1, r.run_id);
         st.Bind(p + 2, e.node);
         st.Bind(p + 3, e.ts_ms);
@@ -506,7 +505,7 @@ class HistoryStore::Impl {
     st.Bind(2, e.node);
     st.Bind(3, e.ts_ms);
     st.Bind(4, e.type);
-    DumpEventFields(e.fields, &json_scratch_);
+    e.fields.DumpTo(&json_scratch_);
     st.Bind(5, json_scratch_);
     return st.Run();
   }

@@ -268,7 +268,7 @@ Result<checkers::History> HistoryStore::LoadHistory(int64_t run_id) {
       e.node = ev->Int(0);
       e.ts_ms = ev->Int(1);
       e.type = ev->Text(2);
-      e.fields = nlohmann::json::parse(ev->Text(3), nullptr, false);
+      e.fields = checkers::FieldList::FromJson(nlohmann::json::parse(ev->Text(3), nullptr, false));
       h.node_events.push_back(std::move(e));
     }
     return h;

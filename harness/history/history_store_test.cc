@@ -239,12 +239,13 @@ TEST(HistoryStore, NodeEventJsonIsByteForByteWhatNlohmannDumps) {
     e.node = 1 + i % 3;
     e.ts_ms = 10 + i;
     e.type = "logged";
-    e.fields = shapes[i % shapes.size()];
-    e.fields["ts_ms"] = e.ts_ms;
+    e.fields = checkers::FieldList::FromJson(shapes[i % shapes.size()]);
+    e.fields.Set("ts_ms", e.ts_ms);
     events.push_back(std::move(e));
   }
   std::vector<std::string> want;
-  for (const checkers::NodeEvent& e : events) want.push_back(e.fields.dump());
+  // nlohmann's dump of the same object, byte for byte (FieldList::DumpTo writes it itself).
+  for (const checkers::NodeEvent& e : events) want.push_back(e.fields.ToJson().dump());
   (*store)->RecordNodeEvents(run, std::move(events));
   ASSERT_TRUE((*store)->Flush().ok());
   sqlite3* h = nullptr;

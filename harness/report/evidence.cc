@@ -78,7 +78,7 @@ ZxidTrail TrailOf(int64_t z, const std::vector<checkers::NodeEvent>& events) {
     } else if (e->type == "sync_decision") {
       int64_t leader_zxid = checkers::FieldInt(f, "leader_zxid"),
               peer_zxid = checkers::FieldInt(f, "peer_zxid");
-      std::string mode = f.value("mode", std::string());
+      std::string mode = f.Str("mode");
       if (leader_zxid < z && peer_zxid >= z && mode != "DIFF") {
         ZxidTrail::Decision d;
         d.ts_ms = e->ts_ms;
@@ -200,21 +200,21 @@ std::vector<const checkers::NodeEvent*> InvariantEvidence(
 }
 
 std::string EventFields(const checkers::NodeEvent& e) {
-  if (!e.fields.is_object()) return e.fields.dump();
   static const std::set<std::string> kZxidNames = {"first",         "last",         "keep_up_to",
                                                    "removed_first", "removed_last", "first_sent",
                                                    "last_sent",     "trunc_to"};
   std::string out;
-  for (const auto& [name, value] : e.fields.items()) {
+  for (const auto& [name, value] : e.fields) {
     if (name == "ts_ms" || name == "node" || name == "type") continue;
     bool zxid = kZxidNames.count(name) > 0 || name.find("zxid") != std::string::npos;
     std::string text;
-    if (zxid && value.is_number_integer() && value.get<int64_t>() > 0) {
-      text = fmt::format("0x{:x}", value.get<int64_t>());
-    } else if (value.is_string()) {
-      text = value.get<std::string>();
+    const std::optional<int64_t> number = e.fields.Int(name);
+    if (zxid && number && *number > 0) {
+      text = fmt::format("0x{:x}", *number);
+    } else if (const auto* s = std::get_if<std::string>(&value)) {
+      text = *s;
     } else {
-      text = value.dump();
+      text = checkers::DumpValue(value);
     }
     out += (out.empty() ? "" : " ") + name + "=" + text;
   }

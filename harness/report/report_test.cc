@@ -52,7 +52,7 @@ NodeEvent Ev(int64_t node, int64_t at_ms, std::string type, nlohmann::json field
   fields["ts_ms"] = e.ts_ms;
   fields["node"] = node;
   fields["type"] = type;
-  e.fields = std::move(fields);
+  e.fields = checkers::FieldList::FromJson(fields);
   return e;
 }
 

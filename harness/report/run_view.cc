@@ -87,7 +87,7 @@ std::vector<checkers::NodeEvent> ReadFolderEvents(const std::string& folder) {
       e.node = j["node"].get<int64_t>();
       e.ts_ms = j["ts_ms"].get<int64_t>();
       e.type = j["type"].get<std::string>();
-      e.fields = std::move(j);
+      e.fields = checkers::FieldList::FromJson(j);
       out.push_back(std::move(e));
     }
   }

@@ -158,7 +158,7 @@ ExpectationResult EvalSync(const ScenarioRecord& rec, const Expectation& e, int6
     r.detail = fmt::format("no leader logged a sync decision for n{} before this step", node);
     return r;
   }
-  std::string mode = last->fields.value("mode", "");
+  std::string mode = last->fields.Str("mode", "");
   int64_t first_sent = checkers::FieldInt(last->fields, "first_sent", 0),
           last_sent = checkers::FieldInt(last->fields, "last_sent", 0);
   r.detail = fmt::format(

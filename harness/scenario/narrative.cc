@@ -107,7 +107,7 @@ std::string Narrate(const Scenario& s, const ScenarioRecord& rec,
   for (const auto* e : OfType(rec, "established")) {
     out += fmt::format("  {} epoch {}: n{} established with quorum {}\n", At(rec, e->ts_ms),
                        checkers::FieldInt(e->fields, "epoch", 0),
-                       checkers::FieldInt(e->fields, "leader", 0), e->fields.value("quorum", "?"));
+                       checkers::FieldInt(e->fields, "leader", 0), e->fields.Str("quorum", "?"));
   }
   // Step-downs of established epochs; failed attempts (epoch 0: discovery never finished) are
   // only counted, they repeat every initLimit while no quorum can form.
@@ -118,7 +118,7 @@ std::string Narrate(const Scenario& s, const ScenarioRecord& rec,
       continue;
     }
     out += fmt::format("  {} n{} stepped down from epoch {}: {}\n", At(rec, e->ts_ms), e->node,
-                       checkers::FieldInt(e->fields, "epoch", 0), e->fields.value("reason", ""));
+                       checkers::FieldInt(e->fields, "epoch", 0), e->fields.Str("reason", ""));
   }
   if (failed_attempts > 0) {
     out += fmt::format("  ({} election attempts gave up before establishing an epoch)\n",
@@ -132,7 +132,7 @@ std::string Narrate(const Scenario& s, const ScenarioRecord& rec,
     out += fmt::format(
         "  {} n{} -> n{}: {} (peer at {}, leader at {}, committed log {}..{}{}, sent {}..{})\n",
         At(rec, e->ts_ms), e->node, checkers::FieldInt(e->fields, "peer", 0),
-        e->fields.value("mode", "?"), Zx(checkers::FieldInt(e->fields, "peer_zxid", 0)),
+        e->fields.Str("mode", "?"), Zx(checkers::FieldInt(e->fields, "peer_zxid", 0)),
         Zx(checkers::FieldInt(e->fields, "leader_zxid", 0)),
         Zx(checkers::FieldInt(e->fields, "min_zxid", 0)),
         Zx(checkers::FieldInt(e->fields, "max_zxid", 0)),

@@ -13,7 +13,7 @@ checkers::NodeEvent Ev(NodeId node, int64_t ts, std::string type, nlohmann::json
   fields["type"] = type;
   fields["node"] = node;
   fields["ts_ms"] = ts;
-  e.fields = fields;
+  e.fields = checkers::FieldList::FromJson(fields);
   return e;
 }
 

@@ -134,7 +134,7 @@ Probe EvalEvent(NodeId node, const std::vector<checkers::NodeEvent>& events,
   for (const auto& e : events) {
     if (e.ts_ms < since_ms) continue;
     if (e.type == type)
-      return {true, fmt::format("n{} logged {}: {}", node, type, e.fields.dump())};
+      return {true, fmt::format("n{} logged {}: {}", node, type, e.fields.Dump())};
     last_type = e.type;
   }
   return {false, last_type.empty() ? fmt::format("n{} logged no event since the step began", node)
@@ -153,7 +153,7 @@ std::vector<checkers::NodeEvent> ReadEventLog(const std::string& path, NodeId no
     e.node = j.value("node", static_cast<int64_t>(node));
     e.ts_ms = checkers::FieldInt(j, "ts_ms", 0);
     e.type = j["type"].get<std::string>();
-    e.fields = std::move(j);
+    e.fields = checkers::FieldList::FromJson(j);
     out.push_back(std::move(e));
   }
   return out;

@@ -334,9 +334,9 @@ Result<std::string> HistoryFingerprint(HistoryStore& store, int64_t run_id) {
   }
   const int64_t origin_ms = run->started_ms;
   for (const checkers::NodeEvent& e : h->node_events) {
-    nlohmann::json fields = e.fields;
-    fields["ts_ms"] = e.ts_ms - origin_ms;
-    text += fmt::format("event {} {} {}\n", e.node, e.ts_ms - origin_ms, fields.dump());
+    checkers::FieldList fields = e.fields;
+    fields.Set("ts_ms", e.ts_ms - origin_ms);
+    text += fmt::format("event {} {} {}\n", e.node, e.ts_ms - origin_ms, fields.Dump());
   }
   text += "schedule " + run->schedule_json + "\n";
   return text;

@@ -93,7 +93,7 @@ TEST(SimWorld, ElectsALeaderOnSimulatedTime) {
         std::find_if(events.begin(), events.end(), [&](const auto& e) { return e.node == id; });
     ASSERT_NE(first, events.end());
     EXPECT_EQ(first->type, "start");
-    EXPECT_EQ(first->fields.value("last_zxid", int64_t{-1}), 0);
+    EXPECT_EQ(checkers::FieldInt(first->fields, "last_zxid"), 0);
   }
 }
 

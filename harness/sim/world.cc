@@ -239,14 +239,14 @@ std::optional<NodeId> World::Leader() const {
   return best->second;
 }
 
-void World::Emit(NodeId id, const std::string& type, nlohmann::json fields) {
+void World::Emit(NodeId id, std::string type, checkers::FieldList fields) {
   checkers::NodeEvent e;
   e.node = id;
   e.ts_ms = options_.anchor_ms + static_cast<int64_t>(now_ms() - start_ms_);
-  e.type = type;
-  fields["ts_ms"] = e.ts_ms;
-  fields["node"] = id;
-  fields["type"] = type;
+  fields.Set("ts_ms", e.ts_ms);
+  fields.Set("node", id);
+  fields.Set("type", type);
+  e.type = std::move(type);
   e.fields = std::move(fields);
   ++events_emitted_;
   if (on_event) on_event(std::move(e));
@@ -257,15 +257,18 @@ void World::EmitStart(NodeId id) {
   const zab::Status s = cluster_->peer(id).status();
   const zab::testing::DurableState& d = cluster_->durable(id);
   const uint64_t snapshot = d.snapshots.empty() ? 0 : d.snapshots.back().first.value;
-  nlohmann::json f = {{"pid", incarnation_[id]},
-                      {"last_zxid", s.last_logged.value},
-                      {"accepted_epoch", s.accepted_epoch.value},
-                      {"current_epoch", s.current_epoch.value},
-                      {"snapshot_zxid", snapshot},
-                      {"records_loaded", d.ToRecovered().log.size()},
-                      {"torn_tail_truncated", false},
-                      {"simulated", true}};
-  if (!options_.base.faults.empty()) f["faults"] = zab::JoinFaults(options_.base.faults);
+  checkers::FieldList f;
+  f.Reserve(12);
+  f.Append("pid", incarnation_[id]);
+  f.Append("last_zxid", s.last_logged.value);
+  f.Append("accepted_epoch", static_cast<uint64_t>(s.accepted_epoch.value));
+  f.Append("current_epoch", static_cast<uint64_t>(s.current_epoch.value));
+  f.Append("snapshot_zxid", snapshot);
+  f.Append("records_loaded", static_cast<uint64_t>(d.ToRecovered().log.size()));
+  f.Append("torn_tail_truncated", false);
+  f.Append("simulated", true);
+  if (!options_.base.faults.empty()) f.Append("faults", zab::JoinFaults(options_.base.faults));
+  f.Seal();
   Emit(id, "start", std::move(f));
 }
 
@@ -275,45 +278,19 @@ void World::DrainEvents(NodeId id) {
 }
 
 void World::Emit(NodeId id, zab::Event&& event) {
-  // The JSON object Emit(id, type, fields) makes of the core's fields plus ts_ms, node and type
-  // (they replace a core field of the same name; of two core fields of one name the later
-  // wins), built in key order: nlohmann's object is a std::map, so each insert is a hint at
-  // the end (no search, no rebalancing walk). The record a node event costs most of (issue 12).
+  // The record Emit(id, type, fields) makes of the core's fields plus ts_ms, node and type (they
+  // replace a core field of the same name; of two core fields of one name the later wins): one
+  // flat list, the core's strings moved into it (issue 12: a node event's cost).
   const int64_t ts_ms = options_.anchor_ms + static_cast<int64_t>(now_ms() - start_ms_);
-  constexpr int kTs = -1, kNode = -2, kType = -3;
-  using Item = EmitItem;
-  std::vector<Item>& items = emit_scratch_;
-  items.clear();
-  for (size_t i = 0; i < event.fields.size(); ++i) {
-    items.push_back({event.fields[i].first, static_cast<int>(i)});
+  checkers::FieldList fields;
+  fields.Reserve(event.fields.size() + 3);
+  for (auto& [name, value] : event.fields) {
+    std::visit([&](auto& v) { fields.Append(std::move(name), std::move(v)); }, value);
   }
-  items.push_back({"ts_ms", kTs});
-  items.push_back({"node", kNode});
-  items.push_back({"type", kType});
-  // Insertion sort, stable (a dozen names; std::stable_sort would allocate its buffer).
-  for (size_t k = 1; k < items.size(); ++k) {
-    const Item moving = items[k];
-    size_t j = k;
-    for (; j > 0 && moving.name < items[j - 1].name; --j) items[j] = items[j - 1];
-    items[j] = moving;
-  }
-  nlohmann::json fields = nlohmann::json::object();
-  auto& object = fields.get_ref<nlohmann::json::object_t&>();
-  for (size_t k = 0; k < items.size(); ++k) {
-    if (k + 1 < items.size() && items[k + 1].name == items[k].name) continue;  // a later one wins
-    const Item& it = items[k];
-    auto at = object.end();
-    if (it.field == kTs) {
-      object.emplace_hint(at, std::string(it.name), ts_ms);
-    } else if (it.field == kNode) {
-      object.emplace_hint(at, std::string(it.name), id);
-    } else if (it.field == kType) {
-      object.emplace_hint(at, std::string(it.name), event.type);
-    } else {
-      std::visit([&](auto& v) { object.emplace_hint(at, std::string(it.name), std::move(v)); },
-                 event.fields[it.field].second);
-    }
-  }
+  fields.Append("ts_ms", ts_ms);
+  fields.Append("node", static_cast<int64_t>(id));
+  fields.Append("type", event.type);
+  fields.Seal();
   checkers::NodeEvent e;
   e.node = id;
   e.ts_ms = ts_ms;
@@ -338,7 +315,10 @@ void World::DetectCrashes() {
       why += (why.empty() ? "" : "; ") + cluster_->violations[violations_seen_];
     }
     if (why.empty()) why = "the node stopped";
-    Emit(id, "storage_error", {{"op", "simulated"}, {"error", why}});
+    checkers::FieldList f;
+    f.Set("op", "simulated");
+    f.Set("error", why);
+    Emit(id, "storage_error", std::move(f));
     if (on_crash) on_crash(id, why);
   }
 }

@@ -158,7 +158,7 @@ class World {
   void DrainAll();
   void DetectCrashes();
   void EmitStart(NodeId id);
-  void Emit(NodeId id, const std::string& type, nlohmann::json fields);
+  void Emit(NodeId id, std::string type, checkers::FieldList fields);
   void Emit(NodeId id, zab::Event&& event);  // the same record, made from the core's event
   // Process control for ControlImpl.
   void Boot(NodeId id);
@@ -178,12 +178,6 @@ class World {
   std::vector<uint64_t> incarnation_;  // by node id
   size_t violations_seen_ = 0;
   int64_t events_emitted_ = 0;
-  // Emit(id, event)'s scratch: a field's name and where its value is (no allocation per event).
-  struct EmitItem {
-    std::string_view name;
-    int field;  // index into the event's fields, or < 0: ts_ms / node / type
-  };
-  std::vector<EmitItem> emit_scratch_;
 };
 
 }  // namespace faultline::harness::sim

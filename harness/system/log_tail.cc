@@ -60,7 +60,7 @@ std::optional<checkers::NodeEvent> ParseJsonEventLine(std::string_view line, Nod
                                                                : static_cast<int64_t>(node);
   e.ts_ms = j["ts_ms"].get<int64_t>();
   e.type = j["type"].get<std::string>();
-  e.fields = std::move(j);
+  e.fields = checkers::FieldList::FromJson(j);
   return e;
 }
 

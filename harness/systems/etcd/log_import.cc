@@ -124,7 +124,7 @@ checkers::NodeEvent EtcdLogImporter::Event(int64_t ts_ms, std::string type, json
   fields["ts_ms"] = ts_ms;
   fields["node"] = node_;
   fields["type"] = std::move(type);
-  ev.fields = std::move(fields);
+  ev.fields = checkers::FieldList::FromJson(fields);
   return ev;
 }
 

@@ -112,7 +112,7 @@ TEST(EtcdLogImport, TheCapturedRunHasOneLeaderPerTerm) {
   EXPECT_TRUE(result.anomalies.empty()) << result.anomalies.front().description;
   // The same events with a second leader claimed in term 3 are caught (Raft election safety).
   NodeEvent extra = *OfType(Node(3), "established").front();
-  extra.fields["epoch"] = 3;
+  extra.fields.Set("epoch", 3);
   all.push_back(extra);
   auto bad = checkers::CheckZabInvariants(all);
   ASSERT_EQ(bad.anomalies.size(), 1u);

@@ -44,7 +44,8 @@ struct Term {
 };
 
 struct Draft {
-  NodeEvent event;
+  NodeEvent event;       // its fields are set from `fields` once the import is finished
+  nlohmann::json fields;  // built up as later lines say more (mode, matched, epoch, ...)
   int term = -1;             // the node's term when the line was logged; -1 outside any term
   bool open_at_end = false;  // a sync decision the input ended in the middle of
 };
@@ -156,6 +157,7 @@ class Importer {
     for (size_t i = 0; i < drafts_.size(); ++i) out.settled.push_back(Settled(i));
     for (Draft& d : drafts_) {
       ++stats_.events_by_type[d.event.type];
+      d.event.fields = checkers::FieldList::FromJson(d.fields);
       out.events.push_back(std::move(d.event));
     }
     out.stats = stats_;
@@ -173,7 +175,7 @@ class Importer {
     fields["ts_ms"] = r.ts_ms;
     fields["node"] = node;
     fields["type"] = std::move(type);
-    d.event.fields = std::move(fields);
+    d.fields = std::move(fields);
     drafts_.push_back(std::move(d));
     return drafts_.size() - 1;
   }
@@ -325,7 +327,7 @@ class Importer {
     auto it = st.syncs.find(r.thread);
     if (it == st.syncs.end()) return false;
     PendingSync& p = it->second;
-    json& f = drafts_[p.draft].event.fields;
+    json& f = drafts_[p.draft].fields;
     const int64_t peer_zxid = f["peer_zxid"].get<int64_t>();
     if (StartsWith(m, "Using committedLog for peer sid: ")) {
       f["source"] = "committedLog";
@@ -370,7 +372,7 @@ class Importer {
   }
 
   void Finalize(PendingSync& p) {
-    json& f = drafts_[p.draft].event.fields;
+    json& f = drafts_[p.draft].fields;
     const int64_t peer = f["peer_zxid"].get<int64_t>();
     const int64_t leader = f["leader_zxid"].get<int64_t>();
     const int64_t max = f["max_zxid"].get<int64_t>();
@@ -405,7 +407,7 @@ class Importer {
     const Term& t = st.terms[d.term];
     if (t.closed) return true;  // nothing later in the term can arrive
     if (t.epoch == kNone) return false;
-    if (d.event.type == "sync_decision" && !d.event.fields["matched"].get<bool>()) return false;
+    if (d.event.type == "sync_decision" && !d.fields["matched"].get<bool>()) return false;
     if (t.leading) return true;
     if (t.leader == kNone) return false;
     // The join could still move to a later decision of the leader until its log is past the
@@ -422,11 +424,11 @@ class Importer {
     std::vector<bool> used(drafts_.size(), false);
     for (size_t ri : received_) {
       const Draft& rd = drafts_[ri];
-      const std::string mode = rd.event.fields["mode"].get<std::string>();
+      const std::string mode = rd.fields["mode"].get<std::string>();
       size_t best = drafts_.size();
       for (size_t di : decisions_) {
         const Draft& dd = drafts_[di];
-        const json& f = dd.event.fields;
+        const json& f = dd.fields;
         if (used[di] || f["peer"].get<int64_t>() != rd.event.node) continue;
         if (dd.event.ts_ms < rd.event.ts_ms - kSyncJoinBeforeMs ||
             dd.event.ts_ms > rd.event.ts_ms + kSyncJoinAfterMs) {
@@ -452,7 +454,7 @@ class Importer {
         t.epoch = nodes_[t.leader].terms[t.leader_term].epoch;
       }
     }
-    for (size_t di : decisions_) drafts_[di].event.fields["matched"] = static_cast<bool>(used[di]);
+    for (size_t di : decisions_) drafts_[di].fields["matched"] = static_cast<bool>(used[di]);
     for (size_t i = 0; i < drafts_.size(); ++i) Fill(i);
     stats_.sync_decisions = static_cast<int64_t>(decisions_.size());
     stats_.sync_decisions_matched = static_cast<int64_t>(matched_.size());
@@ -460,7 +462,7 @@ class Importer {
 
   void Fill(size_t i) {
     Draft& d = drafts_[i];
-    json& f = d.event.fields;
+    json& f = d.fields;
     const std::string& type = d.event.type;
     if (d.term < 0 || type == "start") return;
     const NodeState& st = nodes_[d.event.node];
@@ -485,7 +487,7 @@ class Importer {
         auto m = matched_.find(j);
         if (m == matched_.end()) break;
         const int64_t keep = f["keep_up_to"].get<int64_t>();
-        const int64_t peer = drafts_[m->second].event.fields["peer_zxid"].get<int64_t>();
+        const int64_t peer = drafts_[m->second].fields["peer_zxid"].get<int64_t>();
         if (peer > keep) {
           f["removed_last"] = peer;
           if (EpochOf(peer) == EpochOf(keep)) {

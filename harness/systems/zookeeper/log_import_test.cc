@@ -53,10 +53,10 @@ const checkers::NodeEvent* Find(const LogImportResult& r, const std::string& typ
 }
 
 int64_t I(const checkers::NodeEvent& e, const char* name) {
-  return e.fields.contains(name) ? e.fields[name].get<int64_t>() : -999;
+  return e.fields.Contains(name) ? e.fields[name].get<int64_t>() : -999;
 }
 std::string S(const checkers::NodeEvent& e, const char* name) {
-  return e.fields.contains(name) ? e.fields[name].get<std::string>() : "<absent>";
+  return e.fields.Contains(name) ? e.fields[name].get<std::string>() : "<absent>";
 }
 
 TEST(ZooKeeperLogLine, ParsesTheShippedLayoutWithBracketsInTheThreadName) {
@@ -150,7 +150,7 @@ TEST(ZooKeeperLogImport, EmptyDiffWhenThePeerIsInSync) {
   EXPECT_EQ(I(*d, "max_zxid"), 0x10000003e);
   EXPECT_EQ(I(*d, "epoch"), 2);
   EXPECT_EQ(I(*d, "last_sent"), 0x10000003e);  // DEBUG "Start forwarding"
-  EXPECT_FALSE(d->fields.contains("inferred"));
+  EXPECT_FALSE(d->fields.Contains("inferred"));
   EXPECT_TRUE(d->fields["matched"].get<bool>());
 }
 
@@ -180,7 +180,7 @@ TEST(ZooKeeperLogImport, TruncForAnIsolatedLeadersUncommittedTail) {
   EXPECT_EQ(I(*d, "max_zxid"), 0x200000039);
   EXPECT_EQ(I(*d, "trunc_to"), 0x200000039);  // DEBUG "Sending TRUNC to follower zxidToSend="
   EXPECT_EQ(I(*d, "epoch"), 3);
-  EXPECT_FALSE(d->fields.contains("inferred"));
+  EXPECT_FALSE(d->fields.Contains("inferred"));
   const auto* t = Find(r, "truncate", 2, At(21, 15, 54, 269));
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(I(*t, "keep_up_to"), 0x200000039);
@@ -210,7 +210,7 @@ TEST(ZooKeeperLogImport, TruncIsInferredWhenDebugLinesAreOff) {
   EXPECT_EQ(I(*d, "trunc_to"), 0x200000039);
   EXPECT_TRUE(d->fields["inferred"].get<bool>());
   EXPECT_TRUE(d->fields["matched"].get<bool>());
-  EXPECT_FALSE(d->fields.contains("last_sent"));
+  EXPECT_FALSE(d->fields.Contains("last_sent"));
 }
 
 TEST(ZooKeeperLogImport, SnapWhenTruncWouldCrossAnEpoch) {
@@ -256,7 +256,7 @@ TEST(ZooKeeperLogImport, RolesStepDownsAndSnapshots) {
     if (S(e, "phase") == "broadcast") ++broadcast;
     if (S(e, "role") == "looking") {
       ++looking;
-      EXPECT_FALSE(e.fields.contains("epoch"));
+      EXPECT_FALSE(e.fields.Contains("epoch"));
     }
   }
   EXPECT_EQ(broadcast, 16);  // 5 leaders + 11 follower syncs reached broadcast
@@ -291,9 +291,9 @@ TEST(ZooKeeperLogImport, AForcedSnapshotSyncIsASnapForEveryLearnerWithItsReason)
   ASSERT_EQ(d.size(), 2u) << r.Summary();
   for (const auto& e : d) {
     EXPECT_EQ(e.node, 3);
-    EXPECT_EQ(S(e, "mode"), "SNAP") << e.fields.dump();
-    EXPECT_EQ(S(e, "reason"), "forced") << e.fields.dump();
-    EXPECT_TRUE(e.fields["matched"].get<bool>()) << e.fields.dump();
+    EXPECT_EQ(S(e, "mode"), "SNAP") << e.fields.Dump();
+    EXPECT_EQ(S(e, "reason"), "forced") << e.fields.Dump();
+    EXPECT_TRUE(e.fields["matched"].get<bool>()) << e.fields.Dump();
   }
 }
 
@@ -320,12 +320,12 @@ TEST(ZooKeeperLogImport, ADetectedGapInTheLeadersTxnLogFallsBackToASnap) {
   const checkers::NodeEvent& d = to_2[1];
   EXPECT_EQ(d.node, 3);
   EXPECT_EQ(S(d, "source"), "txnlog+committedLog");
-  EXPECT_EQ(S(d, "mode"), "SNAP") << d.fields.dump();
+  EXPECT_EQ(S(d, "mode"), "SNAP") << d.fields.Dump();
   EXPECT_EQ(S(d, "reason"), "gap between the txn log and the committed log");
   EXPECT_EQ(I(d, "peer_zxid"), 0x200000000);
   EXPECT_EQ(I(d, "min_zxid"), 0x2000000d4);
   EXPECT_EQ(I(d, "snap_zxid"), 0x2000002c8);
-  EXPECT_TRUE(d.fields["matched"].get<bool>()) << d.fields.dump();  // "Getting a snapshot"
+  EXPECT_TRUE(d.fields["matched"].get<bool>()) << d.fields.Dump();  // "Getting a snapshot"
 }
 
 // Found on the real text above: the first join of node 2 (empty, the leader's txn log starts at
@@ -338,11 +338,11 @@ TEST(ZooKeeperLogImport, UnableToFindProposalsRegressionTheDecisionGoesOnToItsSn
   ASSERT_EQ(to_2.size(), 2u);
   const checkers::NodeEvent& d = to_2[0];
   EXPECT_EQ(I(d, "peer_zxid"), 0);
-  EXPECT_EQ(S(d, "mode"), "SNAP") << d.fields.dump();
+  EXPECT_EQ(S(d, "mode"), "SNAP") << d.fields.Dump();
   EXPECT_EQ(S(d, "reason"), "the txn log does not reach back to the peer's zxid");
   EXPECT_EQ(I(d, "snap_zxid"), 0x200000000);
   EXPECT_EQ(I(d, "last_sent"), 0x200000000);
-  EXPECT_TRUE(d.fields["matched"].get<bool>()) << d.fields.dump();
+  EXPECT_TRUE(d.fields["matched"].get<bool>()) << d.fields.Dump();
 }
 
 TEST(ZooKeeperLogImport, ATruncLineForANewEpochPeerIsNoTruncation) {
@@ -351,7 +351,7 @@ TEST(ZooKeeperLogImport, ATruncLineForANewEpochPeerIsNoTruncation) {
   // TRUNC or TRUNC+DIFF.
   const auto to_2 = GapRunDecisionsFor2();
   ASSERT_EQ(to_2.size(), 2u);
-  EXPECT_FALSE(to_2[1].fields.contains("trunc_to")) << to_2[1].fields.dump();
+  EXPECT_FALSE(to_2[1].fields.Contains("trunc_to")) << to_2[1].fields.Dump();
   EXPECT_EQ(S(to_2[1], "mode"), "SNAP");
   // The same line alone (the gap line cut off) reads as the DIFF ZooKeeper queued.
   const std::string real = ReadFile(std::string(FAULTLINE_SOURCE_DIR) +
@@ -362,8 +362,8 @@ TEST(ZooKeeperLogImport, ATruncLineForANewEpochPeerIsNoTruncation) {
   const auto d = OfType(cut, "sync_decision");
   ASSERT_FALSE(d.empty());
   EXPECT_EQ(I(d.back(), "peer_zxid"), 0x200000000);
-  EXPECT_EQ(S(d.back(), "mode"), "DIFF") << d.back().fields.dump();
-  EXPECT_FALSE(d.back().fields.contains("trunc_to"));
+  EXPECT_EQ(S(d.back(), "mode"), "DIFF") << d.back().fields.Dump();
+  EXPECT_FALSE(d.back().fields.Contains("trunc_to"));
 }
 
 TEST(ZooKeeperLogImport, AnUnfinishedDecisionAtTheEndOfTheLogIsUnknown) {

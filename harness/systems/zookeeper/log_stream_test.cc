@@ -84,7 +84,7 @@ TEST(ZooKeeperLogStream, AFollowersEventsWaitForItsLeadersLog) {
     if (l.node == 1 && l.ts_ms < 1796159737000) stream.AddLines(1, {l.text});
   }
   auto early = stream.Take(1);
-  for (const auto& e : early) EXPECT_NE(e.type, "sync_received") << e.fields.dump();
+  for (const auto& e : early) EXPECT_NE(e.type, "sync_received") << e.fields.Dump();
   for (const auto& l : lines) {
     if (l.node == 3 && l.ts_ms < 1796159738000) stream.AddLines(3, {l.text});
   }

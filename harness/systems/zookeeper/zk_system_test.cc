@@ -142,7 +142,7 @@ TEST(ZooKeeperSystem, EachNodesImporterReadsEveryNodesLogAndJoinsThem) {
   for (const auto& e : got[1]) {
     if (e.type != "sync_received") continue;
     ++received;
-    joined += e.fields.contains("leader") && e.fields.contains("epoch");
+    joined += e.fields.Contains("leader") && e.fields.Contains("epoch");
   }
   EXPECT_EQ(received, 6);  // node 1 synced six times (testdata/zookeeper/README.md)
   EXPECT_EQ(joined, 6);    // each joined with its leader's decision

@@ -202,9 +202,9 @@ TEST_F(ZooKeeperE2E, ImporterFindsTheElectionAndTheSyncItCausedAfterALeaderKill)
   for (const auto& e : r.events) {
     if (e.type == "sync_decision" && e.node == new_leader &&
         e.fields["peer"].get<int64_t>() == old_leader &&
-        e.fields.value("epoch", int64_t{-1}) == new_epoch) {
-      EXPECT_EQ(e.fields["mode"].get<std::string>(), "DIFF") << e.fields.dump();
-      EXPECT_TRUE(e.fields["matched"].get<bool>()) << e.fields.dump();
+        e.fields.Int("epoch").value_or(-1) == new_epoch) {
+      EXPECT_EQ(e.fields["mode"].get<std::string>(), "DIFF") << e.fields.Dump();
+      EXPECT_TRUE(e.fields["matched"].get<bool>()) << e.fields.Dump();
       rejoin_synced = true;
     }
   }

@@ -27,7 +27,7 @@ std::unique_ptr<ZkEnsemble> Ensemble(testing::EnsembleOptions o = {}) {
 std::vector<checkers::NodeEvent> Decisions(const LogImportResult& r, int64_t peer) {
   std::vector<checkers::NodeEvent> out;
   for (const auto& e : r.events) {
-    if (e.type == "sync_decision" && e.fields.value("peer", int64_t{-1}) == peer) out.push_back(e);
+    if (e.type == "sync_decision" && e.fields.Int("peer").value_or(-1) == peer) out.push_back(e);
   }
   return out;
 }
@@ -63,9 +63,9 @@ TEST(ZooKeeperSyncLines, ALateJoinerAtAnEmptyCommittedLogIsSyncedBySnap) {
   const auto d = Decisions(r, 2);
   ASSERT_EQ(d.size(), 1u) << r.Summary();
   EXPECT_EQ(d[0].node, leader);
-  EXPECT_EQ(d[0].fields["mode"].get<std::string>(), "SNAP") << d[0].fields.dump();
+  EXPECT_EQ(d[0].fields["mode"].get<std::string>(), "SNAP") << d[0].fields.Dump();
   EXPECT_EQ(d[0].fields["peer_zxid"].get<int64_t>(), 0);
-  EXPECT_TRUE(d[0].fields["matched"].get<bool>()) << d[0].fields.dump();
+  EXPECT_TRUE(d[0].fields["matched"].get<bool>()) << d[0].fields.Dump();
 }
 
 // `forceSnapshotSync=true` in zoo.cfg becomes the system property zookeeper.forceSnapshotSync
@@ -92,9 +92,9 @@ TEST(ZooKeeperSyncLines, AForcedSnapshotSyncIsASnapWithItsReason) {
   for (int64_t peer = 1; peer <= 3; ++peer) {
     if (peer == leader) continue;
     for (const auto& d : Decisions(r, peer)) {
-      EXPECT_EQ(d.fields["mode"].get<std::string>(), "SNAP") << d.fields.dump();
-      EXPECT_EQ(d.fields.value("reason", std::string()), "forced") << d.fields.dump();
-      EXPECT_TRUE(d.fields["matched"].get<bool>()) << d.fields.dump();
+      EXPECT_EQ(d.fields["mode"].get<std::string>(), "SNAP") << d.fields.Dump();
+      EXPECT_EQ(d.fields.Str("reason"), "forced") << d.fields.Dump();
+      EXPECT_TRUE(d.fields["matched"].get<bool>()) << d.fields.Dump();
       ++snaps;
     }
   }
