@@ -4,6 +4,8 @@
 //     checkers, as `faultline sim` does. Counters: sim_s_per_wall_s (whole run: simulation,
 //     recording, final reads, checkers) and sim_s_per_cpu_s (controller CPU, every thread).
 //     Goal: >= 1,000 simulated seconds per wall second.
+//   BM_SimQuickSuiteSeeds/jobs:N — the same suite, seeds 1..10, N at once (RunSeeds, as
+//     `faultline sim --jobs N`): the same counters over the ten runs.
 //   BM_FindFaultPoint/<point> — for every fault point of workloads/detection.yaml, its random
 //     suites run in the simulator with the point enabled, seeds 1, 2, ... (every suite of a seed,
 //     then the next seed; sim_points.h FindInSim) until a checker finds a run invalid. Counters:
@@ -25,6 +27,7 @@
 #include "harness/matrix/matrix.h"
 #include "harness/sim/sim_points.h"
 #include "harness/sim/sim_run.h"
+#include "harness/sim/sim_seeds.h"
 
 namespace faultline::harness::sim {
 namespace {
@@ -101,6 +104,50 @@ void BM_SimQuickSuite(benchmark::State& state) {
   state.counters["sim_s_per_run"] = sim_s / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_SimQuickSuite)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+// The same suite, seeds 1..10, as `faultline sim --seeds 1..10 --jobs N` runs them (RunSeeds):
+// N seeds at once, one thread each, one store. jobs:1 is the command's default.
+void BM_SimQuickSuiteSeeds(benchmark::State& state) {
+  Result<TestSpec> spec = LoadTestSpec(std::string(FAULTLINE_SOURCE_DIR) + "/workloads/quick.yaml");
+  if (!spec.ok()) {
+    state.SkipWithError(spec.status().ToString().c_str());
+    return;
+  }
+  const int jobs = static_cast<int>(state.range(0));
+  constexpr uint64_t kSeeds = 10;
+  double sim_s = 0, wall_s = 0, cpu_s = 0;
+  for (auto _ : state) {
+    TempStore t;
+    SimRunOptions o;
+    o.spec = *spec;
+    o.results_dir = t.dir;
+    o.store_path = t.dir + "/h.db";
+    o.queue_end_writes = true;
+    const double c0 = CpuSeconds();
+    const auto w0 = Clock::now();
+    std::string error;
+    RunSeeds(*t.store, o, 1, kSeeds, jobs, [&](const SeedResult& r) {
+      sim_s += static_cast<double>(r.outcome.simulated_ms) / 1000.0;
+      if (r.outcome.run.run_id == 0) error = r.outcome.run.error;
+      return error.empty();
+    });
+    (void)t.store->Flush();  // the last runs' queued rows count
+    wall_s += std::chrono::duration<double>(Clock::now() - w0).count();
+    cpu_s += CpuSeconds() - c0;
+    if (!error.empty()) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+  }
+  state.counters["sim_s_per_wall_s"] = sim_s / wall_s;
+  state.counters["sim_s_per_cpu_s"] = sim_s / cpu_s;
+}
+BENCHMARK(BM_SimQuickSuiteSeeds)
+    ->ArgName("jobs")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 void BM_FindFaultPoint(benchmark::State& state, MatrixSpec matrix, MatrixPoint point) {
   TempStore t;

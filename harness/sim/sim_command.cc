@@ -12,6 +12,7 @@
 #include "harness/run/interrupt.h"
 #include "harness/run/schedule.h"
 #include "harness/sim/sim_run.h"
+#include "harness/sim/sim_seeds.h"
 #include "harness/spec/test_spec.h"
 
 namespace faultline::harness::sim {
@@ -28,6 +29,7 @@ struct Args {
   bool report = false;
   bool stop_at_first = false;
   bool digest = false;
+  int jobs = 1;
 };
 
 Result<uint64_t> ParseSeed(const std::string& text) {
@@ -98,26 +100,25 @@ int Run(const Args& a) {
   int invalid = 0, errors = 0, tried = 0;
   double simulated_s = 0;
   std::string first;
-  for (uint64_t seed = seeds.first; seed <= seeds.second && !Interrupted(); ++seed) {
-    SimRunOptions o;
-    o.spec = spec;
-    o.spec.seed = seed;
-    if (a.from_run > 0) o.replay_of = a.from_run;
-    o.results_dir = a.results;
-    o.store_path = a.store;
-    o.summary = a.summary;
-    o.report = a.report;
-    o.queue_end_writes = true;  // the next seed overlaps this one's commit; --digest flushes
-    std::ostringstream quiet;
-    o.out = a.summary ? &std::cout : &quiet;
-    const Clock::time_point s0 = Clock::now();
-    SimOutcome r = RunSim(**store, o);
-    const double wall_s = std::chrono::duration<double>(Clock::now() - s0).count();
+  SimRunOptions o;
+  o.spec = spec;
+  if (a.from_run > 0) o.replay_of = a.from_run;
+  o.results_dir = a.results;
+  o.store_path = a.store;
+  o.summary = a.summary;
+  o.report = a.report;
+  o.queue_end_writes = true;  // the next seed overlaps this one's commit; --digest flushes
+  bool cannot_simulate = false;
+  RunSeeds(**store, o, seeds.first, seeds.second, a.jobs, [&](const SeedResult& res) {
+    const SimOutcome& r = res.outcome;
+    const uint64_t seed = res.seed;
     ++tried;
     if (r.run.run_id == 0) {  // the spec cannot be simulated: the same for every seed
-      std::cerr << quiet.str();
-      return 2;
+      std::cerr << res.console;
+      cannot_simulate = true;
+      return false;
     }
+    if (a.summary) std::cout << res.console;
     simulated_s += static_cast<double>(r.simulated_ms) / 1000.0;
     std::string digest;
     if (a.digest) {  // reads the whole run back: off by default (it costs what the run did)
@@ -131,7 +132,7 @@ int Run(const Args& a) {
         "seed {:<6} run {:<6} {:<8} {:<28} ops {:<6} faults {:<3} simulated {:>6.1f} s  wall "
         "{:>6.3f} s{}\n",
         seed, r.run.run_id, r.run.verdict, fired.empty() ? "-" : fired, r.ops, r.faults_applied,
-        static_cast<double>(r.simulated_ms) / 1000.0, wall_s, digest);
+        static_cast<double>(r.simulated_ms) / 1000.0, res.wall_s, digest);
     if (!r.run.error.empty()) std::cout << "  error: " << r.run.error << "\n";
     if (r.run.exit_code == 1) {
       ++invalid;
@@ -140,11 +141,13 @@ int Run(const Args& a) {
                             r.run.run_id, r.first_checker,
                             std::chrono::duration<double>(Clock::now() - t0).count());
       }
-      if (a.stop_at_first) break;
+      if (a.stop_at_first) return false;
     } else if (r.run.exit_code != 0) {
       ++errors;
     }
-  }
+    return true;
+  });
+  if (cannot_simulate) return 2;
   // The last runs' rows are still being committed (queue_end_writes): they count.
   if (Status f = (*store)->Flush(); !f.ok()) std::cerr << "warning: " << f.ToString() << "\n";
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -202,6 +205,10 @@ void AddSimCommand(CLI::App& app, int* exit_code, const std::string* store,
                 "print each run's history digest (HistoryFingerprint: the same seed, the same "
                 "digest)");
   cmd->add_flag("--stop-at-first", args->stop_at_first, "stop at the first seed with an anomaly");
+  cmd->add_option("--jobs", args->jobs,
+                  "seeds simulated at once, one thread each (a seed's history does not depend "
+                  "on it; reported in seed order)")
+      ->check(CLI::Range(1, 64));
   cmd->callback([args, exit_code, store, results] {
     args->store = *store;
     args->results = *results;

@@ -13,6 +13,7 @@
 #include "harness/sim/sim_command.h"
 #include "harness/sim/sim_config.h"
 #include "harness/sim/sim_run.h"
+#include "harness/sim/sim_seeds.h"
 #include "harness/sim/world.h"
 #include "server/core/testing/cluster.h"
 
@@ -418,6 +419,43 @@ TEST(SimRun, SameSeedGivesTheSameHistoryByteForByte) {
   EXPECT_NE(first.history.find("event 1 "), std::string::npos);
   EXPECT_NE(first.history.find("\"type\":\"established\""), std::string::npos);
   EXPECT_NE(first.history.find("fault 1 partition"), std::string::npos);
+}
+
+// `faultline sim --jobs N`: seeds run at once share only the store, so each seed's history is
+// the one it has run alone; results come back in seed order; a stop starts no further seed.
+TEST(SimRun, SeedsRunAtOnceEachGiveTheHistoryTheyGiveAloneInSeedOrder) {
+  TempDir dir;
+  auto one = HistoryStore::Open(dir.path("one.db"));
+  auto two = HistoryStore::Open(dir.path("two.db"));
+  ASSERT_TRUE(one.ok() && two.ok());
+  SimRunOptions o;
+  o.spec = Spec(kShortSuite);
+  o.results_dir = dir.path("results");
+  auto collect = [&](HistoryStore& store, int jobs, uint64_t stop_after) {
+    std::vector<std::pair<uint64_t, int64_t>> seen;  // (seed, run id)
+    RunSeeds(store, o, 3, 6, jobs, [&](const SeedResult& r) {
+      seen.emplace_back(r.seed, r.outcome.run.run_id);
+      return r.seed != stop_after;
+    });
+    EXPECT_TRUE(store.Flush().ok());
+    return seen;
+  };
+  auto alone = collect(**one, 1, 0);
+  auto together = collect(**two, 3, 0);
+  ASSERT_EQ(alone.size(), 4u);
+  ASSERT_EQ(together.size(), 4u);
+  for (size_t i = 0; i < alone.size(); ++i) {
+    EXPECT_EQ(alone[i].first, 3 + i);
+    EXPECT_EQ(together[i].first, 3 + i);  // reported in seed order, whichever finished first
+    Result<std::string> a = HistoryFingerprint(**one, alone[i].second);
+    Result<std::string> b = HistoryFingerprint(**two, together[i].second);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(*a, *b) << "seed " << alone[i].first;
+  }
+  // Stopped at seed 4 with one job: seeds 5 and 6 never start.
+  auto stopped = collect(**one, 1, 4);
+  ASSERT_EQ(stopped.size(), 2u);
+  EXPECT_EQ(stopped.back().first, 4u);
 }
 
 // The checkers judge the history the simulator kept in memory (no reload): it is exactly what
