@@ -32,7 +32,6 @@ json ToJsonValue(const FieldList::Value& v) {
       v);
 }
 
-
 }  // namespace
 
 FieldList::Value FieldList::Normalize(Value v) {
@@ -141,11 +140,9 @@ std::optional<int64_t> FieldList::Int(std::string_view name) const {
 }
 
 std::optional<uint64_t> FieldList::Uint(std::string_view name) const {
-  const Value* v = Find(name);
-  if (!v) return std::nullopt;
-  if (const auto* u = std::get_if<uint64_t>(v)) return *u;
-  if (const auto* i = std::get_if<int64_t>(v)) return static_cast<uint64_t>(*i);
-  return std::nullopt;
+  const std::optional<int64_t> i = Int(name);  // the same bits either way
+  if (!i) return std::nullopt;
+  return static_cast<uint64_t>(*i);
 }
 
 std::string FieldList::Str(std::string_view name, std::string_view fallback) const {
@@ -157,12 +154,6 @@ std::string FieldList::Str(std::string_view name, std::string_view fallback) con
 const json FieldList::operator[](std::string_view name) const {
   const Value* v = Find(name);
   return v ? ToJsonValue(*v) : json(nullptr);
-}
-
-std::optional<bool> FieldList::Bool(std::string_view name) const {
-  const Value* v = Find(name);
-  if (const auto* b = v ? std::get_if<bool>(v) : nullptr) return *b;
-  return std::nullopt;
 }
 
 void FieldList::Set(std::string_view name, Value value) {

@@ -60,7 +60,6 @@ class FieldList {
   std::optional<uint64_t> Uint(std::string_view name) const;
   // The string field `name`, or `fallback` when it is absent or not a string.
   std::string Str(std::string_view name, std::string_view fallback = {}) const;
-  std::optional<bool> Bool(std::string_view name) const;
   // The field as JSON (null when absent), for a reader that wants JSON (tests, messages). Const
   // on purpose: `fields["x"] = v` does not compile (use Set).
   const nlohmann::json operator[](std::string_view name) const;

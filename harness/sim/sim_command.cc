@@ -6,7 +6,6 @@
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "harness/history/history_store.h"
 #include "harness/run/interrupt.h"

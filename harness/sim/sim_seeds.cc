@@ -35,29 +35,9 @@ void RunSeeds(HistoryStore& store, const SimRunOptions& base, uint64_t first, ui
     r.console = quiet.str();
     return r;
   };
-  // Takes the next seed, or none once stopped or past the last.
-  auto take = [&](uint64_t* seed) {
-    std::lock_guard<std::mutex> l(mu);
-    if (stop || Interrupted() || next > last || next == 0) return false;
-    *seed = next++;  // (next wraps to 0 after UINT64_MAX: then no more)
-    ++running;
-    return true;
-  };
-  auto worker = [&] {
-    uint64_t seed = 0;
-    while (take(&seed)) {
-      SeedResult r = run_one(seed);
-      std::lock_guard<std::mutex> l(mu);
-      done.emplace(seed, std::move(r));
-      --running;
-      done_cv.notify_all();
-    }
-  };
-  std::vector<std::thread> threads;
-  // With one job the calling thread runs the seeds itself; else `jobs` threads run them and the
-  // calling thread reports, in seed order.
-  for (int i = 0; jobs > 1 && i < jobs; ++i) threads.emplace_back(worker);
-  uint64_t report = first;
+  // No seed starts once stopped, interrupted or past the last (next wraps to 0 after UINT64_MAX).
+  auto no_more = [&] { return stop || Interrupted() || next > last || next == 0; };
+  uint64_t report = first;  // the next seed to report
   auto report_ready = [&](std::unique_lock<std::mutex>& l) {
     for (auto it = done.find(report); it != done.end(); it = done.find(report)) {
       SeedResult r = std::move(it->second);
@@ -69,27 +49,38 @@ void RunSeeds(HistoryStore& store, const SimRunOptions& base, uint64_t first, ui
       if (!go_on) stop = true;
     }
   };
-  if (jobs <= 1) {
-    uint64_t seed = 0;
-    while (take(&seed)) {
+  // One job: the calling thread runs the seeds and reports each at once (a stop is immediate).
+  // Else `jobs` threads run them and the calling thread reports, in seed order.
+  auto worker = [&] {
+    std::unique_lock<std::mutex> l(mu);
+    while (!no_more()) {
+      const uint64_t seed = next++;
+      ++running;
+      l.unlock();
       SeedResult r = run_one(seed);
-      std::unique_lock<std::mutex> l(mu);
+      l.lock();
       done.emplace(seed, std::move(r));
       --running;
-      report_ready(l);
+      if (jobs <= 1) report_ready(l);
+      done_cv.notify_all();
     }
-  } else {
+  };
+  if (jobs <= 1) {
+    worker();
+    return;
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < jobs; ++i) threads.emplace_back(worker);
+  {
     std::unique_lock<std::mutex> l(mu);
     for (;;) {
       report_ready(l);
-      // Done when nothing runs and nothing more will start (what finished is reported above).
-      if (running == 0 && (stop || Interrupted() || next > last || next == 0)) break;
-      done_cv.wait_for(l, std::chrono::milliseconds(100));
+      // Every seed taken is reported once nothing runs (a later seed waits for the earlier ones).
+      if (running == 0 && no_more()) break;
+      done_cv.wait_for(l, std::chrono::milliseconds(100));  // also to see Interrupted()
     }
   }
   for (std::thread& t : threads) t.join();
-  std::unique_lock<std::mutex> l(mu);
-  report_ready(l);  // a worker may have finished one after the loop saw it running
 }
 
 }  // namespace faultline::harness::sim
