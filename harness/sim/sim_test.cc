@@ -4,6 +4,7 @@
 // replayed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -365,6 +366,37 @@ TEST(SimCommand, SeedRanges) {
   EXPECT_EQ(*ParseSeedRange("1..100"), (std::pair<uint64_t, uint64_t>{1, 100}));
   for (const char* bad : {"", "0", "x", "5..2", "1..", "..3", "-1", "1...3"}) {
     EXPECT_FALSE(ParseSeedRange(bad).ok()) << bad;
+  }
+}
+
+// `--jobs` is checked by CLI11's Range(1, 64): out of range or not a number is refused with a
+// message naming the flag, and the command does not run; the bounds themselves are accepted (the
+// command runs and exits 2 on the missing suite).
+TEST(SimCommand, JobsOutOfRangeIsRefusedNamingTheFlagAndNothingRuns) {
+  auto parse = [](const std::string& jobs, std::string* error) {
+    CLI::App app{"faultline"};
+    int exit_code = -1;
+    const std::string store = "/nonexistent/store.db";
+    const std::string results = "/nonexistent/results";
+    AddSimCommand(app, &exit_code, &store, &results);
+    std::vector<std::string> argv = {"sim", "/nonexistent/suite.yaml", "--jobs", jobs};
+    std::reverse(argv.begin(), argv.end());  // CLI11 parses a reversed vector
+    try {
+      app.parse(argv);
+    } catch (const CLI::ParseError& e) {
+      *error = e.what();
+    }
+    return exit_code;
+  };
+  for (const char* bad : {"0", "65", "-1", "x", "99999999999999999999"}) {
+    std::string error;
+    EXPECT_EQ(parse(bad, &error), -1) << "command ran with --jobs " << bad;
+    EXPECT_NE(error.find("--jobs"), std::string::npos) << bad << ": " << error;
+  }
+  for (const char* good : {"1", "64"}) {
+    std::string error;
+    EXPECT_EQ(parse(good, &error), 2) << "--jobs " << good << ": " << error;
+    EXPECT_EQ(error, "") << good;
   }
 }
 
