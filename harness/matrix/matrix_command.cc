@@ -30,8 +30,10 @@ int Run(const Args& a) {
   if (!a.time_limit.empty()) {
     Result<int64_t> t = ParseDurationMs(a.time_limit);
     if (!t.ok() || *t <= 0) {
-      std::cerr << "error: --time-limit: expected a duration such as 20s, got '" << a.time_limit
-                << "'\n";
+      std::cerr << "error: --time-limit: "
+                << (t.ok() ? "expected a duration such as 20s, got '" + a.time_limit + "'"
+                           : std::string(t.status().message()))
+                << "\n";
       return 2;
     }
     spec->time_limit_ms = *t;

@@ -36,7 +36,8 @@ class Parser {
   Result<int64_t> Duration(const YAML::Node& n, const std::string& key) {
     if (!n.IsScalar()) return Error(n, key, "expected a duration");
     auto v = ParseDurationMs(n.as<std::string>());
-    if (!v.ok() || *v <= 0) return Error(n, key, "expected a duration");
+    if (!v.ok()) return Error(n, key, std::string(v.status().message()));
+    if (*v <= 0) return Error(n, key, "expected a duration > 0");
     return *v;
   }
 

@@ -73,9 +73,11 @@ TEST_F(MatrixSpecTest, ErrorsNameTheLineAndTheKey) {
            {"seeds: 0\npoints: []\n", "m.yaml:1: seeds: expected an integer in [1, 1000]"},
            {"sedes: 3\n", "m.yaml:1: sedes: unknown key"},
            {"points:\n  - {fault: zk-1154, suites: [suites/a.yaml], time_limit: soon}\n",
-            "m.yaml:2: points[0].time_limit: expected a duration"},
+            "m.yaml:2: points[0].time_limit: bad duration 'soon'"},
+           {"points:\n  - {fault: zk-1154, suites: [suites/a.yaml], time_limit: 9e18ms}\n",
+            "m.yaml:2: points[0].time_limit: duration '9e18ms' is out of range"},
            {"correct: {suites: [suites/a.yaml], time_limit: -1s}\npoints: []\n",
-            "m.yaml:1: correct.time_limit: expected a duration"},
+            "m.yaml:1: correct.time_limit: bad duration '-1s'"},
            {"name: x\n", "points: expected a non-empty list"},
            {"points: [\n", "not valid YAML"},
        }) {

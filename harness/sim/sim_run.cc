@@ -79,6 +79,7 @@ class SimRun {
     recorder_->on_start = [this](const FaultRecord& f) { history_->FaultStarted(f); };
     recorder_->on_stop = [this](int64_t i, int64_t ns) { history_->FaultStopped(i, ns); };
     world_->on_event = [this](checkers::NodeEvent e) { history_->NodeEvent(std::move(e)); };
+    world_->stop = [] { return Interrupted(); };
     world_->on_crash = [this](NodeId id, const std::string& why) {
       recorder_->Crash(id, fmt::format("node {} died: {}", id, why), world_->NowNs(), "simulator");
     };
@@ -90,14 +91,17 @@ class SimRun {
     no.seed = spec_.seed;
     nemesis_ = std::make_unique<Nemesis>(world_->Control(), &world_->Network(), no);
     Result<NodeId> leader = world_->Control().FindLeader(kLeaderTimeout);
+    if (world_->stopped()) return Status::Ok();  // interrupted (RunSim marks the run so)
     if (!leader.ok())
       return Status::Unavailable("no leader elected: " + leader.status().ToString());
     if (Status s = Drive(); !s.ok()) return s;
-    Status stop = timeline_ ? timeline_->StopActive() : Status::Ok();
-    Status heal = nemesis_->HealAll();
-    if (!stop.ok()) out() << "warning: stopping faults: " << stop.ToString() << "\n";
-    if (!heal.ok()) out() << "warning: heal: " << heal.ToString() << "\n";
-    FinalReads();
+    if (!world_->stopped()) {  // interrupted: neither healing nor final reads would run
+      Status stop = timeline_ ? timeline_->StopActive() : Status::Ok();
+      Status heal = nemesis_->HealAll();
+      if (!stop.ok()) out() << "warning: stopping faults: " << stop.ToString() << "\n";
+      if (!heal.ok()) out() << "warning: heal: " << heal.ToString() << "\n";
+      FinalReads();
+    }
     outcome->simulated_ms = static_cast<int64_t>(world_->now_ms());
     outcome->node_events = world_->events_emitted();
     outcome->faults_applied = timeline_ ? timeline_->applied_count() : 0;

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "harness/history/history_store.h"
+#include "harness/run/interrupt.h"
 #include "harness/run/schedule.h"
 #include "harness/sim/sim_client.h"
 #include "harness/sim/sim_command.h"
@@ -424,6 +426,43 @@ Simulated Simulate(HistoryStore& store, const TempDir& dir, const TestSpec& spec
   Result<RunRecord> run = store.GetRun(s.outcome.run.run_id);
   if (run.ok()) s.schedule_json = run->schedule_json;
   return s;
+}
+
+// Found by a hostile try: Ctrl-C (or SIGTERM) during a long simulated run did nothing; only the
+// seeds after it were not started, so `--time-limit 2562047788015h` could not be stopped but by
+// SIGKILL. Now the world asks once per instant and the run ends marked interrupted, with what it
+// recorded kept. (The interrupt latches for the process: it runs in a child.)
+TEST(SimRunDeathTest, AnInterruptEndsALongSimulatedRunMarkedInterruptedWithItsHistoryKept) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        TempDir dir;
+        auto store = HistoryStore::Open(dir.path("s.db"));
+        if (!store.ok()) std::_Exit(90);
+        SimRunOptions o;
+        o.spec = Spec(kShortSuite);
+        o.spec.time_limit_ms = 3'600'000;  // an hour: minutes of wall time if nothing stops it
+        o.spec.seed = 3;
+        o.results_dir = dir.path("results");
+        std::ostringstream out;
+        o.out = &out;
+        std::thread signal([] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          RequestInterrupt();  // as SIGINT's handler does
+        });
+        SimOutcome r = RunSim(**store, o);
+        signal.join();
+        Result<RunRecord> run = (*store)->GetRun(r.run.run_id);
+        Result<checkers::History> h = (*store)->LoadHistory(r.run.run_id);
+        if (!run.ok() || !h.ok()) std::_Exit(91);
+        if (!r.run.interrupted || r.run.exit_code != 2) std::_Exit(92);
+        if (run->status != "interrupted") std::_Exit(93);
+        if (r.simulated_ms >= 3'600'000) std::_Exit(94);  // it ran the whole hour
+        if (static_cast<int64_t>(h->ops.size()) < r.ops) std::_Exit(95);  // recorded ops lost
+        if (out.str().find("interrupted") == std::string::npos) std::_Exit(96);
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(SimRun, SameSeedGivesTheSameHistoryByteForByte) {

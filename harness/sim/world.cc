@@ -382,6 +382,10 @@ std::optional<World::Upcoming> World::Settle() {
 
 bool World::RunUntil(uint64_t until_ms, const std::function<bool()>& done) {
   while (true) {
+    if (stopped_ || (stop && stop())) {
+      stopped_ = true;
+      return false;
+    }
     std::optional<Upcoming> upcoming = Settle();
     if (done && done()) return true;
     const uint64_t now = now_ms();

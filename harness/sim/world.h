@@ -112,8 +112,13 @@ class World {
   int64_t ToNs(uint64_t sim_ms) const;
 
   // Runs until done() holds (checked whenever an instant is settled) or the clock reaches
-  // until_ms. Returns done() (false without one).
+  // until_ms. Returns done() (false without one). Once `stop` (below) has held, it returns false
+  // at once, nested calls included.
   bool RunUntil(uint64_t until_ms, const std::function<bool()>& done = nullptr);
+  // Asked once per instant: true ends the simulation (an interrupt: SIGINT / SIGTERM must end a
+  // long simulated run, not only the seeds after it). The world stays as it was; stopped() says so.
+  std::function<bool()> stop;
+  bool stopped() const { return stopped_; }
 
   void AddActor(Actor* actor);  // not owned; woken in the order added
   void RemoveActor(Actor* actor);
@@ -177,6 +182,7 @@ class World {
   std::vector<NodeState> state_;       // by node id (1..nodes; [0] unused)
   std::vector<uint64_t> incarnation_;  // by node id
   size_t violations_seen_ = 0;
+  bool stopped_ = false;
   int64_t events_emitted_ = 0;
 };
 

@@ -423,6 +423,12 @@ Result<int64_t> ParseDurationMs(const std::string& text) {
     return Status::InvalidArgument(
         fmt::format("bad duration '{}' (use e.g. 30s, 250ms, 2m, or seconds)", text));
   }
+  // Checked as a double, before the conversion: llround of a value beyond int64 is undefined
+  // (9e18ms came out negative), and a few days is already more history than memory holds.
+  if (v * scale > static_cast<double>(kMaxDurationMs)) {
+    return Status::InvalidArgument(
+        fmt::format("duration '{}' is out of range (at most {}h)", text, kMaxDurationMs / 3'600'000));
+  }
   return static_cast<int64_t>(std::llround(v * scale));
 }
 

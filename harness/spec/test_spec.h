@@ -145,7 +145,13 @@ Status ApplyOverrides(const SpecOverrides& overrides, TestSpec* spec);
 // equal spec; this is what a run stores, so that a replay runs exactly what ran.
 std::string SpecToYaml(const TestSpec& spec);
 
-// "250ms" / "10s" / "2m" / "1.5" (seconds) -> milliseconds.
+// The longest duration a spec may name (time_limit, op_timeout, a fault's at / duration, ...):
+// 7 days. Beyond it a run's history outgrows memory long before the end (`--time-limit 9e18ms`
+// filled 11 GB in seconds under the simulator), and ns timestamps near int64's end overflow.
+inline constexpr int64_t kMaxDurationMs = 7LL * 24 * 3'600'000;
+
+// "250ms" / "10s" / "2m" / "1.5" (seconds) -> milliseconds. InvalidArgument naming the text when
+// it is not a duration, negative, or above kMaxDurationMs.
 Result<int64_t> ParseDurationMs(const std::string& text);
 
 }  // namespace faultline::harness

@@ -271,6 +271,30 @@ TEST(TestSpec, DurationsAcceptUnitsAndBareSeconds) {
   EXPECT_FALSE(ParseDurationMs("3x").ok());
 }
 
+// Found by a hostile try: `faultline sim quick.yaml --time-limit 9e18ms` filled 11 GB in seconds
+// (the OOM killer ended it) and `op_timeout: 9223372036854775807ms` came back as "must be > 0"
+// (llround beyond int64 is undefined). A duration above 7 days is refused, naming the text.
+TEST(TestSpec, DurationsAboveSevenDaysAreOutOfRangeNamingTheText) {
+  EXPECT_EQ(*ParseDurationMs("168h"), kMaxDurationMs);
+  for (const char* bad : {"9e18ms", "1e30s", "169h", "9223372036854775807ms", "2562047788015h",
+                          "604800001ms"}) {
+    Result<int64_t> r = ParseDurationMs(bad);
+    ASSERT_FALSE(r.ok()) << bad << " -> " << *r;
+    EXPECT_NE(r.status().message().find(bad), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("out of range"), std::string::npos)
+        << r.status().ToString();
+  }
+  ExpectError("op_timeout: 9223372036854775807ms\n", {"t.yaml:1", "op_timeout", "out of range"});
+  ExpectError("nemesis:\n  schedule:\n    - {at: 1e30s, kind: kill, target: leader}\n",
+              {"t.yaml:3", "out of range"});
+  TestSpec spec;
+  SpecOverrides o;
+  o.time_limit = "9e18ms";
+  Status s = ApplyOverrides(o, &spec);
+  EXPECT_NE(s.message().find("--time-limit"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("out of range"), std::string::npos) << s.ToString();
+}
+
 TEST(TestSpec, OverridesReplaceFields) {
   Result<TestSpec> r = ParseTestSpec("nemesis:\n  kinds: [kill]\n", "t.yaml");
   ASSERT_TRUE(r.ok());
