@@ -2,6 +2,7 @@
 // on (zabd always fsyncs before it acknowledges). Not part of ctest.
 //
 //   build/bin/zabd_bench [--zabd build/bin/zabd] [--seconds 3] [--reps 3] [--failover-reps 5]
+//                        [--clients 1 4 16 64] [--no-reads]
 //
 // Clients are synchronous (one request in flight each), spread round-robin over the nodes, with
 // 128-byte values (each writer cycles over 100 keys of its own); writes at followers are forwarded
@@ -11,7 +12,10 @@
 // Each write row also prints the leader's CPU time per write (utime+stime from /proc, all reps
 // of the row; in brackets the system share, mostly fdatasync and socket calls) and its fsyncs
 // per write (INFO `fsyncs`), and fdatasync latency is probed in the cluster's directory before
-// and after the write rows: the ceilings under the numbers. The zabd
+// and after the write rows: the ceilings under the numbers. Beside them, the two followers' CPU
+// per write (together) and the peer frames every node sent per write (INFO peer_frames_sent),
+// which does not move with the machine's load. The node pids are printed first, for
+// `perf record -p` / `strace -c -p` while the rows run. The zabd
 // children die with the bench, however it dies (ZabdCluster: PR_SET_PDEATHSIG).
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -259,6 +263,11 @@ int main(int argc, char** argv) {
   app.add_option("--tick-time-ms", tick_ms, "tickTime of the cluster (sync_limit 5, init 10)");
   bool failover_only = false;
   app.add_flag("--failover-only", failover_only, "skip the throughput rows");
+  std::vector<int> client_counts{1, 4, 16, 64};
+  app.add_option("--clients", client_counts,
+                 "client counts of the SET rows (e.g. --clients 16 64)");
+  bool no_reads = false;
+  app.add_flag("--no-reads", no_reads, "skip the GET rows");
   CLI11_PARSE(app, argc, argv);
 
   ClusterOptions options;
@@ -276,18 +285,47 @@ int main(int argc, char** argv) {
   auto [fsync_p50, fsync_p99] = FsyncP50P99Ms(cluster.dir());
   fmt::print("fdatasync of 128 bytes in {} right now: p50 {:.3f} ms, p99 {:.3f} ms\n\n",
              cluster.dir(), fsync_p50, fsync_p99);
-  fmt::print("{:<34} {:>12} {:>10} {:>10} {:>8} {:>22} {:>14}\n", "workload", "ops/s", "p50 ms",
-             "p99 ms", "errors", "leader CPU us/op", "leader fsync/op");
+  for (int id = 1; id <= cluster.size(); ++id) {
+    fmt::print("node {}: pid {}, clients on {}:{}{}\n", id, cluster.pid(id), cluster.host(id),
+               cluster.client_port(id), cluster.FindLeader() == id ? " (leader)" : "");
+  }
+  std::fflush(stdout);  // the pids are for `perf record -p` while the rows run
+  fmt::print("\n{:<34} {:>12} {:>10} {:>10} {:>8} {:>22} {:>14} {:>16} {:>12}\n", "workload",
+             "ops/s", "p50 ms", "p99 ms", "errors", "leader CPU us/op", "leader fsync/op",
+             "followers us/op", "frames/op");
   auto row = [&](const std::string& name, bool write, int clients, const std::string& mode) {
     std::vector<RunResult> runs;
     const int leader = cluster.FindLeader();
     const Cpu cpu_before = leader ? CpuSeconds(cluster.pid(leader)) : Cpu{};
+    // Both followers together: on 2 cores they share the CPU with the leader and the clients.
+    auto followers_cpu = [&] {
+      double total = 0;
+      for (int id = 1; id <= cluster.size(); ++id) {
+        if (id == leader) continue;
+        const Cpu c = CpuSeconds(cluster.pid(id));
+        if (!c.ok()) return -1.0;
+        total += c.user + c.system;
+      }
+      return total;
+    };
+    const double followers_before = followers_cpu();
+    // Peer frames sent by every node (INFO peer_frames_sent): messages per write, load-blind.
+    auto frames_sent = [&] {
+      int64_t total = 0;
+      for (int id = 1; id <= cluster.size(); ++id) {
+        const int64_t n = InfoCounter(cluster, id, "peer_frames_sent");
+        if (n < 0) return int64_t{-1};
+        total += n;
+      }
+      return total;
+    };
+    const int64_t frames_before = frames_sent();
     const int64_t fsyncs_before = leader ? InfoCounter(cluster, leader, "fsyncs") : -1;
     for (int i = 0; i < reps; ++i)
       runs.push_back(RunLoad(cluster, clients, seconds, write, mode, 1000));
     uint64_t ops = 0;
     for (const auto& r : runs) ops += r.ops;
-    std::string cpu = "-", fsyncs = "-";
+    std::string cpu = "-", fsyncs = "-", followers = "-", frames = "-";
     if (leader != 0 && cluster.FindLeader() == leader && ops > 0) {
       const Cpu cpu_after = CpuSeconds(cluster.pid(leader));
       const int64_t fsyncs_after = InfoCounter(cluster, leader, "fsyncs");
@@ -295,6 +333,14 @@ int main(int argc, char** argv) {
         const double user = (cpu_after.user - cpu_before.user) * 1e6 / ops;
         const double sys = (cpu_after.system - cpu_before.system) * 1e6 / ops;
         cpu = fmt::format("{:.1f} ({:.0f} sys)", user + sys, sys);
+      }
+      const double followers_after = followers_cpu();
+      if (followers_before >= 0 && followers_after >= 0) {
+        followers = fmt::format("{:.1f}", (followers_after - followers_before) * 1e6 / ops);
+      }
+      const int64_t frames_after = frames_sent();
+      if (frames_before >= 0 && frames_after >= 0) {
+        frames = fmt::format("{:.2f}", static_cast<double>(frames_after - frames_before) / ops);
       }
       if (fsyncs_before >= 0 && fsyncs_after >= 0) {
         fsyncs = fmt::format("{:.3f}", static_cast<double>(fsyncs_after - fsyncs_before) / ops);
@@ -305,8 +351,8 @@ int main(int argc, char** argv) {
     const RunResult& m = runs[runs.size() / 2];
     uint64_t errors = 0;
     for (const auto& r : runs) errors += r.errors;
-    fmt::print("{:<34} {:>12.0f} {:>10.3f} {:>10.3f} {:>8} {:>22} {:>14}\n", name, m.ops_per_s,
-               m.p50_ms, m.p99_ms, errors, cpu, fsyncs);
+    fmt::print("{:<34} {:>12.0f} {:>10.3f} {:>10.3f} {:>8} {:>22} {:>14} {:>16} {:>12}\n", name,
+               m.ops_per_s, m.p50_ms, m.p99_ms, errors, cpu, fsyncs, followers, frames);
     for (const auto& r : runs) {
       if (!r.first_error.empty()) {
         fmt::print("    first error: {}\n", r.first_error.substr(0, 160));
@@ -315,7 +361,7 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   };
-  for (int clients : {1, 4, 16, 64}) {
+  for (int clients : client_counts) {
     if (failover_only) break;
     row(fmt::format("SET, {} clients", clients), true, clients, "");
   }
@@ -324,7 +370,7 @@ int main(int argc, char** argv) {
     fmt::print("fdatasync after the write rows: p50 {:.3f} ms, p99 {:.3f} ms\n", after_p50,
                after_p99);
   }
-  for (int i = 0; i < (failover_only ? 0 : 1000); ++i) {
+  for (int i = 0; i < (failover_only || no_reads ? 0 : 1000); ++i) {
     if (!cluster.SetWithRetry(1 + i % 3, fmt::format("key{}", i), std::string(128, 'r'), 10000)
              .ok()) {
       fmt::print(stderr, "populating keys failed\n");
@@ -332,7 +378,7 @@ int main(int argc, char** argv) {
     }
   }
   for (const char* mode : {"linearizable", "sync", "local"}) {
-    if (failover_only) break;
+    if (failover_only || no_reads) break;
     row(fmt::format("GET {}, 16 clients", mode), false, 16, mode);
   }
   fmt::print("\n{:<34} {:>12} {:>10} {:>10}\n", "failover (signal -> first ack)", "median s",
