@@ -59,7 +59,10 @@ class Driver final : public runtime::Transport {
                                       [this] { return Info(); }, [this] { return NowMs(); }},
                   kClientRequestTimeoutMs),
         tick_timer_(io_),
-        signals_(io_, SIGTERM, SIGINT) {}
+        signals_(io_, SIGTERM, SIGINT) {
+    // One ACK per fsync, one COMMIT per follower per batch (node_runtime.h).
+    runtime_.coalesce_cumulative_messages = true;
+  }
 
   int Run() {
     std::vector<PeerTransport::Peer> peers;

@@ -162,22 +162,90 @@ std::vector<bool> NodeRuntime::SendEarly(const std::vector<zab::Output>& batch) 
     }
   }
   std::size_t m = 0;
-  bool any = false;
+  std::vector<const zab::Envelope*> pass;
   for (const zab::Output& out : batch) {
     for (const zab::Envelope& e : out.messages) {
       const bool link_held = std::find(held.begin(), held.end(), e.to.value) != held.end();
       if (!link_held && CertifiesNothingUnsynced(e.message)) {
         early[m] = true;
-        any = true;
-        transport_->Send(e);
+        pass.push_back(&e);
       } else if (!link_held) {
         held.push_back(e.to.value);
       }
       ++m;
     }
   }
-  if (any) transport_->Push();
+  if (!pass.empty()) {
+    SendPass(pass);
+    transport_->Push();
+  }
   return early;
+}
+
+namespace {
+
+// The zxid of a cumulative message, or nullptr: an ACK says "logged up to here" (the leader
+// counts it for every outstanding zxid at or below it, broadcast.cc LeaderOnAck) and a COMMIT
+// "committed up to here" (the follower applies its log up to it, in order: FollowerOnCommit,
+// and sync_commit_upto_ in a sync stream). Epoch markers (counter 0: the NEWLEADER ACK and the
+// ACK after UPTODATE) are not: they are never merged (zab.md 5.3, ZOOKEEPER-4685).
+const zab::Zxid* CumulativeZxid(const zab::Message& message, zab::Epoch* epoch, int* kind) {
+  if (const auto* a = std::get_if<zab::Ack>(&message)) {
+    *epoch = a->epoch;
+    *kind = 0;
+    return a->zxid.counter() == 0 ? nullptr : &a->zxid;
+  }
+  if (const auto* c = std::get_if<zab::Commit>(&message)) {
+    *epoch = c->epoch;
+    *kind = 1;
+    return c->zxid.counter() == 0 ? nullptr : &c->zxid;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<bool> Superseded(const std::vector<const zab::Envelope*>& pass) {
+  std::vector<bool> dropped(pass.size(), false);
+  // Walking back: per destination and kind, the next ACK / COMMIT of the pass after this one.
+  struct Next {
+    uint64_t to;
+    int kind;
+    const zab::Envelope* envelope;
+  };
+  std::vector<Next> next;
+  for (std::size_t i = pass.size(); i-- > 0;) {
+    zab::Epoch epoch;
+    int kind = -1;
+    const zab::Zxid* zxid = CumulativeZxid(pass[i]->message, &epoch, &kind);
+    if (kind < 0) continue;
+    auto it = std::find_if(next.begin(), next.end(), [&](const Next& n) {
+      return n.to == pass[i]->to.value && n.kind == kind;
+    });
+    if (zxid != nullptr && it != next.end()) {
+      zab::Epoch later_epoch;
+      int later_kind;
+      const zab::Zxid* later = CumulativeZxid(it->envelope->message, &later_epoch, &later_kind);
+      if (later != nullptr && later_epoch == epoch && *zxid < *later) {
+        dropped[i] = true;  // the later one says all this one does; it stays the next
+        continue;
+      }
+    }
+    if (it == next.end()) {
+      next.push_back(Next{pass[i]->to.value, kind, pass[i]});
+    } else {
+      it->envelope = pass[i];
+    }
+  }
+  return dropped;
+}
+
+void NodeRuntime::SendPass(const std::vector<const zab::Envelope*>& pass) {
+  const std::vector<bool> dropped =
+      coalesce_cumulative_messages ? Superseded(pass) : std::vector<bool>(pass.size(), false);
+  for (std::size_t i = 0; i < pass.size(); ++i) {
+    if (!dropped[i]) transport_->Send(*pass[i]);
+  }
 }
 
 bool NodeRuntime::CertifiesNothingUnsynced(const zab::Message& message) const {
@@ -318,15 +386,23 @@ void NodeRuntime::Release() {
   merged_.clear();
   std::vector<Waiting> done;
   while (!waiting_.empty() && waiting_.front().needs <= synced_gen_) {
-    Waiting w = std::move(waiting_.front());
+    done.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
-    // 2. The other messages, only now that what they certify is durable.
+  }
+  if (done.empty()) return;
+  // 2. The other messages, only now that what they certify is durable: those of every batch
+  //    this fsync released, as one pass (so cumulative ones coalesce across batches).
+  std::vector<const zab::Envelope*> pass;
+  for (const Waiting& w : done) {
     std::size_t m = 0;
     for (const zab::Output& out : w.batch) {
       for (const zab::Envelope& e : out.messages) {
-        if (!w.early[m++]) transport_->Send(e);
+        if (!w.early[m++]) pass.push_back(&e);
       }
     }
+  }
+  SendPass(pass);
+  for (Waiting& w : done) {
     // 3. Client replies, then 4. the event log.
     for (const zab::Output& out : w.batch) {
       for (const zab::ClientReply& r : out.replies) replies_(r);
@@ -336,8 +412,8 @@ void NodeRuntime::Release() {
         AppendMergingRanges(&merged_, on_executed ? zab::Event(e) : std::move(e));
       }
     }
-    if (on_executed) done.push_back(std::move(w));
   }
+  if (!on_executed) done.clear();
   if (!merged_.empty()) {
     for (zab::Event& e : merged_) events_->WriteOwned(std::move(e));
     events_->EndBatch();

@@ -141,6 +141,16 @@ class NodeRuntimeTest : public ::testing::Test {
   std::unique_ptr<NodeRuntime> runtime_;
 };
 
+// The messages of `type` sent so far.
+template <typename T>
+std::vector<T> SentOf(const RecordingTransport& t) {
+  std::vector<T> out;
+  for (const Sent& s : t.sent) {
+    if (const auto* m = std::get_if<T>(&s.envelope.message)) out.push_back(*m);
+  }
+  return out;
+}
+
 TEST_F(NodeRuntimeTest, AFollowerAcksAProposalOnlyOnceItIsDurable) {
   Open(&mem_);
   FollowLeader3();
@@ -155,6 +165,73 @@ TEST_F(NodeRuntimeTest, AFollowerAcksAProposalOnlyOnceItIsDurable) {
     }
   }
   EXPECT_EQ(acks, 3);
+}
+
+// Issue 8 (CPU per write): the core ACKs every proposal and COMMITs every txn, and both are
+// cumulative, so of the ACKs (COMMITs) that one fsync releases to one peer only the last says
+// anything: with coalesce_cumulative_messages (zabd) a follower sends one ACK per fsync, not
+// one per proposal, and it is still sent only once everything it covers is durable.
+TEST_F(NodeRuntimeTest, AFollowerSendsOneAckForEveryProposalOneFsyncMadeDurable) {
+  Open(&mem_);
+  runtime_->coalesce_cumulative_messages = true;
+  FollowLeader3();
+  for (uint32_t c = 1; c <= 5; ++c) Receive(3, Prop(c));
+  FlushOk();
+  ASSERT_EQ(SentOf<zab::Ack>(transport_).size(), 1u);
+  for (const Sent& s : transport_.sent) {
+    if (const auto* a = std::get_if<zab::Ack>(&s.envelope.message)) {
+      EXPECT_EQ(a->zxid, Txn(5).zxid);
+      EXPECT_GE(s.durable_last_zxid, Txn(5).zxid.value) << "acked unsynced";
+    }
+  }
+  // The leader counts it for all five (LeaderOnAck: every outstanding zxid at or below it).
+}
+
+// Across batches: the ACKs of every batch one fsync releases go out as one pass.
+TEST_F(NodeRuntimeTest, OneAckCoversEveryBatchBegunWhileTheLastFsyncRan) {
+  Open(&mem_);
+  runtime_->coalesce_cumulative_messages = true;
+  FollowLeader3();
+  Receive(3, Prop(1));
+  ASSERT_TRUE(runtime_->Begin().ok());
+  auto first = runtime_->StartSync();
+  ASSERT_TRUE(first);
+  for (uint32_t c = 2; c <= 3; ++c) {  // two batches while the fsync of 1 runs
+    Receive(3, Prop(c));
+    ASSERT_TRUE(runtime_->Begin().ok());
+  }
+  ASSERT_TRUE(runtime_->FinishSync(first()).ok());
+  auto second = runtime_->StartSync();
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(runtime_->FinishSync(second()).ok());
+  std::vector<zab::Ack> acks = SentOf<zab::Ack>(transport_);
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].zxid, Txn(1).zxid);
+  EXPECT_EQ(acks[1].zxid, Txn(3).zxid);
+}
+
+TEST_F(NodeRuntimeTest, ALeaderSendsEachFollowerOneCommitForEveryTxnOneBatchCommits) {
+  Open(&mem_);
+  runtime_->coalesce_cumulative_messages = true;
+  LeadEpoch1();
+  for (uint64_t id = 1; id <= 4; ++id) {
+    Step(zab::ClientWrite{id, kv::Op{kv::OpType::kSet, "k" + std::to_string(id), "v", ""}});
+  }
+  FlushOk();
+  transport_.sent.clear();
+  // Follower 2 acks each of the four (as the core would without coalescing) in one burst.
+  for (uint32_t c = 1; c <= 4; ++c) Receive(2, zab::Ack{Epoch{1}, Zxid::Make(Epoch{1}, c)});
+  FlushOk();
+  ASSERT_EQ(replies_.size(), 4u) << "all four committed";
+  for (uint64_t to : {2, 3}) {
+    std::vector<zab::Commit> commits;
+    for (const Sent& s : transport_.sent) {
+      if (s.envelope.to.value != to) continue;
+      if (const auto* c = std::get_if<zab::Commit>(&s.envelope.message)) commits.push_back(*c);
+    }
+    ASSERT_EQ(commits.size(), 1u) << "to " << to;
+    EXPECT_EQ(commits[0].zxid, Zxid::Make(Epoch{1}, 4)) << "to " << to;
+  }
 }
 
 TEST_F(NodeRuntimeTest, OneFlushIsOneFsyncForEveryAppendOfTheBatch) {
@@ -248,16 +325,6 @@ TEST_F(NodeRuntimeTest, TheObserverSeesEveryOutputWithItsInputAfterTheBatchExecu
 }
 
 // ---- Pipelined sync (Begin / StartSync / FinishSync; zabd runs the fsync on a thread) --------
-
-// The messages of `type` sent so far.
-template <typename T>
-std::vector<T> SentOf(const RecordingTransport& t) {
-  std::vector<T> out;
-  for (const Sent& s : t.sent) {
-    if (const auto* m = std::get_if<T>(&s.envelope.message)) out.push_back(*m);
-  }
-  return out;
-}
 
 TEST_F(NodeRuntimeTest, ABatchBegunWhileAnFsyncRunsIsReleasedOnlyByAnFsyncThatCoversIt) {
   Open(&mem_);
@@ -399,6 +466,35 @@ TEST_F(NodeRuntimeTest, ANewLeaderSendsNewLeaderWhileItWritesCurrentEpochButLead
   EXPECT_EQ(leader_infos, 2);
   EXPECT_EQ(new_leaders, 2);
   EXPECT_EQ(DurableNow(mem_).current_epoch, 1u);
+}
+
+TEST(SupersededTest, OnlyAnAckOrCommitALaterOneToTheSamePeerInTheSameEpochCoversIsDropped) {
+  auto z = [](uint32_t epoch, uint32_t counter) { return Zxid::Make(Epoch{epoch}, counter); };
+  auto ack = [&](uint64_t to, uint32_t epoch, uint32_t counter) {
+    return zab::Envelope{PeerId{to}, zab::Ack{Epoch{epoch}, z(epoch, counter)}};
+  };
+  auto commit = [&](uint64_t to, uint32_t epoch, uint32_t counter) {
+    return zab::Envelope{PeerId{to}, zab::Commit{Epoch{epoch}, z(epoch, counter)}};
+  };
+  std::vector<zab::Envelope> msgs = {
+      ack(3, 2, 0),     // 0: the NEWLEADER ACK (an epoch marker): never dropped
+      ack(3, 2, 1),     // 1: covered by 4
+      commit(3, 2, 1),  // 2: a COMMIT; the next COMMIT to 3 is of another epoch: kept
+      ack(2, 2, 1),     // 3: to another peer: its own sequence, kept
+      ack(3, 2, 2),     // 4: covered by 6 (a PING between them changes nothing)
+      zab::Envelope{PeerId{3}, zab::Ping{Epoch{2}, z(2, 1), 7}},
+      ack(3, 2, 3),     // 6: the last proposal ACK before the marker: kept
+      ack(3, 3, 0),     // 7: a marker does not cover what comes before it
+      commit(3, 3, 5),  // 8: the last COMMIT to 3: kept
+      commit(2, 2, 4),  // 9: lower than the next COMMIT to 2 (10)? no: 10 is lower: kept
+      commit(2, 2, 3),  // 10: kept
+  };
+  std::vector<const zab::Envelope*> pass;
+  for (const auto& m : msgs) pass.push_back(&m);
+  const std::vector<bool> dropped = Superseded(pass);
+  const std::vector<bool> expected = {false, true,  false, false, true, false,
+                                      false, false, false, false, false};
+  EXPECT_EQ(dropped, expected);
 }
 
 TEST(AppendMergingRangesTest, MergesOnlyAdjacentRangesOfOneTypeThatMoveForward) {
