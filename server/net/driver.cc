@@ -59,10 +59,7 @@ class Driver final : public runtime::Transport {
                                       [this] { return Info(); }, [this] { return NowMs(); }},
                   kClientRequestTimeoutMs),
         tick_timer_(io_),
-        signals_(io_, SIGTERM, SIGINT) {
-    // One ACK per fsync, one COMMIT per follower per batch (node_runtime.h).
-    runtime_.coalesce_cumulative_messages = true;
-  }
+        signals_(io_, SIGTERM, SIGINT) {}
 
   int Run() {
     std::vector<PeerTransport::Peer> peers;

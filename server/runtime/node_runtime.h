@@ -157,10 +157,9 @@ class NodeRuntime {
   // An ACK (a COMMIT) that a later one to the same peer in the same send pass covers is not sent
   // (Superseded() below; both are cumulative in zabd's core): a follower sends one ACK per fsync
   // and a leader one COMMIT per follower per batch, not one per txn (issue 8: CPU per write).
-  // zabd turns it on (driver.cc). Off by default: the simulator's schedules, and so the seeds at
-  // which it finds each fault point, depend on the message count (with it on, its sim finds
-  // snapshot-uncommitted-tail at seed 113 instead of within 100).
-  bool coalesce_cumulative_messages = false;
+  // On in zabd and in both simulators alike (one executor): what the simulator tests is what
+  // runs. Tests of the per-message path turn it off.
+  bool coalesce_cumulative_messages = true;
 
   // Observer, for tests and the simulator's oracles: called once per Output of a batch after
   // the whole batch executed (storage durable, messages sent), with the input that produced it.

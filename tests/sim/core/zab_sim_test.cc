@@ -596,8 +596,11 @@ TEST(ZabSim, SimCatchesLocalReadAsLinearizableWithinFiftySeeds) {
 // harness (300 seeds of 3 and 5 nodes, with late packets too, miss them: the fault point lets
 // stale PROPOSAL/COMMIT through only in BROADCAST, where the zxid/prev checks still stop them;
 // the rule-7 fences themselves are shown by ZabRules.Rule7AStale* and the *Late* sims).
-TEST(ZabSim, SimCatchesSnapshotUncommittedTailWithinHundredSeeds) {
-  ExpectCaught("snapshot-uncommitted-tail", 3, 100);
+// snapshot-uncommitted-tail: first at seed 113 since a follower sends one ACK per fsync and a
+// leader one COMMIT per follower per batch (issue 8, NodeRuntime coalesce_cumulative_messages):
+// fewer messages, other schedules.
+TEST(ZabSim, SimCatchesSnapshotUncommittedTailWithinOneHundredFiftySeeds) {
+  ExpectCaught("snapshot-uncommitted-tail", 3, 150);
 }
 TEST(ZabSim, SimCatchesCommitWithoutQuorumWithinFiftySeeds) {
   ExpectCaught("commit-without-quorum", 3, 50);
