@@ -362,6 +362,14 @@ Result<NemesisSchedule> ImportJepsenNemesis(std::string_view text, const std::st
   std::vector<const EdnValue*> maps;
   Status read = ReadJepsenOps(text, source, &forms, &maps);
   if (!read.ok()) return read;
+  // An empty file (or one of whitespace and comments) is no history: converting it to an empty
+  // schedule with exit 0 hid a wrong path or a truncated download.
+  if (maps.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: no ops: not a Jepsen history (expected op maps such as {{:type :invoke, :f :kill, "
+        ":process :nemesis}})",
+        source));
+  }
   NemesisSchedule out;
   std::vector<Entry> entries;
   bool combined = false;  // the combined package: :kill / :pause ops, so :start restarts nodes

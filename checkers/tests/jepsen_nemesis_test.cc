@@ -176,5 +176,20 @@ TEST(JepsenNemesis, MalformedHistoryIsAStatusNamingTheLine) {
   EXPECT_NE(not_maps.status().message().find("y.edn:1: expected an op map"), std::string::npos);
 }
 
+// Found by a hostile try: `faultline convert-jepsen empty.edn` wrote an empty suite and exited 0.
+// A file with no op maps at all (empty, whitespace, comments, an empty vector) is an error naming
+// it; a history of client ops without nemesis ops is still a schedule of no faults.
+TEST(JepsenNemesis, AFileWithNoOpsIsNotAHistory) {
+  for (const char* empty : {"", "\n  \n", "; only a comment\n", "[]"}) {
+    auto r = ImportJepsenNemesis(empty, "e.edn");
+    ASSERT_FALSE(r.ok()) << "'" << empty << "' imported";
+    EXPECT_NE(r.status().message().find("e.edn: no ops"), std::string::npos)
+        << r.status().message();
+  }
+  auto clients = ImportJepsenNemesis("{:type :invoke, :f :read, :process 0, :time 5}", "c.edn");
+  ASSERT_TRUE(clients.ok()) << clients.status().ToString();
+  EXPECT_TRUE(clients->faults.empty());
+}
+
 }  // namespace
 }  // namespace faultline::checkers
