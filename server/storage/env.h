@@ -35,6 +35,13 @@ class WritableFile {
   virtual faultline::Status Append(std::string_view data) = 0;
   // fdatasync: every byte appended so far, and the file size, are durable when this returns ok.
   virtual faultline::Status Sync() = 0;
+  // A hint: allocate the `bytes` after the append position now, reading as zeros, so that later
+  // Appends overwrite allocated blocks and their fdatasync has no file-size change to flush
+  // (ZooKeeper preallocates its txn log for the same reason). The append position does not move;
+  // the file may become longer than what was appended, and the zeros may survive a crash, so a
+  // reader of a reserved file must treat a zero-filled tail as no data. An Env may ignore the
+  // hint (the in-memory ones do); PosixEnv honours it.
+  virtual faultline::Status Reserve(uint64_t bytes) = 0;
 };
 
 // An exclusive advisory lock (flock) on a file; released when destroyed.

@@ -266,6 +266,23 @@ TEST_F(PosixEnvTest, AppendSyncReadRenameRemoveAndList) {
   EXPECT_FALSE(env_->Exists(b));
 }
 
+TEST_F(PosixEnvTest, ReserveAllocatesZerosAheadAndAppendsOverwriteThemInOrder) {
+  const std::string a = JoinPath(dir_, "a");
+  auto f = env_->NewWritableFile(a);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_TRUE(f.value()->Append("head").ok());
+  ASSERT_TRUE(f.value()->Reserve(100).ok());
+  EXPECT_EQ(*env_->FileSize(a), 104u);
+  EXPECT_EQ(Read(env_, a), "head" + std::string(100, '\0'));
+  ASSERT_TRUE(f.value()->Reserve(10).ok());  // already allocated: no change
+  EXPECT_EQ(*env_->FileSize(a), 104u);
+  ASSERT_TRUE(f.value()->Append("-next").ok());  // at the append position, not the end
+  ASSERT_TRUE(f.value()->Sync().ok());
+  EXPECT_EQ(Read(env_, a), "head-next" + std::string(95, '\0'));
+  ASSERT_TRUE(f.value()->Append(std::string(200, 'x')).ok());  // past the reserved end
+  EXPECT_EQ(*env_->FileSize(a), 209u);
+}
+
 TEST_F(PosixEnvTest, ErrorsNameThePathAndMissingFilesAreNotFound) {
   const std::string missing = JoinPath(dir_, "missing");
   auto r = env_->ReadFile(missing);

@@ -34,6 +34,12 @@ class FaultyWritableFile final : public WritableFile {
     return base_->Sync();
   }
 
+  // Reserving allocates blocks: a write as far as faults go (a full disk refuses it whole).
+  Status Reserve(uint64_t bytes) override {
+    if (Status s = env_->CheckWrite(path_); !s.ok()) return s;
+    return base_->Reserve(bytes);
+  }
+
  private:
   FaultyEnv* env_;
   std::string path_;

@@ -25,6 +25,8 @@ class MemWritableFile final : public WritableFile {
     }
     return Status::Ok();
   }
+  // The hint is ignored: memory has no blocks to allocate, and the simulator's disk stays lean.
+  Status Reserve(uint64_t /*bytes*/) override { return Status::Ok(); }
 
  private:
   std::shared_ptr<MemEnv::Inode> inode_;

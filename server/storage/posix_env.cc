@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -24,18 +25,23 @@ Status PosixError(const std::string& what, const std::string& path, int err) {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  // Writes go to `offset` and on (pwrite), not to the end, so that a Reserve'd zero tail is
+  // overwritten rather than appended after.
+  PosixWritableFile(std::string path, int fd, uint64_t offset)
+      : path_(std::move(path)), fd_(fd), offset_(offset), allocated_(offset) {}
   ~PosixWritableFile() override { ::close(fd_); }
 
   Status Append(std::string_view data) override {
     while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset_));
       if (n < 0) {
         if (errno == EINTR) continue;
         return PosixError("write", path_, errno);
       }
       data.remove_prefix(static_cast<size_t>(n));
+      offset_ += static_cast<uint64_t>(n);
     }
+    allocated_ = std::max(allocated_, offset_);
     return Status::Ok();
   }
 
@@ -44,9 +50,38 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
+  // fallocate(2) extends the file with blocks that read as zeros; where the file system has no
+  // fallocate, zeros are written. Either way the next fdatasync makes the new size durable once,
+  // and the Appends after it find their blocks (and the size) already on disk.
+  Status Reserve(uint64_t bytes) override {
+    const uint64_t want = offset_ + bytes;
+    if (want <= allocated_) return Status::Ok();
+    const uint64_t from = allocated_;
+    const uint64_t len = want - from;
+    if (::fallocate(fd_, 0, static_cast<off_t>(from), static_cast<off_t>(len)) == 0) {
+      allocated_ = want;
+      return Status::Ok();
+    }
+    if (errno != EOPNOTSUPP && errno != ENOSYS) return PosixError("fallocate", path_, errno);
+    static const std::string kZeros(1 << 16, '\0');
+    for (uint64_t at = from; at < want;) {
+      size_t chunk = static_cast<size_t>(std::min<uint64_t>(kZeros.size(), want - at));
+      ssize_t n = ::pwrite(fd_, kZeros.data(), chunk, static_cast<off_t>(at));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("write", path_, errno);
+      }
+      at += static_cast<uint64_t>(n);
+      allocated_ = at;
+    }
+    return Status::Ok();
+  }
+
  private:
   std::string path_;
   int fd_;
+  uint64_t offset_;     // where the next Append writes
+  uint64_t allocated_;  // the file's size as far as this handle made it
 };
 
 class PosixFileLock final : public FileLock {
@@ -61,11 +96,11 @@ class PosixFileLock final : public FileLock {
 class PosixEnvImpl final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    return Open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC);
+    return Open(path, O_WRONLY | O_CREAT | O_CLOEXEC);
   }
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    return Open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC);
+    return Open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
   }
 
   Result<std::string> ReadFile(const std::string& path) override {
@@ -162,7 +197,15 @@ class PosixEnvImpl final : public Env {
   Result<std::unique_ptr<WritableFile>> Open(const std::string& path, int flags) {
     int fd = ::open(path.c_str(), flags, 0644);
     if (fd < 0) return PosixError("open", path, errno);
-    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
+    // Appendable files write at their end as opened; later Appends keep their own offset.
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return PosixError("fstat", path, err);
+    }
+    return std::unique_ptr<WritableFile>(
+        std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(st.st_size)));
   }
 };
 

@@ -2,6 +2,8 @@
 // names the file, the byte offset and the zxid. What may be repaired silently is exactly what a
 // crash can legitimately leave behind, and each repair is reported (RecoveryReport):
 //   - a torn record at the tail of the last segment (cut off, durably);
+//   - zeros after the last record of the last segment (space reserved ahead, Options::
+//     reserve_bytes, or appends the file system never wrote; cut off, durably);
 //   - an empty last segment (created by a roll just before the crash; removed);
 //   - leftover temp files of interrupted atomic writes (removed; currentEpoch.tmp is consulted
 //     first, zab.md section 1 startup checks).
@@ -25,18 +27,28 @@ std::string At(const std::string& file, uint64_t offset) {
   return file + " at offset " + std::to_string(offset);
 }
 
+// Where the run of zeros that ends `data` begins (data.size() if it ends in a non-zero byte).
+size_t ZeroTailStart(std::string_view data) {
+  size_t end = data.size();
+  while (end > 0 && data[end - 1] == 0) --end;
+  return end;
+}
+
 // Whether damage found at `offset` of the last segment is a torn write rather than corruption.
-// A torn write leaves a short header, a short payload, a bad checksum on the very last record,
-// or a zero-filled tail. A damaged length field in the middle of the file looks the same, so the
+// A torn write leaves a short header, a short payload, or a bad checksum on the very last record
+// (the file ends there, or only zeros follow it: a write cut short inside space reserved ahead,
+// Options::reserve_bytes). A damaged length field in the middle of the file looks the same, so the
 // bytes after the damage are searched: any whole record with a plausible zxid there means the
-// damage is not at the tail, and cutting would silently lose it.
+// damage is not at the tail, and cutting would silently lose it. A zero header never decodes (its
+// checksum is wrong), so no record starts inside the trailing zeros and the search stops there.
 bool IsTornTail(std::string_view data, size_t offset, const DecodedRecord& r, uint64_t prev) {
-  bool zero_filled = std::all_of(data.begin() + offset, data.end(), [](char c) { return c == 0; });
-  bool tail_shaped = zero_filled || r.kind == DecodedRecord::Kind::kShortHeader ||
+  const size_t zeros = ZeroTailStart(data);
+  if (offset >= zeros) return true;  // nothing but zeros from the damage on
+  bool tail_shaped = r.kind == DecodedRecord::Kind::kShortHeader ||
                      r.kind == DecodedRecord::Kind::kShortPayload ||
-                     (r.kind == DecodedRecord::Kind::kBadChecksum && r.next_offset == data.size());
+                     (r.kind == DecodedRecord::Kind::kBadChecksum && r.next_offset >= zeros);
   if (!tail_shaped) return false;
-  for (size_t o = offset + 1; o + kRecordHeaderBytes <= data.size(); ++o) {
+  for (size_t o = offset + 1; o < zeros && o + kRecordHeaderBytes <= data.size(); ++o) {
     DecodedRecord later = DecodeRecord(data, o);
     if (later.kind == DecodedRecord::Kind::kOk && later.zxid > prev) return false;
   }
@@ -175,9 +187,13 @@ Status StorageImpl::Recover(Recovered* out) {
         }
         ++fsync_count_;
         if (auto s = env_->Truncate(path, offset); !s.ok()) return s;
-        report.torn_tail_truncated = true;
-        report.torn_tail_file = path;
-        report.torn_tail_offset = offset;
+        if (offset >= ZeroTailStart(bytes)) {
+          report.zero_tail_bytes = bytes.size() - offset;  // reserved space: not a torn write
+        } else {
+          report.torn_tail_truncated = true;
+          report.torn_tail_file = path;
+          report.torn_tail_offset = offset;
+        }
         break;
       }
       if (count == 0 && r.zxid != seg.first_zxid) {

@@ -74,13 +74,35 @@ TEST_F(RecoveryTest, BadChecksumOnTheFinalRecordIsATornTail) {
   EXPECT_EQ(rec_.log, Recs(1, 1, 2));
 }
 
-TEST_F(RecoveryTest, ZeroFilledTailIsATornTail) {
-  std::string bytes = ThreeRecords() + std::string(100, '\0');
+TEST_F(RecoveryTest, ZeroFilledTailIsCutAndReportedAsZerosNotAsATornWrite) {
+  const std::string records = ThreeRecords();
+  mem_.CorruptFile(seg_, records + std::string(100, '\0'));
+  OpenOk();
+  EXPECT_FALSE(rec_.report.torn_tail_truncated);
+  EXPECT_EQ(rec_.report.zero_tail_bytes, 100u);
+  EXPECT_EQ(rec_.log, Recs(1, 1, 3));
+  EXPECT_EQ(Contents(seg_), records);
+}
+
+TEST_F(RecoveryTest, ATornRecordFollowedByZerosIsATornTail) {
+  std::string bytes = ThreeRecords();
+  bytes.resize(bytes.size() - 3);
+  bytes += std::string(1000, '\0');
   mem_.CorruptFile(seg_, bytes);
   OpenOk();
   EXPECT_TRUE(rec_.report.torn_tail_truncated);
-  EXPECT_EQ(rec_.report.torn_tail_offset, 3 * kRecordBytes);
-  EXPECT_EQ(rec_.log, Recs(1, 1, 3));
+  EXPECT_EQ(rec_.report.torn_tail_offset, 2 * kRecordBytes);
+  EXPECT_EQ(rec_.report.zero_tail_bytes, 0u);
+  EXPECT_EQ(rec_.log, Recs(1, 1, 2));
+}
+
+TEST_F(RecoveryTest, ZerosBeforeTheLastSegmentAreCorruptionNotATail) {
+  // Only the open segment is reserved ahead; a roll trims it first (storage.cc Roll).
+  std::string bytes = ThreeRecords() + std::string(64, '\0');
+  mem_.CorruptFile(seg_, bytes);
+  Plant(SegmentPath("/db", Z(1, 4)), Encoded({R(1, 4)}));
+  ExpectCorruptionMentions({seg_, "offset " + std::to_string(3 * kRecordBytes), "before the tail"});
+  EXPECT_EQ(Contents(seg_), bytes);  // nothing was cut
 }
 
 TEST_F(RecoveryTest, FlippedByteInTheMiddleIsCorruptionNamingFileOffsetAndZxid) {

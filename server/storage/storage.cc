@@ -52,6 +52,21 @@ Status StorageImpl::SyncDirCounted(const std::string& dir) {
 
 Status StorageImpl::WritePending() {
   if (pending_.empty()) return Status::Ok();
+  // Allocate ahead (Options::reserve_bytes), so that this write's fdatasync and the next ones'
+  // find the file's size already durable; not past the roll point by more than the write itself.
+  const uint64_t end = segments_.back().size;
+  if (options_.reserve_bytes > 0 && end > reserved_end_) {
+    const uint64_t written = end - pending_.size();
+    const uint64_t room =
+        options_.segment_bytes_max > written ? options_.segment_bytes_max - written : 0;
+    const uint64_t ahead =
+        std::max<uint64_t>(pending_.size(), std::min(options_.reserve_bytes, room));
+    if (Status s = writer_->Reserve(ahead); !s.ok()) {
+      pending_.clear();
+      return s;
+    }
+    reserved_end_ = written + ahead;
+  }
   Status s = writer_->Append(pending_);
   pending_.clear();  // on error the file holds an unknown prefix; failed_ stops further use
   return s;
@@ -60,10 +75,23 @@ Status StorageImpl::WritePending() {
 Status StorageImpl::OpenWriter() {
   writer_.reset();
   if (segments_.empty()) return Status::Ok();
+  // Appends go at the file's end, which is the last record's end: recovery cut any zero tail,
+  // every rolled segment was trimmed (Roll), and CutLogAfter truncates the open segment or
+  // removes it (PosixStorageTest.*Reserved*, *Rolled*, *CutNothing*).
+  reserved_end_ = segments_.back().size;
   auto file = env_->NewAppendableFile(SegmentPath(segments_.back()));
   if (!file.ok()) return file.status();
   writer_ = std::move(file).value();
   return Status::Ok();
+}
+
+// Cuts `seg`'s file back to its records if Reserve left it longer; durable on return.
+Status StorageImpl::TrimReserve(const Segment& seg) {
+  auto size = env_->FileSize(SegmentPath(seg));
+  if (!size.ok()) return size.status();
+  if (*size <= seg.size) return Status::Ok();
+  ++fsync_count_;
+  return env_->Truncate(SegmentPath(seg), seg.size);
 }
 
 // Starts segment log.<first_zxid>. The previous segment is written and fsynced first, and the new
@@ -77,6 +105,8 @@ Status StorageImpl::Roll(uint64_t first_zxid) {
       if (auto s = writer_->Sync(); !s.ok()) return s;
       unsynced_ = false;
     }
+    // Only the last segment may end in reserved zeros (recovery trims only there).
+    if (auto s = TrimReserve(segments_.back()); !s.ok()) return s;
   }
   Segment seg;
   seg.first_zxid = first_zxid;
@@ -84,6 +114,7 @@ Status StorageImpl::Roll(uint64_t first_zxid) {
   auto file = env_->NewWritableFile(SegmentPath(seg));
   if (!file.ok()) return file.status();
   writer_ = std::move(file).value();
+  reserved_end_ = 0;
   segments_.push_back(seg);
   return SyncDirCounted(log_dir_);
 }

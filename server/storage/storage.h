@@ -57,6 +57,10 @@ struct RecoveryReport {
   bool torn_tail_truncated = false;  // a partial record at the very end was cut off
   std::string torn_tail_file;        // which segment, and where
   uint64_t torn_tail_offset = 0;
+  // Zeros after the last record of the last segment, cut off: space reserved ahead of the log
+  // (Options::reserve_bytes), or unsynced appends the file system had not written. Never data: a
+  // record header of zeros has a bad checksum.
+  uint64_t zero_tail_bytes = 0;
   bool used_current_epoch_tmp = false;
   // Non-empty when newer snapshots were corrupt and an older one was used: which, and why.
   std::string skipped_snapshots;
@@ -77,6 +81,13 @@ struct Recovered {
 
 struct Options {
   uint64_t segment_bytes_max = 64 << 20;  // roll to a new log segment past this
+  // Log space allocated ahead of the records (WritableFile::Reserve), in steps of this many bytes
+  // (0: none). With it, an fdatasync after an append has only data to flush, not a new file size.
+  // `storage_bench --benchmark_filter=AppendSync/` on this machine's ext4, 2026-12-04: one
+  // 128-byte record per fdatasync 168 us without, 112-125 us with; 16 per fdatasync 193-205 us
+  // without, 141-149 us with. A roll trims the zeros off the segment it leaves; recovery trims
+  // them off the last one (RecoveryReport::zero_tail_bytes).
+  uint64_t reserve_bytes = 16 << 20;
   uint32_t snapshots_retained = 2;        // older snapshots, and log segments wholly below the
                                           // oldest retained snapshot, are deleted (0 acts as 1)
   // zabd --repair. A missing acceptedEpoch / currentEpoch file on a data dir that holds a log or

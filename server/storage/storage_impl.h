@@ -74,6 +74,7 @@ class StorageImpl final : public Storage {
   faultline::Status WritePending();
   faultline::Status Roll(uint64_t first_zxid);
   faultline::Status OpenWriter();
+  faultline::Status TrimReserve(const Segment& seg);
   faultline::Status RemoveSnapshotsAbove(uint64_t zxid);
   faultline::Status CutLogAfter(uint64_t keep_up_to);
   faultline::Status Compact();
@@ -94,6 +95,7 @@ class StorageImpl final : public Storage {
   std::vector<Segment> segments_;
   std::shared_ptr<WritableFile> writer_;  // shared with an in-flight StartSync job
   std::string pending_;
+  uint64_t reserved_end_ = 0;    // the open segment's file is allocated up to here (Reserve)
   bool unsynced_ = false;        // bytes appended (pending or written) since the last fsync
   bool sync_in_flight_ = false;  // StartSync returned a job, FinishSync not yet called
   std::vector<uint64_t> snapshots_;

@@ -485,5 +485,133 @@ TEST_F(StorageTest, ASegmentRollDuringAnInFlightSyncStillSyncsTheFinishedSegment
   EXPECT_EQ(rec_.log, Recs(1, 1, 2));
 }
 
+// ---- Reserved log space (Options::reserve_bytes, WritableFile::Reserve) ----------------------
+
+// A temporary directory on the real file system, removed even when an assertion returns early.
+struct PosixTempDir {
+  PosixTempDir() {
+    char tmpl[] = "/tmp/storage_reserve_test.XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) root = tmpl;
+  }
+  ~PosixTempDir() {
+    if (!root.empty()) std::filesystem::remove_all(root);
+  }
+  std::string data() const { return root + "/data"; }
+  std::string root;
+};
+
+uint64_t RecordsBytes(const std::vector<Record>& records) {
+  uint64_t n = 0;
+  for (const Record& r : records) n += kRecordHeaderBytes + r.payload.size();
+  return n;
+}
+
+TEST(PosixStorageTest, LogSpaceIsReservedAheadOfTheRecordsAndTheZerosAreTrimmedAtReopen) {
+  PosixTempDir tmp;
+  ASSERT_FALSE(tmp.root.empty());
+  Options options;
+  options.reserve_bytes = 1 << 20;
+  const std::vector<Record> first = Recs(1, 1, 20);
+  const std::string seg = SegmentPath(tmp.data(), Z(1, 1));
+  {
+    Recovered rec;
+    auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    ASSERT_TRUE(st.value()->WriteAcceptedEpoch(1).ok());
+    ASSERT_TRUE(st.value()->WriteCurrentEpoch(1).ok());
+    for (const Record& r : first) ASSERT_TRUE(st.value()->Append(r).ok());
+    ASSERT_TRUE(st.value()->Sync().ok());
+    // The file is a megabyte long: the records, then allocated zeros.
+    EXPECT_EQ(std::filesystem::file_size(seg), uint64_t{1} << 20);
+  }
+  Recovered rec;
+  auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(rec.log, first);
+  EXPECT_FALSE(rec.report.torn_tail_truncated);  // reserved space is not a torn write
+  EXPECT_EQ(rec.report.zero_tail_bytes, (uint64_t{1} << 20) - RecordsBytes(first));
+  EXPECT_EQ(std::filesystem::file_size(seg), RecordsBytes(first));
+  // Later records follow the old ones, not the trimmed zeros.
+  for (const Record& r : Recs(1, 21, 30)) ASSERT_TRUE(st.value()->Append(r).ok());
+  ASSERT_TRUE(st.value()->Sync().ok());
+  st.value().reset();
+  auto again = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(rec.log, Recs(1, 1, 30));
+}
+
+TEST(PosixStorageTest, ARolledSegmentKeepsNoReservedZerosSoEverySegmentButTheLastEndsInARecord) {
+  PosixTempDir tmp;
+  ASSERT_FALSE(tmp.root.empty());
+  Options options;
+  options.segment_bytes_max = 1000;
+  options.reserve_bytes = 1 << 20;  // capped at the roll point
+  const std::vector<Record> records = Recs(1, 1, 100);
+  {
+    Recovered rec;
+    auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    ASSERT_TRUE(st.value()->WriteAcceptedEpoch(1).ok());
+    ASSERT_TRUE(st.value()->WriteCurrentEpoch(1).ok());
+    for (const Record& r : records) {
+      ASSERT_TRUE(st.value()->Append(r).ok());
+      ASSERT_TRUE(st.value()->Sync().ok());  // a write, and a reserve, per record
+    }
+  }
+  size_t segments = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.data() + "/log")) {
+    if (entry.path().filename().string().rfind("log.", 0) == 0) ++segments;
+  }
+  EXPECT_GT(segments, 2u);
+  Recovered rec;
+  auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();  // zeros mid-log would be corruption
+  EXPECT_EQ(rec.log, records);
+}
+
+TEST(PosixStorageTest, AppendsAfterATruncationOfReservedSpaceFollowTheKeptRecordsAndReserveAgain) {
+  PosixTempDir tmp;
+  ASSERT_FALSE(tmp.root.empty());
+  Options options;
+  options.reserve_bytes = 1 << 20;
+  const std::string seg = SegmentPath(tmp.data(), Z(1, 1));
+  {
+    Recovered rec;
+    auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    ASSERT_TRUE(st.value()->WriteAcceptedEpoch(1).ok());
+    ASSERT_TRUE(st.value()->WriteCurrentEpoch(1).ok());
+    for (const Record& r : Recs(1, 1, 10)) ASSERT_TRUE(st.value()->Append(r).ok());
+    ASSERT_TRUE(st.value()->Sync().ok());
+    ASSERT_TRUE(st.value()->TruncateAfter(Z(1, 10)).ok());  // a DIFF's no-op TRUNC
+    ASSERT_TRUE(st.value()->TruncateAfter(Z(1, 8)).ok());   // and a real one
+    EXPECT_EQ(std::filesystem::file_size(seg), RecordsBytes(Recs(1, 1, 8)));  // zeros cut too
+    for (const Record& r : Recs(1, 9, 12)) ASSERT_TRUE(st.value()->Append(r).ok());
+    ASSERT_TRUE(st.value()->Sync().ok());
+    EXPECT_EQ(std::filesystem::file_size(seg), RecordsBytes(Recs(1, 1, 8)) + (1 << 20));  // again
+  }
+  Recovered rec;
+  auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(rec.log, Recs(1, 1, 12));
+}
+
+TEST_F(StorageTest, AFullDiskRefusingTheReserveFailsTheStorageWithNothingHalfWritten) {
+  FaultyEnv faulty(&mem_);
+  OpenOk(&faulty);
+  ASSERT_TRUE(st_->WriteAcceptedEpoch(1).ok());
+  ASSERT_TRUE(st_->WriteCurrentEpoch(1).ok());
+  faulty.FailWritesAfter(0, ENOSPC);  // the first write of the log is its Reserve
+  AppendAll(Recs(1, 1, 3), /*sync=*/false);
+  faultline::Status s = st_->Sync();
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_NE(s.ToString().find("log."), std::string::npos) << s.ToString();
+  EXPECT_EQ(st_->Append(R(1, 4)).code(), StatusCode::kIoError);  // failed until reopened
+  auto seg = SegmentPath("/db", Z(1, 1));
+  auto bytes = mem_.ReadFile(seg);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(bytes.value(), "");  // no half record behind the refused reserve
+}
+
 }  // namespace
 }  // namespace storage
