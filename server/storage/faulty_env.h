@@ -3,8 +3,8 @@
 // (a transient EIO left a hole in the log) is the bug class this exists to catch.
 //
 // Fault kinds (each can be combined; a failing operation returns IoError "<path>: <strerror>"):
-//   - FailWritesAfter(n, err): after n more successful writes (WritableFile::Append and Reserve,
-//     Truncate), every write fails. With ENOSPC, a failing append first writes half of its bytes (a short
+//   - FailWritesAfter(n, err): after n more successful writes (WritableFile::Append, Truncate),
+//     every write fails. With ENOSPC, a failing append first writes half of its bytes (a short
 //     write, as a full disk does), so storage must cope with a partial record on disk.
 //   - FailSyncsAfter(n, err): after n more successful syncs (WritableFile::Sync, SyncDir), every
 //     sync fails without syncing anything.

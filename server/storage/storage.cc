@@ -61,11 +61,10 @@ Status StorageImpl::WritePending() {
         options_.segment_bytes_max > written ? options_.segment_bytes_max - written : 0;
     const uint64_t ahead =
         std::max<uint64_t>(pending_.size(), std::min(options_.reserve_bytes, room));
-    if (Status s = writer_->Reserve(ahead); !s.ok()) {
-      pending_.clear();
-      return s;
-    }
-    reserved_end_ = written + ahead;
+    // A hint: a disk without room for the reserve (ENOSPC, EFBIG) may still have room for the
+    // records, and the write below says whether it has; failing here would stop a node 16 MiB
+    // before its disk is full. The next write past the end tries again.
+    reserved_end_ = writer_->Reserve(ahead).ok() ? written + ahead : end;
   }
   Status s = writer_->Append(pending_);
   pending_.clear();  // on error the file holds an unknown prefix; failed_ stops further use
