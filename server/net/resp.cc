@@ -71,6 +71,95 @@ RequestParser::Result RequestParser::Next(std::vector<std::string>* args) {
   return Result::kNeedMore;
 }
 
+namespace {
+
+bool IsInlineSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+// Inline words as Redis splits them (so `redis-cli --pipe` input and a telnet session mean what
+// they mean to Redis): whitespace separates words; "double quotes" hold spaces and the escapes
+// \n \r \t \b \a \xHH and \<any> (that character); 'single quotes' hold spaces and only \'.
+// A quoted part may follow unquoted bytes of the same word, and its closing quote must end the
+// word. An unclosed quote, or a closing quote followed by more of the word, is an error.
+bool SplitInlineArgs(std::string_view line, std::vector<std::string>* args, std::string* why) {
+  std::size_t i = 0;
+  const std::size_t n = line.size();
+  while (true) {
+    while (i < n && IsInlineSpace(line[i])) ++i;
+    if (i >= n) return true;
+    if (args->size() >= kRespArgsMax) {
+      *why = fmt::format("too many arguments (max {})", kRespArgsMax);
+      return false;
+    }
+    std::string word;
+    bool done = false;
+    while (!done) {
+      if (i >= n || IsInlineSpace(line[i])) {
+        done = true;
+      } else if (line[i] == '"' || line[i] == '\'') {
+        const char quote = line[i++];
+        while (true) {
+          if (i >= n) {
+            *why = "unbalanced quotes in request";
+            return false;
+          }
+          char c = line[i];
+          if (c == quote) {
+            ++i;
+            if (i < n && !IsInlineSpace(line[i])) {
+              *why = "unbalanced quotes in request";  // a closing quote must end the word
+              return false;
+            }
+            done = true;
+            break;
+          }
+          if (c == '\\' && i + 1 < n) {
+            char e = line[i + 1];
+            if (quote == '\'') {
+              if (e == '\'') {
+                word += '\'';
+                i += 2;
+                continue;
+              }
+            } else if (e == 'x' && i + 3 < n && HexDigit(line[i + 2]) >= 0 &&
+                       HexDigit(line[i + 3]) >= 0) {
+              word += static_cast<char>(HexDigit(line[i + 2]) * 16 + HexDigit(line[i + 3]));
+              i += 4;
+              continue;
+            } else {
+              switch (e) {
+                case 'n': word += '\n'; break;
+                case 'r': word += '\r'; break;
+                case 't': word += '\t'; break;
+                case 'b': word += '\b'; break;
+                case 'a': word += '\a'; break;
+                default: word += e; break;
+              }
+              i += 2;
+              continue;
+            }
+          }
+          word += c;
+          ++i;
+        }
+      } else {
+        word += line[i++];
+      }
+    }
+    args->push_back(std::move(word));
+  }
+}
+
 RequestParser::Result RequestParser::ParseInline(std::vector<std::string>* args) {
   std::string_view rest(buffer_);
   rest.remove_prefix(offset_);
@@ -86,18 +175,8 @@ RequestParser::Result RequestParser::ParseInline(std::vector<std::string>* args)
   std::string_view line = rest.substr(0, nl);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   offset_ += nl + 1;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    if (i >= line.size()) break;
-    std::size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (args->size() >= kRespArgsMax) {
-      return Fail(fmt::format("Protocol error: too many arguments (max {})", kRespArgsMax));
-    }
-    args->emplace_back(line.substr(i, j - i));
-    i = j;
-  }
+  std::string why;
+  if (!SplitInlineArgs(line, args, &why)) return Fail("Protocol error: " + why);
   return Result::kCommand;
 }
 

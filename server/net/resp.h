@@ -2,7 +2,8 @@
 // encoders (docs/contracts.md section 1), plus a reply decoder used by tests and the benchmark.
 //
 // Requests are either arrays of bulk strings (what redis-cli and client libraries send) or inline
-// commands (a line of space-separated words, so `printf 'PING\r\n' | nc` works).
+// commands (a line of space-separated words, so `printf 'PING\r\n' | nc` works; quotes and
+// escapes as Redis reads them, SplitInlineArgs).
 //
 // Contract of RequestParser:
 //  * Feed it any bytes in any chunking; it never crashes and never reads past its buffer.
@@ -22,6 +23,10 @@
 #include <vector>
 
 namespace zabd {
+
+// Splits one inline line (without its line end) into words as Redis does: see resp.cc. False,
+// with *why, on unbalanced quotes or more than kRespArgsMax words.
+bool SplitInlineArgs(std::string_view line, std::vector<std::string>* args, std::string* why);
 
 class RequestParser {
  public:

@@ -44,6 +44,43 @@ TEST(RespParserTest, InlineCommandsWorkWithCrlfOrBareNewline) {
   EXPECT_EQ(cmds[2], (Args{"GET", "a"}));
 }
 
+// Found probing zabd with inline commands: `SET greeting "hello world"` (what `redis-cli --pipe`
+// sends from a file) was four words, and `SET k "v"` stored the quotes.
+TEST(RespParserTest, InlineQuotesAndEscapesSplitAsRedisSplitsThem) {
+  RequestParser p;
+  p.Append("SET greeting \"hello world\"\r\n"
+           "SET \"a\\x00b\" \"tab\\there\\nnl\\\\ \\\"q\\\" \\q\"\r\n"
+           "SET 'it''s' v\r\n"
+           "PING\r\n");
+  RequestParser::Result last;
+  auto cmds = ParseAll(p, &last);
+  ASSERT_EQ(cmds.size(), 2u) << "the third line is an error, and the stream ends there";
+  EXPECT_EQ(cmds[0], (Args{"SET", "greeting", "hello world"}));
+  EXPECT_EQ(cmds[1], (Args{"SET", std::string("a\0b", 3), "tab\there\nnl\\ \"q\" q"}));
+  EXPECT_EQ(last, RequestParser::Result::kError);  // 'it''s': a quote closes mid-word
+  EXPECT_NE(p.error().find("unbalanced quotes"), std::string::npos) << p.error();
+
+  RequestParser q;
+  q.Append("SET 'don\\'t \\n' pre\"fix d\"\r\nSET k \"\"\r\nGET \"\\xZZ\"\r\n");
+  cmds = ParseAll(q, &last);
+  ASSERT_EQ(cmds.size(), 3u);
+  EXPECT_EQ(cmds[0], (Args{"SET", "don't \\n", "prefix d"}));
+  EXPECT_EQ(cmds[1], (Args{"SET", "k", ""}));
+  EXPECT_EQ(cmds[2], (Args{"GET", "xZZ"}));
+  EXPECT_EQ(last, RequestParser::Result::kNeedMore);
+}
+
+TEST(RespParserTest, AnUnclosedInlineQuoteIsAProtocolError) {
+  for (const char* line : {"SET a \"b\r\n", "SET 'a b\r\n", "SET a \"b\\\"\r\n"}) {
+    RequestParser p;
+    p.Append(line);
+    RequestParser::Result last;
+    EXPECT_TRUE(ParseAll(p, &last).empty()) << line;
+    EXPECT_EQ(last, RequestParser::Result::kError) << line;
+    EXPECT_EQ(p.error(), "Protocol error: unbalanced quotes in request") << line;
+  }
+}
+
 TEST(RespParserTest, EmptyLinesAndEmptyArraysAreSkipped) {
   RequestParser p;
   p.Append("\r\n*0\r\n\nPING\r\n");
