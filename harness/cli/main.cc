@@ -21,6 +21,7 @@
 #include "checkers/cli/check_command.h"
 #include "harness/convert/convert_command.h"
 #include "harness/history/history_store.h"
+#include "harness/history/run_id_option.h"
 #include "harness/history/run_loader.h"
 #include "harness/matrix/matrix_command.h"
 #include "harness/query/query_command.h"
@@ -42,18 +43,6 @@ namespace fl = faultline::harness;
 namespace fs = std::filesystem;
 
 namespace {
-
-int ParseRunId(const std::string& text, int64_t* id) {
-  try {
-    size_t used = 0;
-    *id = std::stoll(text, &used);
-    if (used != text.size() || *id <= 0) throw std::invalid_argument("bad");
-  } catch (const std::exception&) {
-    std::cerr << "error: RUN must be a run id (see `faultline runs`), got '" << text << "'\n";
-    return 2;
-  }
-  return 0;
-}
 
 fl::RunOptions BaseOptions(const std::string& store, const std::string& results) {
   fl::RunOptions o;
@@ -135,11 +124,12 @@ int main(int argc, char** argv) {
 
   // ---- show
   CLI::App* show = app.add_subcommand("show", "print one run's summary");
-  std::string show_run;
-  show->add_option("run", show_run, "run id")->required();
+  int64_t show_run = 0;
+  show->add_option("run", show_run, "run id (see `faultline runs`)")
+      ->required()
+      ->check(fl::RunIdValidator());
   show->callback([&] {
-    int64_t id = 0;
-    if ((exit_code = ParseRunId(show_run, &id)) != 0) return;
+    const int64_t id = show_run;
     auto s = fl::HistoryStore::OpenExisting(store);
     if (!s.ok()) {
       std::cerr << "error: " << s.status().message() << "\n";

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "harness/history/history_store.h"
+#include "harness/history/run_id_option.h"
 #include "harness/report/run_outputs.h"
 
 namespace faultline::harness::report {
@@ -18,7 +19,7 @@ void AddReportCommand(CLI::App& app, int* exit_code, const std::string* store_pa
       "report", "write a recorded run's report.html and junit.xml (default: in its run folder)");
   cmd->add_option("run", args->run, "run id (see `faultline runs`)")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(faultline::harness::RunIdValidator());
   cmd->add_option("--out", args->out, "write the HTML report here instead");
   cmd->add_option("--junit", args->junit, "write the JUnit XML here instead");
   cmd->callback([args, exit_code, store_path] {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "harness/history/history_store.h"
+#include "harness/history/run_id_option.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/recorded_run.h"
 #include "harness/shrink/attempts.h"
@@ -174,7 +175,7 @@ void AddShrinkCommand(CLI::App& app, int* exit_code, const std::string* store,
       "to the faults that matter; writes results/runs/RUN/repro.yaml");
   cmd->add_option("run", a->run, "run id (with an anomaly)")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(faultline::harness::RunIdValidator());
   cmd->add_option("--tries", a->tries, "attempts per candidate schedule")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
@@ -202,7 +203,7 @@ void AddReplayCommand(CLI::App& app, int* exit_code, const std::string* store,
       "replay",
       "rerun a recorded run: same seed, op stream and realized fault schedule; --repeat N says "
       "how many replays reproduced the original anomaly kind");
-  cmd->add_option("run", a->run, "run id")->required()->check(CLI::PositiveNumber);
+  cmd->add_option("run", a->run, "run id")->required()->check(RunIdValidator());
   cmd->add_option("--repeat", a->repeat, "replays to run")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "harness/history/history_store.h"
+#include "harness/history/run_id_option.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/schedule.h"
 #include "harness/sim/sim_run.h"
@@ -192,7 +193,7 @@ void AddSimCommand(CLI::App& app, int* exit_code, const std::string* store,
   cmd->add_option("--seeds", args->seeds, "A..B or one seed (default: the suite's, else 1)");
   cmd->add_option("--from-run", args->from_run,
                   "simulate a recorded run: its spec and realized fault schedule")
-      ->check(CLI::PositiveNumber);
+      ->check(faultline::harness::RunIdValidator());
   cmd->add_option("--time-limit", args->overrides.time_limit, "workload duration, e.g. 30s");
   cmd->add_option("--nodes", args->overrides.nodes, "cluster size (3 or 5)");
   cmd->add_option("--concurrency", args->overrides.concurrency, "client workers");
