@@ -21,12 +21,17 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 
 #include "server/net/config.h"
 #include "server/net/driver.h"
 
 int main(int argc, char** argv) {
+  // A log reader that goes away (`zabd ... | head`, a log shipper restarting) must not stop the
+  // node: without this its next log line was death by SIGPIPE. Writes to the closed pipe fail
+  // quietly; peer and client sockets never raise it (asio sends with MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"zabd: a ZooKeeper-atomic-broadcast replicated key-value server (RESP clients)"};
   std::string config_path;
   zabd::Overrides o;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -56,6 +57,10 @@ fl::RunOptions BaseOptions(const std::string& store, const std::string& results)
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that goes away (`faultline run ... | head -2`) must not kill a run mid-way: without
+  // this, the next line printed was death by SIGPIPE and the run was left crashed. Writes to the
+  // closed pipe fail quietly; the run, its store and its exit code go on as if read.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"faultline: Jepsen-style chaos testing for zabd (ZooKeeper atomic broadcast)"};
   app.require_subcommand(1);
   app.fallthrough();

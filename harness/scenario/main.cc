@@ -3,11 +3,13 @@
 //   faultline-scenario scenario FILE [--repeat N] [--store DB] [--results DIR] [--zabd PATH]
 // Exit: 0 every expectation held, 1 one failed, 2 could not run / bad file.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <string>
 
 #include "harness/scenario/scenario_command.h"
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // as faultline's main: a reader that goes away ends no run
   CLI::App app{"faultline-scenario: run a scenario against real zabd and explain the outcome"};
   app.require_subcommand(1);
   app.fallthrough();

@@ -101,6 +101,28 @@ class RunE2e : public ::testing::Test {
     }
   }
 
+  // Starts `faultline args...` writing stdout and stderr into a pipe nobody reads: the reader is
+  // gone before the first line, as with `faultline run ... | head -1` once head has its line.
+  void SpawnIntoAClosedPipe(std::vector<std::string> args) {
+    args.insert(args.begin(), {kBin + "/faultline", "--store", store_, "--results", dir_});
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    close(fds[0]);
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      dup2(fds[1], STDERR_FILENO);
+      signal(SIGPIPE, SIG_DFL);  // as a shell leaves it
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+  }
+
   int Wait() {
     int status = 0;
     waitpid(pid_, &status, 0);
@@ -215,6 +237,18 @@ TEST_F(RunE2e, ReplayRerunsTheSameScheduleAndOpStreamAndRunsShowsBoth) {
   out = Output();
   EXPECT_NE(out.find("replay of run 1"), std::string::npos) << out;
   EXPECT_NE(out.find("checkers:"), std::string::npos) << out;
+}
+
+// Found running `faultline run workloads/quick.yaml | head -2`: the first line after head exited
+// killed the controller with SIGPIPE, and the run was left marked crashed.
+TEST_F(RunE2e, AReaderThatGoesAwayDoesNotKillTheRunItRunsToItsVerdict) {
+  SpawnIntoAClosedPipe({"run", kSource + "/workloads/quick.yaml", "--time-limit", "3s",
+                        "--nemesis", "none", "--seed", "5"});
+  int code = Wait();
+  EXPECT_EQ(code, 0) << "128 + 13 is death by SIGPIPE";
+  std::vector<std::string> status = Query(store_, "SELECT status, verdict FROM runs");
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_EQ(status[0], "finished|valid");
 }
 
 TEST_F(RunE2e, SigtermEndsTheRunCleanlyLeavingNoProcessAndMarksItInterrupted) {

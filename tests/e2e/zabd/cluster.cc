@@ -89,11 +89,21 @@ Status ZabdCluster::Start(int id, const std::vector<std::string>& extra_args) {
   // dies (PR_SET_PDEATHSIG), so no zabd outlives a test or a bench killed by SIGKILL or SIGPIPE.
   // Between fork and exec only async-signal-safe calls (the parent may have other threads).
   const pid_t parent = ::getpid();
-  const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int out_fd = -1;
+  const bool closed_pipe = id == options_.closed_pipe_node;
+  if (closed_pipe) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return Status::IoError(fmt::format("pipe: {}", std::strerror(errno)));
+    ::close(fds[0]);
+    out_fd = fds[1];
+  } else {
+    out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  }
   if (out_fd < 0) return Status::IoError(fmt::format("{}: {}", out, std::strerror(errno)));
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+    if (closed_pipe) ::signal(SIGPIPE, SIG_DFL);  // as a shell leaves it
     if (::dup2(out_fd, 1) < 0 || ::dup2(out_fd, 2) < 0) ::_exit(127);
     ::execve(binary_.c_str(), argv.data(), environ);
     ::_exit(127);

@@ -30,6 +30,9 @@ struct ClusterOptions {
   uint32_t sync_limit = 5;
   std::string log_level = "info";
   std::vector<std::string> extra_args = {};  // given to every node, before Start()'s own
+  // This node's stdout and stderr go into a pipe whose reader is already gone (0: none), as for
+  // `zabd ... | head -1` after head exits: its first log line meets EPIPE (and SIGPIPE).
+  int closed_pipe_node = 0;
 };
 
 class ZabdCluster {

@@ -166,6 +166,18 @@ TEST_F(ZabdE2eTest, RedisCliSetsAndGetsAgainstAnyNode) {
   EXPECT_NE(run(1, "NOSUCHCMD").find("unknown command"), std::string::npos);
 }
 
+// Found running `zabd ... 2>&1 | head -1`: once head had its line, the node's next log line
+// killed it with SIGPIPE (a supervisor or log shipper that restarts does the same).
+TEST_F(ZabdE2eTest, ANodeWhoseLogReaderIsGoneKeepsServing) {
+  ClusterOptions options;
+  options.closed_pipe_node = 3;
+  cluster_ = std::make_unique<ZabdCluster>(ZabdBinary(), options);
+  StartAndWaitForService();
+  ASSERT_TRUE(cluster_->SetWithRetry(3, "k", "v", 10000).ok());
+  EXPECT_EQ(GetEventually(3, "k").str, "v");
+  EXPECT_EQ(cluster_->WaitExit(3, 0), -1) << "node 3 exited";
+}
+
 TEST_F(ZabdE2eTest, ABadConfigExitsWithCode2NamingTheKey) {
   const std::string bad = cluster_->dir() + "/bad.yaml";
   std::ofstream(bad) << "nodes:\n  - {id: 1, client: 127.0.0.1:1, peer: 127.0.0.1:2}\n"
