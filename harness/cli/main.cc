@@ -35,6 +35,7 @@
 #include "harness/serve/serve_command.h"
 #include "harness/shrink/shrink_command.h"
 #include "harness/sim/sim_command.h"
+#include "harness/spec/seed_option.h"
 #include "harness/spec/test_spec.h"
 #include "harness/suite/merge_command.h"
 #include "harness/suite/suite_command.h"
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
                   "dropped)");
   run->add_option("--read-mode", ov.read_mode, "read mode (the system's own, e.g. local)");
   run->add_option("--time-limit", ov.time_limit, "workload duration, e.g. 15s");
-  run->add_option("--seed", ov.seed, "seed for ops, schedule and target draws");
+  run->add_option("--seed", ov.seed, "seed for ops, schedule and target draws")
+      ->check(fl::SeedValidator());
   run->add_option("--nodes", ov.nodes, "cluster size (3 or 5)");
   run->add_option("--concurrency", ov.concurrency, "client workers");
   run->add_option("--nemesis", ov.nemesis, "fault kinds, comma-separated, or none");

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "harness/scenario/scenario.h"
+#include "harness/spec/seed_option.h"
 #include "harness/suite/suite_plan.h"
 #include "harness/suite/suite_runner.h"
 
@@ -97,7 +98,8 @@ void AddSuiteCommand(CLI::App& app, int* exit_code, const std::string* store_pat
   cmd->add_option("--test-count", args->test_count, "run each test N times (replaces test_count)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--seed", args->seed,
-                  "base seed: every test's seed is derived from it and the test's name");
+                  "base seed: every test's seed is derived from it and the test's name")
+      ->check(SeedValidator());
   cmd->add_option("--shard", args->shard,
                   "run only share I of N (1-based, e.g. 2/4): test k goes to shard k mod N + 1");
   cmd->add_option("--junit", args->junit, "also write the suite's JUnit XML here");
