@@ -8,8 +8,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 namespace faultline::harness {
 namespace {
@@ -37,6 +39,15 @@ class MapReader {
   MapReader(const YAML::Node& node, std::string path, const std::string& source)
       : node_(node), path_(std::move(path)), source_(source) {
     if (!node_.IsMap()) Fail(node_, path_, "expected a mapping");
+    // yaml-cpp keeps both of two equal keys and lookups find the first: the second would be
+    // ignored without a word.
+    std::map<std::string, int> first_line;
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.Scalar();
+      auto [it, inserted] = first_line.emplace(key, kv.first.Mark().line + 1);
+      if (!inserted)
+        Fail(kv.first, Path(key), fmt::format("repeated key (first on line {})", it->second));
+    }
   }
 
   [[noreturn]] void Fail(const YAML::Node& at, const std::string& key,
@@ -62,6 +73,13 @@ class MapReader {
     try {
       *out = child.as<T>();
     } catch (const YAML::Exception&) {
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        const std::string& text = child.Scalar();
+        const size_t digits = text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0);
+        if (!text.empty() && digits == std::string::npos && text != "-") {
+          Fail(child, Path(key), fmt::format("'{}' is out of range", text));
+        }
+      }
       Fail(child, Path(key), fmt::format("wrong type: '{}'", child.Scalar()));
     }
   }
@@ -426,8 +444,8 @@ Result<int64_t> ParseDurationMs(const std::string& text) {
   // Checked as a double, before the conversion: llround of a value beyond int64 is undefined
   // (9e18ms came out negative), and a few days is already more history than memory holds.
   if (v * scale > static_cast<double>(kMaxDurationMs)) {
-    return Status::InvalidArgument(
-        fmt::format("duration '{}' is out of range (at most {}h)", text, kMaxDurationMs / 3'600'000));
+    return Status::InvalidArgument(fmt::format("duration '{}' is out of range (at most {}h)", text,
+                                               kMaxDurationMs / 3'600'000));
   }
   return static_cast<int64_t>(std::llround(v * scale));
 }
@@ -558,7 +576,21 @@ Result<TestSpec> LoadTestSpec(const std::string& path) {
   if (!in) return Status::NotFound(fmt::format("cannot read spec {}", path));
   std::stringstream text;
   text << in.rdbuf();
-  return ParseTestSpec(text.str(), path);
+  Result<TestSpec> spec = ParseTestSpec(text.str(), path);
+  if (!spec.ok()) return spec;
+  // A fault the file schedules at or after its own end would never run, silently. Only files
+  // are held to it: a shorter --time-limit cuts the schedule on purpose, and the effective spec
+  // stored with such a run (and re-read by replay and shrink) keeps the entries it cut.
+  for (size_t i = 0; i < spec->nemesis.schedule.size(); ++i) {
+    const ScheduledFault& f = spec->nemesis.schedule[i];
+    if (f.at_ms >= spec->time_limit_ms) {
+      return Status::InvalidArgument(fmt::format(
+          "{}:{}: nemesis.schedule[{}].at: {} ms is not before time_limit ({} ms): the fault would "
+          "never run",
+          path, f.line, i, f.at_ms, spec->time_limit_ms));
+    }
+  }
+  return spec;
 }
 
 Status ApplyOverrides(const SpecOverrides& o, TestSpec* spec) {

@@ -138,12 +138,24 @@ bool SplitInlineArgs(std::string_view line, std::vector<std::string>* args, std:
               continue;
             } else {
               switch (e) {
-                case 'n': word += '\n'; break;
-                case 'r': word += '\r'; break;
-                case 't': word += '\t'; break;
-                case 'b': word += '\b'; break;
-                case 'a': word += '\a'; break;
-                default: word += e; break;
+                case 'n':
+                  word += '\n';
+                  break;
+                case 'r':
+                  word += '\r';
+                  break;
+                case 't':
+                  word += '\t';
+                  break;
+                case 'b':
+                  word += '\b';
+                  break;
+                case 'a':
+                  word += '\a';
+                  break;
+                default:
+                  word += e;
+                  break;
               }
               i += 2;
               continue;

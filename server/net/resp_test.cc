@@ -48,10 +48,11 @@ TEST(RespParserTest, InlineCommandsWorkWithCrlfOrBareNewline) {
 // sends from a file) was four words, and `SET k "v"` stored the quotes.
 TEST(RespParserTest, InlineQuotesAndEscapesSplitAsRedisSplitsThem) {
   RequestParser p;
-  p.Append("SET greeting \"hello world\"\r\n"
-           "SET \"a\\x00b\" \"tab\\there\\nnl\\\\ \\\"q\\\" \\q\"\r\n"
-           "SET 'it''s' v\r\n"
-           "PING\r\n");
+  p.Append(
+      "SET greeting \"hello world\"\r\n"
+      "SET \"a\\x00b\" \"tab\\there\\nnl\\\\ \\\"q\\\" \\q\"\r\n"
+      "SET 'it''s' v\r\n"
+      "PING\r\n");
   RequestParser::Result last;
   auto cmds = ParseAll(p, &last);
   ASSERT_EQ(cmds.size(), 2u) << "the third line is an error, and the stream ends there";

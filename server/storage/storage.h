@@ -88,8 +88,8 @@ struct Options {
   // without, 141-149 us with. A roll trims the zeros off the segment it leaves; recovery trims
   // them off the last one (RecoveryReport::zero_tail_bytes).
   uint64_t reserve_bytes = 16 << 20;
-  uint32_t snapshots_retained = 2;        // older snapshots, and log segments wholly below the
-                                          // oldest retained snapshot, are deleted (0 acts as 1)
+  uint32_t snapshots_retained = 2;  // older snapshots, and log segments wholly below the
+                                    // oldest retained snapshot, are deleted (0 acts as 1)
   // zabd --repair. A missing acceptedEpoch / currentEpoch file on a data dir that holds a log or
   // a snapshot is corruption: recreating it from the log's epoch could lower an epoch this node
   // already promised (zab.md 7.3 rule 4) or certified (rule 1). Only with this set does recovery

@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
-
 #include <sys/resource.h>
 
 #include <cerrno>

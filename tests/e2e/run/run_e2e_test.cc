@@ -242,8 +242,8 @@ TEST_F(RunE2e, ReplayRerunsTheSameScheduleAndOpStreamAndRunsShowsBoth) {
 // Found running `faultline run workloads/quick.yaml | head -2`: the first line after head exited
 // killed the controller with SIGPIPE, and the run was left marked crashed.
 TEST_F(RunE2e, AReaderThatGoesAwayDoesNotKillTheRunItRunsToItsVerdict) {
-  SpawnIntoAClosedPipe({"run", kSource + "/workloads/quick.yaml", "--time-limit", "3s",
-                        "--nemesis", "none", "--seed", "5"});
+  SpawnIntoAClosedPipe({"run", kSource + "/workloads/quick.yaml", "--time-limit", "3s", "--nemesis",
+                        "none", "--seed", "5"});
   int code = Wait();
   EXPECT_EQ(code, 0) << "128 + 13 is death by SIGPIPE";
   std::vector<std::string> status = Query(store_, "SELECT status, verdict FROM runs");

@@ -93,7 +93,8 @@ Status ZabdCluster::Start(int id, const std::vector<std::string>& extra_args) {
   const bool closed_pipe = id == options_.closed_pipe_node;
   if (closed_pipe) {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return Status::IoError(fmt::format("pipe: {}", std::strerror(errno)));
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+      return Status::IoError(fmt::format("pipe: {}", std::strerror(errno)));
     ::close(fds[0]);
     out_fd = fds[1];
   } else {
