@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/yaml_repeated_key.h"
 #include "harness/matrix/matrix.h"
 #include "harness/spec/test_spec.h"
 #include "server/core/fault_points.h"
@@ -77,6 +78,9 @@ class Parser {
           fmt::format("{}:{}: not valid YAML: {}", source_, e.mark.line + 1, e.msg));
     }
     if (!root.IsMap()) return Error(root, "(top)", "expected a mapping");
+    if (auto repeated = FindRepeatedKey(root)) {
+      return Status::InvalidArgument(source_ + ":" + repeated->Describe());
+    }
     if (Status s =
             Keys(root, "", {"name", "seeds", "first_seed", "time_limit", "correct", "points"});
         !s.ok()) {

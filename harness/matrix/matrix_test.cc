@@ -31,6 +31,13 @@ class MatrixSpecTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// Found trying `first_seed:` twice in a matrix file.
+TEST_F(MatrixSpecTest, ARepeatedKeyIsAnErrorNamingBothLines) {
+  auto m = Parse("seeds: 2\nfirst_seed: 1\nfirst_seed: 2\npoints: []\n");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().message(), "m.yaml:3: first_seed: repeated key (first on line 2)");
+}
+
 TEST_F(MatrixSpecTest, AGoodFileParsesWithDefaults) {
   auto m = Parse(
       "points:\n"

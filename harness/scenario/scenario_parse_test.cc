@@ -15,6 +15,14 @@ std::string ErrorOf(const std::string& text) {
   return r.ok() ? "" : r.status().message();
 }
 
+// Found trying `nodes:` twice in a scenario: the first was used and the second ignored.
+TEST(ScenarioParse, ARepeatedKeyIsAnErrorNamingBothLines) {
+  EXPECT_EQ(ErrorOf("name: x\nnodes: 5\nnodes: 3\nsteps:\n  - heal\n"),
+            "s.yaml:3: nodes: repeated key (first on line 2)");
+  EXPECT_EQ(ErrorOf("name: x\nsteps:\n  - write: {name: w, key: a, key: b, value: v}\n"),
+            "s.yaml:3: steps[0].write.key: repeated key (first on line 3)");
+}
+
 TEST(ScenarioParse, FullScenarioParsesEveryStepKind) {
   Result<Scenario> r = Parse(R"(name: all-kinds
 question: what happens?

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/yaml_repeated_key.h"
 #include "harness/scenario/scenario.h"
 
 namespace faultline::harness::scenario {
@@ -512,6 +513,8 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& sourc
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) throw ParseError{source + ":1: a scenario is a mapping with `steps:`"};
+    if (auto repeated = FindRepeatedKey(root))
+      throw ParseError{source + ":" + repeated->Describe()};
     auto fail = [&](const YAML::Node& at, const std::string& key, const std::string& what) {
       throw ParseError{fmt::format("{}:{}: {}: {}", source, at.Mark().line + 1, key, what)};
     };

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "common/yaml_repeated_key.h"
+
 namespace faultline::harness {
 namespace {
 
@@ -39,15 +41,6 @@ class MapReader {
   MapReader(const YAML::Node& node, std::string path, const std::string& source)
       : node_(node), path_(std::move(path)), source_(source) {
     if (!node_.IsMap()) Fail(node_, path_, "expected a mapping");
-    // yaml-cpp keeps both of two equal keys and lookups find the first: the second would be
-    // ignored without a word.
-    std::map<std::string, int> first_line;
-    for (const auto& kv : node_) {
-      const std::string key = kv.first.Scalar();
-      auto [it, inserted] = first_line.emplace(key, kv.first.Mark().line + 1);
-      if (!inserted)
-        Fail(kv.first, Path(key), fmt::format("repeated key (first on line {})", it->second));
-    }
   }
 
   [[noreturn]] void Fail(const YAML::Node& at, const std::string& key,
@@ -544,6 +537,9 @@ Result<TestSpec> ParseTestSpec(const std::string& yaml_text, const std::string& 
     YAML::Node root = YAML::Load(yaml_text);
     if (!root || root.IsNull()) {
       return Status::InvalidArgument(fmt::format("{}: empty spec", source_name));
+    }
+    if (auto repeated = FindRepeatedKey(root)) {
+      return Status::InvalidArgument(source_name + ":" + repeated->Describe());
     }
     ParseTop(root, source_name, &spec);
   } catch (const SpecError& e) {

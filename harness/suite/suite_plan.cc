@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/yaml_repeated_key.h"
 #include "harness/systems/registry.h"
 
 namespace faultline::harness::suite {
@@ -78,6 +79,8 @@ class Parser {
       throw PlanError{fmt::format("{}:{}: {}", source_, e.mark.line + 1, e.msg)};
     }
     if (!root.IsMap()) Fail(root, "(top level)", "expected a mapping (name, tests, matrix, ...)");
+    if (auto repeated = FindRepeatedKey(root))
+      throw PlanError{source_ + ":" + repeated->Describe()};
     plan_.file = source_;
     plan_.name = fs::path(source_).stem().string();
     // Scalars first: the cases below need test_count, seed and defaults whatever the key order.

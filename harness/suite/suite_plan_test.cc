@@ -153,6 +153,11 @@ TEST_F(SuitePlanTest, ErrorsNameTheSuiteFileLineAndKey) {
       {"name: x\n", "no tests"},
       {"tests: [\n", "suite.yaml:2:"},
       {"tets: []\n", "suite.yaml:1: tets: unknown key"},
+      // Found trying `test_count:` twice in a suite: the second won (the loop over pairs).
+      {"test_count: 1\ntest_count: 2\ntests:\n  - test: a.yaml\n",
+       "suite.yaml:2: test_count: repeated key (first on line 1)"},
+      {"tests:\n  - {test: a.yaml, nodes: 3, nodes: 5}\n",
+       "suite.yaml:2: tests[0].nodes: repeated key (first on line 2)"},
   };
   for (const Case& c : cases) {
     Result<SuitePlan> p = Plan(c.text);
