@@ -80,7 +80,7 @@ void BM_AppendSync(benchmark::State& state) {
   auto st = OpenOrSkip(state, tmp.data(), options);
   if (st) AppendSyncLoop(state, st.get());
 }
-BENCHMARK(BM_AppendSync)->ArgsProduct({{1, 16, 128}, {0, 16}})->UseRealTime();
+BENCHMARK(BM_AppendSync)->ArgsProduct({{1, 16, 128}, {0, 1, 16}})->UseRealTime();
 
 void BM_AppendSyncMem(benchmark::State& state) {
   storage::MemEnv env;

@@ -62,7 +62,7 @@ Status StorageImpl::WritePending() {
     const uint64_t ahead =
         std::max<uint64_t>(pending_.size(), std::min(options_.reserve_bytes, room));
     // A hint: a disk without room for the reserve (ENOSPC, EFBIG) may still have room for the
-    // records, and the write below says whether it has; failing here would stop a node 16 MiB
+    // records, and the write below says whether it has; failing here would stop a node a reserve
     // before its disk is full. The next write past the end tries again.
     reserved_end_ = writer_->Reserve(ahead).ok() ? written + ahead : end;
   }

@@ -84,10 +84,12 @@ struct Options {
   // Log space allocated ahead of the records (WritableFile::Reserve), in steps of this many bytes
   // (0: none). With it, an fdatasync after an append has only data to flush, not a new file size.
   // `storage_bench --benchmark_filter=AppendSync/` on this machine's ext4, 2026-12-04: one
-  // 128-byte record per fdatasync 168 us without, 112-125 us with; 16 per fdatasync 193-205 us
-  // without, 141-149 us with. A roll trims the zeros off the segment it leaves; recovery trims
-  // them off the last one (RecoveryReport::zero_tail_bytes).
-  uint64_t reserve_bytes = 16 << 20;
+  // 128-byte record per fdatasync 168 us without, 112-125 us with 16 MiB; 16 per fdatasync
+  // 193-205 us without, 141-149 us with. 1 MiB keeps that (the size changes once per ~7,000
+  // records) and keeps a data dir small: faultline keeps every run's three data dirs, and at
+  // 16 MiB each run folder grew by 48 MiB of zeros. A roll trims the zeros off the segment it
+  // leaves; recovery trims them off the last one (RecoveryReport::zero_tail_bytes).
+  uint64_t reserve_bytes = 1 << 20;
   uint32_t snapshots_retained = 2;  // older snapshots, and log segments wholly below the
                                     // oldest retained snapshot, are deleted (0 acts as 1)
   // zabd --repair. A missing acceptedEpoch / currentEpoch file on a data dir that holds a log or
