@@ -174,6 +174,12 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
     return pending_.size() < o.pipeline_max && out_.size() + writing_bytes_ < o.output_bytes_pause;
   }
 
+  static bool IsQuit(const std::vector<std::string>& args) {
+    const std::string& c = args[0];
+    return c.size() == 4 && (c[0] | 0x20) == 'q' && (c[1] | 0x20) == 'u' && (c[2] | 0x20) == 'i' &&
+           (c[3] | 0x20) == 't';
+  }
+
   // Executes every buffered request the bounds allow, then reads more if they still allow it.
   // Re-entrant calls (a handler completing synchronously) return at once; the outer call
   // continues.
@@ -195,6 +201,13 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
         parser_ = RequestParser();
         processing_ = false;
         Complete(seq, std::move(reply));
+        return;
+      }
+      if (IsQuit(args)) {  // Redis QUIT: +OK after every earlier reply, then the connection ends
+        close_after_flush_ = true;
+        parser_ = RequestParser();  // what was pipelined behind it is never executed
+        processing_ = false;
+        Complete(seq, "+OK\r\n");
         return;
       }
       server_->handler_(shared_from_this(), seq, std::move(args));

@@ -167,6 +167,24 @@ TEST_F(ClientServerTest, AMalformedFrameGetsAnErrorAfterOwedRepliesThenTheConnec
   EXPECT_TRUE(eof);
 }
 
+// Found probing zabd as clients that end with QUIT (Jedis, telnet users) do: `-ERR unknown command
+// 'QUIT'` and an open connection. Redis answers +OK after the replies owed, and closes.
+TEST_F(ClientServerTest,
+       QuitGetsOkAfterTheOwedRepliesThenTheConnectionClosesAndNothingBehindItRuns) {
+  tcp::socket s = Dial();
+  asio::write(s, asio::buffer(std::string("PING\r\nquit\r\nSET a b\r\n")));
+  ASSERT_TRUE(RunUntil([&] { return held_.size() == 1; }));
+  held_[0].session->Complete(held_[0].seq, Simple("PONG"));
+  bool eof = false;
+  auto replies = ReadReplies(s, 3, &eof);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].str, "PONG");
+  EXPECT_EQ(replies[1].kind, RespValue::Kind::kSimple);
+  EXPECT_EQ(replies[1].str, "OK");
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(held_.size(), 1u) << "the SET behind QUIT ran";
+}
+
 // A client that closes with a request in flight: the session ends once that request completes
 // (the reply may still reach a half-closed client), and a second completion is a no-op.
 TEST_F(ClientServerTest, CompletingARequestOfAClosedConnectionIsHarmless) {
