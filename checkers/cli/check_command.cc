@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -75,7 +76,18 @@ void Run(const Options& o, int* exit_code, const RunLoader& load_run) {
     Result<History> history = Status::InvalidArgument("unset");
     CheckPlan plan;
     plan.own_history = format == "jsonl" || format == "run";
-    if (format == "run") {
+    const bool run_id =
+        !input.empty() && input.find_first_not_of("0123456789") == std::string::npos;
+    if (o.format == "auto" && format == "run" && !run_id) {
+      // Neither a run id nor a file with a history suffix: say which, not "no such run".
+      std::error_code ec;
+      history = Status::InvalidArgument(
+          std::filesystem::exists(input, ec)
+              ? fmt::format("'{}' names no history format by its suffix (.jsonl, .json, .edn, "
+                            ".log): give --format jsonl|jepsen-edn|porcupine-kv|etcd-log",
+                            input)
+              : fmt::format("'{}' is neither a run id (see `faultline runs`) nor a file", input));
+    } else if (format == "run") {
       if (!load_run) {
         history = Status::InvalidArgument(fmt::format(
             "{}: runs need the faultline binary (or give --format for a history file)", input));

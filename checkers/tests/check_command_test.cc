@@ -44,9 +44,30 @@ TEST(CheckCommand, UnreadableInputExitsTwoWithItsName) {
 }
 
 TEST(CheckCommand, RunsNeedALoader) {
-  auto [code, out] = RunCheck({"some-run"});
+  auto [code, out] = RunCheck({"7"});
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("runs need the faultline binary"), std::string::npos) << out;
+}
+
+// Found trying `faultline check random.bin` and `faultline check /nonexistent`: both said
+// "'...' is not a run id (see `faultline runs`) nor a history file", for a file that exists
+// (it needs --format) and for one that does not.
+TEST(CheckCommand, AnInputThatIsNeitherARunIdNorAHistoryFileSaysWhichItIs) {
+  const std::string file = ::testing::TempDir() + "/history.bin";
+  std::ofstream(file) << "x";
+  RunLoader never = [](const std::string&) -> Result<LoadedRun> {
+    ADD_FAILURE() << "loader called";
+    return Status::InvalidArgument("no");
+  };
+  auto [code, out] = RunCheck({file, "/no/such/history"}, never);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("'" + file + "' names no history format by its suffix"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("give --format jsonl|jepsen-edn|porcupine-kv|etcd-log"), std::string::npos);
+  EXPECT_NE(out.find("'/no/such/history' is neither a run id (see `faultline runs`) nor a file"),
+            std::string::npos)
+      << out;
+  std::filesystem::remove(file);
 }
 
 TEST(CheckCommand, RunLoaderIsCalledForRunInputs) {
