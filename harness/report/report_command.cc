@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "harness/history/history_store.h"
-#include "harness/history/run_id_option.h"
 #include "harness/report/run_outputs.h"
+#include "harness/spec/number_options.h"
 
 namespace faultline::harness::report {
 

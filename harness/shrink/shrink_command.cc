@@ -8,13 +8,13 @@
 #include <memory>
 
 #include "harness/history/history_store.h"
-#include "harness/history/run_id_option.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/recorded_run.h"
 #include "harness/shrink/attempts.h"
 #include "harness/shrink/shrink.h"
 #include "harness/shrink/target.h"
 #include "harness/sim/sim_config.h"
+#include "harness/spec/number_options.h"
 
 namespace faultline::harness::shrink {
 namespace {

@@ -8,11 +8,11 @@
 #include <memory>
 
 #include "harness/history/history_store.h"
-#include "harness/history/run_id_option.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/schedule.h"
 #include "harness/sim/sim_run.h"
 #include "harness/sim/sim_seeds.h"
+#include "harness/spec/number_options.h"
 #include "harness/spec/test_spec.h"
 
 namespace faultline::harness::sim {

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "harness/scenario/scenario.h"
-#include "harness/spec/seed_option.h"
+#include "harness/spec/number_options.h"
 #include "harness/suite/suite_plan.h"
 #include "harness/suite/suite_runner.h"
 

@@ -123,6 +123,13 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
     Pump();
   }
 
+  void CompleteAndClose(uint64_t seq, std::string reply) override {
+    if (closed_) return;
+    close_after_flush_ = true;  // Pump takes no further request
+    parser_ = RequestParser();  // what was pipelined behind it is dropped
+    Complete(seq, std::move(reply));
+  }
+
   bool closed() const override { return closed_; }
   std::size_t bytes() const { return bytes_; }
 
@@ -174,12 +181,6 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
     return pending_.size() < o.pipeline_max && out_.size() + writing_bytes_ < o.output_bytes_pause;
   }
 
-  static bool IsQuit(const std::vector<std::string>& args) {
-    const std::string& c = args[0];
-    return c.size() == 4 && (c[0] | 0x20) == 'q' && (c[1] | 0x20) == 'u' && (c[2] | 0x20) == 'i' &&
-           (c[3] | 0x20) == 't';
-  }
-
   // Executes every buffered request the bounds allow, then reads more if they still allow it.
   // Re-entrant calls (a handler completing synchronously) return at once; the outer call
   // continues.
@@ -201,13 +202,6 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
         parser_ = RequestParser();
         processing_ = false;
         Complete(seq, std::move(reply));
-        return;
-      }
-      if (IsQuit(args)) {  // Redis QUIT: +OK after every earlier reply, then the connection ends
-        close_after_flush_ = true;
-        parser_ = RequestParser();  // what was pipelined behind it is never executed
-        processing_ = false;
-        Complete(seq, "+OK\r\n");
         return;
       }
       server_->handler_(shared_from_this(), seq, std::move(args));

@@ -51,6 +51,9 @@ class ClientSession {
  public:
   virtual ~ClientSession() = default;
   virtual void Complete(uint64_t seq, std::string reply) = 0;
+  // Complete(), and the connection ends once every reply up to `seq` is written; no request
+  // after `seq` is executed (QUIT).
+  virtual void CompleteAndClose(uint64_t seq, std::string reply) = 0;
   virtual bool closed() const = 0;
 
   bool zxids_on = false;                   // ZXIDS ON

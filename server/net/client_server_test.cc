@@ -167,22 +167,25 @@ TEST_F(ClientServerTest, AMalformedFrameGetsAnErrorAfterOwedRepliesThenTheConnec
   EXPECT_TRUE(eof);
 }
 
-// Found probing zabd as clients that end with QUIT (Jedis, telnet users) do: `-ERR unknown command
-// 'QUIT'` and an open connection. Redis answers +OK after the replies owed, and closes.
-TEST_F(ClientServerTest,
-       QuitGetsOkAfterTheOwedRepliesThenTheConnectionClosesAndNothingBehindItRuns) {
+// CompleteAndClose (QUIT): the reply goes out after the replies owed before it, then the
+// connection ends, and nothing pipelined behind it is executed.
+TEST_F(ClientServerTest, CompleteAndCloseRepliesAfterTheOwedRepliesThenClosesAndNothingBehindRuns) {
+  StartServer(ClientServerOptions::Defaults(), [this](const std::shared_ptr<ClientSession>& s,
+                                                      uint64_t seq, std::vector<std::string> args) {
+    if (args[0] == "Q") return s->CompleteAndClose(seq, Simple("bye"));
+    held_.push_back({s, seq, std::move(args)});
+  });
   tcp::socket s = Dial();
-  asio::write(s, asio::buffer(std::string("PING\r\nquit\r\nSET a b\r\n")));
+  asio::write(s, asio::buffer(std::string("A\r\nQ\r\nB\r\n")));
   ASSERT_TRUE(RunUntil([&] { return held_.size() == 1; }));
-  held_[0].session->Complete(held_[0].seq, Simple("PONG"));
+  held_[0].session->Complete(held_[0].seq, Simple("a"));
   bool eof = false;
   auto replies = ReadReplies(s, 3, &eof);
   ASSERT_EQ(replies.size(), 2u);
-  EXPECT_EQ(replies[0].str, "PONG");
-  EXPECT_EQ(replies[1].kind, RespValue::Kind::kSimple);
-  EXPECT_EQ(replies[1].str, "OK");
+  EXPECT_EQ(replies[0].str, "a");
+  EXPECT_EQ(replies[1].str, "bye");
   EXPECT_TRUE(eof);
-  EXPECT_EQ(held_.size(), 1u) << "the SET behind QUIT ran";
+  EXPECT_EQ(held_.size(), 1u) << "B, behind the close, ran";
 }
 
 // A client that closes with a request in flight: the session ends once that request completes

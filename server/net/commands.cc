@@ -95,6 +95,7 @@ void CommandTable::Dispatch(const std::shared_ptr<ClientSession>& s, uint64_t se
     }
     return s->Complete(seq, Simple("PONG"));
   }
+  if (cmd == "QUIT") return s->CompleteAndClose(seq, Simple("OK"));  // as Redis: any arguments
   if (cmd == "ECHO") {  // redis-cli --pipe ends with an ECHO and waits for its reply
     if (!arity(2)) return;
     AppendBulk(&out, args[1]);

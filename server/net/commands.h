@@ -5,10 +5,10 @@
 //
 // Contract:
 //  * Dispatch() completes the request exactly once: at once (PING, ECHO, ZXIDS, READMODE, ROLE,
-//    INFO, every -ERR), or later through Deliver() (GET, SET, DEL, CAS go to the core as
-//    ClientRead / ClientWrite with a fresh request id), or through Expire() after
-//    request_timeout_ms without a reply from the core: `-UNKNOWN server-side timeout` (the write
-//    may still commit; the harness records it as info, never fail).
+//    INFO, QUIT through CompleteAndClose, every -ERR), or later through Deliver() (GET, SET, DEL,
+//    CAS go to the core as ClientRead / ClientWrite with a fresh request id), or through Expire()
+//    after request_timeout_ms without a reply from the core: `-UNKNOWN server-side timeout` (the
+//    write may still commit; the harness records it as info, never fail).
 //  * Error classes (contracts.md 1): ReplyStatus::kNotApplied -> `-NOTAPPLIED <reason>`,
 //    kUnknown -> `-UNKNOWN <reason>`, malformed requests and bounds -> `-ERR <reason>` (the
 //    connection stays open).

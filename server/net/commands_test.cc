@@ -16,9 +16,14 @@ class FakeSession final : public ClientSession {
     if (closed_) return;
     replies[seq].push_back(std::move(reply));
   }
+  void CompleteAndClose(uint64_t seq, std::string reply) override {
+    Complete(seq, std::move(reply));
+    closes_after.push_back(seq);
+  }
   bool closed() const override { return closed_; }
   void Close() { closed_ = true; }
   std::map<uint64_t, std::vector<std::string>> replies;
+  std::vector<uint64_t> closes_after;  // seqs given to CompleteAndClose
 
  private:
   bool closed_ = false;
@@ -67,6 +72,15 @@ TEST_F(CommandTableTest, CommandsThatNeedNoCoreAreAnsweredAtOnce) {
   EXPECT_EQ(Run({"ECHO", "x y"}), "$3\r\nx y\r\n");
   EXPECT_EQ(Decode(Run({"INFO"})).str, "i\r\n");
   EXPECT_EQ(Decode(Run({"INFO", "server"})).str, "i\r\n");
+  EXPECT_TRUE(submitted_.empty());
+}
+
+// Found probing zabd as clients that end with QUIT (Jedis, telnet users) do: `-ERR unknown
+// command 'QUIT'` and an open connection. Redis answers +OK and closes.
+TEST_F(CommandTableTest, QuitIsOkAndEndsTheConnectionAfterItsReply) {
+  EXPECT_EQ(Run({"PING"}), "+PONG\r\n");
+  EXPECT_EQ(Run({"quit"}), "+OK\r\n");
+  EXPECT_EQ(session_->closes_after, (std::vector<uint64_t>{1}));
   EXPECT_TRUE(submitted_.empty());
 }
 

@@ -77,11 +77,37 @@ bool IsInlineSpace(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// Reads the quoted part that starts at line[*i] (its opening quote) into *word and moves *i past
+// the closing quote. False if the quote is not closed, or its closing quote does not end the word.
+bool ReadQuoted(std::string_view line, std::size_t* i, std::string* word) {
+  const char quote = line[(*i)++];
+  while (*i < line.size()) {
+    const char c = line[(*i)++];
+    if (c == quote) return *i == line.size() || IsInlineSpace(line[*i]);
+    if (c != '\\' || *i == line.size()) {
+      *word += c;
+      continue;
+    }
+    const char e = line[*i];
+    if (quote == '\'') {  // single quotes know one escape, \'; any other backslash is itself
+      if (e == '\'') ++*i;
+      *word += e == '\'' ? '\'' : '\\';
+      continue;
+    }
+    ++*i;
+    unsigned byte = 0;
+    if (e == 'x' && *i + 2 <= line.size() &&
+        std::from_chars(line.data() + *i, line.data() + *i + 2, byte, 16).ptr ==
+            line.data() + *i + 2) {
+      *word += static_cast<char>(byte);
+      *i += 2;
+      continue;
+    }
+    static constexpr std::string_view kFrom = "nrtba", kTo = "\n\r\t\b\a";
+    const std::size_t k = kFrom.find(e);
+    *word += k == std::string_view::npos ? e : kTo[k];
+  }
+  return false;
 }
 
 }  // namespace
@@ -93,79 +119,20 @@ int HexDigit(char c) {
 // word. An unclosed quote, or a closing quote followed by more of the word, is an error.
 bool SplitInlineArgs(std::string_view line, std::vector<std::string>* args, std::string* why) {
   std::size_t i = 0;
-  const std::size_t n = line.size();
   while (true) {
-    while (i < n && IsInlineSpace(line[i])) ++i;
-    if (i >= n) return true;
+    while (i < line.size() && IsInlineSpace(line[i])) ++i;
+    if (i == line.size()) return true;
     if (args->size() >= kRespArgsMax) {
       *why = fmt::format("too many arguments (max {})", kRespArgsMax);
       return false;
     }
     std::string word;
-    bool done = false;
-    while (!done) {
-      if (i >= n || IsInlineSpace(line[i])) {
-        done = true;
-      } else if (line[i] == '"' || line[i] == '\'') {
-        const char quote = line[i++];
-        while (true) {
-          if (i >= n) {
-            *why = "unbalanced quotes in request";
-            return false;
-          }
-          char c = line[i];
-          if (c == quote) {
-            ++i;
-            if (i < n && !IsInlineSpace(line[i])) {
-              *why = "unbalanced quotes in request";  // a closing quote must end the word
-              return false;
-            }
-            done = true;
-            break;
-          }
-          if (c == '\\' && i + 1 < n) {
-            char e = line[i + 1];
-            if (quote == '\'') {
-              if (e == '\'') {
-                word += '\'';
-                i += 2;
-                continue;
-              }
-            } else if (e == 'x' && i + 3 < n && HexDigit(line[i + 2]) >= 0 &&
-                       HexDigit(line[i + 3]) >= 0) {
-              word += static_cast<char>(HexDigit(line[i + 2]) * 16 + HexDigit(line[i + 3]));
-              i += 4;
-              continue;
-            } else {
-              switch (e) {
-                case 'n':
-                  word += '\n';
-                  break;
-                case 'r':
-                  word += '\r';
-                  break;
-                case 't':
-                  word += '\t';
-                  break;
-                case 'b':
-                  word += '\b';
-                  break;
-                case 'a':
-                  word += '\a';
-                  break;
-                default:
-                  word += e;
-                  break;
-              }
-              i += 2;
-              continue;
-            }
-          }
-          word += c;
-          ++i;
-        }
-      } else {
+    while (i < line.size() && !IsInlineSpace(line[i])) {
+      if (line[i] != '"' && line[i] != '\'') {
         word += line[i++];
+      } else if (!ReadQuoted(line, &i, &word)) {
+        *why = "unbalanced quotes in request";
+        return false;
       }
     }
     args->push_back(std::move(word));

@@ -40,8 +40,8 @@ class WritableFile {
   // (ZooKeeper preallocates its txn log for the same reason). The append position does not move;
   // the file may become longer than what was appended, and the zeros may survive a crash, so a
   // reader of a reserved file must treat a zero-filled tail as no data. An Env may ignore the
-  // hint (the in-memory ones do); PosixEnv honours it. An error (no room: ENOSPC, EFBIG) leaves
-  // what was appended as it was; callers may go on appending.
+  // hint (the in-memory ones do); PosixEnv honours it. An error (no room: ENOSPC, EFBIG; no
+  // fallocate: EOPNOTSUPP) leaves what was appended as it was; callers may go on appending.
   virtual faultline::Status Reserve(uint64_t bytes) = 0;
 };
 

@@ -50,30 +50,17 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
-  // fallocate(2) extends the file with blocks that read as zeros; where the file system has no
-  // fallocate, zeros are written. Either way the next fdatasync makes the new size durable once,
-  // and the Appends after it find their blocks (and the size) already on disk.
+  // fallocate(2) extends the file with blocks that read as zeros; the next fdatasync makes the
+  // new size durable once, and the Appends after it find their blocks (and the size) on disk.
+  // Where the file system has no fallocate the error says so and storage goes on without.
   Status Reserve(uint64_t bytes) override {
     const uint64_t want = offset_ + bytes;
     if (want <= allocated_) return Status::Ok();
-    const uint64_t from = allocated_;
-    const uint64_t len = want - from;
-    if (::fallocate(fd_, 0, static_cast<off_t>(from), static_cast<off_t>(len)) == 0) {
-      allocated_ = want;
-      return Status::Ok();
+    if (::fallocate(fd_, 0, static_cast<off_t>(allocated_),
+                    static_cast<off_t>(want - allocated_)) != 0) {
+      return PosixError("fallocate", path_, errno);
     }
-    if (errno != EOPNOTSUPP && errno != ENOSYS) return PosixError("fallocate", path_, errno);
-    static const std::string kZeros(1 << 16, '\0');
-    for (uint64_t at = from; at < want;) {
-      size_t chunk = static_cast<size_t>(std::min<uint64_t>(kZeros.size(), want - at));
-      ssize_t n = ::pwrite(fd_, kZeros.data(), chunk, static_cast<off_t>(at));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return PosixError("write", path_, errno);
-      }
-      at += static_cast<uint64_t>(n);
-      allocated_ = at;
-    }
+    allocated_ = want;
     return Status::Ok();
   }
 
@@ -199,7 +186,7 @@ class PosixEnvImpl final : public Env {
     if (fd < 0) return PosixError("open", path, errno);
     // Appendable files write at their end as opened; later Appends keep their own offset.
     struct stat st {};
-    if (::fstat(fd, &st) != 0) {
+    if ((flags & O_TRUNC) == 0 && ::fstat(fd, &st) != 0) {
       int err = errno;
       ::close(fd);
       return PosixError("fstat", path, err);

@@ -41,8 +41,9 @@ size_t ZeroTailStart(std::string_view data) {
 // bytes after the damage are searched: any whole record with a plausible zxid there means the
 // damage is not at the tail, and cutting would silently lose it. A zero header never decodes (its
 // checksum is wrong), so no record starts inside the trailing zeros and the search stops there.
-bool IsTornTail(std::string_view data, size_t offset, const DecodedRecord& r, uint64_t prev) {
-  const size_t zeros = ZeroTailStart(data);
+// `zeros` is ZeroTailStart(data).
+bool IsTornTail(std::string_view data, size_t offset, const DecodedRecord& r, uint64_t prev,
+                size_t zeros) {
   if (offset >= zeros) return true;  // nothing but zeros from the damage on
   bool tail_shaped = r.kind == DecodedRecord::Kind::kShortHeader ||
                      r.kind == DecodedRecord::Kind::kShortPayload ||
@@ -180,14 +181,15 @@ Status StorageImpl::Recover(Recovered* out) {
     while (offset < bytes.size()) {
       DecodedRecord r = DecodeRecord(bytes, offset);
       if (r.kind != DecodedRecord::Kind::kOk) {
-        if (!is_last || !IsTornTail(bytes, offset, r, prev)) {
+        const size_t zeros = ZeroTailStart(bytes);
+        if (!is_last || !IsTornTail(bytes, offset, r, prev, zeros)) {
           return Status::Corruption(At(path, offset) + ": " + KindName(r.kind) +
                                     " before the tail (zxid in header " + ZxidHex(r.zxid) +
                                     ", last good zxid " + ZxidHex(prev) + ")");
         }
         ++fsync_count_;
         if (auto s = env_->Truncate(path, offset); !s.ok()) return s;
-        if (offset >= ZeroTailStart(bytes)) {
+        if (offset >= zeros) {
           report.zero_tail_bytes = bytes.size() - offset;  // reserved space: not a torn write
         } else {
           report.torn_tail_truncated = true;

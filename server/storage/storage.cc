@@ -63,7 +63,8 @@ Status StorageImpl::WritePending() {
         std::max<uint64_t>(pending_.size(), std::min(options_.reserve_bytes, room));
     // A hint: a disk without room for the reserve (ENOSPC, EFBIG) may still have room for the
     // records, and the write below says whether it has; failing here would stop a node a reserve
-    // before its disk is full. The next write past the end tries again.
+    // before its disk is full (or at once, on a file system without fallocate). The next write
+    // past the end tries again.
     reserved_end_ = writer_->Reserve(ahead).ok() ? written + ahead : end;
   }
   Status s = writer_->Append(pending_);

@@ -83,12 +83,12 @@ struct Options {
   uint64_t segment_bytes_max = 64 << 20;  // roll to a new log segment past this
   // Log space allocated ahead of the records (WritableFile::Reserve), in steps of this many bytes
   // (0: none). With it, an fdatasync after an append has only data to flush, not a new file size.
-  // `storage_bench --benchmark_filter=AppendSync/` on this machine's ext4, 2026-12-04: one
-  // 128-byte record per fdatasync 168 us without, 112-125 us with 16 MiB; 16 per fdatasync
-  // 193-205 us without, 141-149 us with. 1 MiB keeps that (the size changes once per ~7,000
-  // records) and keeps a data dir small: faultline keeps every run's three data dirs, and at
-  // 16 MiB each run folder grew by 48 MiB of zeros. A roll trims the zeros off the segment it
-  // leaves; recovery trims them off the last one (RecoveryReport::zero_tail_bytes).
+  // `storage_bench --benchmark_filter=AppendSync/` on this machine's ext4, 2026-12-04, two runs:
+  // one 128-byte record per fdatasync 169-215 us without, 116-120 us with 1 MiB (130-147 with
+  // 16 MiB); 16 records per fdatasync 232-272 us without, 187-211 us with 1 MiB. 1 MiB, not more:
+  // faultline keeps every run's three data dirs, and at 16 MiB each run folder grew by 48 MiB of
+  // zeros. A roll trims the zeros off the segment it leaves; recovery trims them off the last one
+  // (RecoveryReport::zero_tail_bytes).
   uint64_t reserve_bytes = 1 << 20;
   uint32_t snapshots_retained = 2;  // older snapshots, and log segments wholly below the
                                     // oldest retained snapshot, are deleted (0 acts as 1)

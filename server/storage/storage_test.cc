@@ -502,6 +502,17 @@ struct PosixTempDir {
   std::string root;
 };
 
+// Storage on the real file system at `dir`, both epoch files at 1, or why not.
+faultline::Result<std::unique_ptr<Storage>> OpenAtEpoch1(const std::string& dir,
+                                                          const Options& options) {
+  Recovered rec;
+  auto st = Storage::Open(PosixEnv(), dir, options, &rec);
+  if (!st.ok()) return st.status();
+  if (auto s = st.value()->WriteAcceptedEpoch(1); !s.ok()) return s;
+  if (auto s = st.value()->WriteCurrentEpoch(1); !s.ok()) return s;
+  return st;
+}
+
 uint64_t RecordsBytes(const std::vector<Record>& records) {
   uint64_t n = 0;
   for (const Record& r : records) n += kRecordHeaderBytes + r.payload.size();
@@ -516,11 +527,8 @@ TEST(PosixStorageTest, LogSpaceIsReservedAheadOfTheRecordsAndTheZerosAreTrimmedA
   const std::vector<Record> first = Recs(1, 1, 20);
   const std::string seg = SegmentPath(tmp.data(), Z(1, 1));
   {
-    Recovered rec;
-    auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+    auto st = OpenAtEpoch1(tmp.data(), options);
     ASSERT_TRUE(st.ok()) << st.status().ToString();
-    ASSERT_TRUE(st.value()->WriteAcceptedEpoch(1).ok());
-    ASSERT_TRUE(st.value()->WriteCurrentEpoch(1).ok());
     for (const Record& r : first) ASSERT_TRUE(st.value()->Append(r).ok());
     ASSERT_TRUE(st.value()->Sync().ok());
     // The file is a megabyte long: the records, then allocated zeros.
@@ -548,11 +556,8 @@ TEST(PosixStorageTest, TheDefaultReserveKeepsADataDirWithinAMegabyteOfItsRecords
   PosixTempDir tmp;
   ASSERT_FALSE(tmp.root.empty());
   {
-    Recovered rec;
-    auto st = Storage::Open(PosixEnv(), tmp.data(), Options{}, &rec);
+    auto st = OpenAtEpoch1(tmp.data(), Options{});
     ASSERT_TRUE(st.ok()) << st.status().ToString();
-    ASSERT_TRUE(st.value()->WriteAcceptedEpoch(1).ok());
-    ASSERT_TRUE(st.value()->WriteCurrentEpoch(1).ok());
     for (const Record& r : Recs(1, 1, 10)) ASSERT_TRUE(st.value()->Append(r).ok());
     ASSERT_TRUE(st.value()->Sync().ok());
   }
@@ -569,11 +574,8 @@ TEST(PosixStorageTest, ARolledSegmentKeepsNoReservedZerosSoEverySegmentButTheLas
   options.reserve_bytes = 1 << 20;  // capped at the roll point
   const std::vector<Record> records = Recs(1, 1, 100);
   {
-    Recovered rec;
-    auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+    auto st = OpenAtEpoch1(tmp.data(), options);
     ASSERT_TRUE(st.ok()) << st.status().ToString();
-    ASSERT_TRUE(st.value()->WriteAcceptedEpoch(1).ok());
-    ASSERT_TRUE(st.value()->WriteCurrentEpoch(1).ok());
     for (const Record& r : records) {
       ASSERT_TRUE(st.value()->Append(r).ok());
       ASSERT_TRUE(st.value()->Sync().ok());  // a write, and a reserve, per record
@@ -597,11 +599,8 @@ TEST(PosixStorageTest, AppendsAfterATruncationOfReservedSpaceFollowTheKeptRecord
   options.reserve_bytes = 1 << 20;
   const std::string seg = SegmentPath(tmp.data(), Z(1, 1));
   {
-    Recovered rec;
-    auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
+    auto st = OpenAtEpoch1(tmp.data(), options);
     ASSERT_TRUE(st.ok()) << st.status().ToString();
-    ASSERT_TRUE(st.value()->WriteAcceptedEpoch(1).ok());
-    ASSERT_TRUE(st.value()->WriteCurrentEpoch(1).ok());
     for (const Record& r : Recs(1, 1, 10)) ASSERT_TRUE(st.value()->Append(r).ok());
     ASSERT_TRUE(st.value()->Sync().ok());
     ASSERT_TRUE(st.value()->TruncateAfter(Z(1, 10)).ok());  // a DIFF's no-op TRUNC
@@ -632,17 +631,15 @@ TEST(PosixStorageTest, ADiskWithoutRoomForTheReserveStillTakesTheRecordsThatFit)
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
   faultline::Status appended, synced;
   {
-    Recovered rec;
-    auto st = Storage::Open(PosixEnv(), tmp.data(), options, &rec);
-    if (st.ok() && st.value()->WriteAcceptedEpoch(1).ok() &&
-        st.value()->WriteCurrentEpoch(1).ok()) {
+    auto st = OpenAtEpoch1(tmp.data(), options);
+    if (st.ok()) {
       for (const Record& r : Recs(1, 1, 100)) {
         appended = st.value()->Append(r);
         if (!appended.ok()) break;
       }
       synced = st.value()->Sync();
     } else {
-      synced = st.ok() ? faultline::Status::IoError("epoch write failed") : st.status();
+      synced = st.status();
     }
   }
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
