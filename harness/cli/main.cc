@@ -113,6 +113,9 @@ int main(int argc, char** argv) {
       exit_code = 2;
       return;
     }
+    if (std::string cut = fl::CutScheduleNote(*spec); !cut.empty()) {
+      std::cout << "note: " << cut << "\n";
+    }
     if (faultline::Status s = fl::ValidateSystemSpec(*spec); !s.ok()) {
       std::cerr << "error: " << s.message() << "\n";
       exit_code = 2;

@@ -81,6 +81,7 @@ int Run(const Args& a) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
+  if (std::string cut = CutScheduleNote(spec); !cut.empty()) std::cout << "note: " << cut << "\n";
   std::pair<uint64_t, uint64_t> seeds{run_seed ? run_seed : 1, run_seed ? run_seed : 1};
   if (!a.seeds.empty()) {
     Result<std::pair<uint64_t, uint64_t>> r = ParseSeedRange(a.seeds);

@@ -402,6 +402,28 @@ TEST(SimCommand, JobsOutOfRangeIsRefusedNamingTheFlagAndNothingRuns) {
   }
 }
 
+// Found by a hostile try: `faultline sim quick.yaml --time-limit 5s` ran 1 of the 6 scheduled
+// faults and said nothing of the other 5. The command now says which will not run.
+TEST(SimCommand, ATimeLimitThatCutsTheScheduleSaysWhichFaultsWillNotRun) {
+  TempDir dir;
+  CLI::App app{"faultline"};
+  int exit_code = -1;
+  const std::string store = dir.path("h.db");
+  const std::string results = dir.path("results");
+  AddSimCommand(app, &exit_code, &store, &results);
+  std::vector<std::string> argv = {
+      "sim", std::string(FAULTLINE_SOURCE_DIR) + "/workloads/quick.yaml", "--time-limit", "5s"};
+  std::reverse(argv.begin(), argv.end());  // CLI11 parses a reversed vector
+  testing::internal::CaptureStdout();
+  app.parse(argv);
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(exit_code, 0) << out;
+  EXPECT_NE(out.find("note: 5 scheduled faults start at or after the time limit (5000 ms) and "
+                     "will not run: nemesis.schedule[1] ("),
+            std::string::npos)
+      << out;
+}
+
 // ---------------------------------------------------------------- whole runs
 
 struct Simulated {
@@ -457,7 +479,7 @@ TEST(SimRunDeathTest, AnInterruptEndsALongSimulatedRunMarkedInterruptedWithItsHi
         if (!run.ok() || !h.ok()) std::_Exit(91);
         if (!r.run.interrupted || r.run.exit_code != 2) std::_Exit(92);
         if (run->status != "interrupted") std::_Exit(93);
-        if (r.simulated_ms >= 3'600'000) std::_Exit(94);  // it ran the whole hour
+        if (r.simulated_ms >= 3'600'000) std::_Exit(94);                  // it ran the whole hour
         if (static_cast<int64_t>(h->ops.size()) < r.ops) std::_Exit(95);  // recorded ops lost
         if (out.str().find("interrupted") == std::string::npos) std::_Exit(96);
         std::_Exit(0);

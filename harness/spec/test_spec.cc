@@ -1,6 +1,7 @@
 #include "harness/spec/test_spec.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -586,6 +587,23 @@ Result<TestSpec> LoadTestSpec(const std::string& path) {
     }
   }
   return spec;
+}
+
+std::string CutScheduleNote(const TestSpec& spec) {
+  std::vector<std::string> cut;
+  for (size_t i = 0; i < spec.nemesis.schedule.size(); ++i) {
+    const ScheduledFault& f = spec.nemesis.schedule[i];
+    if (f.at_ms < spec.time_limit_ms) continue;
+    cut.push_back(fmt::format("nemesis.schedule[{}] ({}{} at {} ms)", i,
+                              f.line > 0 ? fmt::format("line {}: ", f.line) : "",
+                              FaultKindName(f.fault.kind), f.at_ms));
+  }
+  if (cut.empty()) return "";
+  return fmt::format(
+      "{} scheduled fault{} start{} at or after the time limit ({} ms) and will not "
+      "run: {}",
+      cut.size(), cut.size() == 1 ? "" : "s", cut.size() == 1 ? "s" : "", spec.time_limit_ms,
+      fmt::join(cut, ", "));
 }
 
 Status ApplyOverrides(const SpecOverrides& o, TestSpec* spec) {

@@ -141,6 +141,13 @@ struct SpecOverrides {
 // schedule entry and line whose explicit target no longer exists).
 Status ApplyOverrides(const SpecOverrides& overrides, TestSpec* spec);
 
+// The scheduled faults that start at or after the spec's time_limit, so will not run (a shorter
+// --time-limit cuts the schedule on purpose; a file may not, LoadTestSpec): "" when none, else
+// one line naming each, e.g. "2 scheduled faults start at or after the time limit (5000 ms) and
+// will not run: nemesis.schedule[1] (line 18: pause at 6000 ms), ...". The commands print it as
+// a note, so a cut fault is never dropped silently.
+std::string CutScheduleNote(const TestSpec& spec);
+
 // The effective spec (after overrides) as a YAML document that ParseTestSpec reads back to an
 // equal spec; this is what a run stores, so that a replay runs exactly what ran.
 std::string SpecToYaml(const TestSpec& spec);

@@ -1,5 +1,6 @@
 #include "harness/spec/test_spec.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -164,6 +165,30 @@ TEST(TestSpec, AFaultScheduledAtOrAfterTheEndOfTheRunIsAnErrorInAFile) {
   o.time_limit = "3s";
   ASSERT_TRUE(ApplyOverrides(o, &*quick).ok());
   EXPECT_TRUE(ParseTestSpec(SpecToYaml(*quick), "stored").ok());
+}
+
+// Found by a hostile try: `faultline sim quick.yaml --time-limit 5s` ran 1 of its 6 scheduled
+// faults and said nothing of the other 5 ("faults 1" was the only trace). The commands now print
+// this note (run, sim, suite).
+TEST(TestSpec, ATimeLimitThatCutsTheScheduleNamesEveryFaultThatWillNotRun) {
+  Result<TestSpec> quick =
+      LoadTestSpec(std::string(FAULTLINE_SOURCE_DIR) + "/workloads/quick.yaml");
+  ASSERT_TRUE(quick.ok()) << quick.status().ToString();
+  EXPECT_EQ(CutScheduleNote(*quick), "");  // a file may not cut its own schedule
+  SpecOverrides o;
+  o.time_limit = "16s";
+  ASSERT_TRUE(ApplyOverrides(o, &*quick).ok());
+  const std::vector<ScheduledFault>& f = quick->nemesis.schedule;
+  ASSERT_EQ(f.size(), 6u);
+  EXPECT_EQ(CutScheduleNote(*quick),
+            fmt::format("3 scheduled faults start at or after the time limit (16000 ms) and will "
+                        "not run: nemesis.schedule[3] (line {}: kill at 16000 ms), "
+                        "nemesis.schedule[4] (line {}: partition at 21000 ms), "
+                        "nemesis.schedule[5] (line {}: pause at 26000 ms)",
+                        f[3].line, f[4].line, f[5].line));
+  o.time_limit = "26001ms";
+  ASSERT_TRUE(ApplyOverrides(o, &*quick).ok());
+  EXPECT_EQ(CutScheduleNote(*quick), "");
 }
 
 TEST(TestSpec, MappingWhereScalarExpectedIsNamed) {

@@ -43,6 +43,10 @@ void PrintPlan(const SuitePlan& plan, const std::vector<SuiteCase>& cases, std::
   }
 }
 
+void PrintCutSchedules(const std::vector<SuiteCase>& cases, std::ostream& out) {
+  for (const std::string& note : CutScheduleNotes(cases)) out << "note: " << note << "\n";
+}
+
 int Run(const Args& a, const std::string& store, const std::string& results) {
   PlanOptions po;
   po.test_count = a.test_count;
@@ -66,8 +70,10 @@ int Run(const Args& a, const std::string& store, const std::string& results) {
   std::vector<SuiteCase> cases = shard ? ShardCases(*plan, *shard) : plan->cases;
   if (a.list) {
     PrintPlan(*plan, cases, std::cout);
+    PrintCutSchedules(cases, std::cout);
     return 0;
   }
+  PrintCutSchedules(cases, std::cout);
   ExecutorOptions eo;
   eo.store_path = store;
   eo.results_dir = results;

@@ -543,4 +543,14 @@ uint64_t DeriveCaseSeed(uint64_t base, const std::string& name) {
   return z == 0 ? 1 : z;
 }
 
+std::vector<std::string> CutScheduleNotes(const std::vector<SuiteCase>& cases) {
+  std::vector<std::string> notes;
+  for (const SuiteCase& c : cases) {
+    if (c.kind != CaseKind::kTest) continue;
+    if (std::string cut = CutScheduleNote(c.spec); !cut.empty())
+      notes.push_back(c.name + ": " + cut);
+  }
+  return notes;
+}
+
 }  // namespace faultline::harness::suite

@@ -99,6 +99,10 @@ Result<Shard> ParseShard(const std::string& text);
 // The cases of `plan` in shard `shard` (in plan order).
 std::vector<SuiteCase> ShardCases(const SuitePlan& plan, Shard shard);
 
+// "<case>: <CutScheduleNote>" for every test whose time_limit (the suite's override) cuts its
+// schedule: what `faultline suite` prints before anything runs, so no fault is dropped silently.
+std::vector<std::string> CutScheduleNotes(const std::vector<SuiteCase>& cases);
+
 // The seed of case `name` in a suite with base seed `base` (never 0).
 uint64_t DeriveCaseSeed(uint64_t base, const std::string& name);
 

@@ -65,6 +65,22 @@ TEST_F(SuitePlanTest, AMatrixIsEveryCombinationInOrderWithNamesThatSayWhich) {
   EXPECT_EQ(p->cases[2].nemesis, "kill,pause");
 }
 
+// Found by a hostile try: a suite entry's time_limit shorter than its test's schedule ran the
+// faults before it and dropped the rest without a word. `faultline suite` now prints this.
+TEST_F(SuitePlanTest, ATimeLimitThatCutsATestsScheduleIsNamedWithTheFaultsThatWillNotRun) {
+  Write("c.yaml",
+        "name: c\nsystem: {kind: fake, nodes: 3}\nworkload: {type: register}\ntime_limit: 5s\n"
+        "nemesis:\n  schedule:\n    - {at: 1s, kind: kill, duration: 1s}\n"
+        "    - {at: 3s, kind: pause, duration: 1s}\n");
+  Result<SuitePlan> p =
+      Plan("tests:\n  - test: c.yaml\n  - test: c.yaml\n    name: short\n    time_limit: 2s\n");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_THAT(CutScheduleNotes(p->cases),
+              ::testing::ElementsAre(
+                  "short: 1 scheduled fault starts at or after the time limit (2000 ms) and will "
+                  "not run: nemesis.schedule[1] (line 8: pause at 3000 ms)"));
+}
+
 TEST_F(SuitePlanTest, ListEntriesTakeOverridesDefaultsAndScenarios) {
   Result<SuitePlan> p = Plan(
       "defaults: {time_limit: 3s}\ntests:\n  - test: a.yaml\n    nodes: 5\n  - test: a.yaml\n"
