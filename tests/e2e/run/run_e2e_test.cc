@@ -147,6 +147,11 @@ TEST_F(RunE2e, ShortQuickRunEndsValidWithFaultsAppliedAndElectionsLogged) {
   int code = Wait();
   std::string out = Output();
   EXPECT_EQ(code, 0) << out;
+  // --time-limit 14s cuts quick.yaml's schedule: the run says which faults will not run.
+  EXPECT_NE(out.find("note: 3 scheduled faults start at or after the time limit (14000 ms) and "
+                     "will not run: nemesis.schedule[3] ("),
+            std::string::npos)
+      << out;
   std::vector<std::string> run = Query(store_, "SELECT id, status, verdict FROM runs");
   ASSERT_EQ(run.size(), 1u) << out;
   EXPECT_EQ(run[0], "1|finished|valid") << out;
