@@ -317,13 +317,16 @@ InvariantResult CheckZabInvariants(const std::vector<NodeEvent>& input, int64_t 
       const CommittedSet& sb = sets.at(b->first);
       int64_t m = std::min(na.max_committed, nb.max_committed);
       if (m < 0) continue;
-      std::set<int64_t> points;
+      // The range boundaries of both, ascending, once each (a sorted vector: a run has ~10k).
+      std::vector<int64_t> points;
       for (const NodeState* n : {&na, &nb}) {
         for (const Commit& c : n->committed) {
-          if (c.first <= m) points.insert(c.first);
-          if (c.last <= m) points.insert(c.last);
+          if (c.first <= m) points.push_back(c.first);
+          if (c.last <= m) points.push_back(c.last);
         }
       }
+      std::sort(points.begin(), points.end());
+      points.erase(std::unique(points.begin(), points.end()), points.end());
       bool diverged = false;
       for (int64_t z : points) {
         bool in_a = sa.Has(z), in_b = sb.Has(z);

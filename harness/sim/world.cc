@@ -274,7 +274,12 @@ void World::EmitStart(NodeId id) {
 
 void World::DrainEvents(NodeId id) {
   if (cluster_->events(id).empty()) return;
-  for (zab::Event& event : cluster_->TakeEvents(id)) Emit(id, std::move(event));
+  std::vector<zab::Event> events;  // drained_'s storage, swapped in (Emit may drain again)
+  events.swap(drained_);
+  cluster_->TakeEvents(id, &events);
+  for (zab::Event& event : events) Emit(id, std::move(event));
+  events.clear();
+  drained_.swap(events);
 }
 
 void World::Emit(NodeId id, zab::Event&& event) {

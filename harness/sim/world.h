@@ -184,6 +184,7 @@ class World {
   size_t violations_seen_ = 0;
   bool stopped_ = false;
   int64_t events_emitted_ = 0;
+  std::vector<zab::Event> drained_;  // scratch of DrainEvents, its capacity kept
 };
 
 }  // namespace faultline::harness::sim

@@ -187,6 +187,8 @@ bool ReadTxn(kv::Reader& r, Txn* txn) {
 
 std::string EncodeTxn(const Txn& txn) {
   std::string out;
+  // One allocation: the fixed fields (format, zxid, origin, op type, lengths) fit in 64 bytes.
+  out.reserve(64 + txn.op.key.size() + txn.op.value.size() + txn.op.expected.size());
   kv::Writer w(&out);
   w.U8(kTxnFormat);
   WriteTxn(w, txn);

@@ -1,6 +1,10 @@
 // Phase 0: Fast Leader Election (zab.md 3).
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "server/core/testing/cluster.h"
 #include "server/core/testing/lone_peer.h"
 
@@ -34,6 +38,35 @@ TEST(ZabElection, EqualEpochsAreDecidedByTheLastLoggedZxid) {
 TEST(ZabElection, EqualEpochAndZxidAreDecidedByTheHighestSid) {
   Cluster c(5);
   EXPECT_EQ(ElectedLeader(c), 5u);
+}
+
+// Peer::Recycle (issue 12: no allocation per Step): an Output handed back is emptied before the
+// core fills it again, so a peer that recycles every Output steps exactly as one that does not.
+TEST(ZabPeer, ARecycledOutputIsEmptiedBeforeTheCoreFillsItAgain) {
+  LonePeer plain(1, 3), recycling(1, 3);
+  auto shape = [](const Output& o) {
+    std::vector<std::string> s;
+    for (const Envelope& e : o.messages) s.push_back("to " + std::to_string(e.to.value));
+    for (const Event& e : o.events) s.push_back(e.type);
+    s.push_back(std::to_string(o.storage.size()) + " storage ops");
+    s.push_back(std::to_string(o.replies.size()) + " replies");
+    return s;
+  };
+  ASSERT_FALSE(recycling.last().messages.empty()) << "the first Step sends the first votes";
+  recycling.peer().Recycle(Output(recycling.last()));
+  const Vote for3{Epoch{}, PeerState::kLooking, PeerId{3}, Zxid{}, 1, Epoch{}};
+  std::vector<std::function<Output(LonePeer&)>> steps = {
+      [&](LonePeer& p) { return p.Receive(2, for3); },
+      [&](LonePeer& p) { return p.Advance(50); },  // finalizeWait: follows 3, FOLLOWERINFO
+      [&](LonePeer& p) { return p.Advance(10); },
+  };
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    Output a = steps[i](plain);
+    Output b = steps[i](recycling);
+    EXPECT_EQ(shape(a), shape(b)) << "step " << i;
+    recycling.peer().Recycle(std::move(b));
+  }
+  EXPECT_EQ(recycling.peer().status().role, Role::kFollowing);
 }
 
 TEST(ZabElection, DecisionWaitsForFinalizeWaitAfterAQuorumAgrees) {

@@ -58,6 +58,7 @@ Peer::Peer(Config config, Recovered recovered, uint64_t now_ms)
     : impl_(std::make_unique<PeerImpl>(std::move(config), std::move(recovered), now_ms)) {}
 Peer::~Peer() = default;
 Output Peer::Step(const Input& input) { return impl_->Step(input); }
+void Peer::Recycle(Output&& spent) { impl_->Recycle(std::move(spent)); }
 Status Peer::status() const { return impl_->status(); }
 const Counters& Peer::counters() const { return impl_->counters(); }
 std::optional<std::string> Peer::LocalGet(const std::string& key) const {
@@ -124,7 +125,21 @@ Output PeerImpl::Step(const Input& input) {
   if (read_round_needed_) StartReadRound();
   Output result = std::move(out_);
   out_ = Output{};
+  if (!spare_outputs_.empty()) {
+    out_ = std::move(spare_outputs_.back());
+    spare_outputs_.pop_back();
+  }
   return result;
+}
+
+void PeerImpl::Recycle(Output&& spent) {
+  // A few are enough: the driver holds one per Step of the batches it has not released.
+  if (spare_outputs_.size() >= kSpareOutputsMax) return;
+  spent.storage.clear();
+  spent.messages.clear();
+  spent.replies.clear();
+  spent.events.clear();
+  spare_outputs_.push_back(std::move(spent));
 }
 
 // Issue 8: a process that stalled must not step down while the messages that prove its quorum

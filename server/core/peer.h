@@ -243,6 +243,10 @@ class Peer {
   Peer& operator=(const Peer&) = delete;
 
   Output Step(const Input& input);
+  // Hands back an Output the driver has executed: its vectors are emptied and a later Step()
+  // fills them again, so that a Step allocates nothing for them once they have grown (issue 12:
+  // allocation was a fifth of the simulator's time). Optional; nothing else changes.
+  void Recycle(Output&& spent);
 
   Status status() const;
   const Counters& counters() const;

@@ -71,6 +71,7 @@ class PeerImpl {
   PeerImpl(Config config, Recovered recovered, uint64_t now_ms);
 
   Output Step(const Input& input);
+  void Recycle(Output&& spent);
   Status status() const;
   const Counters& counters() const { return counters_; }
   std::optional<std::string> LocalGet(const std::string& key) const;
@@ -191,6 +192,9 @@ class PeerImpl {
   uint64_t input_ms_ = 0;     // the latest input time seen (Tick, stamped Receive)
   uint64_t incarnation_ = 0;  // construction now_ms: Origin::incarnation of our requests
   Output out_;
+  // Executed Outputs handed back (Peer::Recycle), emptied, their capacity kept: the next out_.
+  static constexpr std::size_t kSpareOutputsMax = 64;
+  std::vector<Output> spare_outputs_;
   Counters counters_;
 
   // ---- durable-state mirror (zab.md 1) ----
@@ -254,6 +258,7 @@ class PeerImpl {
   // ---- clients ----
   std::map<uint64_t, bool> pending_writes_;  // request_id -> forwarded (else proposed here)
   std::vector<PendingRead> pending_reads_;
+  std::vector<uint64_t> acked_scratch_;  // LeaderServeReads: each learner's acked round
 };
 
 }  // namespace zab

@@ -93,18 +93,23 @@ void PeerImpl::LeaderServeReads() {
   // newer leader had been established when it answered.
   uint64_t confirmed = std::numeric_limits<uint64_t>::max();
   if (quorum_ > 1) {
-    std::vector<uint64_t> acked;
+    std::vector<uint64_t>& acked = acked_scratch_;
+    acked.clear();
     for (const auto& [sid, l] : learners_) acked.push_back(l.ping_round_acked);
     std::sort(acked.rbegin(), acked.rend());
     confirmed = acked.size() >= quorum_ - 1 ? acked[quorum_ - 2] : 0;
   }
-  std::vector<PendingRead> keep;
-  for (PendingRead& p : pending_reads_) {
+  // Served reads leave the list in place (the kept ones keep their order): no allocation per
+  // round (issue 12).
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < pending_reads_.size(); ++i) {
+    PendingRead& p = pending_reads_[i];
     bool ready = p.mode == ReadMode::kLinearizable
                      ? p.round_needed <= confirmed && last_applied_ >= p.index
                      : last_applied_ >= p.index;
     if (!ready) {
-      keep.push_back(std::move(p));
+      if (kept != i) pending_reads_[kept] = std::move(p);
+      ++kept;
       continue;
     }
     if (p.from) {
@@ -116,7 +121,8 @@ void PeerImpl::LeaderServeReads() {
       ServeLocal(p);
     }
   }
-  pending_reads_ = std::move(keep);
+  pending_reads_.erase(pending_reads_.begin() + static_cast<std::ptrdiff_t>(kept),
+                       pending_reads_.end());
 }
 
 void PeerImpl::FollowerOnReadReply(const ReadReply& m) {
@@ -140,15 +146,18 @@ void PeerImpl::FollowerOnReadReply(const ReadReply& m) {
 }
 
 void PeerImpl::FollowerServeSyncReads() {
-  std::vector<PendingRead> keep;
-  for (PendingRead& p : pending_reads_) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < pending_reads_.size(); ++i) {
+    PendingRead& p = pending_reads_[i];
     if (p.mode == ReadMode::kSync && p.answered_by_leader && last_applied_ >= p.index) {
       ServeLocal(p);
     } else {
-      keep.push_back(std::move(p));
+      if (kept != i) pending_reads_[kept] = std::move(p);
+      ++kept;
     }
   }
-  pending_reads_ = std::move(keep);
+  pending_reads_.erase(pending_reads_.begin() + static_cast<std::ptrdiff_t>(kept),
+                       pending_reads_.end());
 }
 
 void PeerImpl::ServeLocal(const PendingRead& p) {

@@ -89,7 +89,10 @@ NodeRuntime::~NodeRuntime() = default;
 const zab::Output& NodeRuntime::Step(const zab::Input& input) {
   static const zab::Output kEmpty;
   zab::Output out = peer_.Step(input);
-  if (out.empty()) return kEmpty;
+  if (out.empty()) {
+    peer_.Recycle(std::move(out));
+    return kEmpty;
+  }
   StampDigest(&out);
   if (on_executed) queued_inputs_.push_back(input);
   queued_.push_back(std::move(out));
@@ -142,15 +145,16 @@ bool NodeRuntime::Execute(const zab::StorageOp& op) {
   return false;
 }
 
-std::vector<bool> NodeRuntime::SendEarly(const std::vector<zab::Output>& batch) {
+void NodeRuntime::SendEarly(const std::vector<zab::Output>& batch, std::vector<bool>* early) {
   std::size_t total = 0;
   for (const zab::Output& out : batch) total += out.messages.size();
-  std::vector<bool> early(total, false);
-  if (!overlap_leader_fsync) return early;
+  early->assign(total, false);
+  if (!overlap_leader_fsync) return;
   // Per destination, only a prefix of the messages goes early: a link never reorders (peer.h
   // CONTRACT), so once one message to a peer waits for an fsync, every later one does, in this
   // batch and in every batch begun after it.
-  std::vector<uint64_t> held;
+  std::vector<uint64_t>& held = held_;
+  held.clear();
   for (const Waiting& w : waiting_) {
     std::size_t m = 0;
     for (const zab::Output& out : w.batch) {
@@ -162,12 +166,13 @@ std::vector<bool> NodeRuntime::SendEarly(const std::vector<zab::Output>& batch) 
     }
   }
   std::size_t m = 0;
-  std::vector<const zab::Envelope*> pass;
+  std::vector<const zab::Envelope*>& pass = pass_;
+  pass.clear();
   for (const zab::Output& out : batch) {
     for (const zab::Envelope& e : out.messages) {
       const bool link_held = std::find(held.begin(), held.end(), e.to.value) != held.end();
       if (!link_held && CertifiesNothingUnsynced(e.message)) {
-        early[m] = true;
+        (*early)[m] = true;
         pass.push_back(&e);
       } else if (!link_held) {
         held.push_back(e.to.value);
@@ -179,7 +184,6 @@ std::vector<bool> NodeRuntime::SendEarly(const std::vector<zab::Output>& batch) 
     SendPass(pass);
     transport_->Push();
   }
-  return early;
 }
 
 namespace {
@@ -206,14 +210,22 @@ const zab::Zxid* CumulativeZxid(const zab::Message& message, zab::Epoch* epoch, 
 }  // namespace
 
 std::vector<bool> Superseded(const std::vector<const zab::Envelope*>& pass) {
-  std::vector<bool> dropped(pass.size(), false);
+  std::vector<bool> dropped;
+  Superseded(pass, &dropped);
+  return dropped;
+}
+
+void Superseded(const std::vector<const zab::Envelope*>& pass, std::vector<bool>* dropped_out) {
+  std::vector<bool>& dropped = *dropped_out;
+  dropped.assign(pass.size(), false);
   // Walking back: per destination and kind, the next ACK / COMMIT of the pass after this one.
   struct Next {
     uint64_t to;
     int kind;
     const zab::Envelope* envelope;
   };
-  std::vector<Next> next;
+  thread_local std::vector<Next> next;  // scratch: a few entries (peers x 2 kinds)
+  next.clear();
   for (std::size_t i = pass.size(); i-- > 0;) {
     zab::Epoch epoch;
     int kind = -1;
@@ -237,14 +249,16 @@ std::vector<bool> Superseded(const std::vector<const zab::Envelope*>& pass) {
       it->envelope = pass[i];
     }
   }
-  return dropped;
 }
 
 void NodeRuntime::SendPass(const std::vector<const zab::Envelope*>& pass) {
-  const std::vector<bool> dropped =
-      coalesce_cumulative_messages ? Superseded(pass) : std::vector<bool>(pass.size(), false);
+  if (!coalesce_cumulative_messages) {
+    for (const zab::Envelope* e : pass) transport_->Send(*e);
+    return;
+  }
+  Superseded(pass, &dropped_);
   for (std::size_t i = 0; i < pass.size(); ++i) {
-    if (!dropped[i]) transport_->Send(*pass[i]);
+    if (!dropped_[i]) transport_->Send(*pass[i]);
   }
 }
 
@@ -310,10 +324,12 @@ Status NodeRuntime::Begin() {
     return Failed();
   }
   Waiting w;
-  w.batch = std::move(queued_);
-  w.inputs = std::move(queued_inputs_);
-  queued_.clear();
-  queued_inputs_.clear();
+  if (!spare_.empty()) {
+    w = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  w.batch.swap(queued_);  // queued_ takes the spare's empty vectors, their capacity kept
+  w.inputs.swap(queued_inputs_);
   bool only_appends = true, appends = false;
   for (const zab::Output& out : w.batch) {
     for (const zab::StorageOp& op : out.storage) {
@@ -325,7 +341,7 @@ Status NodeRuntime::Begin() {
   }
   // 0. The leader's fsync overlaps its followers' (zab.md 6; see CONTRACT "Overlap"): the
   //    messages that certify nothing of this batch go out before its fsync.
-  w.early = SendEarly(w.batch);
+  SendEarly(w.batch, &w.early);
   // 1. Storage, in order; one fsync later covers every append (group commit).
   for (const zab::Output& out : w.batch) {
     for (const zab::StorageOp& op : out.storage) {
@@ -384,15 +400,21 @@ Status NodeRuntime::FinishSync(Status job_result) {
 
 void NodeRuntime::Release() {
   merged_.clear();
-  std::vector<Waiting> done;
+  std::vector<Waiting> done;  // done_'s storage, swapped in: a re-entrant Release gets its own
+  done.swap(done_);
+  done.clear();
   while (!waiting_.empty() && waiting_.front().needs <= synced_gen_) {
     done.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
   }
-  if (done.empty()) return;
+  if (done.empty()) {
+    done_.swap(done);
+    return;
+  }
   // 2. The other messages, only now that what they certify is durable: those of every batch
   //    this fsync released, as one pass (so cumulative ones coalesce across batches).
-  std::vector<const zab::Envelope*> pass;
+  std::vector<const zab::Envelope*>& pass = pass_;
+  pass.clear();
   for (const Waiting& w : done) {
     std::size_t m = 0;
     for (const zab::Output& out : w.batch) {
@@ -413,16 +435,25 @@ void NodeRuntime::Release() {
       }
     }
   }
-  if (!on_executed) done.clear();
   if (!merged_.empty()) {
     for (zab::Event& e : merged_) events_->WriteOwned(std::move(e));
     events_->EndBatch();
   }
-  for (const Waiting& w : done) {
-    for (std::size_t i = 0; i < w.batch.size() && i < w.inputs.size(); ++i) {
-      on_executed(w.inputs[i], w.batch[i]);
+  for (Waiting& w : done) {
+    if (on_executed) {
+      for (std::size_t i = 0; i < w.batch.size() && i < w.inputs.size(); ++i) {
+        on_executed(w.inputs[i], w.batch[i]);
+      }
     }
+    // Kept for a later batch: its vectors emptied, their capacity kept (the Outputs' own, too:
+    // the core fills them again).
+    for (zab::Output& out : w.batch) peer_.Recycle(std::move(out));
+    w.batch.clear();
+    w.inputs.clear();
+    spare_.push_back(std::move(w));
   }
+  done.clear();
+  done_.swap(done);
 }
 
 }  // namespace runtime

@@ -184,8 +184,9 @@ class NodeRuntime {
   faultline::Status Failed() const;
   // Executes one storage op; false (and failure_ set) on error.
   bool Execute(const zab::StorageOp& op);
-  // Sends the batch's messages that may leave before its fsync; which ones, by batch position.
-  std::vector<bool> SendEarly(const std::vector<zab::Output>& batch);
+  // Sends the batch's messages that may leave before its fsync; marks which, by batch position,
+  // in *early.
+  void SendEarly(const std::vector<zab::Output>& batch, std::vector<bool>* early);
   // Releases, in order, the waiting batches an fsync covered: messages, replies, events.
   void Release();
   bool CertifiesNothingUnsynced(const zab::Message& message) const;
@@ -205,6 +206,15 @@ class NodeRuntime {
   std::vector<zab::Input> queued_inputs_;  // only while on_executed is set
   std::deque<Waiting> waiting_;            // begun, in order, not yet released
   std::vector<zab::Event> merged_;         // scratch: this batch's events, ranges merged
+  // Scratch kept from batch to batch, so that a batch's bookkeeping allocates nothing once the
+  // vectors have grown (issue 12: allocation was a fifth of the simulator's time, and the same
+  // code runs in zabd): released Waitings (their vectors cleared, capacity kept), the batches
+  // one Release() takes, one send pass, its drops, and the links SendEarly() holds back.
+  std::vector<Waiting> spare_;
+  std::vector<Waiting> done_;
+  std::vector<const zab::Envelope*> pass_;
+  std::vector<bool> dropped_;
+  std::vector<uint64_t> held_;
   std::unique_ptr<StorageFailure> failure_;
   uint64_t synced_through_;  // storage's last zxid as of the last completed fsync
   // fsync generations: a batch that appends needs the next one; a completed fsync covers every
@@ -230,5 +240,7 @@ void AppendMergingRanges(std::vector<zab::Event>* events, zab::Event event);
 // nothing but the message count (a follower ACKs each proposal, a leader COMMITs each txn; a
 // batch holds many). Epoch markers (counter 0) neither drop nor are dropped.
 std::vector<bool> Superseded(const std::vector<const zab::Envelope*>& pass);
+// The same into *dropped (its capacity kept).
+void Superseded(const std::vector<const zab::Envelope*>& pass, std::vector<bool>* dropped);
 
 }  // namespace runtime

@@ -121,6 +121,8 @@ class Cluster {
   // Moves the node's events logged so far out (events(id) is then empty): for a consumer that
   // takes them as they come (the suite simulator), so they are not kept twice.
   std::vector<Event> TakeEvents(uint64_t id) { return std::exchange(node(id).events, {}); }
+  // The same into *out (which must be empty): the node keeps out's capacity for its next events.
+  void TakeEvents(uint64_t id, std::vector<Event>* out) { out->swap(node(id).events); }
   NetOptions& net() { return net_; }
   DiskOptions& disk() { return disk_; }
   // Per-link delay / loss (LinkFault{} clears it).
@@ -267,7 +269,7 @@ class Cluster {
   uint64_t LinkFrom(size_t index) const { return index / nodes_.size() + 1; }
   uint64_t LinkTo(size_t index) const { return index % nodes_.size() + 1; }
   std::vector<size_t> ready_scratch_;  // DeliverOne's ready links (no allocation)
-  std::deque<SentMessage> late_;  // held packets, in send order; deliver_at_ms = when sent
+  std::deque<SentMessage> late_;       // held packets, in send order; deliver_at_ms = when sent
   struct HoldRule {
     uint64_t from, to;
     std::function<bool(const Message&)> match;
