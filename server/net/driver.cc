@@ -345,6 +345,10 @@ int RunNode(const ServerConfig& config, const ClientServerOptions& client_option
   start.torn_tail_truncated = rec.report.torn_tail_truncated;
   start.torn_tail_file = rec.report.torn_tail_file;
   start.torn_tail_offset = rec.report.torn_tail_offset;
+  start.zero_tail_bytes = rec.report.zero_tail_bytes;
+  for (const auto& f : rec.report.removed_files) {
+    start.removed_files += (start.removed_files.empty() ? "" : ",") + f;
+  }
   start.faults = zab::JoinFaults(config.faults);
   if (rec.report.torn_tail_truncated) {
     spdlog::warn("recovery cut a torn record off {} at offset {}", rec.report.torn_tail_file,

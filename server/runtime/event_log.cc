@@ -79,6 +79,8 @@ void JsonEventLog::WriteStart(const StartRecord& s) {
     f["torn_tail_file"] = s.torn_tail_file;
     f["torn_tail_offset"] = s.torn_tail_offset;
   }
+  if (s.zero_tail_bytes > 0) f["zero_tail_bytes"] = s.zero_tail_bytes;
+  if (!s.removed_files.empty()) f["removed_files"] = s.removed_files;
   if (!s.repaired_epoch_files.empty()) f["repaired_epoch_files"] = s.repaired_epoch_files;
   // TEST ONLY fault points (zab::KnownFaults): absent from the record when none is enabled.
   if (!s.faults.empty()) f["faults"] = s.faults;

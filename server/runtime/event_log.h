@@ -34,6 +34,11 @@ struct StartRecord {
   bool torn_tail_truncated = false;
   std::string torn_tail_file;  // only when torn_tail_truncated
   uint64_t torn_tail_offset = 0;
+  // Zeros recovery cut off the last segment's end (space reserved ahead of the log, never data):
+  // absent from the record when 0.
+  uint64_t zero_tail_bytes = 0;
+  // Leftovers recovery deleted (RecoveryReport::removed_files), comma-separated; absent when none.
+  std::string removed_files;
   std::string repaired_epoch_files;  // zabd --repair recreated these; absent when empty
   std::string faults;                // "zk-1154,zk-4643"; absent from the record when empty
   bool power_loss_sim = false;       // zabd --power-loss-sim; absent from the record when false

@@ -85,7 +85,7 @@ TEST(JsonEventLogTest, ALineIsByteForByteWhatNlohmannJsonPrintsForTheSameObject)
   std::fclose(f);
 }
 
-TEST(JsonEventLogTest, TheStartRecordNamesFaultsAndATornTailOnlyWhenThereAreAny) {
+TEST(JsonEventLogTest, TheStartRecordNamesFaultsTailsAndRemovedFilesOnlyWhenThereAreAny) {
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);
   JsonEventLog log(f, 1, [] { return uint64_t{5}; });
@@ -100,6 +100,8 @@ TEST(JsonEventLogTest, TheStartRecordNamesFaultsAndATornTailOnlyWhenThereAreAny)
   torn.torn_tail_offset = 77;
   torn.faults = "zk-1154";
   torn.repaired_epoch_files = "acceptedEpoch";
+  torn.zero_tail_bytes = 1048499;
+  torn.removed_files = "log/log.0000000300000001,currentEpoch.tmp";
   log.WriteStart(torn);
   log.WriteStorageError("sync", "EIO");
   auto lines = Lines(f);
@@ -111,6 +113,10 @@ TEST(JsonEventLogTest, TheStartRecordNamesFaultsAndATornTailOnlyWhenThereAreAny)
   EXPECT_FALSE(lines[0].contains("faults"));
   EXPECT_FALSE(lines[0].contains("torn_tail_file"));
   EXPECT_FALSE(lines[0].contains("repaired_epoch_files"));
+  EXPECT_FALSE(lines[0].contains("zero_tail_bytes"));
+  EXPECT_FALSE(lines[0].contains("removed_files"));
+  EXPECT_EQ(lines[1]["zero_tail_bytes"], 1048499);
+  EXPECT_EQ(lines[1]["removed_files"], "log/log.0000000300000001,currentEpoch.tmp");
   EXPECT_EQ(lines[1]["repaired_epoch_files"], "acceptedEpoch");
   EXPECT_EQ(lines[1]["faults"], "zk-1154");
   EXPECT_EQ(lines[1]["torn_tail_offset"], 77);

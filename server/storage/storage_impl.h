@@ -95,7 +95,11 @@ class StorageImpl final : public Storage {
   std::vector<Segment> segments_;
   std::shared_ptr<WritableFile> writer_;  // shared with an in-flight StartSync job
   std::string pending_;
-  uint64_t reserved_end_ = 0;    // the open segment's file is allocated up to here (Reserve)
+  // The open segment's file is allocated up to here (Reserve). This is the step policy: a write
+  // that ends past it reserves Options::reserve_bytes more, so fallocate runs once per step, not
+  // per write. The file's own allocated_ (PosixWritableFile) only keeps a Reserve from shrinking
+  // or repeating what it already did; it does not decide when to reserve.
+  uint64_t reserved_end_ = 0;
   bool unsynced_ = false;        // bytes appended (pending or written) since the last fsync
   bool sync_in_flight_ = false;  // StartSync returned a job, FinishSync not yet called
   std::vector<uint64_t> snapshots_;

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/e2e/closed_pipe.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -105,22 +107,8 @@ class RunE2e : public ::testing::Test {
   // gone before the first line, as with `faultline run ... | head -1` once head has its line.
   void SpawnIntoAClosedPipe(std::vector<std::string> args) {
     args.insert(args.begin(), {kBin + "/faultline", "--store", store_, "--results", dir_});
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    close(fds[0]);
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      dup2(fds[1], STDERR_FILENO);
-      signal(SIGPIPE, SIG_DFL);  // as a shell leaves it
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
+    pid_ = faultline::testing::SpawnIntoAClosedPipe(std::move(args));
+    ASSERT_GT(pid_, 0);
   }
 
   int Wait() {

@@ -4,11 +4,13 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "harness/history/history_store.h"
 #include "harness/scenario/runner.h"
 #include "harness/scenario/scenario.h"
+#include "tests/e2e/closed_pipe.h"
 
 namespace faultline::harness::scenario {
 namespace {
@@ -111,6 +113,33 @@ steps:
   ASSERT_TRUE(faults.ok());
   ASSERT_EQ(faults->size(), 1u);
   EXPECT_EQ((*faults)[0].kind, "kill");
+}
+
+// faultline-scenario ignores SIGPIPE as faultline does: with its output going into a pipe whose
+// reader is gone (`faultline-scenario scenario F | head -1` once head has its line), it still runs
+// the scenario to its verdict and exits 0, where without it the first line printed killed it.
+TEST_F(ScenarioE2E, FaultlineScenarioWhoseReaderWentAwayRunsToItsVerdict) {
+  const std::string bin = std::string(FAULTLINE_BIN_DIR) + "/faultline-scenario";
+  if (!fs::exists(bin)) GTEST_SKIP() << "faultline-scenario not built at " << bin;
+  const std::string file = dir_ + "/s.yaml";
+  {
+    std::ofstream f(file);
+    f << "name: closed-pipe\nsteps:\n  - write: {name: w1, key: x, value: \"1\"}\n"
+         "  - expect: {op: w1, outcome: kept}\n";
+  }
+  std::vector<std::string> args = {bin,         "--store",   dir_ + "/faultline.db",
+                                   "--results", dir_ + "/r", "scenario",
+                                   file,        "--zabd",    kZabd};
+  const pid_t pid = faultline::testing::SpawnIntoAClosedPipe(args);
+  ASSERT_GT(pid, 0);
+  const int code = faultline::testing::ExitCode(pid);
+  EXPECT_EQ(code, 0) << "128 + 13 is death by SIGPIPE";
+  auto store = HistoryStore::Open(dir_ + "/faultline.db");
+  ASSERT_TRUE(store.ok());
+  auto run = (*store)->GetRun(1);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->status, "finished");
+  EXPECT_EQ(run->verdict, "valid");
 }
 
 std::vector<std::string> ShippedScenarios() {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "harness/cluster/port_race_check.h"
@@ -388,6 +389,31 @@ TEST_F(ZabdE2eTest, TheEventLogStartsWithAStartRecordAndShowsTheRole) {
   EXPECT_NE(first.find("\"records_loaded\""), std::string::npos) << first;
   std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(rest.find("\"type\":\"role\""), std::string::npos);
+}
+
+// A node killed with log space reserved ahead (1 MiB of zeros past its records) restarts, and
+// its start record says how many zeros recovery cut off (contracts.md 3), where before it said
+// nothing of them.
+TEST_F(ZabdE2eTest, TheStartRecordAfterAKillSaysHowManyReservedZerosRecoveryCut) {
+  StartAndWaitForService();
+  ASSERT_TRUE(cluster_->SetWithRetry(1, "k", "v", 10000).ok());
+  EXPECT_EQ(cluster_->Signal(1, SIGKILL), 128 + SIGKILL);
+  ASSERT_TRUE(cluster_->Start(1).ok());
+  std::string second;
+  for (int attempt = 0; attempt < 200 && second.empty(); ++attempt) {
+    std::ifstream in(cluster_->node_dir(1) + "/events.jsonl");
+    std::string line;
+    int starts = 0;
+    while (std::getline(in, line)) {
+      if (line.find("\"type\":\"start\"") != std::string::npos && ++starts == 2) second = line;
+    }
+    if (second.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(second.empty()) << "no second start record";
+  auto j = nlohmann::json::parse(second);
+  ASSERT_TRUE(j.contains("zero_tail_bytes")) << second;
+  EXPECT_GT(j["zero_tail_bytes"].get<uint64_t>(), 0u) << second;
+  EXPECT_LE(j["zero_tail_bytes"].get<uint64_t>(), uint64_t{1} << 20) << second;
 }
 
 // ---- Issue 8 findings 1 and 5: pipelining, slots, idle and slow clients ------------------
