@@ -342,6 +342,7 @@ Status NodeRuntime::Begin() {
   // 0. The leader's fsync overlaps its followers' (zab.md 6; see CONTRACT "Overlap"): the
   //    messages that certify nothing of this batch go out before its fsync.
   SendEarly(w.batch, &w.early);
+  w.ahead.clear();  // classified by the first ReleaseAhead() that reaches it
   // 1. Storage, in order; one fsync later covers every append (group commit).
   for (const zab::Output& out : w.batch) {
     for (const zab::StorageOp& op : out.storage) {
@@ -407,10 +408,6 @@ void NodeRuntime::Release() {
     done.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
   }
-  if (done.empty()) {
-    done_.swap(done);
-    return;
-  }
   // 2. The other messages, only now that what they certify is durable: those of every batch
   //    this fsync released, as one pass (so cumulative ones coalesce across batches).
   std::vector<const zab::Envelope*>& pass = pass_;
@@ -423,28 +420,19 @@ void NodeRuntime::Release() {
       }
     }
   }
-  SendPass(pass);
+  if (!pass.empty()) SendPass(pass);
+  // 3. Client replies, then 4. the event log (of the Outputs not released ahead already).
   for (Waiting& w : done) {
-    // 3. Client replies, then 4. the event log.
-    for (const zab::Output& out : w.batch) {
-      for (const zab::ClientReply& r : out.replies) replies_(r);
-    }
-    for (zab::Output& out : w.batch) {
-      for (zab::Event& e : out.events) {
-        AppendMergingRanges(&merged_, on_executed ? zab::Event(e) : std::move(e));
-      }
+    for (std::size_t i = 0; i < w.batch.size(); ++i) {
+      if (w.ahead.empty() || !w.ahead[i].released) ReleaseOutput(w, i);
     }
   }
+  if (release_ahead) ReleaseAhead();
   if (!merged_.empty()) {
     for (zab::Event& e : merged_) events_->WriteOwned(std::move(e));
     events_->EndBatch();
   }
   for (Waiting& w : done) {
-    if (on_executed) {
-      for (std::size_t i = 0; i < w.batch.size() && i < w.inputs.size(); ++i) {
-        on_executed(w.inputs[i], w.batch[i]);
-      }
-    }
     // Kept for a later batch: its vectors emptied, their capacity kept (the Outputs' own, too:
     // the core fills them again).
     for (zab::Output& out : w.batch) peer_.Recycle(std::move(out));
@@ -454,6 +442,58 @@ void NodeRuntime::Release() {
   }
   done.clear();
   done_.swap(done);
+}
+
+void NodeRuntime::ReleaseOutput(Waiting& w, std::size_t i) {
+  zab::Output& out = w.batch[i];
+  for (const zab::ClientReply& r : out.replies) replies_(r);
+  for (zab::Event& e : out.events) {
+    AppendMergingRanges(&merged_, on_executed ? zab::Event(e) : std::move(e));
+  }
+  if (on_executed && i < w.inputs.size()) on_executed(w.inputs[i], out);
+}
+
+void NodeRuntime::ClassifyAhead(Waiting* w) {
+  w->ahead.assign(w->batch.size(), Waiting::Ahead{});
+  std::size_t m = 0;  // w->early's index of the Output's first message
+  for (std::size_t i = 0; i < w->batch.size(); ++i) {
+    const zab::Output& out = w->batch[i];
+    Waiting::Ahead& a = w->ahead[i];
+    a.logs_only = out.replies.empty();
+    a.may_go = out.storage.empty();
+    for (const zab::Event& e : out.events) {
+      a.logs_only = a.logs_only && e.type == "logged";
+      if (e.type != "committed") {
+        a.may_go = false;
+        continue;
+      }
+      const auto* last = e.fields.size() >= 2 && e.fields[1].first == "last"
+                             ? std::get_if<uint64_t>(&e.fields[1].second)
+                             : nullptr;
+      if (last == nullptr) {
+        a.may_go = false;
+      } else {
+        a.committed = std::max(a.committed, *last);
+      }
+    }
+    for (std::size_t k = 0; k < out.messages.size(); ++k) a.may_go = a.may_go && w->early[m + k];
+    m += out.messages.size();
+  }
+}
+
+void NodeRuntime::ReleaseAhead() {
+  // CONTRACT "Replies ahead". Walks the waiting Outputs in order; stops at the first that
+  // neither may go ahead nor lets a later one pass it.
+  for (Waiting& w : waiting_) {
+    if (w.ahead.empty()) ClassifyAhead(&w);
+    for (std::size_t i = 0; i < w.ahead.size(); ++i) {
+      Waiting::Ahead& a = w.ahead[i];
+      if (a.released || a.logs_only) continue;
+      if (!a.may_go || a.committed > synced_through_) return;
+      ReleaseOutput(w, i);
+      a.released = true;
+    }
+  }
 }
 
 }  // namespace runtime

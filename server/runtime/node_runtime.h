@@ -40,9 +40,20 @@
 //    on another thread while the owner keeps stepping the core: batches begun meanwhile log
 //    their appends and send their early messages, and wait in order; the next fsync covers
 //    all of them. Batches are released strictly in the order they began (messages, replies,
-//    events), each only once an fsync that started after its appends completed. A batch with any
-//    op but appends (epoch files, truncation, snapshots) runs, with its fsync, inside Begin(),
-//    after the fsync in flight was collected (must_finish_sync_first()).
+//    events), each only once an fsync that started after its appends completed; only what
+//    "Replies ahead" allows passes a batch still waiting. A batch with any op but appends
+//    (epoch files, truncation, snapshots) runs, with its fsync, inside Begin(), after the fsync
+//    in flight was collected (must_finish_sync_first()).
+//  * Replies ahead (issue 8): an Output that writes nothing, whose messages all went early and
+//    whose `committed` ranges end at or below what the last completed fsync covered, certifies
+//    only what is durable: on a quorum (a COMMIT, or the leader's commit, says so) and in this
+//    node's own log. If every Output still waiting before it only appends, sends and logs
+//    (no reply, no event but `logged`), nothing orders it behind them, so its replies and events
+//    are released at once, not after the fsync of appends begun before it. So a write's reply
+//    waits for its own txn's fsync, not for the next batch's too (a follower ACKs proposal z+1
+//    while COMMIT z arrives; before, the reply to z waited for z+1's fsync). Reads see nothing
+//    newer: every Output that committed anything was released before it, each only once what
+//    it committed was durable.
 //  * A storage error stops the batch at the failing op: no message (but those of "Overlap"),
 //    reply or event of the batch is released, and Flush() returns the error naming the op. The
 //    owner must stop the node
@@ -161,6 +172,11 @@ class NodeRuntime {
   // runs. Tests of the per-message path turn it off.
   bool coalesce_cumulative_messages = true;
 
+  // Replies (and `committed` events) of what is durable already do not wait for the fsync of
+  // appends begun before them (CONTRACT "Replies ahead"); off = every Output waits for its
+  // batch (the order before; tests show what it changes).
+  bool release_ahead = true;
+
   // Observer, for tests and the simulator's oracles: called once per Output of a batch after
   // the whole batch executed (storage durable, messages sent), with the input that produced it.
   // Set it before the first Step(): from then on inputs are kept until their batch executes.
@@ -178,6 +194,15 @@ class NodeRuntime {
     std::vector<zab::Output> batch;
     std::vector<zab::Input> inputs;  // only while on_executed is set
     std::vector<bool> early;         // by message position: already sent
+    // By Output, for ReleaseAhead (CONTRACT "Replies ahead"); empty until the first
+    // ReleaseAhead() that reaches the batch classifies it (most batches are released first).
+    struct Ahead {
+      bool released = false;   // released ahead of its batch
+      bool logs_only = false;  // no reply, no event but `logged`: a later Output may pass it
+      bool may_go = false;     // writes nothing, all its messages went early
+      uint64_t committed = 0;  // the highest `last` of its `committed` ranges
+    };
+    std::vector<Ahead> ahead;
     uint64_t needs = 0;
   };
 
@@ -187,8 +212,16 @@ class NodeRuntime {
   // Sends the batch's messages that may leave before its fsync; marks which, by batch position,
   // in *early.
   void SendEarly(const std::vector<zab::Output>& batch, std::vector<bool>* early);
-  // Releases, in order, the waiting batches an fsync covered: messages, replies, events.
+  // Releases, in order, the waiting batches an fsync covered: messages, replies, events; then
+  // what ReleaseAhead() may release before its batch.
   void Release();
+  // The Outputs of waiting batches that certify only what is durable already and that nothing
+  // before them orders: released now, ahead of their batches (CONTRACT "Replies ahead").
+  void ReleaseAhead();
+  // Releases one Output's replies and events (its messages left already, or leave with its batch).
+  void ReleaseOutput(Waiting& w, std::size_t i);
+  // Fills w->ahead (after SendEarly() filled w->early).
+  static void ClassifyAhead(Waiting* w);
   bool CertifiesNothingUnsynced(const zab::Message& message) const;
   // Sends one pass of messages (the early ones of a batch, or the rest of every batch an fsync
   // released), in order, without those Superseded() drops.

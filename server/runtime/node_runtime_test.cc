@@ -403,6 +403,122 @@ TEST_F(NodeRuntimeTest, AFollowersPingAckWaitsForTheFsyncOfWhatItAcknowledges) {
   EXPECT_EQ(SentOf<zab::PingAck>(transport_)[1].last_logged, Txn(1).zxid);
 }
 
+// CONTRACT "Replies ahead": a follower's client write committed at z gets its reply while the
+// fsync of z+1 runs (z was durable here already: this follower ACKed it).
+TEST_F(NodeRuntimeTest, AFollowersReplyToACommittedWriteDoesNotWaitForTheFsyncOfLaterProposals) {
+  Open(&mem_);
+  FollowLeader3();
+  Step(zab::ClientWrite{7, kv::Op{kv::OpType::kSet, "k", "mine", ""}});
+  FlushOk();
+  std::vector<zab::Request> forwarded = SentOf<zab::Request>(transport_);
+  ASSERT_EQ(forwarded.size(), 1u);
+  zab::Proposal mine = Prop(1);
+  mine.txn.origin = forwarded[0].origin;
+  mine.txn.op = forwarded[0].op;
+  Receive(3, mine);
+  FlushOk();  // 1 durable, ACKed
+  Receive(3, Prop(2));
+  ASSERT_TRUE(runtime_->Begin().ok());
+  auto job = runtime_->StartSync();  // the fsync of 2 runs
+  ASSERT_TRUE(job);
+  Receive(3, zab::Commit{Epoch{1}, Txn(1).zxid});
+  ASSERT_TRUE(runtime_->Begin().ok());
+  ASSERT_EQ(replies_.size(), 1u) << "the reply to 1 waited for the fsync of 2";
+  EXPECT_EQ(replies_[0].request_id, 7u);
+  EXPECT_EQ(replies_[0].zxid, Txn(1).zxid);
+  ASSERT_FALSE(sink_.events.empty());
+  EXPECT_EQ(sink_.events.back().type, "committed");
+  EXPECT_TRUE(SentOf<zab::Ack>(transport_).size() == 1u) << "the ACK of 2 still waits";
+  ASSERT_TRUE(runtime_->FinishSync(job()).ok());
+  EXPECT_EQ(replies_.size(), 1u) << "released once, not again with its batch";
+  ASSERT_EQ(SentOf<zab::Ack>(transport_).size(), 2u);
+  EXPECT_EQ(SentOf<zab::Ack>(transport_)[1].zxid, Txn(2).zxid);
+  int committed = 0;
+  for (const zab::Event& e : sink_.events) committed += e.type == "committed";
+  EXPECT_EQ(committed, 1);
+}
+
+TEST_F(NodeRuntimeTest, WithoutReleaseAheadAFollowersReplyWaitsForTheFsyncOfLaterProposals) {
+  Open(&mem_);
+  runtime_->release_ahead = false;
+  FollowLeader3();
+  Receive(3, Prop(1));
+  FlushOk();
+  Receive(3, Prop(2));
+  ASSERT_TRUE(runtime_->Begin().ok());
+  auto job = runtime_->StartSync();
+  ASSERT_TRUE(job);
+  const std::size_t before = sink_.events.size();
+  Receive(3, zab::Commit{Epoch{1}, Txn(1).zxid});
+  ASSERT_TRUE(runtime_->Begin().ok());
+  EXPECT_EQ(sink_.events.size(), before);
+  ASSERT_TRUE(runtime_->FinishSync(job()).ok());
+  EXPECT_GT(sink_.events.size(), before);
+}
+
+// A COMMIT of a zxid this follower has logged but not yet made durable (the other follower's
+// ACK committed it) waits for its own fsync: its `committed` record and replies say "here too".
+TEST_F(NodeRuntimeTest, ACommitOfAZxidNotYetDurableHereWaitsForItsFsync) {
+  Open(&mem_);
+  FollowLeader3();
+  Receive(3, Prop(1));
+  ASSERT_TRUE(runtime_->Begin().ok());
+  auto job = runtime_->StartSync();
+  ASSERT_TRUE(job);
+  Receive(3, zab::Commit{Epoch{1}, Txn(1).zxid});
+  ASSERT_TRUE(runtime_->Begin().ok());
+  for (const zab::Event& e : sink_.events) EXPECT_NE(e.type, "committed");
+  ASSERT_TRUE(runtime_->FinishSync(job()).ok());
+  ASSERT_FALSE(sink_.events.empty());
+  EXPECT_EQ(sink_.events.back().type, "committed");
+}
+
+// A read on the leader sees a write the leader committed (a follower's ACK, its own counted at
+// proposal time) before its own fsync of it completed: that read must not pass the commit,
+// which waits for the fsync, or a crash now would lose a value a client has read.
+TEST_F(NodeRuntimeTest, AReadOfAWriteNotYetDurableOnTheLeaderDoesNotGoAheadOfItsCommit) {
+  Open(&mem_);
+  LeadEpoch1();
+  Step(zab::ClientWrite{1, kv::Op{kv::OpType::kSet, "k", "v1", ""}});
+  ASSERT_TRUE(runtime_->Begin().ok());
+  auto job = runtime_->StartSync();
+  ASSERT_TRUE(job);
+  const zab::Zxid z1 = Zxid::Make(Epoch{1}, 1);
+  Receive(2, zab::Ack{Epoch{1}, z1});  // a quorum with the leader's own ACK: committed
+  ASSERT_TRUE(runtime_->Begin().ok());
+  Step(zab::ClientRead{2, "k", zab::ReadMode::kLocal});
+  ASSERT_TRUE(runtime_->Begin().ok());
+  EXPECT_TRUE(replies_.empty()) << "a reply left before the leader's fsync of " << zab::ToHex(z1);
+  ASSERT_TRUE(runtime_->FinishSync(job()).ok());
+  ASSERT_EQ(replies_.size(), 2u);
+  EXPECT_EQ(replies_[0].request_id, 1u);
+  EXPECT_EQ(replies_[1].request_id, 2u);
+  EXPECT_EQ(replies_[1].value, std::optional<std::string>("v1"));
+}
+
+// Once the leader's fsync of 1 completed, a read (and the reply to 1) no longer waits for the
+// fsync of a later write's proposal.
+TEST_F(NodeRuntimeTest, ALeadersRepliesOfDurableCommitsDoNotWaitForTheFsyncOfLaterProposals) {
+  Open(&mem_);
+  LeadEpoch1();
+  Step(zab::ClientWrite{1, kv::Op{kv::OpType::kSet, "k", "v1", ""}});
+  FlushOk();  // 1 durable on the leader
+  Step(zab::ClientWrite{2, kv::Op{kv::OpType::kSet, "k", "v2", ""}});
+  ASSERT_TRUE(runtime_->Begin().ok());
+  auto job = runtime_->StartSync();  // the fsync of 2 runs
+  ASSERT_TRUE(job);
+  Receive(2, zab::Ack{Epoch{1}, Zxid::Make(Epoch{1}, 1)});
+  ASSERT_TRUE(runtime_->Begin().ok());
+  Step(zab::ClientRead{3, "k", zab::ReadMode::kLocal});
+  ASSERT_TRUE(runtime_->Begin().ok());
+  ASSERT_EQ(replies_.size(), 2u);
+  EXPECT_EQ(replies_[0].request_id, 1u);
+  EXPECT_EQ(replies_[1].value, std::optional<std::string>("v1"));
+  EXPECT_EQ(SentOf<zab::Commit>(transport_).size(), 2u) << "COMMIT 1 to both followers";
+  ASSERT_TRUE(runtime_->FinishSync(job()).ok());
+  EXPECT_EQ(replies_.size(), 2u);
+}
+
 TEST_F(NodeRuntimeTest, ABatchWithAnEpochWriteNeedsTheFsyncInFlightFinishedFirst) {
   Open(&mem_);
   FollowLeader3();
