@@ -421,10 +421,20 @@ void NodeRuntime::Release() {
     }
   }
   if (!pass.empty()) SendPass(pass);
-  // 3. Client replies, then 4. the event log (of the Outputs not released ahead already).
+  // 3. Client replies (but those released ahead already), then 4. the event log: every event,
+  //    in order, ahead or not (CONTRACT "Replies ahead": events keep their batch's place).
   for (Waiting& w : done) {
     for (std::size_t i = 0; i < w.batch.size(); ++i) {
-      if (w.ahead.empty() || !w.ahead[i].released) ReleaseOutput(w, i);
+      if (!ReleasedAhead(w, i)) {
+        for (const zab::ClientReply& r : w.batch[i].replies) replies_(r);
+      }
+    }
+  }
+  for (Waiting& w : done) {
+    for (zab::Output& out : w.batch) {
+      for (zab::Event& e : out.events) {
+        AppendMergingRanges(&merged_, on_executed ? zab::Event(e) : std::move(e));
+      }
     }
   }
   if (release_ahead) ReleaseAhead();
@@ -433,6 +443,11 @@ void NodeRuntime::Release() {
     events_->EndBatch();
   }
   for (Waiting& w : done) {
+    if (on_executed) {
+      for (std::size_t i = 0; i < w.batch.size() && i < w.inputs.size(); ++i) {
+        if (!ReleasedAhead(w, i)) on_executed(w.inputs[i], w.batch[i]);
+      }
+    }
     // Kept for a later batch: its vectors emptied, their capacity kept (the Outputs' own, too:
     // the core fills them again).
     for (zab::Output& out : w.batch) peer_.Recycle(std::move(out));
@@ -442,15 +457,6 @@ void NodeRuntime::Release() {
   }
   done.clear();
   done_.swap(done);
-}
-
-void NodeRuntime::ReleaseOutput(Waiting& w, std::size_t i) {
-  zab::Output& out = w.batch[i];
-  for (const zab::ClientReply& r : out.replies) replies_(r);
-  for (zab::Event& e : out.events) {
-    AppendMergingRanges(&merged_, on_executed ? zab::Event(e) : std::move(e));
-  }
-  if (on_executed && i < w.inputs.size()) on_executed(w.inputs[i], out);
 }
 
 void NodeRuntime::ClassifyAhead(Waiting* w) {
@@ -490,7 +496,8 @@ void NodeRuntime::ReleaseAhead() {
       Waiting::Ahead& a = w.ahead[i];
       if (a.released || a.logs_only) continue;
       if (!a.may_go || a.committed > synced_through_) return;
-      ReleaseOutput(w, i);
+      for (const zab::ClientReply& r : w.batch[i].replies) replies_(r);
+      if (on_executed && i < w.inputs.size()) on_executed(w.inputs[i], w.batch[i]);
       a.released = true;
     }
   }

@@ -48,12 +48,14 @@
 //    whose `committed` ranges end at or below what the last completed fsync covered, certifies
 //    only what is durable: on a quorum (a COMMIT, or the leader's commit, says so) and in this
 //    node's own log. If every Output still waiting before it only appends, sends and logs
-//    (no reply, no event but `logged`), nothing orders it behind them, so its replies and events
-//    are released at once, not after the fsync of appends begun before it. So a write's reply
+//    (no reply, no event but `logged`), nothing orders it behind them, so its replies are
+//    released at once, not after the fsync of appends begun before it. So a write's reply
 //    waits for its own txn's fsync, not for the next batch's too (a follower ACKs proposal z+1
 //    while COMMIT z arrives; before, the reply to z waited for z+1's fsync). Reads see nothing
 //    newer: every Output that committed anything was released before it, each only once what
-//    it committed was durable.
+//    it committed was durable. Its events keep their place: they are written with its batch,
+//    in order, so the event log (its records, their order and how ranges merge) is what it
+//    would be without this, and a reply may precede the `committed` record of what it answers.
 //  * A storage error stops the batch at the failing op: no message (but those of "Overlap"),
 //    reply or event of the batch is released, and Flush() returns the error naming the op. The
 //    owner must stop the node
@@ -215,11 +217,12 @@ class NodeRuntime {
   // Releases, in order, the waiting batches an fsync covered: messages, replies, events; then
   // what ReleaseAhead() may release before its batch.
   void Release();
-  // The Outputs of waiting batches that certify only what is durable already and that nothing
-  // before them orders: released now, ahead of their batches (CONTRACT "Replies ahead").
+  // The replies of waiting batches' Outputs that certify only what is durable already and that
+  // nothing before them orders: released now, ahead of their batches (CONTRACT "Replies ahead").
   void ReleaseAhead();
-  // Releases one Output's replies and events (its messages left already, or leave with its batch).
-  void ReleaseOutput(Waiting& w, std::size_t i);
+  static bool ReleasedAhead(const Waiting& w, std::size_t i) {
+    return !w.ahead.empty() && w.ahead[i].released;
+  }
   // Fills w->ahead (after SendEarly() filled w->early).
   static void ClassifyAhead(Waiting* w);
   bool CertifiesNothingUnsynced(const zab::Message& message) const;

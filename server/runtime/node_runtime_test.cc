@@ -132,6 +132,36 @@ class NodeRuntimeTest : public ::testing::Test {
     ASSERT_EQ(runtime_->peer().status().phase, zab::Phase::kBroadcast);
   }
 
+  // Node 1 follows node 3. Its client's write (request 7) comes back as proposal 1, durable
+  // here and ACKed; proposal 2 arrives and its fsync starts (*job); then COMMIT 1 arrives.
+  // With mine_durable = false the fsync in flight is 1's own (the other follower's ACK
+  // committed it) and no proposal 2 comes.
+  void CommitMineWhileTheFsyncOf2Runs(std::function<faultline::Status()>* job,
+                                      bool mine_durable = true) {
+    FollowLeader3();
+    Step(zab::ClientWrite{7, kv::Op{kv::OpType::kSet, "k", "mine", ""}});
+    FlushOk();
+    std::vector<zab::Request> forwarded;
+    for (const Sent& s : transport_.sent) {
+      if (const auto* r = std::get_if<zab::Request>(&s.envelope.message)) forwarded.push_back(*r);
+    }
+    ASSERT_EQ(forwarded.size(), 1u);
+    zab::Proposal mine = Prop(1);
+    mine.txn.origin = forwarded[0].origin;
+    mine.txn.op = forwarded[0].op;
+    Receive(3, mine);
+    if (mine_durable) {
+      FlushOk();  // 1 durable, ACKed
+      Receive(3, Prop(2));
+    }
+    ASSERT_TRUE(runtime_->Begin().ok());
+    *job = runtime_->StartSync();
+    ASSERT_TRUE(*job);
+    sink_.events.clear();
+    Receive(3, zab::Commit{Epoch{1}, Txn(1).zxid});
+    ASSERT_TRUE(runtime_->Begin().ok());
+  }
+
   uint64_t now_ms_ = 1000;
   storage::MemEnv mem_;
   RecordingTransport transport_{&mem_};
@@ -404,71 +434,47 @@ TEST_F(NodeRuntimeTest, AFollowersPingAckWaitsForTheFsyncOfWhatItAcknowledges) {
 }
 
 // CONTRACT "Replies ahead": a follower's client write committed at z gets its reply while the
-// fsync of z+1 runs (z was durable here already: this follower ACKed it).
+// fsync of z+1 runs (z was durable here already: this follower ACKed it). Its `committed` record
+// keeps its place in the log: written with its batch, after that fsync.
 TEST_F(NodeRuntimeTest, AFollowersReplyToACommittedWriteDoesNotWaitForTheFsyncOfLaterProposals) {
   Open(&mem_);
-  FollowLeader3();
-  Step(zab::ClientWrite{7, kv::Op{kv::OpType::kSet, "k", "mine", ""}});
-  FlushOk();
-  std::vector<zab::Request> forwarded = SentOf<zab::Request>(transport_);
-  ASSERT_EQ(forwarded.size(), 1u);
-  zab::Proposal mine = Prop(1);
-  mine.txn.origin = forwarded[0].origin;
-  mine.txn.op = forwarded[0].op;
-  Receive(3, mine);
-  FlushOk();  // 1 durable, ACKed
-  Receive(3, Prop(2));
-  ASSERT_TRUE(runtime_->Begin().ok());
-  auto job = runtime_->StartSync();  // the fsync of 2 runs
-  ASSERT_TRUE(job);
-  Receive(3, zab::Commit{Epoch{1}, Txn(1).zxid});
-  ASSERT_TRUE(runtime_->Begin().ok());
+  std::function<faultline::Status()> job;
+  ASSERT_NO_FATAL_FAILURE(CommitMineWhileTheFsyncOf2Runs(&job));
   ASSERT_EQ(replies_.size(), 1u) << "the reply to 1 waited for the fsync of 2";
   EXPECT_EQ(replies_[0].request_id, 7u);
   EXPECT_EQ(replies_[0].zxid, Txn(1).zxid);
-  ASSERT_FALSE(sink_.events.empty());
-  EXPECT_EQ(sink_.events.back().type, "committed");
-  EXPECT_TRUE(SentOf<zab::Ack>(transport_).size() == 1u) << "the ACK of 2 still waits";
+  EXPECT_TRUE(sink_.events.empty()) << "events are written with their batch";
+  EXPECT_EQ(SentOf<zab::Ack>(transport_).size(), 1u) << "the ACK of 2 still waits";
   ASSERT_TRUE(runtime_->FinishSync(job()).ok());
   EXPECT_EQ(replies_.size(), 1u) << "released once, not again with its batch";
   ASSERT_EQ(SentOf<zab::Ack>(transport_).size(), 2u);
   EXPECT_EQ(SentOf<zab::Ack>(transport_)[1].zxid, Txn(2).zxid);
-  int committed = 0;
-  for (const zab::Event& e : sink_.events) committed += e.type == "committed";
-  EXPECT_EQ(committed, 1);
+  ASSERT_EQ(sink_.events.size(), 2u) << "the same records as without release_ahead";
+  EXPECT_EQ(sink_.events[0].type, "logged");
+  EXPECT_EQ(sink_.events[1].type, "committed");
 }
 
 TEST_F(NodeRuntimeTest, WithoutReleaseAheadAFollowersReplyWaitsForTheFsyncOfLaterProposals) {
   Open(&mem_);
   runtime_->release_ahead = false;
-  FollowLeader3();
-  Receive(3, Prop(1));
-  FlushOk();
-  Receive(3, Prop(2));
-  ASSERT_TRUE(runtime_->Begin().ok());
-  auto job = runtime_->StartSync();
-  ASSERT_TRUE(job);
-  const std::size_t before = sink_.events.size();
-  Receive(3, zab::Commit{Epoch{1}, Txn(1).zxid});
-  ASSERT_TRUE(runtime_->Begin().ok());
-  EXPECT_EQ(sink_.events.size(), before);
+  std::function<faultline::Status()> job;
+  ASSERT_NO_FATAL_FAILURE(CommitMineWhileTheFsyncOf2Runs(&job));
+  EXPECT_TRUE(replies_.empty());
   ASSERT_TRUE(runtime_->FinishSync(job()).ok());
-  EXPECT_GT(sink_.events.size(), before);
+  EXPECT_EQ(replies_.size(), 1u);
 }
 
 // A COMMIT of a zxid this follower has logged but not yet made durable (the other follower's
-// ACK committed it) waits for its own fsync: its `committed` record and replies say "here too".
+// ACK committed it) waits for its own fsync: a reply from this node says "durable here too".
 TEST_F(NodeRuntimeTest, ACommitOfAZxidNotYetDurableHereWaitsForItsFsync) {
   Open(&mem_);
-  FollowLeader3();
-  Receive(3, Prop(1));
-  ASSERT_TRUE(runtime_->Begin().ok());
-  auto job = runtime_->StartSync();
-  ASSERT_TRUE(job);
-  Receive(3, zab::Commit{Epoch{1}, Txn(1).zxid});
-  ASSERT_TRUE(runtime_->Begin().ok());
+  std::function<faultline::Status()> job;
+  ASSERT_NO_FATAL_FAILURE(CommitMineWhileTheFsyncOf2Runs(&job, /*mine_durable=*/false));
+  EXPECT_TRUE(replies_.empty()) << "replied before its own fsync of 1";
   for (const zab::Event& e : sink_.events) EXPECT_NE(e.type, "committed");
   ASSERT_TRUE(runtime_->FinishSync(job()).ok());
+  ASSERT_EQ(replies_.size(), 1u);
+  EXPECT_EQ(replies_[0].zxid, Txn(1).zxid);
   ASSERT_FALSE(sink_.events.empty());
   EXPECT_EQ(sink_.events.back().type, "committed");
 }
