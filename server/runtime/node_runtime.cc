@@ -463,23 +463,17 @@ void NodeRuntime::ClassifyAhead(Waiting* w) {
   w->ahead.assign(w->batch.size(), Waiting::Ahead{});
   std::size_t m = 0;  // w->early's index of the Output's first message
   for (std::size_t i = 0; i < w->batch.size(); ++i) {
-    const zab::Output& out = w->batch[i];
+    zab::Output& out = w->batch[i];
     Waiting::Ahead& a = w->ahead[i];
     a.logs_only = out.replies.empty();
     a.may_go = out.storage.empty();
-    for (const zab::Event& e : out.events) {
+    for (zab::Event& e : out.events) {
       a.logs_only = a.logs_only && e.type == "logged";
-      if (e.type != "committed") {
-        a.may_go = false;
-        continue;
-      }
-      const auto* last = e.fields.size() >= 2 && e.fields[1].first == "last"
-                             ? std::get_if<uint64_t>(&e.fields[1].second)
-                             : nullptr;
-      if (last == nullptr) {
-        a.may_go = false;
-      } else {
+      uint64_t *first, *last, *count;
+      if (e.type == "committed" && RangeOf(e, &first, &last, &count)) {
         a.committed = std::max(a.committed, *last);
+      } else {
+        a.may_go = false;  // a `logged` range, a role change, a truncation: keeps its place
       }
     }
     for (std::size_t k = 0; k < out.messages.size(); ++k) a.may_go = a.may_go && w->early[m + k];

@@ -174,9 +174,9 @@ class NodeRuntime {
   // runs. Tests of the per-message path turn it off.
   bool coalesce_cumulative_messages = true;
 
-  // Replies (and `committed` events) of what is durable already do not wait for the fsync of
-  // appends begun before them (CONTRACT "Replies ahead"); off = every Output waits for its
-  // batch (the order before; tests show what it changes).
+  // Replies of what is durable already do not wait for the fsync of appends begun before them
+  // (CONTRACT "Replies ahead"; events always wait for their batch); off = every reply waits for
+  // its batch (the order before; tests show what it changes).
   bool release_ahead = true;
 
   // Observer, for tests and the simulator's oracles: called once per Output of a batch after
